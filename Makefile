@@ -1,0 +1,78 @@
+# Every workflow of the course is a target here. Each bootstraps the virtual
+# environment it needs in .venv, so a fresh machine needs only Python 3 and make.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# nbgrader runs bare `alembic` and `jupyter`: the venv's bin/ must come first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+SUBMISSION ?= exercises
+SUBMISSIONS ?= build/class/submissions
+RESULTS ?= build/grade/results.json
+GRADEBOOK ?= build/class/gradebook.csv
+
+CORE := $(VENV)/.core-installed
+NOTEBOOK_DEPS := $(VENV)/.notebooks-installed
+
+.PHONY: help grade test demo exercises check release grade-all gradescope \
+        notebooks autograde gradebook feedback bench clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+$(CORE): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(NOTEBOOK_DEPS): requirements-notebooks.txt $(CORE)
+	$(PY) -m pip install --quiet -r requirements-notebooks.txt
+	@touch $@
+
+grade: $(CORE) ## grade one folder: make grade [SUBMISSION=exercises] [RESULTS=file]
+	@mkdir -p $(dir $(RESULTS))
+	$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS)
+
+test: $(CORE) $(NOTEBOOK_DEPS) ## the project's whole test suite (what CI runs)
+	$(PY) -m pytest -n auto
+
+demo: $(CORE) ## the post's experiments and the digits example, with figures
+	$(PY) examples/linear_regression.py
+	$(PY) examples/product.py
+	$(PY) examples/digits.py
+
+exercises: $(CORE) ## regenerate exercises/ from solutions/
+	$(PY) -m tools.make_exercises
+
+check: $(CORE) ## the student-visible checks: make check [EX=2.3]
+	$(PY) -m tools.check $(if $(EX),--exercise $(EX))
+
+release: $(CORE) ## the student edition in dist/student
+	$(PY) -m tools.release dist/student
+
+grade-all: $(CORE) ## a whole class: make grade-all SUBMISSIONS=DIR
+	$(PY) -m autograder grade-all $(SUBMISSIONS) --gradebook $(GRADEBOOK)
+
+gradescope: $(CORE) ## the Gradescope autograder zip in dist/autograder.zip
+	$(PY) -m tools.gradescope dist/autograder.zip
+
+notebooks: $(NOTEBOOK_DEPS) ## nbgrader: release notebooks
+	$(MAKE) -C assignments notebooks
+
+autograde: $(NOTEBOOK_DEPS) ## nbgrader: grade the submitted notebooks
+	$(MAKE) -C assignments autograde
+
+gradebook: $(NOTEBOOK_DEPS) ## nbgrader: export the gradebook as CSV
+	$(MAKE) -C assignments gradebook
+
+feedback: $(NOTEBOOK_DEPS) ## nbgrader: HTML feedback
+	$(MAKE) -C assignments feedback
+
+bench: $(CORE) ## performance figures (TORCH=1 adds PyTorch CPU)
+	$(if $(TORCH),$(PY) -m pip install --quiet torch==2.13.0)
+	$(PY) benchmarks/bench.py
+
+clean:
+	rm -rf build dist .pytest_cache

@@ -1,0 +1,256 @@
+"""Layers in the closure style.
+
+The contract, stated once for every layer here:
+
+    Y, backward = layer.forward(X)
+    dX = backward(D)
+
+``D`` is the gradient of the loss with respect to ``Y`` (same shape as ``Y``).
+``backward`` *adds* the gradient of each parameter into ``parameter.gradient``
+(so two backward calls accumulate), never changes ``parameter.tensor`` or its
+inputs, and returns ``dX``, the gradient with respect to ``X`` (same shape as ``X``).
+The closure remembers what forward computed, so nothing is stored on the layer.
+"""
+import numpy as np
+
+
+class Parameter:
+    """A trainable tensor and the gradient accumulated for it (same shape)."""
+
+    def __init__(self, tensor: np.ndarray):
+        self.tensor = tensor
+        self.gradient = np.zeros_like(tensor)
+
+
+class Layer:
+    """Base class: the identity layer. Subclasses override ``forward``."""
+
+    def __init__(self):
+        self.parameters: list[Parameter] = []
+        self.training = True
+
+    def forward(self, X):
+        return X, lambda D: D
+
+    def build_param(self, tensor: np.ndarray) -> Parameter:
+        param = Parameter(tensor)
+        self.parameters.append(param)
+        return param
+
+    def update(self, optimizer) -> None:
+        """Let the optimizer step each distinct parameter exactly once."""
+        for param in distinct(self.parameters):
+            optimizer.update(param)
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+
+def distinct(parameters) -> list[Parameter]:
+    """The parameters in order, each once (a layer may be used twice)."""
+    return list(dict.fromkeys(parameters))
+
+
+class Linear(Layer):
+    """Affine map Y = X @ W + b.  X: (N, inputs) -> Y: (N, outputs).
+
+    ``weights`` is (inputs, outputs), drawn from N(0, 1/inputs); ``bias`` is (outputs,), zeros.
+    """
+
+    def __init__(self, inputs: int, outputs: int, rng=None, dtype=np.float64):
+        super().__init__()
+        rng = np.random.default_rng(rng)
+        scale = np.sqrt(1.0 / inputs)
+        self.weights = self.build_param((rng.standard_normal((inputs, outputs)) * scale).astype(dtype))
+        self.bias = self.build_param(np.zeros(outputs, dtype=dtype))
+
+    def forward(self, X):
+        check_input("Linear.forward", X, self.weights.tensor.shape[0])
+        ### BEGIN SOLUTION
+        Y = X @ self.weights.tensor + self.bias.tensor
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            self.weights.gradient += X.T @ D
+            self.bias.gradient += D.sum(axis=0)
+            return D @ self.weights.tensor.T
+            ### END SOLUTION
+
+        return Y, backward
+
+
+def check_input(where: str, X, features: int) -> None:
+    """Raise a clear error unless X is a 2-D array with ``features`` columns."""
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2 or shape[1] != features:
+        raise ValueError(f"{where}: expected input of shape (N, {features}), got {shape}")
+
+
+class ReLU(Layer):
+    """Y = max(X, 0), elementwise.  Any shape in, same shape out."""
+
+    def forward(self, X):
+        ### BEGIN SOLUTION
+        mask = X > 0
+        Y = X * mask
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            return D * mask
+            ### END SOLUTION
+
+        return Y, backward
+
+
+ReLu = ReLU  # the post's spelling
+
+
+class Sigmoid(Layer):
+    """Y = 1 / (1 + exp(-X)), elementwise.  Any shape in, same shape out."""
+
+    def forward(self, X):
+        ### BEGIN SOLUTION
+        Y = np.exp(-np.logaddexp(0.0, -X))  # 1 / (1 + e^-X) without overflow warnings
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            return D * Y * (1 - Y)
+            ### END SOLUTION
+
+        return Y, backward
+
+
+class Tanh(Layer):
+    """Y = tanh(X), elementwise.  Any shape in, same shape out."""
+
+    def forward(self, X):
+        ### BEGIN SOLUTION
+        Y = np.tanh(X)
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            return D * (1 - Y * Y)
+            ### END SOLUTION
+
+        return Y, backward
+
+
+class LeakyReLU(Layer):
+    """Y = X where X > 0, else slope * X.  Any shape in, same shape out."""
+
+    def __init__(self, slope: float = 0.01):
+        super().__init__()
+        self.slope = slope
+
+    def forward(self, X):
+        ### BEGIN SOLUTION
+        factor = np.where(X > 0, 1.0, self.slope).astype(X.dtype)
+        Y = X * factor
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            return D * factor
+            ### END SOLUTION
+
+        return Y, backward
+
+
+class Softmax(Layer):
+    """Y[n] = exp(X[n]) / sum(exp(X[n])), row by row.  X: (N, K) -> Y: (N, K), rows sum to 1.
+
+    Each output depends on every input of its row, so backward is a full
+    vector-Jacobian product, not an elementwise one.
+    """
+
+    def forward(self, X):
+        ### BEGIN SOLUTION
+        E = np.exp(X - X.max(axis=1, keepdims=True))
+        Y = E / E.sum(axis=1, keepdims=True)
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            return Y * (D - (D * Y).sum(axis=1, keepdims=True))
+            ### END SOLUTION
+
+        return Y, backward
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each element with probability p and scale
+    the survivors by 1 / (1 - p); in evaluation, the identity.  Any shape, same shape out.
+    """
+
+    def __init__(self, p: float = 0.5, rng=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = np.random.default_rng(rng)
+
+    def forward(self, X):
+        ### BEGIN SOLUTION
+        if not self.training or self.p == 0:
+            return X, lambda D: D
+        keep = (self.rng.random(X.shape) >= self.p).astype(X.dtype) / (1 - self.p)
+        Y = X * keep
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            return D * keep
+            ### END SOLUTION
+
+        return Y, backward
+
+
+class Sequential(Layer):
+    """Layers applied in order; backward runs their closures in reverse.
+
+    ``parameters`` lists the distinct parameters of the layers, in order: a layer
+    used twice contributes them once, and both uses add into their gradients.
+    """
+
+    def __init__(self, *layers: Layer):
+        super().__init__()
+        self.layers = layers
+        ### BEGIN SOLUTION
+        self.parameters = distinct(p for layer in layers for p in layer.parameters)
+        ### END SOLUTION
+
+    def forward(self, X):
+        ### BEGIN SOLUTION
+        backwards = []
+        for layer in self.layers:
+            X, layer_backward = layer.forward(X)
+            backwards.append(layer_backward)
+        ### END SOLUTION
+
+        def backward(D):
+            ### BEGIN SOLUTION
+            for layer_backward in reversed(backwards):
+                D = layer_backward(D)
+            return D
+            ### END SOLUTION
+
+        return X, backward
+
+    def train(self):
+        for layer in self.layers:
+            layer.train()
+        return super().train()
+
+    def eval(self):
+        for layer in self.layers:
+            layer.eval()
+        return super().eval()

@@ -1,0 +1,83 @@
+"""Losses: ``loss_fn(prediction, target) -> (loss, dPrediction)``.
+
+``loss`` is a Python float and ``dPrediction`` is the exact gradient of that
+loss with respect to the prediction (same shape and dtype as the prediction).
+Shapes are checked, never broadcast: a target (N,) against a prediction (N, 1)
+would silently broadcast to (N, N) and train on the wrong problem.
+"""
+import numpy as np
+
+
+def check_same_shape(where: str, prediction, target) -> None:
+    if np.shape(prediction) != np.shape(target):
+        raise ValueError(f"{where}: prediction {np.shape(prediction)} and target "
+                         f"{np.shape(target)} differ in shape")
+
+
+def mse_loss(Yp, Yt):
+    """Mean squared error over all elements: mean((Yp - Yt)^2).
+
+    Yp, Yt: same shape, e.g. (N, K).  Returns (loss, dYp) with dYp = 2 (Yp - Yt) / Yp.size.
+    """
+    check_same_shape("mse_loss", Yp, Yt)
+    ### BEGIN SOLUTION
+    diff = Yp - Yt
+    return float(np.mean(diff * diff)), 2 * diff / diff.size
+    ### END SOLUTION
+
+
+def bce_loss(P, Yt):
+    """Binary cross-entropy on probabilities: -mean(Yt log P + (1 - Yt) log(1 - P)).
+
+    P, Yt: same shape, P in (0, 1), Yt in [0, 1].  Returns (loss, dP).  P is clipped
+    to [eps, 1 - eps] (eps of its dtype) so that log(0) never occurs.
+    """
+    check_same_shape("bce_loss", P, Yt)
+    ### BEGIN SOLUTION
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    loss = -np.mean(Yt * np.log(P) + (1 - Yt) * np.log(1 - P))
+    return float(loss), (P - Yt) / (P * (1 - P)) / P.size
+    ### END SOLUTION
+
+
+def bce_with_logits_loss(Z, Yt):
+    """Binary cross-entropy on logits, i.e. bce_loss(sigmoid(Z), Yt) computed stably.
+
+    Z, Yt: same shape.  Uses log(1 + e^Z) - Yt Z = max(Z, 0) - Yt Z + log(1 + e^-|Z|),
+    which never overflows.  Returns (loss, dZ) with dZ = (sigmoid(Z) - Yt) / Z.size.
+    """
+    check_same_shape("bce_with_logits_loss", Z, Yt)
+    ### BEGIN SOLUTION
+    loss = np.mean(np.maximum(Z, 0) - Yt * Z + np.log1p(np.exp(-np.abs(Z))))
+    sigmoid = np.exp(-np.logaddexp(0.0, -Z))
+    return float(loss), (sigmoid - Yt) / Z.size
+    ### END SOLUTION
+
+
+def softmax_cross_entropy_loss(Z, labels):
+    """Mean cross-entropy of softmax(Z) against integer class labels.
+
+    Z: (N, K) logits; labels: (N,) integers in [0, K).
+    loss = mean_n (logsumexp(Z[n]) - Z[n, labels[n]]);  dZ = (softmax(Z) - onehot(labels)) / N.
+    Subtracting each row's maximum first keeps logits of 1e4 finite.
+    """
+    Z, labels = np.asarray(Z), np.asarray(labels)
+    if Z.ndim != 2 or labels.shape != (Z.shape[0],):
+        raise ValueError(f"softmax_cross_entropy_loss: expected logits (N, K) and labels (N,), "
+                         f"got {Z.shape} and {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"softmax_cross_entropy_loss: labels must be integers, got {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= Z.shape[1]):
+        raise ValueError(f"softmax_cross_entropy_loss: labels must lie in [0, {Z.shape[1]}), "
+                         f"got [{labels.min()}, {labels.max()}]")
+    ### BEGIN SOLUTION
+    rows = np.arange(len(labels))
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(shifted)
+    total = E.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(total[:, 0]) - shifted[rows, labels])
+    dZ = E / total
+    dZ[rows, labels] -= 1
+    return float(loss), dZ / len(labels)
+    ### END SOLUTION

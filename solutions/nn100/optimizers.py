@@ -1,0 +1,86 @@
+"""Optimizers: ``optimizer.update(param)`` steps ``param.tensor`` from
+``param.gradient`` and then zeroes the gradient, ready for the next batch.
+
+Each step matches torch.optim.SGD / torch.optim.Adam for the same
+hyper-parameters; weight decay is L2, added to the gradient: g = gradient + wd * tensor.
+State (velocity, moments, step count) is kept per parameter.
+"""
+import numpy as np
+
+
+class SGDOptimizer:
+    """tensor -= lr * (gradient + weight_decay * tensor)."""
+
+    def __init__(self, lr: float = 0.1, weight_decay: float = 0.0):
+        self.lr = lr
+        self.weight_decay = weight_decay
+
+    def update(self, param) -> None:
+        ### BEGIN SOLUTION
+        if self.weight_decay:
+            param.gradient += self.weight_decay * param.tensor
+        param.tensor -= self.lr * param.gradient
+        param.gradient.fill(0)
+        ### END SOLUTION
+
+
+class MomentumOptimizer:
+    """SGD with momentum:  v = momentum * v + g;  tensor -= lr * v
+    (Nesterov: tensor -= lr * (g + momentum * v)).  v starts at zero for each parameter.
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False,
+                 weight_decay: float = 0.0):
+        self.lr = lr
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.velocity = {}  # Parameter -> array like its tensor
+
+    def update(self, param) -> None:
+        ### BEGIN SOLUTION
+        g = param.gradient
+        if self.weight_decay:
+            g += self.weight_decay * param.tensor
+        v = self.velocity.setdefault(param, np.zeros_like(param.tensor))
+        v *= self.momentum
+        v += g
+        step = g + self.momentum * v if self.nesterov else v
+        param.tensor -= self.lr * step
+        param.gradient.fill(0)
+        ### END SOLUTION
+
+
+class AdamOptimizer:
+    """Adam with bias correction, per parameter, at step t = 1, 2, ...:
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    tensor -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+    """
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.state = {}  # Parameter -> [t, m, v]
+
+    def update(self, param) -> None:
+        ### BEGIN SOLUTION
+        g = param.gradient
+        if self.weight_decay:
+            g += self.weight_decay * param.tensor
+        state = self.state.setdefault(
+            param, [0, np.zeros_like(param.tensor), np.zeros_like(param.tensor)])
+        state[0] += 1
+        t, m, v = state
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1 ** t)
+        v_hat = v / (1 - self.beta2 ** t)
+        param.tensor -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        param.gradient.fill(0)
+        ### END SOLUTION
