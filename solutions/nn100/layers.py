@@ -70,12 +70,22 @@ class Linear(Layer):
         self.bias = self.build_param(np.zeros(outputs, dtype=dtype))
 
     def forward(self, X):
+        """Y = X @ W + b.  X: (N, inputs) -> Y: (N, outputs).
+
+        Hint: numpy broadcasting adds the bias (outputs,) to every row of X @ W.
+        """
         check_input("Linear.forward", X, self.weights.tensor.shape[0])
         ### BEGIN SOLUTION
         Y = X @ self.weights.tensor + self.bias.tensor
         ### END SOLUTION
 
         def backward(D):
+            """D: (N, outputs) -> dX: (N, inputs).  Adds dL/dW (inputs, outputs) to
+            ``weights.gradient`` and dL/db (outputs,) to ``bias.gradient``.
+
+            Hint: let the shapes guide you: dW must be (inputs, outputs) and is built from
+            X (N, inputs) and D (N, outputs); every row of the batch adds to the bias.
+            """
             ### BEGIN SOLUTION
             self.weights.gradient += X.T @ D
             self.bias.gradient += D.sum(axis=0)
@@ -96,12 +106,22 @@ class ReLU(Layer):
     """Y = max(X, 0), elementwise.  Any shape in, same shape out."""
 
     def forward(self, X):
+        """Y = max(X, 0).  X: any shape -> Y: same shape.
+
+        Hint: remember which elements were positive in a local variable: the backward
+        closure below can read it.
+        """
         ### BEGIN SOLUTION
         mask = X > 0
         Y = X * mask
         ### END SOLUTION
 
         def backward(D):
+            """dX = D where X > 0, else 0.  D: shape of Y -> dX: shape of X.
+
+            Hint: each output depends on its own input only (a diagonal Jacobian), so the
+            vector-Jacobian product is an elementwise product.
+            """
             ### BEGIN SOLUTION
             return D * mask
             ### END SOLUTION
@@ -116,11 +136,20 @@ class Sigmoid(Layer):
     """Y = 1 / (1 + exp(-X)), elementwise.  Any shape in, same shape out."""
 
     def forward(self, X):
+        """Y = 1 / (1 + exp(-X)).  X: any shape -> Y: same shape, in (0, 1).
+
+        Hint: exp(-X) overflows (with a warning) for X below about -709;
+        np.logaddexp(0, -X) computes log(1 + exp(-X)) without overflowing.
+        """
         ### BEGIN SOLUTION
         Y = np.exp(-np.logaddexp(0.0, -X))  # 1 / (1 + e^-X) without overflow warnings
         ### END SOLUTION
 
         def backward(D):
+            """dX = D * sigmoid'(X).  D: shape of Y -> dX: shape of X.
+
+            Hint: write sigmoid'(X) in terms of Y = sigmoid(X), which the closure already holds.
+            """
             ### BEGIN SOLUTION
             return D * Y * (1 - Y)
             ### END SOLUTION
@@ -132,11 +161,19 @@ class Tanh(Layer):
     """Y = tanh(X), elementwise.  Any shape in, same shape out."""
 
     def forward(self, X):
+        """Y = tanh(X).  X: any shape -> Y: same shape, in (-1, 1).
+
+        Hint: numpy has it.
+        """
         ### BEGIN SOLUTION
         Y = np.tanh(X)
         ### END SOLUTION
 
         def backward(D):
+            """dX = D * tanh'(X).  D: shape of Y -> dX: shape of X.
+
+            Hint: like Sigmoid, tanh's derivative is a function of its output Y.
+            """
             ### BEGIN SOLUTION
             return D * (1 - Y * Y)
             ### END SOLUTION
@@ -152,12 +189,20 @@ class LeakyReLU(Layer):
         self.slope = slope
 
     def forward(self, X):
+        """Y = X where X > 0, else slope * X.  X: any shape -> Y: same shape and dtype.
+
+        Hint: one array of factors (1 or slope per element) serves forward and backward.
+        """
         ### BEGIN SOLUTION
         factor = np.where(X > 0, 1.0, self.slope).astype(X.dtype)
         Y = X * factor
         ### END SOLUTION
 
         def backward(D):
+            """dX = D where X > 0, else slope * D.  D: shape of Y -> dX: shape of X.
+
+            Hint: the derivative is the same factor forward multiplied by.
+            """
             ### BEGIN SOLUTION
             return D * factor
             ### END SOLUTION
@@ -173,12 +218,23 @@ class Softmax(Layer):
     """
 
     def forward(self, X):
+        """Y[n] = exp(X[n]) / sum(exp(X[n])).  X: (N, K) -> Y: (N, K), each row sums to 1.
+
+        Hint: softmax(x) = softmax(x - c) for any constant c; subtracting each row's
+        maximum keeps exp from overflowing for large inputs.
+        """
         ### BEGIN SOLUTION
         E = np.exp(X - X.max(axis=1, keepdims=True))
         Y = E / E.sum(axis=1, keepdims=True)
         ### END SOLUTION
 
         def backward(D):
+            """dX[n] = J[n]^T D[n], with J[n] = diag(Y[n]) - Y[n] Y[n]^T the (K, K) Jacobian
+            of row n.  D: (N, K) -> dX: (N, K).
+
+            Hint: do not build J: expand (diag(y) - y y^T) d into an elementwise product and
+            one sum per row.
+            """
             ### BEGIN SOLUTION
             return Y * (D - (D * Y).sum(axis=1, keepdims=True))
             ### END SOLUTION
@@ -199,6 +255,13 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(rng)
 
     def forward(self, X):
+        """In training mode with p > 0: Y = X * keep, where keep is 0 with probability p and
+        1 / (1 - p) otherwise, per element.  Otherwise (evaluation, or p == 0): Y = X and
+        backward passes D through.  X: any shape -> Y: same shape and dtype.
+
+        Hint: draw the mask as ``self.rng.random(X.shape) >= self.p`` (one draw per
+        element, from the layer's own generator) so runs are reproducible.
+        """
         ### BEGIN SOLUTION
         if not self.training or self.p == 0:
             return X, lambda D: D
@@ -207,6 +270,10 @@ class Dropout(Layer):
         ### END SOLUTION
 
         def backward(D):
+            """dX = D * keep, with the same keep as forward.  D: shape of Y -> dX: shape of X.
+
+            Hint: do not draw a new mask here; the closure remembers forward's.
+            """
             ### BEGIN SOLUTION
             return D * keep
             ### END SOLUTION
@@ -223,12 +290,19 @@ class Sequential(Layer):
 
     def __init__(self, *layers: Layer):
         super().__init__()
+        # parameters: the distinct parameters of all layers, in layer order.
+        # Hint: the helper ``distinct`` above drops repeats and keeps the order.
         self.layers = layers
         ### BEGIN SOLUTION
         self.parameters = distinct(p for layer in layers for p in layer.parameters)
         ### END SOLUTION
 
     def forward(self, X):
+        """Run X through every layer in order.  X: the first layer's input -> Y: the last
+        layer's output.
+
+        Hint: keep each layer's backward closure in a list: backward needs them all.
+        """
         ### BEGIN SOLUTION
         backwards = []
         for layer in self.layers:
@@ -237,6 +311,10 @@ class Sequential(Layer):
         ### END SOLUTION
 
         def backward(D):
+            """Call the kept closures in reverse order.  D: shape of Y -> dX: shape of X.
+
+            Hint: each closure returns the D of the layer before it (the chain rule).
+            """
             ### BEGIN SOLUTION
             for layer_backward in reversed(backwards):
                 D = layer_backward(D)

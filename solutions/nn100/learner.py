@@ -16,6 +16,9 @@ class Learner:
         """One step on one batch: forward, loss, backward, then update every parameter once.
 
         X: (B, ...) inputs, Y: (B, ...) targets.  Returns the batch loss as a float.
+
+        Hint: backward fills the gradients; only then may ``self.model.update(self.optimizer)``
+        step them.
         """
         ### BEGIN SOLUTION
         prediction, backward = self.model.forward(X)
@@ -32,6 +35,8 @@ class Learner:
         every row exactly once; the last batch holds the remainder when bs does not
         divide N.  Returns one number per epoch: the mean training loss over its samples,
         sum(batch loss * batch size) / N.
+
+        Hint: ``rng.permutation(N)`` is one epoch's order; slice it in steps of bs.
         """
         if len(X) != len(Y):
             raise ValueError(f"Learner.fit: X has {len(X)} rows but Y has {len(Y)}")
@@ -52,7 +57,10 @@ class Learner:
         ### END SOLUTION
 
     def predict(self, X):
-        """The model's output for X in evaluation mode (dropout off)."""
+        """The model's output for X in evaluation mode (dropout off).  X: (N, ...) -> (N, ...).
+
+        Hint: switch the model with ``self.model.eval()`` before the forward pass.
+        """
         ### BEGIN SOLUTION
         self.model.eval()
         prediction, _ = self.model.forward(X)

@@ -18,6 +18,8 @@ def mse_loss(Yp, Yt):
     """Mean squared error over all elements: mean((Yp - Yt)^2).
 
     Yp, Yt: same shape, e.g. (N, K).  Returns (loss, dYp) with dYp = 2 (Yp - Yt) / Yp.size.
+
+    Hint: the mean is over every element (Yp.size), not over the batch only.
     """
     check_same_shape("mse_loss", Yp, Yt)
     ### BEGIN SOLUTION
@@ -31,6 +33,9 @@ def bce_loss(P, Yt):
 
     P, Yt: same shape, P in (0, 1), Yt in [0, 1].  Returns (loss, dP).  P is clipped
     to [eps, 1 - eps] (eps of its dtype) so that log(0) never occurs.
+
+    Hint: differentiate one element's loss with respect to its P, then divide by P.size
+    for the mean; use the clipped P in both the loss and the gradient.
     """
     check_same_shape("bce_loss", P, Yt)
     ### BEGIN SOLUTION
@@ -46,6 +51,8 @@ def bce_with_logits_loss(Z, Yt):
 
     Z, Yt: same shape.  Uses log(1 + e^Z) - Yt Z = max(Z, 0) - Yt Z + log(1 + e^-|Z|),
     which never overflows.  Returns (loss, dZ) with dZ = (sigmoid(Z) - Yt) / Z.size.
+
+    Hint: np.log1p(np.exp(-np.abs(Z))) stays finite for any Z; reuse Sigmoid's trick for sigmoid(Z).
     """
     check_same_shape("bce_with_logits_loss", Z, Yt)
     ### BEGIN SOLUTION
@@ -61,6 +68,8 @@ def softmax_cross_entropy_loss(Z, labels):
     Z: (N, K) logits; labels: (N,) integers in [0, K).
     loss = mean_n (logsumexp(Z[n]) - Z[n, labels[n]]);  dZ = (softmax(Z) - onehot(labels)) / N.
     Subtracting each row's maximum first keeps logits of 1e4 finite.
+
+    Hint: Z[np.arange(N), labels] picks each row's logit for its own label.
     """
     Z, labels = np.asarray(Z), np.asarray(labels)
     if Z.ndim != 2 or labels.shape != (Z.shape[0],):

@@ -9,7 +9,11 @@ import numpy as np
 
 
 class SGDOptimizer:
-    """tensor -= lr * (gradient + weight_decay * tensor)."""
+    """tensor -= lr * (gradient + weight_decay * tensor), then the gradient is zeroed.
+
+    Hint: change the arrays in place (``-=``, ``fill(0)``): the layer holding the Parameter
+    keeps a reference to them, and would never see a new array.
+    """
 
     def __init__(self, lr: float = 0.1, weight_decay: float = 0.0):
         self.lr = lr
@@ -27,6 +31,9 @@ class SGDOptimizer:
 class MomentumOptimizer:
     """SGD with momentum:  v = momentum * v + g;  tensor -= lr * v
     (Nesterov: tensor -= lr * (g + momentum * v)).  v starts at zero for each parameter.
+    g = gradient + weight_decay * tensor; the gradient is zeroed after the step.
+
+    Hint: ``self.velocity`` maps each Parameter to its own v; create it at its first update.
     """
 
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False,
@@ -55,6 +62,10 @@ class AdamOptimizer:
     """Adam with bias correction, per parameter, at step t = 1, 2, ...:
     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
     tensor -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+    g = gradient + weight_decay * tensor; the gradient is zeroed after the step.
+
+    Hint: t counts the updates of *this* parameter (1 at its first), so keep it in
+    ``self.state`` beside its m and v.
     """
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,

@@ -1,0 +1,226 @@
+"""Find the students in a class folder and lay each submission out for grading.
+
+A class folder holds one entry per student: a folder, or a ``.zip`` such as the one
+the student edition's ``make submit`` writes (``nn100/...`` at its root). Every
+submission is copied or extracted into a private folder before grading, so the
+grader never works in the class folder and two students never share a folder.
+
+Zips come from students, so extraction trusts nothing in them: names that climb
+out of the folder, absolute names, links and special files are refused, and the
+bytes actually written are counted against caps, so a zip bomb stops early
+whatever sizes its header claims.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+# Generous for a package of a few hundred lines, small enough that a hostile
+# submission cannot fill the disk of the machine grading the class.
+MAX_FILES = 2000
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+# Junk that archivers add and that says nothing about the submission.
+IGNORED_NAMES = {"__MACOSX", ".DS_Store", "__pycache__", ".git", ".ipynb_checkpoints"}
+
+
+class SubmissionError(Exception):
+    """A submission that cannot be graded; ``status`` and the message go in the gradebook."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str  # the folder or zip name without .zip
+    path: Path    # the folder or the zip in the class folder
+    is_zip: bool
+
+
+def find_submissions(class_dir: Path) -> list[Submission]:
+    """One ``Submission`` per sub-folder or ``.zip`` of ``class_dir``, sorted by student.
+
+    Hidden entries and other files are skipped. When a folder and a zip share a name,
+    the zip keeps its ``.zip`` so that every student id stays unique.
+    """
+    class_dir = Path(class_dir)
+    if not class_dir.is_dir():
+        raise ValueError(f"find_submissions: expected a folder of submissions, found {class_dir!r}")
+    entries = sorted(p for p in class_dir.iterdir() if not p.name.startswith("."))
+    folders = {p.name for p in entries if p.is_dir()}
+    found = []
+    for path in entries:
+        if path.is_dir() and path.name not in IGNORED_NAMES:
+            found.append(Submission(path.name, path, False))
+        elif path.is_file() and path.suffix.lower() == ".zip":
+            student = path.name[:-4]
+            if not student or student in folders:
+                student = path.name
+            found.append(Submission(student, path, True))
+    return sorted(found, key=lambda s: s.student)
+
+
+def digest(submission: Submission) -> str:
+    """A fingerprint of the submission's content: a resubmission is graded again."""
+    sha = hashlib.sha256()
+    if submission.is_zip:
+        _hash_file(sha, submission.path)
+        return sha.hexdigest()
+    for path in sorted(_walk(submission.path)):
+        sha.update(str(path.relative_to(submission.path)).encode("utf-8", "replace") + b"\0")
+        _hash_file(sha, path)
+    return sha.hexdigest()
+
+
+def _hash_file(sha, path: Path) -> None:
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+
+
+def _walk(folder: Path):
+    """Regular files under ``folder``, links not followed, junk folders skipped."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in IGNORED_NAMES and not os.path.islink(os.path.join(root, d))]
+        for name in files:
+            path = Path(root, name)
+            if name not in IGNORED_NAMES and path.is_file() and not path.is_symlink():
+                yield path
+
+
+def materialize(submission: Submission, dest: Path) -> Path:
+    """Copy or extract ``submission`` into the empty folder ``dest``; return the folder
+    that holds ``nn100/`` (ready for ``autograder grade``).
+
+    Raises ``SubmissionError`` for a corrupt or refused zip and for a submission
+    without an nn100 package.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    if submission.is_zip:
+        safe_extract(submission.path, dest)
+    else:
+        _copy_capped(submission.path, dest)
+    return find_package_root(dest)
+
+
+def safe_extract(zip_path: Path, dest: Path) -> None:
+    """Extract ``zip_path`` into ``dest``, refusing anything that could escape or explode."""
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise SubmissionError("bad-zip", f"the zip cannot be opened ({error})") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_FILES:
+            raise SubmissionError("bad-zip", f"the zip holds {len(members)} entries, more than {MAX_FILES}")
+        budget = _Budget()
+        for member in members:
+            parts = _safe_parts(member.filename)
+            if not parts or any(part in IGNORED_NAMES for part in parts):
+                continue
+            mode = member.external_attr >> 16
+            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise SubmissionError("bad-zip", f"the zip entry {member.filename!r} is a link or special file")
+            target = dest.joinpath(*parts)
+            if member.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            budget.declare(member.filename, member.file_size)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with archive.open(member) as source, open(target, "wb") as out:
+                    for block in iter(lambda: source.read(1 << 16), b""):
+                        budget.spend(member.filename, len(block))
+                        out.write(block)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
+                    NotImplementedError, RuntimeError) as error:
+                # RuntimeError: an encrypted entry; the others: a damaged archive.
+                raise SubmissionError("bad-zip", f"the zip entry {member.filename!r} cannot be read ({error})") from None
+
+
+def _safe_parts(name: str) -> tuple[str, ...]:
+    """The path components of a zip entry name, or an error if it leaves the folder."""
+    name = name.replace("\\", "/")
+    path = PurePosixPath(name)
+    if path.is_absolute() or (path.parts and ":" in path.parts[0]):
+        raise SubmissionError("bad-zip", f"the zip entry {name!r} is an absolute path")
+    parts = tuple(part for part in path.parts if part not in ("", "."))
+    if ".." in parts:
+        raise SubmissionError("bad-zip", f"the zip entry {name!r} points outside the folder")
+    return parts
+
+
+class _Budget:
+    """Counts files and bytes written, raising as soon as a cap is passed."""
+
+    def __init__(self):
+        self.files = 0
+        self.total = 0
+        self.current = 0
+
+    def declare(self, name: str, size: int) -> None:
+        self.files += 1
+        self.current = 0
+        if size > MAX_FILE_BYTES or self.total + size > MAX_TOTAL_BYTES:
+            raise SubmissionError("bad-zip", f"the zip entry {name!r} is too large ({size} bytes): refused as a possible zip bomb")
+
+    def spend(self, name: str, size: int) -> None:
+        self.current += size
+        self.total += size
+        if self.current > MAX_FILE_BYTES or self.total > MAX_TOTAL_BYTES:
+            raise SubmissionError("bad-zip", f"the zip entry {name!r} expands past the size cap: refused as a possible zip bomb")
+
+
+def _copy_capped(source: Path, dest: Path) -> None:
+    """Copy a submission folder's regular files (no links) under the same caps as zips."""
+    budget = _Budget()
+    for path in _walk(source):
+        relative = path.relative_to(source)
+        if budget.files >= MAX_FILES:
+            raise SubmissionError("too-large", f"the folder holds more than {MAX_FILES} files")
+        size = path.stat().st_size
+        budget.declare(str(relative), size)
+        budget.spend(str(relative), size)
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def find_package_root(folder: Path) -> Path:
+    """The folder holding ``nn100/``: ``folder`` itself, or its only sub-folder that does
+    (a zip of a folder). A bare package (``__init__.py`` at the top) is moved into
+    ``nn100/`` so students who zipped the package's contents are still graded.
+    """
+    if _is_package(folder / "nn100"):
+        return folder
+    children = [p for p in folder.iterdir() if p.is_dir() and p.name not in IGNORED_NAMES]
+    nested = [child for child in children if _is_package(child / "nn100")]
+    if len(nested) == 1:
+        return nested[0]
+    if len(nested) > 1:
+        names = ", ".join(sorted(child.name for child in nested))
+        raise SubmissionError("no-package", f"several nn100 packages found (in {names}); submit exactly one")
+    if (folder / "__init__.py").is_file() and (folder / "layers.py").is_file():
+        package = folder / "nn100"
+        package.mkdir()
+        for entry in list(folder.iterdir()):
+            if entry != package:
+                entry.rename(package / entry.name)
+        return folder
+    listing = sorted(p.name for p in folder.iterdir())
+    if not listing:
+        raise SubmissionError("empty", "the submission is empty")
+    shown = ", ".join(listing[:8]) + (", ..." if len(listing) > 8 else "")
+    raise SubmissionError("no-package", f"no nn100 package found (expected nn100/__init__.py at the top or one folder down; found: {shown})")
+
+
+def _is_package(path: Path) -> bool:
+    return path.is_dir() and (path / "__init__.py").is_file()

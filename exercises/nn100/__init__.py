@@ -1,0 +1,18 @@
+"""nn100: a small deep-learning framework in numpy, built from closures.
+
+Every layer's ``forward(X)`` returns ``(Y, backward)``; ``backward(D)`` takes the
+gradient of the loss with respect to ``Y``, adds the parameter gradients into
+``parameter.gradient`` and returns the gradient with respect to ``X``.
+"""
+from .layers import (Parameter, Layer, Linear, ReLU, ReLu, Sigmoid, Tanh, LeakyReLU,
+                     Softmax, Dropout, Sequential)
+from .losses import mse_loss, bce_loss, bce_with_logits_loss, softmax_cross_entropy_loss
+from .optimizers import SGDOptimizer, MomentumOptimizer, AdamOptimizer
+from .learner import Learner
+
+__all__ = [
+    "Parameter", "Layer", "Linear", "ReLU", "ReLu", "Sigmoid", "Tanh", "LeakyReLU",
+    "Softmax", "Dropout", "Sequential",
+    "mse_loss", "bce_loss", "bce_with_logits_loss", "softmax_cross_entropy_loss",
+    "SGDOptimizer", "MomentumOptimizer", "AdamOptimizer", "Learner",
+]

@@ -1,0 +1,48 @@
+"""The Learner: ties a model, a loss and an optimizer into a training loop."""
+import numpy as np
+
+
+class Learner:
+    """Trains ``model`` (a Layer) by ``loss(prediction, target) -> (loss, dPrediction)``
+    and ``optimizer.update(param)``.
+    """
+
+    def __init__(self, model, loss, optimizer):
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+
+    def fit_batch(self, X, Y) -> float:
+        """One step on one batch: forward, loss, backward, then update every parameter once.
+
+        X: (B, ...) inputs, Y: (B, ...) targets.  Returns the batch loss as a float.
+
+        Hint: backward fills the gradients; only then may ``self.model.update(self.optimizer)``
+        step them.
+        """
+        raise NotImplementedError("Exercise 2.3: Learner.fit_batch")
+
+    def fit(self, X, Y, epochs: int, bs: int, rng=None) -> list[float]:
+        """Train for ``epochs`` passes over (X, Y) in batches of ``bs`` rows.
+
+        Each epoch visits the rows in a new random order (``rng``: seed or Generator),
+        every row exactly once; the last batch holds the remainder when bs does not
+        divide N.  Returns one number per epoch: the mean training loss over its samples,
+        sum(batch loss * batch size) / N.
+
+        Hint: ``rng.permutation(N)`` is one epoch's order; slice it in steps of bs.
+        """
+        if len(X) != len(Y):
+            raise ValueError(f"Learner.fit: X has {len(X)} rows but Y has {len(Y)}")
+        if int(bs) != bs or bs < 1:
+            raise ValueError(f"Learner.fit: bs must be a positive integer, got {bs!r}")
+        rng = np.random.default_rng(rng)
+        self.model.train()
+        raise NotImplementedError("Exercise 2.4: Learner.fit")
+
+    def predict(self, X):
+        """The model's output for X in evaluation mode (dropout off).  X: (N, ...) -> (N, ...).
+
+        Hint: switch the model with ``self.model.eval()`` before the forward pass.
+        """
+        raise NotImplementedError("Exercise 2.5: Learner.predict")

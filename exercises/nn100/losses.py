@@ -1,0 +1,71 @@
+"""Losses: ``loss_fn(prediction, target) -> (loss, dPrediction)``.
+
+``loss`` is a Python float and ``dPrediction`` is the exact gradient of that
+loss with respect to the prediction (same shape and dtype as the prediction).
+Shapes are checked, never broadcast: a target (N,) against a prediction (N, 1)
+would silently broadcast to (N, N) and train on the wrong problem.
+"""
+import numpy as np
+
+
+def check_same_shape(where: str, prediction, target) -> None:
+    if np.shape(prediction) != np.shape(target):
+        raise ValueError(f"{where}: prediction {np.shape(prediction)} and target "
+                         f"{np.shape(target)} differ in shape")
+
+
+def mse_loss(Yp, Yt):
+    """Mean squared error over all elements: mean((Yp - Yt)^2).
+
+    Yp, Yt: same shape, e.g. (N, K).  Returns (loss, dYp) with dYp = 2 (Yp - Yt) / Yp.size.
+
+    Hint: the mean is over every element (Yp.size), not over the batch only.
+    """
+    check_same_shape("mse_loss", Yp, Yt)
+    raise NotImplementedError("Exercise 2.1: mse_loss")
+
+
+def bce_loss(P, Yt):
+    """Binary cross-entropy on probabilities: -mean(Yt log P + (1 - Yt) log(1 - P)).
+
+    P, Yt: same shape, P in (0, 1), Yt in [0, 1].  Returns (loss, dP).  P is clipped
+    to [eps, 1 - eps] (eps of its dtype) so that log(0) never occurs.
+
+    Hint: differentiate one element's loss with respect to its P, then divide by P.size
+    for the mean; use the clipped P in both the loss and the gradient.
+    """
+    check_same_shape("bce_loss", P, Yt)
+    raise NotImplementedError("Exercise 4.1: bce_loss")
+
+
+def bce_with_logits_loss(Z, Yt):
+    """Binary cross-entropy on logits, i.e. bce_loss(sigmoid(Z), Yt) computed stably.
+
+    Z, Yt: same shape.  Uses log(1 + e^Z) - Yt Z = max(Z, 0) - Yt Z + log(1 + e^-|Z|),
+    which never overflows.  Returns (loss, dZ) with dZ = (sigmoid(Z) - Yt) / Z.size.
+
+    Hint: np.log1p(np.exp(-np.abs(Z))) stays finite for any Z; reuse Sigmoid's trick for sigmoid(Z).
+    """
+    check_same_shape("bce_with_logits_loss", Z, Yt)
+    raise NotImplementedError("Exercise 4.2: bce_with_logits_loss")
+
+
+def softmax_cross_entropy_loss(Z, labels):
+    """Mean cross-entropy of softmax(Z) against integer class labels.
+
+    Z: (N, K) logits; labels: (N,) integers in [0, K).
+    loss = mean_n (logsumexp(Z[n]) - Z[n, labels[n]]);  dZ = (softmax(Z) - onehot(labels)) / N.
+    Subtracting each row's maximum first keeps logits of 1e4 finite.
+
+    Hint: Z[np.arange(N), labels] picks each row's logit for its own label.
+    """
+    Z, labels = np.asarray(Z), np.asarray(labels)
+    if Z.ndim != 2 or labels.shape != (Z.shape[0],):
+        raise ValueError(f"softmax_cross_entropy_loss: expected logits (N, K) and labels (N,), "
+                         f"got {Z.shape} and {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"softmax_cross_entropy_loss: labels must be integers, got {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= Z.shape[1]):
+        raise ValueError(f"softmax_cross_entropy_loss: labels must lie in [0, {Z.shape[1]}), "
+                         f"got [{labels.min()}, {labels.max()}]")
+    raise NotImplementedError("Exercise 4.3: softmax_cross_entropy_loss")

@@ -1,0 +1,58 @@
+"""The post's experiments and the digits example, run as the demos run them."""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import nn100.data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+import digits  # noqa: E402
+import linear_regression  # noqa: E402
+import product  # noqa: E402
+
+
+def test_linear_regression_recovers_the_true_weights():
+    errors = linear_regression.weight_errors(seed=0, epochs=40)
+    assert errors[9] < 0.05 and errors[-1] < 1e-7
+    assert all(later <= earlier * 1.5 for earlier, later in zip(errors, errors[1:]))
+
+
+def test_two_layers_learn_the_product_far_better_than_one(tmp_path):
+    one_layer, two_layers = product.main(seed=1, figure=tmp_path / "product.png")
+    assert one_layer[-1] > 0.5          # a plane cannot fit x1 * x2
+    assert two_layers[-1] < 0.05        # a bent surface can
+    assert (tmp_path / "product.png").stat().st_size > 10_000
+
+
+def test_digits_reach_97_percent(tmp_path):
+    result = digits.main(seed=0, figure=tmp_path / "digits.png")
+    assert result["accuracy"] >= 0.97
+    assert (tmp_path / "digits.png").exists()
+
+
+def test_digits_data_has_the_fixed_split():
+    X_train, y_train, X_test, y_test = nn100.data.load_digits()
+    assert X_train.shape == (1437, 64) and X_test.shape == (360, 64)
+    assert y_train.shape == (1437,) and y_test.shape == (360,)
+    assert 0 <= X_train.min() and X_train.max() == 1
+    assert set(np.unique(y_test)) == set(range(10))
+    assert 35 <= np.bincount(y_test).min()  # stratified: about 36 of each class
+
+
+def test_a_missing_data_file_names_where_it_looked(tmp_path):
+    missing = tmp_path / "nowhere.npz"
+    try:
+        nn100.data.load_digits(missing)
+    except FileNotFoundError as error:
+        assert str(missing) in str(error)
+    else:
+        raise AssertionError("load_digits accepted a missing file")
+
+
+def test_synthetic_problems_have_column_targets():
+    X, Y, W, b = nn100.data.linear_regression(rng=0)
+    assert X.shape == (100, 10) and Y.shape == (100, 1)
+    np.testing.assert_allclose(Y, X @ W + b)
+    X, Y = nn100.data.product(n=30, rng=0)
+    np.testing.assert_allclose(Y[:, 0], X[:, 0] * X[:, 1])

@@ -1,0 +1,1 @@
+"""Course tooling: generate the exercises, run the visible checks, build the student edition."""

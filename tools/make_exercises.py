@@ -1,0 +1,186 @@
+"""Write exercises/nn100 from solutions/nn100: every solution block becomes a stub.
+
+    python -m tools.make_exercises            # (re)write exercises/nn100
+    python -m tools.make_exercises --check    # exit 1, naming the files, if it is stale
+
+A solution block is the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION``. It is
+replaced, at its own indentation, by ``raise NotImplementedError("Exercise 1.2: ...")``;
+the number comes from the table in ``tools/student_exercises.py``, looked up by the
+function that encloses the block. Everything else (signatures, docstrings, scaffolding,
+non-Python files) is copied unchanged, so the stubbed package imports like the reference.
+"""
+import argparse
+import ast
+import sys
+from pathlib import Path
+
+from tools.student_exercises import EXERCISES, stub_message
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "solutions" / "nn100"
+OUTPUT = ROOT / "exercises" / "nn100"
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+class MarkerError(ValueError):
+    """A solution marker that is unbalanced, nested or in the wrong place."""
+
+
+def find_blocks(text: str, name: str) -> list[tuple[int, int]]:
+    """(begin, end) line indexes (0-based, inclusive) of every solution block in ``text``.
+
+    Raises MarkerError naming ``name`` and the 1-based line for a nested BEGIN, an END
+    without BEGIN, a BEGIN never closed, or an END indented differently from its BEGIN.
+    """
+    blocks, begin = [], None
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        marker = line.strip()
+        if marker == BEGIN:
+            if begin is not None:
+                raise MarkerError(f"{name}:{index + 1}: '{BEGIN}' inside the block opened "
+                                  f"at line {begin + 1}; blocks cannot nest")
+            begin = index
+        elif marker == END:
+            if begin is None:
+                raise MarkerError(f"{name}:{index + 1}: '{END}' without a '{BEGIN}' before it")
+            if indent_of(line) != indent_of(lines[begin]):
+                raise MarkerError(f"{name}:{index + 1}: '{END}' is indented differently from "
+                                  f"its '{BEGIN}' at line {begin + 1}")
+            blocks.append((begin, index))
+            begin = None
+        elif BEGIN in line or END in line:
+            raise MarkerError(f"{name}:{index + 1}: a solution marker must be alone on its line")
+    if begin is not None:
+        raise MarkerError(f"{name}:{begin + 1}: '{BEGIN}' is never closed by '{END}'")
+    return blocks
+
+
+def indent_of(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
+
+
+def enclosing_functions(text: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function, 1-based, e.g. Linear.forward.backward."""
+    found = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    found.append((child.lineno, child.end_lineno, name))
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(text), "")
+    return found
+
+
+def target_of(functions, line: int, name: str) -> str:
+    """The innermost function whose body holds 1-based ``line``."""
+    holding = [(first, qualname) for first, last, qualname in functions if first < line <= last]
+    if not holding:
+        raise MarkerError(f"{name}:{line}: a solution block must sit inside a function")
+    return max(holding)[1]
+
+
+def stub_module(text: str, name: str) -> tuple[str, list[str]]:
+    """The module with every block stubbed, and the targets of its blocks in file order."""
+    lookup = {(e.module, e.target): e for e in EXERCISES}
+    lines = text.splitlines(keepends=True)
+    functions = enclosing_functions(text)
+    out, targets, position = [], [], 0
+    for begin, end in find_blocks(text, name):
+        target = target_of(functions, begin + 1, name)
+        exercise = lookup.get((Path(name).name, target))
+        if exercise is None:
+            raise MarkerError(f"{name}:{begin + 1}: the block in {target} has no exercise "
+                              "number; add it to EXERCISES in tools/student_exercises.py")
+        if target in targets:
+            raise MarkerError(f"{name}:{begin + 1}: {target} holds two solution blocks; "
+                              "merge them or split the function")
+        targets.append(target)
+        out.extend(lines[position:begin])
+        out.append(f'{indent_of(lines[begin])}raise NotImplementedError("{stub_message(exercise)}")\n')
+        position = end + 1
+    out.extend(lines[position:])
+    return "".join(out), targets
+
+
+def generate(source: Path = SOURCE) -> dict[str, bytes]:
+    """Relative path -> content of every file the exercises package should hold."""
+    files, seen = {}, set()
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_dir() or "__pycache__" in relative.parts or path.suffix == ".pyc":
+            continue
+        if path.suffix == ".py":
+            text, targets = stub_module(path.read_text(encoding="utf-8"), str(path))
+            files[relative.as_posix()] = text.encode("utf-8")
+            seen.update((path.name, target) for target in targets)
+        else:
+            files[relative.as_posix()] = path.read_bytes()
+    missing = [e for e in EXERCISES if (e.module, e.target) not in seen]
+    if missing:
+        listed = ", ".join(f"{e.number} ({e.module}: {e.target})" for e in missing)
+        raise MarkerError(f"generate: exercises with no solution block in {source}: {listed}")
+    return files
+
+
+def differences(expected: dict[str, bytes], output: Path) -> list[str]:
+    """Files (relative to output) that are missing, extra or different."""
+    present = {p.relative_to(output).as_posix() for p in output.rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"} \
+        if output.is_dir() else set()
+    problems = [f"{name}: missing" for name in sorted(set(expected) - present)]
+    problems += [f"{name}: not generated from solutions (extra file)"
+                 for name in sorted(present - set(expected))]
+    problems += [f"{name}: differs from what the generator writes now"
+                 for name in sorted(present & set(expected))
+                 if (output / name).read_bytes() != expected[name]]
+    return problems
+
+
+def write(expected: dict[str, bytes], output: Path) -> None:
+    """Make ``output`` hold exactly ``expected`` (stale generated files are removed)."""
+    for problem in differences(expected, output):
+        name = problem.split(":")[0]
+        if name not in expected:
+            (output / name).unlink()
+    for name, content in expected.items():
+        target = output / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_bytes() != content:
+            target.write_bytes(content)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.make_exercises", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", type=Path, default=SOURCE, help="the reference package")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="the package to write")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if OUTPUT differs from what would be written")
+    args = parser.parse_args(argv)
+    try:
+        expected = generate(args.source)
+    except (MarkerError, SyntaxError) as error:
+        print(f"make_exercises: {error}", file=sys.stderr)
+        return 1
+    if args.check:
+        problems = differences(expected, args.output)
+        for problem in problems:
+            print(f"make_exercises: {args.output}/{problem}", file=sys.stderr)
+        if problems:
+            print("make_exercises: run `make exercises` to regenerate", file=sys.stderr)
+        return 1 if problems else 0
+    write(expected, args.output)
+    print(f"make_exercises: wrote {len(expected)} files to {args.output} "
+          f"({len(EXERCISES)} exercises)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
