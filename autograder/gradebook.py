@@ -35,12 +35,17 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def load_json(path: Path):
+    """The JSON in ``path``, or None when missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
 def load_result(path: Path) -> dict | None:
     """The results in ``path``, or None when missing or unreadable (to be graded again)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("extra_data", {}).get("classroom"), dict):
         return None
     return data

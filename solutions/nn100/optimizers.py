@@ -49,7 +49,9 @@ class MomentumOptimizer:
         g = param.gradient
         if self.weight_decay:
             g += self.weight_decay * param.tensor
-        v = self.velocity.setdefault(param, np.zeros_like(param.tensor))
+        if param not in self.velocity:  # not setdefault: it would allocate zeros every step
+            self.velocity[param] = np.zeros_like(param.tensor)
+        v = self.velocity[param]
         v *= self.momentum
         v += g
         step = g + self.momentum * v if self.nesterov else v
@@ -82,8 +84,9 @@ class AdamOptimizer:
         g = param.gradient
         if self.weight_decay:
             g += self.weight_decay * param.tensor
-        state = self.state.setdefault(
-            param, [0, np.zeros_like(param.tensor), np.zeros_like(param.tensor)])
+        if param not in self.state:  # not setdefault: it would allocate zeros every step
+            self.state[param] = [0, np.zeros_like(param.tensor), np.zeros_like(param.tensor)]
+        state = self.state[param]
         state[0] += 1
         t, m, v = state
         m *= self.beta1

@@ -1,0 +1,1 @@
+"""Tools of the nbgrader course: build the notebooks, redact feedback, audit submissions."""

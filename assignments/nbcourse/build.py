@@ -1,0 +1,197 @@
+"""Build the nbgrader source notebooks from their text sources.
+
+    python -m nbcourse.build [--solutions ../solutions/nn100] [--data ../data] [--out source]
+
+Each assignment is a jupytext percent file, ``text/<name>.py``.  A code cell may
+start with one directive line that gives it its nbgrader role:
+
+    # nbgrader: solution <id>             the student's cell (solution regions get stubbed)
+    # nbgrader: tests <id> points=<n>     an autograded test cell, locked
+    # nbgrader: given <id>                code the student reads but may not change, locked
+
+and may contain ``# include: <module>.<Name>`` lines, each replaced by the source
+of that class or function in ``solutions/nn100/<module>.py``, solution markers and
+all.  That is how the notebooks stay in step with the reference: the code is pasted
+from it at build time, never retyped.
+
+Next to ``<name>.ipynb`` the build writes the assignment's supporting files:
+``gradcheck.py`` (from text/support/), ``toolbox.py`` (every unit the earlier
+assignments included, solution markers removed, so that later assignments can use
+them) and any data files the assignment needs.
+"""
+import argparse
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+HERE = Path(__file__).resolve().parent.parent  # the course directory
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+# In teaching order: the toolbox of each assignment holds the units of those before it.
+ASSIGNMENTS = [
+    ("backprop", []),
+    ("training", []),
+    ("classification", ["digits.npz"]),
+    ("optimizers", ["digits.npz"]),
+]
+
+DIRECTIVE = re.compile(r"#\s*nbgrader:\s*(solution|tests|given)\s+([A-Za-z0-9_-]+)\s*(?:points=(\d+(?:\.\d+)?))?\s*$")
+INCLUDE = re.compile(r"^#\s*include:\s*(\w+)\.(\w+)\s*$")
+
+
+def definition_source(solutions: Path, module: str, name: str) -> str:
+    """The exact source text of top-level class/function/assignment ``name`` in ``module``."""
+    path = solutions / f"{module}.py"
+    if not path.exists():
+        raise ValueError(f"definition_source: no module {path} for include {module}.{name}")
+    text = path.read_text()
+    for node in ast.parse(text).body:
+        names = [node.name] if isinstance(node, (ast.ClassDef, ast.FunctionDef)) else [
+            target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)]
+        if name in names:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            return "\n".join(text.splitlines()[first - 1:node.end_lineno])
+    raise ValueError(f"definition_source: {path} defines no top-level {name!r}")
+
+
+def strip_solution_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in SOLUTION_MARKERS)
+
+
+def expand_includes(source: str, solutions: Path, included: list) -> str:
+    """Replace each ``# include: module.Name`` line by that definition; record it in ``included``."""
+    parts, plain = [], []
+    for line in source.splitlines():
+        match = INCLUDE.match(line.strip())
+        if match:
+            if plain:
+                parts.append("\n".join(plain).strip("\n"))
+                plain = []
+            parts.append(definition_source(solutions, *match.groups()))
+            included.append(match.groups())
+        else:
+            plain.append(line)
+    if plain:
+        parts.append("\n".join(plain).strip("\n"))
+    return "\n\n\n".join(part for part in parts if part)
+
+
+def cell_role(cell) -> tuple:
+    """(kind, grade_id, points) from the directive line, or (None, None, None)."""
+    first, _, rest = cell.source.partition("\n")
+    match = DIRECTIVE.match(first.strip())
+    if not match:
+        if first.strip().startswith("# nbgrader"):
+            raise ValueError(f"cell_role: malformed directive {first.strip()!r}")
+        return None, None, None
+    cell.source = rest
+    kind, grade_id, points = match.groups()
+    if (kind == "tests") != (points is not None):
+        raise ValueError(f"cell_role: {grade_id}: points= belongs on test cells and only there")
+    return kind, grade_id, float(points) if points else None
+
+
+def nbgrader_metadata(kind: str, grade_id: str, points) -> dict:
+    meta = {"grade": kind == "tests", "grade_id": grade_id, "locked": kind != "solution",
+            "schema_version": 3, "solution": kind == "solution"}
+    if kind == "tests":
+        meta["points"] = points
+    return meta
+
+
+def check_test_cell(grade_id: str, source: str) -> None:
+    """A test cell must not end in an expression: nbgrader would read its value as a
+    partial score.  Its hidden region must be closed."""
+    tree = ast.parse(source)
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr) and not (isinstance(last.value, ast.Call)
+                                           and getattr(last.value.func, "id", "") == "print"):
+        raise ValueError(f"check_test_cell: {grade_id} ends in an expression; nbgrader "
+                         "would take its value as the score")
+    if source.count(HIDDEN_MARKERS[0]) != source.count(HIDDEN_MARKERS[1]):
+        raise ValueError(f"check_test_cell: {grade_id}: unbalanced hidden-test markers")
+
+
+def build_notebook(text: Path, solutions: Path) -> tuple:
+    """The nbgrader source notebook of one text file, and the (module, name) it included."""
+    nb = jupytext.read(text, fmt="py:percent")
+    included, seen_ids, previous_kind = [], set(), None
+    for cell in nb.cells:
+        cell.metadata.pop("lines_to_next_cell", None)
+        if cell.cell_type != "code":
+            continue
+        kind, grade_id, points = cell_role(cell)
+        cell.source = expand_includes(cell.source, solutions, included)
+        if kind is None:
+            continue
+        if grade_id in seen_ids:
+            raise ValueError(f"build_notebook: {text.name}: grade id {grade_id!r} used twice")
+        seen_ids.add(grade_id)
+        if kind == "solution" and SOLUTION_MARKERS[0] not in cell.source:
+            raise ValueError(f"build_notebook: {text.name}: solution cell {grade_id} has no "
+                             "solution region")
+        if kind == "tests":
+            check_test_cell(grade_id, cell.source)
+            # nbgrader re-inserts a deleted test cell after the nbgrader cell before it,
+            # and fails when that one is a locked given cell (not tracked as solution/grade).
+            if previous_kind == "given":
+                raise ValueError(f"build_notebook: {text.name}: test cell {grade_id} must follow "
+                                 "a solution or test cell, not a given one")
+        cell.metadata["nbgrader"] = nbgrader_metadata(kind, grade_id, points)
+        previous_kind = kind
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    nbformat.validate(nb)
+    return nb, included
+
+
+def toolbox_source(solutions: Path, included: list) -> str:
+    header = ('"""Units built in earlier assignments, as the reference solution writes them.\n\n'
+              "Generated from solutions/nn100 by nbcourse.build: do not edit (the autograder\n"
+              'replaces this file with its own copy anyway)."""\n'
+              "import numpy as np\n")
+    seen = list(dict.fromkeys(included))
+    bodies = [strip_solution_markers(definition_source(solutions, m, n)) for m, n in seen]
+    return header + "\n\n" + "\n\n\n".join(bodies) + "\n"
+
+
+def build(solutions: Path, data: Path, out: Path, texts: Path = HERE / "text") -> list:
+    """Build every assignment into ``out/<name>/``; returns the notebook paths."""
+    built, earlier = [], []
+    for name, data_files in ASSIGNMENTS:
+        nb, included = build_notebook(texts / f"{name}.py", solutions)
+        folder = out / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{name}.ipynb")
+        shutil.copy(texts / "support" / "gradcheck.py", folder / "gradcheck.py")
+        if earlier:
+            (folder / "toolbox.py").write_text(toolbox_source(solutions, earlier))
+        for file in data_files:
+            shutil.copy(data / file, folder / file)
+        earlier += included
+        built.append(folder / f"{name}.ipynb")
+    return built
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--solutions", type=Path, default=HERE.parent / "solutions" / "nn100")
+    parser.add_argument("--data", type=Path, default=HERE.parent / "data")
+    parser.add_argument("--out", type=Path, default=HERE / "source")
+    args = parser.parse_args(argv)
+    for path in build(args.solutions, args.data, args.out):
+        print(f"built {path}")
+
+
+if __name__ == "__main__":
+    main()

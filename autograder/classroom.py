@@ -1,0 +1,349 @@
+"""Grade a whole class: ``python -m autograder grade-all DIR --gradebook FILE.csv [--jobs N]``.
+
+Each student is graded by its own ``python -m autograder grade`` process, so a
+submission that crashes, hangs or kills its grader costs only its own row. ``--jobs``
+of those processes run at once; the threads here only start them and wait.
+
+Everything lands next to the gradebook::
+
+    gradebook.csv               one row per student, rebuilt after each student
+    summary.html                the class view: histogram, checks failed most often
+    reports/<student>/results.json, report.html
+    reports/.work/              private working folders, removed as students finish
+
+A student is done when ``reports/<student>/results.json`` exists and matches the
+submission's content; a run started again grades only the others, so a run killed
+at any point (``kill -9`` included) loses at most the students it was grading.
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+
+from . import gradebook as gb
+from . import report_html, summary
+from .submissions import Submission, SubmissionError, digest, find_submissions, materialize
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_STUDENT_TIMEOUT = 600.0  # seconds for one whole submission, like Gradescope's default
+LOG_TAIL = 4000  # bytes of the grader's output kept to explain a failure
+# Results with this status were cut short by a bug of ours, not the student's: graded again.
+RETRY_STATUSES = {"internal-error"}
+
+# Runs before the grader in every child: the child dies with the thread that started
+# it (so `kill -9` of grade-all leaves no orphan grading on), and output files are
+# capped so a chatty submission cannot fill the disk.
+_GUARD = """\
+import os, resource, signal, sys
+try:
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+except Exception:
+    pass
+if os.getppid() != int(os.environ["NN100_GRADE_ALL_PID"]):
+    os._exit(70)  # grade-all died before prctl took effect
+cap = int(os.environ["NN100_FILE_CAP"])
+resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+@dataclass
+class Context:
+    out: Path                  # reports/ folder
+    grade_command: list[str]   # the single-submission grader, without its arguments
+    grade_args: list[str]      # extra arguments (--timeout, --seed)
+    student_timeout: float
+    running: set = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: bool = False
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(prog="python -m autograder grade-all", description=__doc__.splitlines()[0])
+    parser.add_argument("dir", help="folder with one sub-folder or .zip per student")
+    parser.add_argument("--gradebook", required=True, help="CSV to write; reports go next to it")
+    parser.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the number of cores)")
+    parser.add_argument("--reports", default=None, help="folder for per-student reports (default: reports/ next to the gradebook)")
+    parser.add_argument("--timeout", type=float, default=None, help="passed to `autograder grade --timeout`")
+    parser.add_argument("--seed", type=int, default=None, help="passed to `autograder grade --seed`")
+    parser.add_argument("--student-timeout", type=float, default=DEFAULT_STUDENT_TIMEOUT,
+                        help=f"wall-clock seconds for one submission (default {DEFAULT_STUDENT_TIMEOUT:.0f})")
+    # For tests and other graders: the command that grades one folder.
+    parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``grade-all``; ``args`` needs ``dir``, ``gradebook`` and ``jobs``."""
+    class_dir = Path(args.dir)
+    if not class_dir.is_dir():
+        print(f"grade-all: expected a folder of submissions, found {str(class_dir)!r}", file=sys.stderr)
+        return 2
+    jobs = getattr(args, "jobs", None) or os.cpu_count() or 1
+    if jobs < 1:
+        print(f"grade-all: --jobs must be at least 1, found {jobs}", file=sys.stderr)
+        return 2
+    gradebook = Path(args.gradebook)
+    out = Path(getattr(args, "reports", None) or gradebook.parent / "reports")
+    command = getattr(args, "grade_command", None)
+    grade_args = []
+    if getattr(args, "timeout", None) is not None:
+        grade_args += ["--timeout", str(args.timeout)]
+    if getattr(args, "seed", None) is not None:
+        grade_args += ["--seed", str(args.seed)]
+    ctx = Context(
+        out=out,
+        grade_command=command.split() if isinstance(command, str) else list(command or
+                      [sys.executable, "-m", "autograder", "grade"]),
+        grade_args=grade_args,
+        student_timeout=float(getattr(args, "student_timeout", None) or DEFAULT_STUDENT_TIMEOUT),
+    )
+    return grade_class(class_dir, gradebook, ctx, jobs)
+
+
+def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int) -> int:
+    console = Console(stderr=True)
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    lock = _take_lock(ctx.out / ".grade-all.lock")
+    if lock is None:
+        print(f"grade-all: another grade-all is writing {ctx.out}; wait for it or stop it", file=sys.stderr)
+        return 2
+    # Holding the lock, nothing else uses these: leftovers of a killed run.
+    shutil.rmtree(ctx.out / ".work", ignore_errors=True)
+    for stale in ctx.out.glob("*/.*.tmp"):
+        stale.unlink(missing_ok=True)
+    (ctx.out / ".work").mkdir(mode=0o700)
+
+    submissions = find_submissions(class_dir)
+    students = [s.student for s in submissions]
+    results: dict[str, dict] = {}
+    todo = []
+    for sub in submissions:
+        done = gb.load_result(ctx.out / sub.student / "results.json")
+        if done and _still_current(done, sub):
+            results[sub.student] = done
+        else:
+            todo.append(sub)
+    gb.atomic_write(gradebook, gb.render_csv(students, results))
+    console.print(f"grade-all: {len(submissions)} submissions in {class_dir}, "
+                  f"{len(results)} already graded, {len(todo)} to grade with {jobs} jobs")
+    started = time.monotonic()
+    try:
+        _run(todo, ctx, jobs, students, results, gradebook, console)
+    except KeyboardInterrupt:
+        console.print("grade-all: interrupted; run it again to grade the rest")
+        return 130
+    finally:
+        shutil.rmtree(ctx.out / ".work", ignore_errors=True)
+    summary_path = gradebook.parent / "summary.html"
+    summary.write_summary(summary_path, students, results, ctx.out, gradebook)
+    errors = sum(gb.classroom(r).get("status") != gb.GRADED for r in results.values())
+    console.print(f"grade-all: {len(students)} students ({errors} not gradable) in "
+                  f"{time.monotonic() - started:.1f} s; gradebook {gradebook}, summary {summary_path}")
+    return 0
+
+
+def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
+    columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[failed]} not gradable"), TimeElapsedColumn(),
+               TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress, ThreadPoolExecutor(jobs) as pool:
+        task = progress.add_task("grading", total=len(students), completed=len(students) - len(todo), failed=0)
+        futures = {pool.submit(grade_student, sub, ctx): sub for sub in todo}
+        failed = 0
+        try:
+            for future in as_completed(futures):
+                sub = futures[future]
+                result = future.result()
+                results[sub.student] = result
+                gb.atomic_write(gradebook, gb.render_csv(students, results))
+                info = gb.classroom(result)
+                if info["status"] != gb.GRADED:
+                    failed += 1
+                    note = f"{info['status']}: {info['reason']}"
+                else:
+                    note = f"{gb._fmt(result.get('score'))} / {gb._fmt(result.get('max_score'))}"
+                progress.console.print(f"  {sub.student}: {note} ({info['seconds']:.1f} s)", markup=False, highlight=False)
+                progress.update(task, advance=1, failed=failed)
+        except BaseException:
+            ctx.stopping = True
+            for future in futures:
+                future.cancel()
+            _kill_running(ctx)
+            raise
+
+
+def grade_student(sub: Submission, ctx: Context) -> dict:
+    """Grade one submission in its own working folder; write its report and results."""
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="student-", dir=ctx.out / ".work"))
+    fingerprint = ""
+    try:
+        fingerprint = digest(sub)
+        root = materialize(sub, work / "submission")
+        result = _run_grader(root, work, ctx)
+    except SubmissionError as error:
+        result = _failure(error.status, error.reason)
+    except Exception as error:  # our bug: keep a row, and grade again next run
+        result = _failure("internal-error", f"grade-all failed on this submission: {type(error).__name__}: {error}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    info = gb.classroom(result)
+    info.update(student=sub.student, source=sub.path.name, digest=fingerprint,
+                seconds=round(time.monotonic() - started, 3),
+                graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    folder = ctx.out / sub.student
+    try:
+        report_html.write_report(folder / "report.html", sub.student, result)
+    except Exception as error:  # a report is a courtesy; the grade must still be saved
+        info["report_error"] = f"{type(error).__name__}: {error}"
+    if info["status"] not in RETRY_STATUSES:
+        gb.atomic_write(folder / "results.json", _dumps(result))
+    return result
+
+
+def _run_grader(root: Path, work: Path, ctx: Context) -> dict:
+    """Run the single-submission grader on ``root``; its results, or a failure saying why."""
+    if ctx.stopping:
+        raise KeyboardInterrupt
+    results_file = work / "results.json"
+    log_file = work / "grade.log"
+    command = [*ctx.grade_command, str(root), "--results", str(results_file), *ctx.grade_args]
+    env = dict(os.environ, NN100_GRADE_ALL_PID=str(os.getpid()), NN100_FILE_CAP=str(256 * 1024 * 1024))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")  # jobs, not BLAS threads, use the cores
+    with open(log_file, "wb") as log:
+        child = subprocess.Popen([sys.executable, "-c", _GUARD, *command], stdin=subprocess.DEVNULL,
+                                 stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env,
+                                 start_new_session=True)
+        with ctx.lock:
+            ctx.running.add(child)
+        try:
+            code = child.wait(timeout=ctx.student_timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            _kill_group(child)
+            with ctx.lock:
+                ctx.running.discard(child)
+    if code is None:
+        return _failure("timeout", f"grading took longer than {ctx.student_timeout:.0f} s and was stopped")
+    if code == 0:
+        result = gb.load_json(results_file)
+        if _looks_like_results(result):
+            result.setdefault("extra_data", {})["classroom"] = {"status": gb.GRADED, "reason": _first_line(result.get("output"))}
+            return result
+        return _failure("grader-error", "the grader finished but wrote no valid results.json" + _tail(log_file))
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        return _failure("grader-error", f"the grading process was killed by {name} (did the submission kill it?)" + _tail(log_file))
+    if code == 70:
+        return _failure("internal-error", "grade-all stopped before this submission was graded")
+    return _failure("grader-error", f"the grader exited with status {code}" + _tail(log_file))
+
+
+def _looks_like_results(result) -> bool:
+    return (isinstance(result, dict) and isinstance(result.get("tests"), list)
+            and isinstance(result.get("score"), (int, float)))
+
+
+def _failure(status: str, reason: str) -> dict:
+    """A results.json for a submission that could not be graded: score 0 and why."""
+    return {"score": 0, "tests": [], "output": reason,
+            "extra_data": {"classroom": {"status": status, "reason": reason}}}
+
+
+def _still_current(result: dict, sub: Submission) -> bool:
+    """Graded before and unchanged since (a resubmission is graded again)."""
+    info = gb.classroom(result)
+    if info.get("status") in RETRY_STATUSES:
+        return False
+    try:
+        return info.get("digest") == digest(sub)
+    except OSError:
+        return False
+
+
+def _first_line(text) -> str:
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return lines[0][:200] if lines else ""
+
+
+def _tail(log_file: Path) -> str:
+    """The last line the grader printed, to say what went wrong."""
+    try:
+        with open(log_file, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - LOG_TAIL))
+            text = log.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    last = _first_line("\n".join(reversed(text.splitlines())))
+    return f"; last output: {last}" if last else ""
+
+
+def _dumps(result: dict) -> str:
+    """Strict JSON: a diverged loss (NaN, inf) becomes null, which every reader accepts."""
+    return json.dumps(_strict(result), indent=1, allow_nan=False, default=str)
+
+
+def _strict(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    """Stop the grader and anything it started (it leads its own process group)."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    child.wait()
+
+
+def _kill_running(ctx: Context) -> None:
+    with ctx.lock:
+        running = list(ctx.running)
+    for child in running:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _take_lock(path: Path):
+    """An exclusive lock on ``path`` for this run (released by the kernel if we die)."""
+    handle = open(path, "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+if __name__ == "__main__":
+    sys.exit(main(build_parser().parse_args()))

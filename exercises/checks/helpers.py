@@ -1,0 +1,35 @@
+"""Small helpers shared by the visible checks."""
+import numpy as np
+
+from nn100.gradcheck import check_gradients
+
+
+def assert_gradients_match(layer, X):
+    """Fail with the first wrong gradient when backward disagrees with finite differences."""
+    report = check_gradients(layer, X)
+    assert report.ok, (f"{type(layer).__name__}: backward disagrees with finite differences: "
+                       f"{report.failures[0]}\n{report}")
+
+
+def numeric_gradient(loss_fn, Yp, Yt, eps=1e-6):
+    """Central differences of loss_fn(Yp, Yt)[0] with respect to every element of Yp."""
+    Yp = np.array(Yp, dtype=np.float64)
+    gradient = np.zeros_like(Yp)
+    for index in np.ndindex(Yp.shape):
+        original = Yp[index]
+        Yp[index] = original + eps
+        plus = loss_fn(Yp, Yt)[0]
+        Yp[index] = original - eps
+        minus = loss_fn(Yp, Yt)[0]
+        Yp[index] = original
+        gradient[index] = (plus - minus) / (2 * eps)
+    return gradient
+
+
+def assert_close(found, expected, what, atol=1e-8):
+    found = np.asarray(found)
+    expected = np.asarray(expected)
+    assert found.shape == expected.shape, f"{what}: shape {found.shape}, expected {expected.shape}"
+    assert np.allclose(found, expected, atol=atol, rtol=1e-6), \
+        f"{what}: got {np.array2string(found, precision=4)}, " \
+        f"expected {np.array2string(expected, precision=4)}"

@@ -1,0 +1,46 @@
+"""A stand-in for `python -m autograder grade`, fast and predictable, for grade-all's own tests.
+
+It never imports the submission: it reads nn100/layers.py and decides from markers in
+the text. Markers: NotImplementedError -> 0 points; FAKE_KILL -> the process kills
+itself with SIGKILL; FAKE_SLEEP -> sleeps a long time; FAKE_BUG -> loses Linear points.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+parser = argparse.ArgumentParser()
+parser.add_argument("path")
+parser.add_argument("--results", required=True)
+parser.add_argument("--timeout", default=None)
+parser.add_argument("--seed", default=None)
+args = parser.parse_args()
+layers = Path(args.path, "nn100", "layers.py")
+if not layers.is_file():
+    print("no nn100 package", file=sys.stderr)
+    sys.exit(2)
+text = layers.read_text()
+delay = float(os.environ.get("FAKE_GRADE_DELAY", "0"))
+time.sleep(delay)
+if "FAKE_KILL" in text:
+    os.kill(os.getpid(), signal.SIGKILL)
+if "FAKE_SLEEP" in text:
+    time.sleep(3600)
+stub = "NotImplementedError" in text
+bug = "FAKE_BUG" in text
+tests = []
+for unit, checks in (("Linear", 2), ("ReLU", 1), ("Learner", 1)):
+    for i in range(checks):
+        ok = not stub and not (bug and unit == "Linear" and i == 0)
+        tests.append({"name": f"{unit}: check {i}", "score": 5 if ok else 0, "max_score": 5,
+                      "status": "passed" if ok else "failed", "visibility": "visible",
+                      "output": "" if ok else f"{unit} check {i} failed <b>bold</b>\nHint: read the {unit} docstring"})
+result = {"score": sum(t["score"] for t in tests), "max_score": 20, "execution_time": delay, "tests": tests,
+          "extra_data": {"loss_curves": {"xor": {"student": [1.0, 0.5, 0.25], "reference": [1.0, 0.4, 0.1]}}}}
+tmp = args.results + ".tmp"
+Path(tmp).write_text(json.dumps(result))
+os.replace(tmp, args.results)
+print(f"Score: {result['score']} / 20")
