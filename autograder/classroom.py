@@ -61,7 +61,7 @@ if os.getppid() != int(os.environ["NN100_GRADE_ALL_PID"]):
     os._exit(70)  # grade-all died before prctl took effect
 cap = int(os.environ["NN100_FILE_CAP"])
 resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
-os.execv(sys.argv[1], sys.argv[1:])
+os.execvp(sys.argv[1], sys.argv[1:])
 """
 
 
@@ -74,6 +74,7 @@ class Context:
     running: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: bool = False
+    subreaper: bool = False    # True when orphans of our graders are reparented to us
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -86,6 +87,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--seed", type=int, default=None, help="passed to `autograder grade --seed`")
     parser.add_argument("--student-timeout", type=float, default=DEFAULT_STUDENT_TIMEOUT,
                         help=f"wall-clock seconds for one submission (default {DEFAULT_STUDENT_TIMEOUT:.0f})")
+    parser.add_argument("--shard", default=None, metavar="K/N",
+                        help="grade only every N-th student starting at K (0-based), to split a class across machines")
     # For tests and other graders: the command that grades one folder.
     parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
     return parser
@@ -102,13 +105,18 @@ def main(args: argparse.Namespace) -> int:
         print(f"grade-all: --jobs must be at least 1, found {jobs}", file=sys.stderr)
         return 2
     gradebook = Path(args.gradebook)
-    out = Path(getattr(args, "reports", None) or gradebook.parent / "reports")
+    # Absolute: each grader runs from its own working folder.
+    out = Path(getattr(args, "reports", None) or gradebook.parent / "reports").resolve()
     command = getattr(args, "grade_command", None)
     grade_args = []
     if getattr(args, "timeout", None) is not None:
         grade_args += ["--timeout", str(args.timeout)]
     if getattr(args, "seed", None) is not None:
         grade_args += ["--seed", str(args.seed)]
+    shard = _parse_shard(getattr(args, "shard", None))
+    if shard is None:
+        print(f"grade-all: --shard expects K/N with 0 <= K < N, found {args.shard!r}", file=sys.stderr)
+        return 2
     ctx = Context(
         out=out,
         grade_command=command.split() if isinstance(command, str) else list(command or
@@ -116,11 +124,25 @@ def main(args: argparse.Namespace) -> int:
         grade_args=grade_args,
         student_timeout=float(getattr(args, "student_timeout", None) or DEFAULT_STUDENT_TIMEOUT),
     )
-    return grade_class(class_dir, gradebook, ctx, jobs)
+    # Each grader runs its own sandboxed children in parallel: share the cores out
+    # rather than run jobs x children processes on them.
+    ctx.grade_args += ["--jobs", str(max(1, (os.cpu_count() or 1) // jobs))]
+    return grade_class(class_dir, gradebook, ctx, jobs, shard)
 
 
-def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int) -> int:
-    console = Console(stderr=True)
+def _parse_shard(text):
+    """"K/N" -> (K, N); no shard is (0, 1); None when malformed."""
+    if not text:
+        return 0, 1
+    try:
+        index, count = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        return None
+    return (index, count) if 0 <= index < count else None
+
+
+def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard=(0, 1)) -> int:
+    console = Console(stderr=True, soft_wrap=True)
     ctx.out.mkdir(parents=True, exist_ok=True)
     lock = _take_lock(ctx.out / ".grade-all.lock")
     if lock is None:
@@ -131,20 +153,22 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int) -> in
     for stale in ctx.out.glob("*/.*.tmp"):
         stale.unlink(missing_ok=True)
     (ctx.out / ".work").mkdir(mode=0o700)
+    ctx.subreaper = _become_subreaper()
 
     submissions = find_submissions(class_dir)
     students = [s.student for s in submissions]
     results: dict[str, dict] = {}
     todo = []
-    for sub in submissions:
+    for position, sub in enumerate(submissions):
         done = gb.load_result(ctx.out / sub.student / "results.json")
         if done and _still_current(done, sub):
             results[sub.student] = done
-        else:
+        elif position % shard[1] == shard[0]:
             todo.append(sub)
     gb.atomic_write(gradebook, gb.render_csv(students, results))
     console.print(f"grade-all: {len(submissions)} submissions in {class_dir}, "
-                  f"{len(results)} already graded, {len(todo)} to grade with {jobs} jobs")
+                  f"{len(results)} already graded, {len(todo)} to grade with {jobs} jobs"
+                  + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""))
     started = time.monotonic()
     try:
         _run(todo, ctx, jobs, students, results, gradebook, console)
@@ -158,6 +182,11 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int) -> in
     errors = sum(gb.classroom(r).get("status") != gb.GRADED for r in results.values())
     console.print(f"grade-all: {len(students)} students ({errors} not gradable) in "
                   f"{time.monotonic() - started:.1f} s; gradebook {gradebook}, summary {summary_path}")
+    retry = [s for s, r in results.items() if gb.classroom(r).get("status") in RETRY_STATUSES]
+    if retry:
+        console.print(f"grade-all: {len(retry)} students hit a grade-all error ({', '.join(retry[:5])}); "
+                      "run it again to grade them", markup=False)
+        return 1
     return 0
 
 
@@ -166,7 +195,7 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                TextColumn("{task.fields[failed]} not gradable"), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress, ThreadPoolExecutor(jobs) as pool:
-        task = progress.add_task("grading", total=len(students), completed=len(students) - len(todo), failed=0)
+        task = progress.add_task("grading", total=len(results) + len(todo), completed=len(results), failed=0)
         futures = {pool.submit(grade_student, sub, ctx): sub for sub in todo}
         failed = 0
         try:
@@ -199,13 +228,16 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     try:
         fingerprint = digest(sub)
         root = materialize(sub, work / "submission")
-        result = _run_grader(root, work, ctx)
+        result = run_grader(root, work, ctx)
     except SubmissionError as error:
-        result = _failure(error.status, error.reason)
+        result = failure_result(error.status, error.reason)
     except Exception as error:  # our bug: keep a row, and grade again next run
-        result = _failure("internal-error", f"grade-all failed on this submission: {type(error).__name__}: {error}")
+        result = failure_result("internal-error", f"grade-all failed on this submission: {type(error).__name__}: {error}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        _reap_orphans(ctx)
+    if ctx.stopping:  # its grader was killed by us, not by the submission: grade it next run
+        return failure_result("internal-error", "grade-all was interrupted")
     info = gb.classroom(result)
     info.update(student=sub.student, source=sub.path.name, digest=fingerprint,
                 seconds=round(time.monotonic() - started, 3),
@@ -216,11 +248,11 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     except Exception as error:  # a report is a courtesy; the grade must still be saved
         info["report_error"] = f"{type(error).__name__}: {error}"
     if info["status"] not in RETRY_STATUSES:
-        gb.atomic_write(folder / "results.json", _dumps(result))
+        gb.atomic_write(folder / "results.json", dumps_results(result))
     return result
 
 
-def _run_grader(root: Path, work: Path, ctx: Context) -> dict:
+def run_grader(root: Path, work: Path, ctx: Context) -> dict:
     """Run the single-submission grader on ``root``; its results, or a failure saying why."""
     if ctx.stopping:
         raise KeyboardInterrupt
@@ -232,10 +264,10 @@ def _run_grader(root: Path, work: Path, ctx: Context) -> dict:
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(name, "1")  # jobs, not BLAS threads, use the cores
     with open(log_file, "wb") as log:
-        child = subprocess.Popen([sys.executable, "-c", _GUARD, *command], stdin=subprocess.DEVNULL,
-                                 stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env,
-                                 start_new_session=True)
-        with ctx.lock:
+        with ctx.lock:  # so that _reap_orphans never takes a grader being started for an orphan
+            child = subprocess.Popen([sys.executable, "-c", _GUARD, *command], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env,
+                                     start_new_session=True)
             ctx.running.add(child)
         try:
             code = child.wait(timeout=ctx.student_timeout)
@@ -246,19 +278,21 @@ def _run_grader(root: Path, work: Path, ctx: Context) -> dict:
             with ctx.lock:
                 ctx.running.discard(child)
     if code is None:
-        return _failure("timeout", f"grading took longer than {ctx.student_timeout:.0f} s and was stopped")
+        return failure_result("timeout", f"grading took longer than {ctx.student_timeout:.0f} s and was stopped")
     if code == 0:
         result = gb.load_json(results_file)
         if _looks_like_results(result):
             result.setdefault("extra_data", {})["classroom"] = {"status": gb.GRADED, "reason": _first_line(result.get("output"))}
             return result
-        return _failure("grader-error", "the grader finished but wrote no valid results.json" + _tail(log_file))
+        return failure_result("grader-error", "the grader finished but wrote no valid results.json" + _tail(log_file))
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        return _failure("grader-error", f"the grading process was killed by {name} (did the submission kill it?)" + _tail(log_file))
+        return failure_result("grader-error", f"the grading process was killed by {name} (did the submission kill it?)" + _tail(log_file))
     if code == 70:
-        return _failure("internal-error", "grade-all stopped before this submission was graded")
-    return _failure("grader-error", f"the grader exited with status {code}" + _tail(log_file))
+        return failure_result("internal-error", "grade-all stopped before this submission was graded")
+    if code == 2:  # usage error: we checked the package is there, so the mistake is ours
+        return failure_result("internal-error", "the grader refused its arguments" + _tail(log_file))
+    return failure_result("grader-error", f"the grader exited with status {code}" + _tail(log_file))
 
 
 def _looks_like_results(result) -> bool:
@@ -266,7 +300,7 @@ def _looks_like_results(result) -> bool:
             and isinstance(result.get("score"), (int, float)))
 
 
-def _failure(status: str, reason: str) -> dict:
+def failure_result(status: str, reason: str) -> dict:
     """A results.json for a submission that could not be graded: score 0 and why."""
     return {"score": 0, "tests": [], "output": reason,
             "extra_data": {"classroom": {"status": status, "reason": reason}}}
@@ -300,7 +334,7 @@ def _tail(log_file: Path) -> str:
     return f"; last output: {last}" if last else ""
 
 
-def _dumps(result: dict) -> str:
+def dumps_results(result: dict) -> str:
     """Strict JSON: a diverged loss (NaN, inf) becomes null, which every reader accepts."""
     return json.dumps(_strict(result), indent=1, allow_nan=False, default=str)
 
@@ -322,6 +356,48 @@ def _kill_group(child: subprocess.Popen) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     child.wait()
+
+
+def _become_subreaper() -> bool:
+    """Adopt the orphans of our graders (Linux), so none outlives its student."""
+    try:
+        import ctypes
+        return ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_orphans(ctx: Context) -> None:
+    """Kill and reap our children that are not running graders: what a grader left
+    behind when it died (a submission's process that outlived its grader, say)."""
+    if not ctx.subreaper:
+        return
+    me = str(os.getpid())
+    with ctx.lock:
+        ours = {child.pid for child in ctx.running}
+        orphans = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in ours and _parent_of(entry) == me:
+                orphans.append(int(entry))
+        for pid in orphans:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for pid in orphans:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _parent_of(pid: str) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+            return stat.read().rsplit(b")", 1)[1].split()[1].decode()
+    except (OSError, IndexError):
+        return None
 
 
 def _kill_running(ctx: Context) -> None:

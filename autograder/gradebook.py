@@ -115,7 +115,7 @@ def _number(value) -> float:
 def _fmt(value) -> str:
     if value is None:
         return ""
-    number = _number(value)
+    number = round(_number(value), 2)  # 9.999999 of float sums reads as 10
     return str(int(number)) if number == int(number) else f"{number:.2f}"
 
 

@@ -21,6 +21,8 @@ from . import gradebook as gb
 # pyplot keeps global state; grade-all renders from several threads.
 _PLOT_LOCK = threading.Lock()
 MAX_POINTS = 5000  # a loss curve longer than this is cut (it is student data)
+HUGE = 1e12
+MAX_OUTPUT = 6000  # characters of one check's output shown
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -52,8 +54,9 @@ def render_report(student: str, result: dict) -> str:
     score, out_of = gb._number(result.get("score")), gb._number(result.get("max_score"))
     percent = f" ({100 * score / out_of:.0f} %)" if out_of else ""
     parts.append(f"<p><b>Score: {gb._fmt(score)} / {gb._fmt(out_of)}</b>{percent}</p>")
-    if result.get("output"):
-        parts.append(f"<pre>{esc(str(result['output']))}</pre>")
+    if result.get("output"):  # the grader's notes: protections, seed, an import failure
+        opened = " open" if score == 0 else ""
+        parts.append(f"<details{opened}><summary>How this was graded</summary><pre>{esc(str(result['output']))}</pre></details>")
     parts.append(_unit_table(result))
     parts.append(_loss_section(result))
     parts.append(_failed_checks(result))
@@ -118,7 +121,7 @@ def _failed_checks(result: dict) -> str:
         if not _visible(test):
             parts.append("<p>The details of this check are hidden.</p></div>")
             continue
-        message, hint = split_hint(test.get("output", ""))
+        message, hint = split_hint(str(test.get("output", ""))[:MAX_OUTPUT])
         if message:
             parts.append(f"<pre>{html.escape(message)}</pre>")
         if hint:
@@ -145,7 +148,7 @@ def _loss_section(result: dict) -> str:
         student = _clean(pair.get("student") if isinstance(pair, dict) else None)
         bad = next((i for i, v in enumerate(student) if not math.isfinite(v)), None)
         if bad is not None:
-            notes.append(f"<li>{html.escape(str(problem))}: your loss stopped being a finite number at epoch {bad + 1} (it diverged).</li>")
+            notes.append(f"<li>{html.escape(str(problem))}: your loss became NaN, infinite or huge at epoch {bad + 1}: training diverged.</li>")
     return ("<h2>Your Learner's training loss against the reference</h2>"
             "<p>Same problem, same data, same seed: the curves should fall together.</p>"
             + (f"<ul>{''.join(notes)}</ul>" if notes else "")
@@ -159,9 +162,11 @@ def _clean(values) -> list[float]:
     cleaned = []
     for value in values[:MAX_POINTS]:
         try:
-            cleaned.append(float(value))
+            number = float(value)
         except (TypeError, ValueError, OverflowError):
-            cleaned.append(float("nan"))
+            number = float("nan")
+        # Past HUGE a curve has diverged; plotting it would only overflow the axes.
+        cleaned.append(number if abs(number) <= HUGE else float("nan"))
     return cleaned
 
 
@@ -180,6 +185,7 @@ def loss_figure(curves: dict) -> str:
                 if values:
                     ax.plot(range(1, len(values) + 1), values, label="yours" if label == "student" else label, **style)
                     plotted += [v for v in values if math.isfinite(v)]
+            # A loss that falls over decades reads best on a log scale.
             if plotted and min(plotted) > 0:
                 ax.set_yscale("log")
             ax.set_title(str(problem).replace("$", r"\$"))

@@ -126,8 +126,8 @@ def safe_extract(zip_path: Path, dest: Path) -> None:
             parts = _safe_parts(member.filename)
             if not parts or any(part in IGNORED_NAMES for part in parts):
                 continue
-            mode = member.external_attr >> 16
-            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = stat.S_IFMT(member.external_attr >> 16)  # 0 when the zip says nothing
+            if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
                 raise SubmissionError("bad-zip", f"the zip entry {member.filename!r} is a link or special file")
             target = dest.joinpath(*parts)
             if member.is_dir():

@@ -114,15 +114,21 @@ def failed_counts(graded: dict[str, dict]) -> Counter:
 
 
 def _failed_most(graded: dict[str, dict]) -> str:
-    counts = failed_counts(graded)
+    # Students who scored 0 handed in stubs or code that does not import: they fail
+    # every check alike and would drown out what the others got wrong.
+    tried = {s: r for s, r in graded.items() if gb._number(r.get("score")) > 0}
+    counts = failed_counts(tried)
     if not counts:
         return "<h2>Checks failed most often</h2><p>No check failed.</p>"
     ranked = counts.most_common()
-    rows = [f'<tr><td>{html.escape(name)}</td><td class="num">{n}</td><td class="num">{100 * n / len(graded):.0f} %</td></tr>'
+    rows = [f'<tr><td>{html.escape(name)}</td><td class="num">{n}</td><td class="num">{100 * n / len(tried):.0f} %</td></tr>'
             for name, n in ranked]
-    head = "<tr><th>Check</th><th>Students who failed it</th><th>Share of graded</th></tr>"
-    text = (f"<h2>Checks failed most often</h2><p>What to teach again: each check with the number of graded students "
-            f"who failed it.</p><table>{head}{''.join(rows[:TOP_CHECKS])}</table>")
+    head = "<tr><th>Check</th><th>Students who failed it</th><th>Share</th></tr>"
+    left_out = len(graded) - len(tried)
+    text = (f"<h2>Checks failed most often</h2><p>What to teach again: each check with the number of the "
+            f"{len(tried)} students who scored above 0 and failed it"
+            + (f" ({left_out} who scored 0 are left out: they fail every check)" if left_out else "")
+            + f".</p><table>{head}{''.join(rows[:TOP_CHECKS])}</table>")
     if len(rows) > TOP_CHECKS:
         text += f"<details><summary>{len(rows) - TOP_CHECKS} more</summary><table>{head}{''.join(rows[TOP_CHECKS:])}</table></details>"
     return text

@@ -94,7 +94,7 @@ TORCH = "PyTorch CPU eager"
 PROPOSAL = "nn100 + first-layer dX skipped (proposal, bench-only)"
 
 
-def compare(title, contenders, rounds, steps, reference=NN100, tolerance=LOSS_TOLERANCE):
+def compare(key, title, contenders, rounds, steps, reference=NN100, tolerance=LOSS_TOLERANCE):
     """Run the contenders interleaved and summarise against ``reference``."""
     runs = interleaved(contenders, rounds=rounds, warmup=1, per_run=steps)
     ref = runs[reference]
@@ -107,7 +107,7 @@ def compare(title, contenders, rounds, steps, reference=NN100, tolerance=LOSS_TO
                      "reference_over_this": paired_ratio(ref["samples"], run["samples"]),
                      "max_loss_diff": diff,
                      "samples_ms": [1e3 * s for s in run["samples"]]})
-    return {"title": title, "reference": reference, "rounds": rounds, "steps": steps,
+    return {"key": key, "title": title, "reference": reference, "rounds": rounds, "steps": steps,
             "loss_tolerance": tolerance,
             "losses_agree": all(row["max_loss_diff"] <= tolerance for row in rows),
             "contenders": rows}
@@ -122,7 +122,8 @@ def mnist_speed(X, labels, bs: int, steps: int, rounds: int, torch: bool):
     if torch:
         contenders.append(torch_sgd(TORCH, start, batches))
     contenders.append(nn100_sgd(PROPOSAL, start, batches, first_layer=mlp.DataLinear))
-    return compare(f"MLP 784-256-128-10, SGD, float32, batch {bs}", contenders, rounds, steps)
+    return compare(f"train-b{bs}", f"MLP 784-256-128-10, SGD, float32, batch {bs}",
+                   contenders, rounds, steps)
 
 
 def dtype_speed(X, labels, bs: int, steps: int, rounds: int):
@@ -132,8 +133,8 @@ def dtype_speed(X, labels, bs: int, steps: int, rounds: int):
     batches64 = [(Xb.astype(np.float64), yb) for Xb, yb in batches32]
     contenders = [nn100_sgd("nn100 float32", start, batches32),
                   nn100_sgd("nn100 float64", [p.astype(np.float64) for p in start], batches64)]
-    return compare(f"nn100 float32 vs float64, MLP 784-256-128-10, batch {bs}", contenders,
-                   rounds, steps, reference="nn100 float32", tolerance=1e-3)
+    return compare(f"dtype-b{bs}", f"nn100 float32 vs float64, MLP 784-256-128-10, batch {bs}",
+                   contenders, rounds, steps, reference="nn100 float32")
 
 
 # ---------------------------------------------------------------- digits
@@ -182,8 +183,9 @@ def digits_speed(epochs: int, rounds: int, torch: bool, seed: int = 0):
                 model, optimizer, th.from_numpy(Xb), th.from_numpy(yb)))
 
         contenders.append(Contender(TORCH, torch_run))
-    return compare(f"digits example: 64-128-10, Adam, batch 32, {epochs} epochs (1437 rows)",
-                   contenders, rounds, steps, reference="nn100 (Learner.fit)")
+    return compare("digits", f"digits example: 64-128-10, Adam, batch 32, "
+                   f"{epochs} epochs of 1437 rows", contenders, rounds, steps,
+                   reference="nn100 (Learner.fit)")
 
 
 def digits_time_to_accuracy(runs: int, max_epochs: int = 100, seed: int = 0):

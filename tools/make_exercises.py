@@ -109,6 +109,20 @@ def stub_module(text: str, name: str) -> tuple[str, list[str]]:
     return "".join(out), targets
 
 
+def solution_lines(source: Path = SOURCE) -> dict[str, str]:
+    """Every stripped, non-blank line inside a solution block under ``source`` -> file:line."""
+    lines = {}
+    for path in sorted(source.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        all_lines = text.splitlines()
+        for begin, end in find_blocks(text, str(path)):
+            for index in range(begin + 1, end):
+                line = all_lines[index].strip()
+                if line:
+                    lines.setdefault(line, f"{path.name}:{index + 1}")
+    return lines
+
+
 def generate(source: Path = SOURCE) -> dict[str, bytes]:
     """Relative path -> content of every file the exercises package should hold."""
     files, seen = {}, set()

@@ -54,8 +54,15 @@ def definition_source(solutions: Path, module: str, name: str) -> str:
         names = [node.name] if isinstance(node, (ast.ClassDef, ast.FunctionDef)) else [
             target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)]
         if name in names:
+            lines = text.splitlines()
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            return "\n".join(text.splitlines()[first - 1:node.end_lineno])
+            last = node.end_lineno
+            # ast ends a definition at its last statement; a trailing indented comment
+            # (such as the closing ### END SOLUTION) still belongs to it.
+            while last < len(lines) and lines[last].strip().startswith("#") and \
+                    len(lines[last]) - len(lines[last].lstrip()) > node.col_offset:
+                last += 1
+            return "\n".join(lines[first - 1:last])
     raise ValueError(f"definition_source: {path} defines no top-level {name!r}")
 
 
@@ -133,6 +140,9 @@ def build_notebook(text: Path, solutions: Path) -> tuple:
         if grade_id in seen_ids:
             raise ValueError(f"build_notebook: {text.name}: grade id {grade_id!r} used twice")
         seen_ids.add(grade_id)
+        if cell.source.count(SOLUTION_MARKERS[0]) != cell.source.count(SOLUTION_MARKERS[1]):
+            raise ValueError(f"build_notebook: {text.name}: cell {grade_id}: unbalanced "
+                             "solution markers")
         if kind == "solution" and SOLUTION_MARKERS[0] not in cell.source:
             raise ValueError(f"build_notebook: {text.name}: solution cell {grade_id} has no "
                              "solution region")
@@ -163,11 +173,20 @@ def toolbox_source(solutions: Path, included: list) -> str:
     return header + "\n\n" + "\n\n\n".join(bodies) + "\n"
 
 
-def build(solutions: Path, data: Path, out: Path, texts: Path = HERE / "text") -> list:
-    """Build every assignment into ``out/<name>/``; returns the notebook paths."""
+def build(solutions: Path, data: Path, out: Path, texts: Path = HERE / "text",
+          only=None) -> list:
+    """Build every assignment (or those named in ``only``) into ``out/<name>/``;
+    returns the notebook paths."""
     built, earlier = [], []
+    wanted = set(only or [name for name, _ in ASSIGNMENTS])
     for name, data_files in ASSIGNMENTS:
+        if not wanted:
+            break
+        wanted.discard(name)
         nb, included = build_notebook(texts / f"{name}.py", solutions)
+        if only and name not in only:
+            earlier += included
+            continue
         folder = out / name
         if folder.exists():
             shutil.rmtree(folder)
@@ -188,8 +207,9 @@ def main(argv=None) -> None:
     parser.add_argument("--solutions", type=Path, default=HERE.parent / "solutions" / "nn100")
     parser.add_argument("--data", type=Path, default=HERE.parent / "data")
     parser.add_argument("--out", type=Path, default=HERE / "source")
+    parser.add_argument("--only", nargs="*", help="build only these assignments")
     args = parser.parse_args(argv)
-    for path in build(args.solutions, args.data, args.out):
+    for path in build(args.solutions, args.data, args.out, only=args.only):
         print(f"built {path}")
 
 

@@ -18,6 +18,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # Registered here as well as in pytest.ini, for runs that pick up another ini file.
+    config.addinivalue_line("markers", "exercise(number): the exercise a check belongs to")
     root = Path(config.getoption("--nn100-root")).resolve()
     if not (root / "nn100" / "__init__.py").is_file():
         raise pytest.UsageError(f"--nn100-root: no nn100 package in {root}")

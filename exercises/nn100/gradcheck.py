@@ -25,11 +25,16 @@ class Report:
     def __init__(self, title: str):
         self.title = title
         self.lines: list[str] = []
-        self.ok = True
+        self.failures: list[str] = []  # the lines that failed, for a one-line summary
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
 
     def add(self, line: str, ok: bool = True) -> None:
         self.lines.append(line)
-        self.ok = self.ok and ok
+        if not ok:
+            self.failures.append(line)
 
     def __bool__(self) -> bool:
         return self.ok

@@ -226,8 +226,8 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(rng)
 
     def forward(self, X):
-        """In training mode with p > 0: Y = X * keep, where keep is 0 with probability p and
-        1 / (1 - p) otherwise, per element.  Otherwise (evaluation, or p == 0): Y = X and
+        """In training mode with p > 0, each element of X is zeroed with probability p and
+        the others are scaled by 1 / (1 - p).  Otherwise (evaluation, or p == 0): Y = X and
         backward passes D through.  X: any shape -> Y: same shape and dtype.
 
         Hint: draw the mask as ``self.rng.random(X.shape) >= self.p`` (one draw per
@@ -236,7 +236,8 @@ class Dropout(Layer):
         raise NotImplementedError("Exercise 3.7: Dropout.forward")
 
         def backward(D):
-            """dX = D * keep, with the same keep as forward.  D: shape of Y -> dX: shape of X.
+            """dX: D zeroed and scaled exactly where forward zeroed and scaled X.
+            D: shape of Y -> dX: shape of X.
 
             Hint: do not draw a new mask here; the closure remembers forward's.
             """
@@ -260,8 +261,8 @@ class Sequential(Layer):
         raise NotImplementedError("Exercise 1.7: Sequential.parameters")
 
     def forward(self, X):
-        """Run X through every layer in order.  X: the first layer's input -> Y: the last
-        layer's output.
+        """Run X through every layer in order.  X: the first layer's input -> the last
+        layer's output (the given ``return X, backward`` returns whatever X holds by then).
 
         Hint: keep each layer's backward closure in a list: backward needs them all.
         """

@@ -17,8 +17,8 @@ class Learner:
 
         X: (B, ...) inputs, Y: (B, ...) targets.  Returns the batch loss as a float.
 
-        Hint: backward fills the gradients; only then may ``self.model.update(self.optimizer)``
-        step them.
+        Hint: backward fills the gradients; only then may the model's ``update``, given the
+        optimizer, step them.
         """
         raise NotImplementedError("Exercise 2.3: Learner.fit_batch")
 
@@ -43,6 +43,6 @@ class Learner:
     def predict(self, X):
         """The model's output for X in evaluation mode (dropout off).  X: (N, ...) -> (N, ...).
 
-        Hint: switch the model with ``self.model.eval()`` before the forward pass.
+        Hint: switch the model to evaluation mode (``Layer.eval``) before the forward pass.
         """
         raise NotImplementedError("Exercise 2.5: Learner.predict")

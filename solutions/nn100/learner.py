@@ -17,8 +17,8 @@ class Learner:
 
         X: (B, ...) inputs, Y: (B, ...) targets.  Returns the batch loss as a float.
 
-        Hint: backward fills the gradients; only then may ``self.model.update(self.optimizer)``
-        step them.
+        Hint: backward fills the gradients; only then may the model's ``update``, given the
+        optimizer, step them.
         """
         ### BEGIN SOLUTION
         prediction, backward = self.model.forward(X)
@@ -59,7 +59,7 @@ class Learner:
     def predict(self, X):
         """The model's output for X in evaluation mode (dropout off).  X: (N, ...) -> (N, ...).
 
-        Hint: switch the model with ``self.model.eval()`` before the forward pass.
+        Hint: switch the model to evaluation mode (``Layer.eval``) before the forward pass.
         """
         ### BEGIN SOLUTION
         self.model.eval()

@@ -9,17 +9,19 @@ import numpy as np
 
 
 class SGDOptimizer:
-    """tensor -= lr * (gradient + weight_decay * tensor), then the gradient is zeroed.
-
-    Hint: change the arrays in place (``-=``, ``fill(0)``): the layer holding the Parameter
-    keeps a reference to them, and would never see a new array.
-    """
+    """tensor -= lr * (gradient + weight_decay * tensor), then the gradient is zeroed."""
 
     def __init__(self, lr: float = 0.1, weight_decay: float = 0.0):
         self.lr = lr
         self.weight_decay = weight_decay
 
     def update(self, param) -> None:
+        """One step of ``param.tensor`` (any shape) from ``param.gradient`` (same shape),
+        then zero the gradient.
+
+        Hint: change the arrays in place (``-=``, ``fill(0)``): the layer holding the
+        Parameter keeps a reference to them, and would never see a new array.
+        """
         ### BEGIN SOLUTION
         if self.weight_decay:
             param.gradient += self.weight_decay * param.tensor
@@ -32,8 +34,6 @@ class MomentumOptimizer:
     """SGD with momentum:  v = momentum * v + g;  tensor -= lr * v
     (Nesterov: tensor -= lr * (g + momentum * v)).  v starts at zero for each parameter.
     g = gradient + weight_decay * tensor; the gradient is zeroed after the step.
-
-    Hint: ``self.velocity`` maps each Parameter to its own v; create it at its first update.
     """
 
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False,
@@ -45,6 +45,10 @@ class MomentumOptimizer:
         self.velocity = {}  # Parameter -> array like its tensor
 
     def update(self, param) -> None:
+        """One momentum step of ``param.tensor`` (any shape), then zero ``param.gradient``.
+
+        Hint: ``self.velocity`` maps each Parameter to its own v; create it at its first update.
+        """
         ### BEGIN SOLUTION
         g = param.gradient
         if self.weight_decay:
@@ -65,9 +69,6 @@ class AdamOptimizer:
     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
     tensor -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
     g = gradient + weight_decay * tensor; the gradient is zeroed after the step.
-
-    Hint: t counts the updates of *this* parameter (1 at its first), so keep it in
-    ``self.state`` beside its m and v.
     """
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
@@ -80,6 +81,11 @@ class AdamOptimizer:
         self.state = {}  # Parameter -> [t, m, v]
 
     def update(self, param) -> None:
+        """One Adam step of ``param.tensor`` (any shape), then zero ``param.gradient``.
+
+        Hint: t counts the updates of *this* parameter (1 at its first), so keep it in
+        ``self.state`` beside its m and v.
+        """
         ### BEGIN SOLUTION
         g = param.gradient
         if self.weight_decay:

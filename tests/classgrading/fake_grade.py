@@ -2,7 +2,7 @@
 
 It never imports the submission: it reads nn100/layers.py and decides from markers in
 the text. Markers: NotImplementedError -> 0 points; FAKE_KILL -> the process kills
-itself with SIGKILL; FAKE_SLEEP -> sleeps a long time; FAKE_BUG -> loses Linear points.
+itself with SIGKILL; FAKE_ORPHAN -> it starts a process in a new session first; FAKE_SLEEP -> sleeps a long time; FAKE_BUG -> loses Linear points.
 """
 import argparse
 import json
@@ -17,6 +17,7 @@ parser.add_argument("path")
 parser.add_argument("--results", required=True)
 parser.add_argument("--timeout", default=None)
 parser.add_argument("--seed", default=None)
+parser.add_argument("--jobs", default=None)
 args = parser.parse_args()
 layers = Path(args.path, "nn100", "layers.py")
 if not layers.is_file():
@@ -25,6 +26,11 @@ if not layers.is_file():
 text = layers.read_text()
 delay = float(os.environ.get("FAKE_GRADE_DELAY", "0"))
 time.sleep(delay)
+if "FAKE_ORPHAN" in text:  # leave a process behind in its own session, then die
+    import subprocess
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "orphan-of", args.path],
+                     start_new_session=True)
+    os.kill(os.getpid(), signal.SIGKILL)
 if "FAKE_KILL" in text:
     os.kill(os.getpid(), signal.SIGKILL)
 if "FAKE_SLEEP" in text:

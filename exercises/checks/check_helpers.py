@@ -31,5 +31,13 @@ def assert_close(found, expected, what, atol=1e-8):
     expected = np.asarray(expected)
     assert found.shape == expected.shape, f"{what}: shape {found.shape}, expected {expected.shape}"
     assert np.allclose(found, expected, atol=atol, rtol=1e-6), \
-        f"{what}: got {np.array2string(found, precision=4)}, " \
-        f"expected {np.array2string(expected, precision=4)}"
+        f"{what}: got {one_line(found)}, expected {one_line(expected)}"
+
+
+def one_line(array) -> str:
+    return " ".join(np.array2string(np.asarray(array), precision=4, separator=", ").split())
+
+
+def overflow_is_an_error():
+    """A context in which overflow, 0/0 and log(0) raise instead of warning (underflow to 0 is fine)."""
+    return np.errstate(over="raise", invalid="raise", divide="raise")

@@ -1,0 +1,35 @@
+"""nbgrader configuration of the nn100 course.  Every path is inside this folder:
+no Jupyter server, no system-wide exchange, no personal settings needed."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # for nbcourse.feedback below
+
+from nbcourse.feedback import RedactHiddenTracebacks  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+c.CourseDirectory.course_id = "nn100"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".state"]
+# release_assignment/collect would otherwise use a world-writable folder under /srv.
+c.Exchange.root = str(ROOT / "exchange")
+
+# Per-cell time limit while autograding (Execute.timeout wins over ExecutePreprocessor's).
+c.Execute.timeout = 60
+# A deleted test cell is put back and graded instead of silently scoring nothing.
+c.OverwriteCells.add_missing_cells = True
+# Every supporting file (gradcheck.py, toolbox.py, data) is given code: the grader's copy
+# replaces the student's.  Students work in the notebook only, so nothing is excluded.
+c.Autograde.exclude_overwriting = {}
+
+# Feedback: hidden test code leaves the cell source (ClearHiddenTests) and the
+# tracebacks (RedactHiddenTracebacks, which must run first, while it can still see
+# which cells held hidden tests).
+c.GenerateFeedback.preprocessors = [
+    GetGrades, RedactHiddenTracebacks, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.RedactHiddenTracebacks.enabled = True

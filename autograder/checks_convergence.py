@@ -1,0 +1,156 @@
+"""End-to-end convergence: the submission trains on the post's problems and on digits.
+
+The child trains models made of the submission's own layers, loss, optimizer and
+Learner, starting from initial weights chosen here, and returns the final parameters.
+The verdict is computed here: the parameters are loaded into the reference layers,
+which make the predictions that are scored.  A smaller share of the points, since a
+bug anywhere in the framework shows up here too.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import Check, Fail, array
+from .sandbox import Job
+
+UNIT = "Convergence"
+WEIGHT_BOUND = 1e-4   # linear regression: largest error in the recovered weights
+PRODUCT_RATIO = 0.2   # x1*x2: 2-layer test MSE must be below this fraction of 1-layer's
+DIGITS_ACCURACY = 0.90
+PRODUCT_TRAINING = {"loss": "mse_loss", "optimizer": "SGDOptimizer",
+                    "optimizer_kwargs": {"lr": 0.1}, "epochs": 40, "bs": 32}
+ARCHITECTURES = {
+    "linreg": [("Linear", 10, 1)],
+    "product_1layer": [("Linear", 2, 1)],
+    "product_2layer": [("Linear", 2, 16), ("Tanh",), ("Linear", 16, 1)],
+    "digits": [("Linear", 64, 32), ("ReLU",), ("Linear", 32, 10)],
+}
+
+
+def layer_specs(rng, architecture):
+    """Layer specs for the child, plus the initial parameters (given to every model)."""
+    specs, arrays = [], {}
+    for i, (cls, *args) in enumerate(architecture):
+        spec = {"cls": cls, "args": list(args)}
+        if cls == "Linear":
+            inputs, outputs = args
+            arrays[f"W{i}"] = rng.standard_normal((inputs, outputs)) / np.sqrt(inputs)
+            arrays[f"b{i}"] = np.zeros(outputs)
+            spec["params"] = {"weights": f"W{i}", "bias": f"b{i}"}
+        specs.append(spec)
+    return specs, arrays
+
+
+def reference_model(ref, architecture, params):
+    layers = []
+    for i, (cls, *args) in enumerate(architecture):
+        layer = getattr(ref, cls)(*args)
+        if cls == "Linear":
+            layer.weights.tensor, layer.bias.tensor = params[f"W{i}"], params[f"b{i}"]
+            layer.weights.gradient = np.zeros_like(params[f"W{i}"])
+            layer.bias.gradient = np.zeros_like(params[f"b{i}"])
+        layers.append(layer)
+    return ref.Sequential(*layers)
+
+
+def returned_params(result, architecture):
+    params = {}
+    for i, (cls, *args) in enumerate(architecture):
+        if cls == "Linear":
+            inputs, outputs = args
+            for attr, key, shape in (("weights", "W", (inputs, outputs)),
+                                     ("bias", "b", (outputs,))):
+                value = array(result, f"P{i}_{attr}", f"layer {i} {attr}")
+                if value.shape != shape or not np.all(np.isfinite(value)):
+                    raise Fail(f"layer {i} {attr}: shape {value.shape} (expected {shape}) or "
+                               "non-finite values after training")
+                params[f"{key}{i}"] = value
+    return params
+
+
+def build(rng, ref):
+    jobs, given = [], {}
+    seed = int(rng.integers(2**31))
+    X, Y, W_true, b_true = ref.data.linear_regression(n=100, features=10, rng=seed)
+    problems = {"linreg": (X, Y, {"loss": "mse_loss", "optimizer": "SGDOptimizer",
+                                  "optimizer_kwargs": {"lr": 0.1}, "epochs": 30, "bs": 10})}
+    Xp, Yp = ref.data.product(n=1000, rng=seed)
+    problems["product_1layer"] = (Xp, Yp, PRODUCT_TRAINING)
+    problems["product_2layer"] = (Xp, Yp, PRODUCT_TRAINING)
+    X_train, y_train, X_test, y_test = ref.data.load_digits()
+    problems["digits"] = (X_train, y_train, {"loss": "softmax_cross_entropy_loss",
+                                             "optimizer": "AdamOptimizer",
+                                             "optimizer_kwargs": {"lr": 0.01},
+                                             "epochs": 10, "bs": 32})
+    for name, (X, Y, training) in problems.items():
+        specs, init = layer_specs(rng, ARCHITECTURES[name])
+        arrays = dict(init, X=X, Y=Y)
+        jobs.append(Job(f"{UNIT}/{name}", "train", dict(training, layers=specs, seed=seed),
+                        arrays, budget=3.0))
+        given[name] = (init, training)
+    X_check, Y_check = ref.data.product(n=1000, rng=seed + 1)
+
+    def trained(results, name):
+        result = results.get(f"{UNIT}/{name}")
+        if result is None or result.status != "ok":
+            why = "did not run" if result is None else (
+                f"your code raised {result.message}" if result.status == "error"
+                else result.message)
+            raise Fail(f"training ({name}) failed: {why}")
+        return result, returned_params(result, ARCHITECTURES[name])
+
+    def linreg(results):
+        _, params = trained(results, "linreg")
+        error = max(float(np.max(np.abs(params["W0"] - W_true))),
+                    float(np.max(np.abs(params["b0"] - b_true))))
+        if not error <= WEIGHT_BOUND:
+            raise Fail(f"after 30 epochs of SGD the weights are off by up to {error:.2e} "
+                       f"(bound {WEIGHT_BOUND:.0e}; the reference gets below 1e-10)")
+        return f"true weights recovered to {error:.1e}"
+
+    def test_mse(name, params):
+        model = reference_model(ref, ARCHITECTURES[name], params)
+        return ref.mse_loss(model.forward(X_check)[0], Y_check)[0]
+
+    def product(results):
+        one = test_mse("product_1layer", trained(results, "product_1layer")[1])
+        two = test_mse("product_2layer", trained(results, "product_2layer")[1])
+        if not two < PRODUCT_RATIO * one:
+            raise Fail(f"test MSE: 1 layer {one:.3f}, 2 layers {two:.3f}; two layers should be "
+                       f"below {PRODUCT_RATIO} x one layer's")
+        return f"test MSE 1 layer {one:.3f}, 2 layers {two:.3f}"
+
+    def digits(results):
+        _, params = trained(results, "digits")
+        model = reference_model(ref, ARCHITECTURES["digits"], params)
+        accuracy = float(np.mean(model.forward(X_test)[0].argmax(axis=1) == y_test))
+        if not accuracy >= DIGITS_ACCURACY:
+            raise Fail(f"test accuracy {accuracy:.3f}, expected at least {DIGITS_ACCURACY}")
+        return f"test accuracy {accuracy:.3f}"
+
+    def curves(results):
+        """Epoch losses of the student and of the reference (same data, start and seed)."""
+        init, training = given["product_2layer"]
+        model = reference_model(ref, ARCHITECTURES["product_2layer"],
+                                {k: v.copy() for k, v in init.items()})
+        reference_losses = ref.Learner(model, getattr(ref, training["loss"]),
+                                       getattr(ref, training["optimizer"])(
+                                           **training["optimizer_kwargs"])).fit(
+            Xp, Yp, training["epochs"], training["bs"], rng=seed)
+        result = results.get(f"{UNIT}/product_2layer")
+        student = []
+        if result is not None and result.status == "ok" and "losses" in result.arrays:
+            losses = np.asarray(result.arrays["losses"], dtype=np.float64).ravel()
+            student = [float(x) if np.isfinite(x) else None for x in losses[:1000]]
+        return {"product_2layer": {"student": student,
+                                   "reference": [float(x) for x in reference_losses]}}
+
+    checks = [
+        Check(UNIT, "linear regression recovers the true weights", linreg,
+              "Linear, mse_loss, SGDOptimizer and Learner.fit must all be right for this.", 1),
+        Check(UNIT, "x1*x2: two layers fit far better than one", product,
+              "check Sequential, Tanh and the Linear gradients first.", 1),
+        Check(UNIT, f"digits: test accuracy at least {DIGITS_ACCURACY:.0%}", digits,
+              "check softmax_cross_entropy_loss, ReLU and AdamOptimizer first.", 1),
+    ]
+    return jobs, checks, curves  # curves: results -> extra_data for the report

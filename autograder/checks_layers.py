@@ -1,0 +1,370 @@
+"""Checks for the layers: Linear, the activations, Softmax (and Dropout, which is random).
+
+Every layer is checked on several shapes (a batch of 1, odd sizes): forward against the
+reference, the input gradient and each parameter gradient against the reference and
+against central differences of the student's own forward, accumulation and
+closure state over two calls, unchanged inputs, float32 in -> float32 out, and that
+backward is backpropagation: it calls forward at most once, and finishes quickly on a
+layer too large for finite differences.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, MAX_FORWARD_CALLS, Check, Fail,
+                     array, compare, dtype_of, need, passed, rel_error, same, scope)
+from .sandbox import Job
+
+# (constructor args, input shape) per pass; Linear's shape is (N, inputs, outputs).
+SHAPES = {
+    "Linear": [((1, 3, 4)), ((7, 5, 3)), ((16, 9, 11))],
+    "ReLU": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
+    "Sigmoid": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
+    "Tanh": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
+    "LeakyReLU": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
+    "Softmax": [(1, 5), (7, 3), (16, 9)],
+}
+BIG = {"Linear": (64, 256, 256), "Softmax": (128, 1024)}
+BIG_ELEMENTWISE = (256, 512)
+FD_SHAPE = {"Linear": (3, 4, 2), "Softmax": (3, 4)}
+FD_SHAPE_ELEMENTWISE = (3, 4)
+
+HINTS = {
+    "forward": {
+        "Linear": "Y = X @ W + b, with W of shape (inputs, outputs).",
+        "ReLU": "Y = max(X, 0) elementwise.",
+        "Sigmoid": "Y = 1 / (1 + exp(-X)).",
+        "Tanh": "Y = tanh(X).",
+        "LeakyReLU": "Y = X where X > 0, slope * X elsewhere; use the layer's slope.",
+        "Softmax": "exponentiate, then divide each row by its sum (axis=1, keepdims=True).",
+    },
+    "input": {
+        "Linear": "dX = D @ W.T: check the transpose.",
+        "ReLU": "dX = D where X > 0, 0 elsewhere.",
+        "Sigmoid": "the derivative is Y * (1 - Y), with Y the sigmoid's output (not its input).",
+        "Tanh": "the derivative is 1 - Y**2, with Y = tanh(X).",
+        "LeakyReLU": "dX = D where X > 0, slope * D elsewhere.",
+        "Softmax": "the Jacobian is not diagonal: dX = Y * (D - sum(D * Y, axis=1, keepdims=True)).",
+    },
+}
+
+
+def signed_uniform(rng, shape):
+    """Values away from 0, so ReLU's kink never sits within h of an input."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.5, size=shape)
+
+
+class LayerUnit:
+    """Builds the jobs and expected values of one layer unit, then its checks."""
+
+    def __init__(self, unit: str, rng, ref):
+        self.unit, self.rng, self.ref = unit, rng, ref
+        self.jobs: list[Job] = []
+        self.expected: dict = {}
+        self.linear = unit == "Linear"
+
+    # ---- inputs and reference values
+
+    def ctor(self, k: int) -> list:
+        return [0.2] if self.unit == "LeakyReLU" and k % 2 else []
+
+    def make_inputs(self, shape, dtype=np.float64, scale=1.0):
+        if self.linear:
+            n, inputs, outputs = shape
+            X = self.rng.standard_normal((n, inputs))
+            params = {"weights": self.rng.standard_normal((inputs, outputs)),
+                      "bias": self.rng.standard_normal(outputs)}
+            args = [inputs, outputs]
+            out_shape = (n, outputs)
+        else:
+            X = (self.rng.standard_normal(shape) * 2 if self.unit == "Softmax"
+                 else signed_uniform(self.rng, shape)) * scale
+            params, args, out_shape = {}, [], shape
+        D = self.rng.standard_normal(out_shape)
+        cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
+        return cast(X), {k: cast(v) for k, v in params.items()}, cast(D), args
+
+    def reference_layer(self, args, params):
+        layer = getattr(self.ref, self.unit)(*args)
+        for attr, value in params.items():
+            getattr(layer, attr).tensor = value.copy()
+            getattr(layer, attr).gradient = np.zeros_like(value)
+        return layer
+
+    def spec(self, args, params, steps, **extra):
+        spec = {"cls": self.unit, "args": args, "params": {a: a for a in params}, "steps": steps}
+        spec.update(extra)
+        return spec
+
+    def add_pass(self, job_id, shape, ctor=(), dtype=np.float64, scale=1.0, budget=1.0,
+                 save_inputs=True):
+        X, params, D, args = self.make_inputs(shape, dtype, scale)
+        args = args or list(ctor)
+        kwargs = {"dtype": "float32"} if (self.linear and dtype == np.float32) else {}
+        self.jobs.append(Job(f"{self.unit}/{job_id}", "layer", self.spec(
+            args, params, [["forward", "X"], ["backward", 0, "D"]], kwargs=kwargs,
+            save_inputs=save_inputs), {"X": X, "D": D, **params}, budget))
+        layer = self.reference_layer(args, {k: v.astype(np.float64) for k, v in params.items()})
+        Y, backward = layer.forward(X.astype(np.float64))
+        dX = backward(D.astype(np.float64))
+        self.expected[job_id] = {"X": X, "D": D, "params": params, "Y": Y, "dX": dX,
+                                 "grads": {a: getattr(layer, a).gradient for a in params},
+                                 "shape": shape}
+
+    def add_accumulation(self):
+        shape = (5, 4, 3) if self.linear else (5, 4)
+        X0, params, D0, args = self.make_inputs(shape)
+        X1, _, D1, _ = self.make_inputs(shape)
+        G0 = {a: self.rng.standard_normal(v.shape) for a, v in params.items()}
+        steps = [["forward", "X0"], ["forward", "X1"], ["backward", 1, "D1"], ["backward", 0, "D0"]]
+        spec = self.spec(args, params, steps, grads={a: "G0_" + a for a in params})
+        arrays = {"X0": X0, "X1": X1, "D0": D0, "D1": D1, **params,
+                  **{"G0_" + a: g for a, g in G0.items()}}
+        self.jobs.append(Job(f"{self.unit}/accumulate", "layer", spec, arrays))
+        layer = self.reference_layer(args, params)
+        for attr, g in G0.items():
+            getattr(layer, attr).gradient = g.copy()
+        _, back0 = layer.forward(X0)
+        _, back1 = layer.forward(X1)
+        dX1, dX0 = back1(D1), back0(D0)
+        self.expected["accumulate"] = {"dX0": dX0, "dX1": dX1,
+                                       "grads": {a: getattr(layer, a).gradient for a in params}}
+
+    def add_fd(self):
+        shape = FD_SHAPE.get(self.unit, FD_SHAPE_ELEMENTWISE)
+        X, params, D, args = self.make_inputs(shape)
+        self.jobs.append(Job(f"{self.unit}/fd", "layer_fd",
+                             {"cls": self.unit, "args": args, "params": {a: a for a in params},
+                              "X": "X", "h": FD_STEP}, {"X": X, **params}))
+        self.jobs.append(Job(f"{self.unit}/fd_analytic", "layer", self.spec(
+            args, params, [["forward", "X"], ["backward", 0, "D"]]), {"X": X, "D": D, **params}))
+        layer = self.reference_layer(args, params)
+        reference_error = fd_error_of(layer, X, params, D)
+        self.expected["fd"] = {"X": X, "params": params, "D": D,
+                               "reference_error": reference_error}
+
+    def build(self):
+        for k, shape in enumerate(SHAPES[self.unit]):
+            self.add_pass(f"pass{k}", shape, ctor=self.ctor(k))
+        if self.unit == "Softmax":
+            self.add_pass("large_logits", (6, 5), scale=500.0)
+        self.add_accumulation()
+        self.add_fd()
+        self.add_pass("float32", SHAPES[self.unit][1], ctor=self.ctor(1), dtype=np.float32)
+        big = BIG.get(self.unit, BIG_ELEMENTWISE)
+        self.add_pass("big", big, budget=1.0, save_inputs=False)
+        return self.jobs, self.checks()
+
+    # ---- checks
+
+    def passes(self):
+        return [k for k in self.expected if k.startswith("pass")]
+
+    def result(self, results, job_id):
+        return need(results, f"{self.unit}/{job_id}")
+
+    def backprop_only(self, result, where):
+        if result.info.get("error"):
+            raise Fail(f"your code raised {result.info['error']}")
+        calls = result.info.get("forward_calls_in_backward", [])
+        if not isinstance(calls, list) or not all(isinstance(c, int) for c in calls):
+            raise Fail("the grader could not tell how backward computed its result")
+        if any(c > MAX_FORWARD_CALLS for c in calls):
+            raise Fail(f"{where}: backward called forward {max(calls)} times. Gradients must "
+                       "come from the chain rule, not from re-running forward (finite "
+                       "differences earn no backward points).")
+
+    def check_forward(self, results):
+        errors = []
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            errors.append(compare(array(r, "Y0", "output"), e["Y"],
+                                  f"forward output for input {scope(e['X'].shape)}"))
+        return passed(errors, MATCH)
+
+    def check_input_gradient(self, results):
+        errors = []
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            self.backprop_only(r, f"input {scope(e['X'].shape)}")
+            errors.append(compare(array(r, "dX0", "backward's return value"), e["dX"],
+                                  f"gradient of the input {scope(e['X'].shape)}"))
+        return passed(errors, MATCH)
+
+    def check_param_gradient(self, results, attr):
+        errors = []
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            self.backprop_only(r, f"input {scope(e['X'].shape)}")
+            errors.append(compare(array(r, f"G_{attr}", f"{attr}.gradient"), e["grads"][attr],
+                                  f"{attr} gradient for input {scope(e['X'].shape)}"))
+        return passed(errors, MATCH)
+
+    def check_fd(self, results):
+        e = self.expected["fd"]
+        fd = self.result(results, "fd")
+        analytic = self.result(results, "fd_analytic")
+        self.backprop_only(analytic, "finite-difference point")
+        shapes = {"X": e["X"].shape, **{a: v.shape for a, v in e["params"].items()}}
+        numeric = fd_from_outputs(fd, e["D"], shapes)
+        given = {"X": array(analytic, "dX0", "backward's return value")}
+        for attr in e["params"]:
+            given[attr] = array(analytic, f"G_{attr}", f"{attr}.gradient")
+        errors = []
+        for target, value in numeric.items():
+            what = "input" if target == "X" else target
+            errors.append(compare(given[target], value,
+                                  f"{what} gradient against finite differences (h={FD_STEP:g})",
+                                  FD_BOUND))
+        return (passed(errors, FD_BOUND)
+                + f"; the reference's own error here: {e['reference_error']:.1e}")
+
+    def check_accumulate(self, results):
+        e = self.expected["accumulate"]
+        r = self.result(results, "accumulate")
+        self.backprop_only(r, "two calls")
+        errors = [compare(array(r, "dX1", "second backward's return"), e["dX1"],
+                          "input gradient of the 2nd forward call (its backward called first)"),
+                  compare(array(r, "dX0", "first backward's return"), e["dX0"],
+                          "input gradient of the 1st forward call (its backward called last)")]
+        for attr, value in e["grads"].items():
+            errors.append(compare(array(r, f"G_{attr}", f"{attr}.gradient"), value,
+                                  f"{attr}.gradient after two backward calls, starting "
+                                  "from a non-zero gradient"))
+        return passed(errors, MATCH)
+
+    def check_not_mutated(self, results):
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            if r.info.get("error"):
+                raise Fail(f"your code raised {r.info['error']}")
+            same(r.arrays.get("after_X", np.empty(0)), e["X"], "the input X")
+            same(r.arrays.get("after_D", np.empty(0)), e["D"], "the upstream gradient D")
+            for attr, value in e["params"].items():
+                same(r.arrays.get(f"T_{attr}", np.empty(0)), value, f"{attr}.tensor")
+        return "inputs, upstream gradients and parameters unchanged"
+
+    def check_float32(self, results):
+        e = self.expected["float32"]
+        r = self.result(results, "float32")
+        names = {"Y0": "forward output", "dX0": "input gradient"}
+        names.update({f"G_{a}": f"{a}.gradient" for a in e["params"]})
+        for name, what in names.items():
+            found = dtype_of(r, name, what)
+            if found != "float32":
+                raise Fail(f"{what}: dtype {found} for float32 inputs (expected float32)")
+        errors = [compare(array(r, "Y0", "output"), e["Y"], "float32 forward output", FLOAT32),
+                  compare(array(r, "dX0", "gradient"), e["dX"], "float32 input gradient", FLOAT32)]
+        return passed(errors, FLOAT32)
+
+    def check_backprop(self, results):
+        e = self.expected["big"]
+        r = self.result(results, "big")
+        self.backprop_only(r, f"input {scope(e['X'].shape)}")
+        errors = [compare(array(r, "dX0", "backward's return value"), e["dX"],
+                          f"input gradient on a {scope(e['shape'])} layer")]
+        for attr, value in e["grads"].items():
+            errors.append(compare(array(r, f"G_{attr}", f"{attr}.gradient"), value,
+                                  f"{attr} gradient on a {scope(e['shape'])} layer"))
+        for job_id, result in results.items():
+            if job_id.startswith(self.unit + "/") and result.status == "ok" \
+                    and "forward_calls_in_backward" in result.info:
+                self.backprop_only(result, job_id.split("/")[1])
+        return f"no forward calls inside backward; {passed(errors, MATCH)}"
+
+    def checks(self) -> list[Check]:
+        u, f, i = self.unit, HINTS["forward"][self.unit], HINTS["input"][self.unit]
+        out = [Check(u, "forward matches the reference (batch of 1, odd sizes)",
+                     self.check_forward, f, 2),
+               Check(u, "input gradient matches the reference", self.check_input_gradient, i, 2)]
+        if self.linear:
+            out += [Check(u, "weight gradient matches the reference",
+                          lambda r: self.check_param_gradient(r, "weights"),
+                          "dW = X.T @ D, shape (inputs, outputs), added into weights.gradient.", 2),
+                    Check(u, "bias gradient matches the reference",
+                          lambda r: self.check_param_gradient(r, "bias"),
+                          "the bias gradient sums D over the batch: D.sum(axis=0).", 1)]
+        out += [Check(u, "gradients match finite differences of your own forward", self.check_fd,
+                      "backward must be the exact derivative of what your forward computes.", 2),
+                Check(u, ("gradients accumulate over two backward calls, each closure using "
+                          "its own forward's values") if self.linear else
+                      "each backward closure uses the values of its own forward call",
+                      self.check_accumulate,
+                      "use +=, never =, on parameter gradients, and keep what backward needs in "
+                      "the closure (local variables), not on the layer (self.X is overwritten "
+                      "by the next forward).", 2 if self.linear else 1),
+                Check(u, "inputs and parameters are not modified", self.check_not_mutated,
+                      "avoid in-place operations (X *= ..., D[...] = ...) on arrays you were given.",
+                      1),
+                Check(u, "float32 in, float32 out", self.check_float32,
+                      "mixing in float64 constants or arrays (np.zeros default dtype, "
+                      "np.where with Python floats) upcasts float32 results.", 1),
+                Check(u, "backward uses the chain rule, not repeated forward calls",
+                      self.check_backprop,
+                      "compute the gradient from the values saved by forward; re-running "
+                      "forward per element (finite differences) is far too slow and earns no "
+                      "backward points.", 1)]
+        if self.unit == "Softmax":
+            out.append(Check(u, "forward and backward are stable for logits of size 1000",
+                             self.check_large, "subtract each row's maximum before exp.", 1))
+        return out
+
+    def check_large(self, results):
+        e = self.expected["large_logits"]
+        r = self.result(results, "large_logits")
+        errors = [compare(array(r, "Y0", "output"), e["Y"], "softmax of large logits"),
+                  compare(array(r, "dX0", "gradient"), e["dX"], "gradient at large logits")]
+        return passed(errors, MATCH)
+
+
+def fd_from_outputs(fd_result, D, shapes: dict) -> dict:
+    """Central differences of L = sum(D * Y) from the outputs the child returned."""
+    numeric = {}
+    for target, shape in shapes.items():
+        plus = array(fd_result, f"plus_{target}", "forward output at a perturbed point")
+        minus = array(fd_result, f"minus_{target}", "forward output at a perturbed point")
+        if plus.shape[1:] != D.shape or minus.shape != plus.shape:
+            raise Fail(f"forward output has shape {plus.shape[1:]}, expected {D.shape}")
+        if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
+            raise Fail("forward returned NaN or inf at a perturbed point")
+        axes = tuple(range(1, plus.ndim))
+        if plus.shape[0] != int(np.prod(shape)):
+            raise Fail(f"forward was evaluated {plus.shape[0]} times for {target}, expected "
+                       f"{int(np.prod(shape))}")
+        numeric[target] = ((np.sum(plus * D, axis=axes) - np.sum(minus * D, axis=axes))
+                           / (2 * FD_STEP)).reshape(shape)
+    return numeric
+
+
+def fd_error_of(layer, X, params, D) -> float:
+    """The reference's own error against central differences at the same point."""
+    def loss():
+        return float(np.sum(layer.forward(X)[0] * D))
+
+    _, backward = layer.forward(X)
+    analytic = {"X": backward(D)}
+    analytic.update({a: getattr(layer, a).gradient.copy() for a in params})
+    worst = 0.0
+    for target in analytic:
+        base = X if target == "X" else getattr(layer, target).tensor
+        numeric = np.zeros(base.size)
+        for i in range(base.size):
+            saved = base.flat[i]
+            base.flat[i] = saved + FD_STEP
+            up = loss()
+            base.flat[i] = saved - FD_STEP
+            down = loss()
+            base.flat[i] = saved
+            numeric[i] = (up - down) / (2 * FD_STEP)
+        worst = max(worst, rel_error(analytic[target].ravel(), numeric))
+    return worst
+
+
+def unit_builder(unit: str):
+    def build(rng, ref):
+        return LayerUnit(unit, rng, ref).build()
+    return build

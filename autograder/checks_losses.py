@@ -1,0 +1,169 @@
+"""Checks for the losses: value and gradient against the reference, the gradient against
+central differences of the student's own loss, stability at extreme inputs, unchanged
+inputs, float32 in -> float32 gradient out."""
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, array, compare, dtype_of,
+                     need, passed, rel_error, same, scope)
+from .sandbox import Job
+
+SHAPES = {"mse_loss": [(1, 1), (7, 3), (16, 1), (2, 3, 4)],
+          "bce_loss": [(1, 1), (7, 3), (16, 1)],
+          "bce_with_logits_loss": [(1, 1), (7, 3), (16, 1)],
+          "softmax_cross_entropy_loss": [(1, 3), (7, 5), (16, 10)]}
+FD_SHAPES = {"softmax_cross_entropy_loss": (3, 4)}
+HINTS = {
+    "mse_loss": ("the mean over all elements of (Yp - Yt)**2.",
+                 "d/dYp of mean((Yp - Yt)**2) is 2 * (Yp - Yt) / Yp.size."),
+    "bce_loss": ("-mean(Yt * log(P) + (1 - Yt) * log(1 - P)), with P clipped away from 0 and 1.",
+                 "dP = (P - Yt) / (P * (1 - P)) / P.size."),
+    "bce_with_logits_loss": ("mean(max(Z, 0) - Yt * Z + log(1 + exp(-|Z|))).",
+                             "dZ = (sigmoid(Z) - Yt) / Z.size."),
+    "softmax_cross_entropy_loss": ("mean over rows of logsumexp(Z[n]) - Z[n, label[n]].",
+                                   "dZ = (softmax(Z) - onehot(labels)) / N."),
+}
+STABLE = {"bce_loss": ("probabilities of exactly 0 and 1 give a finite loss and gradient",
+                       "clip P to [eps, 1 - eps] before taking logs."),
+          "bce_with_logits_loss": ("stable for logits up to +/-800",
+                                   "never compute exp(-Z) or exp(Z) of a large number: use "
+                                   "max(Z, 0) and log1p(exp(-|Z|))."),
+          "softmax_cross_entropy_loss": ("stable for logits of size 10000",
+                                         "subtract each row's maximum before exp.")}
+
+
+def inputs(fn, rng, shape, dtype=np.float64):
+    if fn == "softmax_cross_entropy_loss":
+        return (rng.standard_normal(shape) * 2).astype(dtype), rng.integers(0, shape[1], shape[0])
+    if fn == "mse_loss":
+        return (rng.standard_normal(shape).astype(dtype),
+                rng.standard_normal(shape).astype(dtype))
+    target = rng.integers(0, 2, shape).astype(dtype)
+    if fn == "bce_loss":
+        return rng.uniform(0.05, 0.95, shape).astype(dtype), target
+    return (rng.standard_normal(shape) * 2).astype(dtype), target
+
+
+def reference_fd_error(function, Yp, Yt) -> float:
+    _, analytic = function(Yp, Yt)
+    numeric = np.zeros(Yp.size)
+    for i in range(Yp.size):
+        up, down = Yp.copy(), Yp.copy()
+        up.flat[i] += FD_STEP
+        down.flat[i] -= FD_STEP
+        numeric[i] = (function(up, Yt)[0] - function(down, Yt)[0]) / (2 * FD_STEP)
+    return rel_error(np.ravel(analytic), numeric)
+
+
+def unit_builder(fn: str):
+    def build(rng, ref):
+        function = getattr(ref, fn)
+        jobs, expected = [], {}
+
+        def add(job_id, Yp, Yt, op="loss", **extra):
+            jobs.append(Job(f"{fn}/{job_id}", op, {"fn": fn, "Yp": "Yp", "Yt": "Yt", **extra},
+                            {"Yp": Yp, "Yt": Yt}))
+            loss, grad = function(Yp.astype(np.float64), Yt)
+            expected[job_id] = {"Yp": Yp, "Yt": Yt, "loss": loss, "grad": grad}
+
+        for k, shape in enumerate(SHAPES[fn]):
+            add(f"pass{k}", *inputs(fn, rng, shape))
+        Yp, Yt = inputs(fn, rng, FD_SHAPES.get(fn, (3, 2)))
+        add("fd_analytic", Yp, Yt)
+        add("fd", Yp, Yt, op="loss_fd", h=FD_STEP)
+        expected["fd"]["reference_error"] = reference_fd_error(function, Yp, Yt)
+        Yp, Yt = inputs(fn, rng, SHAPES[fn][1], np.float32)
+        add("float32", Yp, Yt)
+        if fn == "bce_loss":
+            Yp, Yt = inputs(fn, rng, (4, 3))
+            Yp.flat[:6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+            Yt.flat[:6] = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0]
+            add("extreme", Yp, Yt)
+        elif fn == "bce_with_logits_loss":
+            Yp, Yt = inputs(fn, rng, (4, 3))
+            Yp = np.sign(Yp) * rng.choice([30.0, 100.0, 800.0], Yp.shape)
+            add("extreme", Yp, Yt)
+        elif fn == "softmax_cross_entropy_loss":
+            Yp, Yt = inputs(fn, rng, (5, 4))
+            add("extreme", Yp * 5000.0, Yt)
+
+        passes = [k for k in expected if k.startswith("pass")]
+
+        def value(results):
+            errors = []
+            for job_id in passes:
+                r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
+                loss = array(r, "loss", "the loss")
+                if loss.shape != ():
+                    raise Fail(f"the loss must be a single number, got an array of shape "
+                               f"{loss.shape}")
+                errors.append(compare(loss, e["loss"], f"loss for {scope(e['Yp'].shape)}"))
+            return passed(errors, MATCH)
+
+        def gradient(results):
+            errors = []
+            for job_id in passes:
+                r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
+                errors.append(compare(array(r, "dYp", "the gradient"), e["grad"],
+                                      f"gradient for {scope(e['Yp'].shape)}"))
+            return passed(errors, MATCH)
+
+        def finite_differences(results):
+            r = need(results, f"{fn}/fd")
+            analytic = array(need(results, f"{fn}/fd_analytic"), "dYp", "the gradient")
+            plus, minus = array(r, "plus", "losses"), array(r, "minus", "losses")
+            e = expected["fd"]
+            if plus.shape != (e["Yp"].size,) or minus.shape != plus.shape:
+                raise Fail("the loss did not return one number per call")
+            numeric = ((plus - minus) / (2 * FD_STEP)).reshape(e["Yp"].shape)
+            error = compare(analytic, numeric,
+                            f"gradient against finite differences (h={FD_STEP:g})", FD_BOUND)
+            return (passed([error], FD_BOUND)
+                    + f"; the reference's own error here: {e['reference_error']:.1e}")
+
+        def not_mutated(results):
+            for job_id in passes:
+                r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
+                same(r.arrays.get("after_Yp", np.empty(0)), e["Yp"], "the prediction")
+                same(r.arrays.get("after_Yt", np.empty(0)), e["Yt"], "the target")
+            return "prediction and target unchanged"
+
+        def float32(results):
+            r, e = need(results, f"{fn}/float32"), expected["float32"]
+            found = dtype_of(r, "dYp", "the gradient")
+            if found != "float32":
+                raise Fail(f"the gradient has dtype {found} for a float32 prediction")
+            error = compare(array(r, "dYp", "the gradient"), e["grad"], "float32 gradient",
+                            FLOAT32)
+            return passed([error], FLOAT32)
+
+        def stable(results):
+            r, e = need(results, f"{fn}/extreme"), expected["extreme"]
+            loss, grad = array(r, "loss", "the loss"), array(r, "dYp", "the gradient")
+            if loss.shape != () or not np.isfinite(loss) or not np.all(np.isfinite(grad)):
+                raise Fail("the loss or its gradient is not finite at extreme inputs")
+            if fn == "bce_loss":
+                return "finite"
+            errors = [compare(loss, e["loss"], "loss at extreme inputs"),
+                      compare(grad, e["grad"], "gradient at extreme inputs")]
+            return passed(errors, MATCH)
+
+        value_hint, gradient_hint = HINTS[fn]
+        checks = [
+            Check(fn, "loss value matches the reference (batch of 1, odd sizes)", value,
+                  value_hint + " Return a single float.", 2),
+            Check(fn, "gradient matches the reference", gradient, gradient_hint, 2),
+            Check(fn, "gradient matches finite differences of your own loss", finite_differences,
+                  "the gradient must be the exact derivative of the loss you return, "
+                  "including the 1/N of the mean.", 2),
+            Check(fn, "inputs are not modified", not_mutated,
+                  "do not clip or subtract in place on the arrays you were given.", 1),
+            Check(fn, "float32 in, float32 gradient out", float32,
+                  "avoid float64 constants arrays; the gradient should keep the prediction's dtype.",
+                  1),
+        ]
+        if fn in STABLE:
+            checks.append(Check(fn, STABLE[fn][0], stable, STABLE[fn][1], 1))
+        return jobs, checks
+    return build

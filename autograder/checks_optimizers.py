@@ -1,0 +1,129 @@
+"""Checks for the optimizers: given parameters and gradients, every step is compared with
+the reference's step (computed here), with state per parameter and the gradient zeroed."""
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import FLOAT32, Check, Fail, array, compare, dtype_of, need, passed
+from .sandbox import Job
+
+STEP_BOUND = 1e-9  # relative to how far the reference moved the tensor so far
+
+# job id -> (constructor kwargs, parameter shapes, which parameter each step updates)
+CASES = {
+    "SGDOptimizer": {
+        "one_step": ({"lr": 0.1}, [(3, 4)], [0]),
+        "steps": ({"lr": 0.05}, [(5,)], [0] * 5),
+        "two_params": ({"lr": 0.2}, [(3, 4), (5,)], [0, 1, 1, 0, 1, 0]),
+        "hyper": ({"lr": 0.01}, [(2, 3)], [0] * 3),
+        "weight_decay": ({"lr": 0.1, "weight_decay": 0.05}, [(4, 3)], [0] * 3),
+        "float32": ({"lr": 0.1}, [(3, 4)], [0] * 2),
+    },
+    "MomentumOptimizer": {
+        "one_step": ({"lr": 0.1, "momentum": 0.9}, [(3, 4)], [0]),
+        "steps": ({"lr": 0.05, "momentum": 0.8}, [(5,)], [0] * 5),
+        "two_params": ({"lr": 0.1, "momentum": 0.9}, [(3, 4), (5,)], [0, 1, 1, 0, 1, 0]),
+        "hyper": ({"lr": 0.05, "momentum": 0.7, "nesterov": True}, [(2, 3)], [0] * 4),
+        "weight_decay": ({"lr": 0.1, "momentum": 0.9, "weight_decay": 0.05}, [(4, 3)], [0] * 3),
+        "float32": ({"lr": 0.1, "momentum": 0.9}, [(3, 4)], [0] * 2),
+    },
+    "AdamOptimizer": {
+        "one_step": ({"lr": 0.01}, [(3, 4)], [0]),
+        "steps": ({"lr": 0.02}, [(5,)], [0] * 5),
+        "two_params": ({"lr": 0.01}, [(3, 4), (5,)], [0, 1, 1, 0, 1, 0]),
+        "hyper": ({"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3}, [(2, 3)], [0] * 4),
+        "weight_decay": ({"lr": 0.01, "weight_decay": 0.1}, [(4, 3)], [0] * 3),
+        "float32": ({"lr": 0.01}, [(3, 4)], [0] * 2),
+    },
+}
+HINTS = {
+    "SGDOptimizer": "tensor -= lr * gradient (plus weight_decay * tensor added to the gradient).",
+    "MomentumOptimizer": "v = momentum * v + g; tensor -= lr * v; one velocity per parameter "
+                         "(a dict keyed by the parameter), starting at zero.",
+    "AdamOptimizer": "m and v per parameter, t counted per parameter from 1, and bias correction "
+                     "m / (1 - beta1**t), v / (1 - beta2**t) before the step.",
+}
+TITLES = {
+    "one_step": "one step matches the reference",
+    "steps": "several steps match the reference step by step",
+    "two_params": "state is kept per parameter (two parameters, interleaved)",
+    "weight_decay": "weight decay adds weight_decay * tensor to the gradient",
+    "float32": "float32 parameters stay float32",
+}
+HYPER = {"SGDOptimizer": "the learning rate lr is used as given",
+         "MomentumOptimizer": "nesterov=True and a custom momentum match the reference",
+         "AdamOptimizer": "custom beta1, beta2 and eps match the reference"}
+
+
+def unit_builder(cls: str):
+    def build(rng, ref):
+        jobs, expected = [], {}
+        for case, (kwargs, shapes, order) in CASES[cls].items():
+            dtype = np.float32 if case == "float32" else np.float64
+            tensors = [rng.standard_normal(s).astype(dtype) for s in shapes]
+            grads = [rng.standard_normal(shapes[i]).astype(dtype) for i in order]
+            arrays = {f"P{i}": t for i, t in enumerate(tensors)}
+            arrays.update({f"G{k}": g for k, g in enumerate(grads)})
+            jobs.append(Job(f"{cls}/{case}", "optimizer", {
+                "cls": cls, "kwargs": kwargs, "params": [f"P{i}" for i in range(len(shapes))],
+                "steps": [[i, f"G{k}"] for k, i in enumerate(order)]}, arrays))
+            optimizer = getattr(ref, cls)(**kwargs)
+            params = [ref.Parameter(t.astype(np.float64)) for t in tensors]
+            after = []
+            for i, g in zip(order, grads):
+                params[i].gradient[...] = g
+                optimizer.update(params[i])
+                after.append((i, params[i].tensor.copy()))
+            expected[case] = {"start": [t.astype(np.float64) for t in tensors], "after": after}
+
+        def trajectory(results, case, bound=STEP_BOUND):
+            r, e = need(results, f"{cls}/{case}"), expected[case]
+            errors = []
+            for k, (i, want) in enumerate(e["after"]):
+                got = array(r, f"T{k}", "the parameter's tensor")
+                moved = want - e["start"][i]
+                scale = max(float(np.max(np.abs(moved))), 1e-12)
+                if got.shape != want.shape:
+                    raise Fail(f"after step {k + 1}: tensor shape {got.shape}, expected {want.shape}")
+                if not np.all(np.isfinite(got)):
+                    raise Fail(f"after step {k + 1}: the tensor contains NaN or inf")
+                error = float(np.max(np.abs(got - want))) / scale
+                if not error <= bound:
+                    raise Fail(f"after step {k + 1} (parameter {i}): the tensor differs from "
+                               f"the reference's by {error:.2e} of the distance moved so far "
+                               f"(bound {bound:.0e})")
+                errors.append(error)
+            return passed(errors, bound)
+
+        def zeroed(results):
+            for case in CASES[cls]:
+                r = need(results, f"{cls}/{case}")
+                for k in range(len(expected[case]["after"])):
+                    g = array(r, f"G{k}", "the gradient after update")
+                    if g.size and not np.all(g == 0):
+                        raise Fail(f"the gradient is not zero after update (case {case}, "
+                                   f"step {k + 1})")
+            return "gradient zeroed after every update"
+
+        def float32(results):
+            r = need(results, f"{cls}/float32")
+            for k in range(len(expected["float32"]["after"])):
+                found = dtype_of(r, f"T{k}", "the tensor")
+                if found != "float32":
+                    raise Fail(f"the tensor has dtype {found} after step {k + 1}, expected float32")
+            return trajectory(results, "float32", FLOAT32)
+
+        hint = HINTS[cls]
+        checks = [Check(cls, TITLES["one_step"], lambda r: trajectory(r, "one_step"), hint, 2),
+                  Check(cls, TITLES["steps"], lambda r: trajectory(r, "steps"), hint, 2),
+                  Check(cls, TITLES["two_params"], lambda r: trajectory(r, "two_params"),
+                        "keep state in a dict keyed by the parameter object.", 1),
+                  Check(cls, HYPER[cls], lambda r: trajectory(r, "hyper"), hint, 1),
+                  Check(cls, TITLES["weight_decay"], lambda r: trajectory(r, "weight_decay"),
+                        "g = gradient + weight_decay * tensor, then the usual step.", 1),
+                  Check(cls, "the gradient is zeroed after each update", zeroed,
+                        "finish update() with param.gradient.fill(0) (or [...] = 0).", 1),
+                  Check(cls, TITLES["float32"], float32,
+                        "update the tensor in place (-=) or cast the step to its dtype.", 1)]
+        return jobs, checks
+    return build

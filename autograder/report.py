@@ -1,0 +1,66 @@
+"""Reporting: the terminal table by unit and the Gradescope results.json."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def fmt(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def table(grade, details: bool = False) -> str:
+    """One line per unit: points earned / possible and its first failing check."""
+    lines = [f"{'Unit':<28} {'Points':>11}   First failing check", "-" * 100]
+    for unit, (earned, possible) in grade.unit_scores.items():
+        failing = [o for o in grade.outcomes if o.check.unit == unit and not o.passed]
+        first = ""
+        if failing:
+            message = failing[0].text.splitlines()[0] if failing[0].text else ""
+            first = f"{failing[0].check.title} -- {message}"
+            if len(first) > 150:
+                first = first[:147] + "..."
+        lines.append(f"{unit:<28} {fmt(earned):>5} / {fmt(possible):<5}   {first}")
+    if details:
+        for o in grade.outcomes:
+            if not o.passed:
+                lines += ["", f"FAILED {o.check.name}", *("    " + t for t in o.text.splitlines())]
+    lines += ["", "Sandbox: " + "; ".join(grade.protections),
+              f"Graded in {grade.seconds:.1f} s ({', '.join(grade.notes)})",
+              f"Score: {fmt(grade.score)} / {fmt(grade.max_score)}"]
+    return "\n".join(lines)
+
+
+def results_json(grade) -> dict:
+    """The Gradescope results.json schema (top-level score overrides the tests' sum)."""
+    tests = []
+    for number, o in enumerate(grade.outcomes, 1):
+        tests.append({"name": o.check.name, "number": str(number),
+                      "score": round(o.points, 4), "max_score": round(o.max_points, 4),
+                      "status": "passed" if o.passed else "failed",
+                      "output": o.text, "visibility": "visible"})
+    output = "\n".join([f"Score: {fmt(grade.score)} / {fmt(grade.max_score)}",
+                        "Sandbox: " + "; ".join(grade.protections), *grade.notes])
+    return {"score": round(grade.score, 4), "max_score": round(grade.max_score, 4),
+            "execution_time": round(grade.seconds, 2), "output": output,
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
+            "extra_data": grade.extra_data}
+
+
+def write_atomically(path, data: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1, allow_nan=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

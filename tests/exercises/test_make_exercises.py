@@ -1,0 +1,135 @@
+"""The generator: exercises/ is in sync, markers are policed, stubs are what they claim."""
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import make_exercises
+from tools.make_exercises import MarkerError, find_blocks, generate, stub_module
+from tools.student_exercises import EXERCISES, stub_message
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "solutions" / "nn100"
+EXERCISES_DIR = ROOT / "exercises" / "nn100"
+
+
+def test_exercises_are_in_sync_with_the_solutions():
+    problems = make_exercises.differences(generate(SOLUTIONS), EXERCISES_DIR)
+    assert not problems, f"exercises/nn100 is stale, run `make exercises`: {problems}"
+
+
+def test_every_exercise_is_stubbed_exactly_once_with_its_message():
+    stubbed = {name: content.decode() for name, content in generate(SOLUTIONS).items()}
+    for exercise in EXERCISES:
+        line = f'raise NotImplementedError("{stub_message(exercise)}")'
+        assert stubbed[exercise.module].count(line) == 1, exercise
+    assert all("### BEGIN SOLUTION" not in text for text in stubbed.values())
+
+
+def test_numbers_are_unique_ordered_and_cover_every_graded_unit():
+    numbers = [tuple(map(int, e.number.split("."))) for e in EXERCISES]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+    units = {e.unit for e in EXERCISES}
+    assert units == {"Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax", "Dropout",
+                     "Sequential", "mse_loss", "bce_loss", "bce_with_logits_loss",
+                     "softmax_cross_entropy_loss", "SGDOptimizer", "MomentumOptimizer",
+                     "AdamOptimizer", "Learner"}
+
+
+def test_each_stub_has_a_hint_above_it():
+    """What the student sees above each stub: the enclosing function's docstring or comments."""
+    for exercise in EXERCISES:
+        text = (EXERCISES_DIR / exercise.module).read_text()
+        stub = f'raise NotImplementedError("{stub_message(exercise)}")'
+        stub_line = next(i for i, line in enumerate(text.splitlines(), 1) if stub in line)
+        functions = make_exercises.enclosing_functions(text)
+        first = max(first for first, last, _ in functions if first < stub_line <= last)
+        above = "\n".join(text.splitlines()[first - 1:stub_line])
+        assert "Hint:" in above, f"{exercise.number} {exercise.title}: no hint above its stub"
+
+
+def test_filling_the_stubs_with_the_blocks_gives_back_the_solutions():
+    """Only the blocks differ: put each block back in place of its stub and the files match."""
+    for path in SOLUTIONS.glob("*.py"):
+        original = path.read_text()
+        stubbed, _ = stub_module(original, str(path))
+        lines = original.splitlines(keepends=True)
+        rebuilt = stubbed.splitlines(keepends=True)
+        for begin, end in reversed(find_blocks(original, path.name)):
+            stub_index = begin - sum(e - b for b, e in find_blocks(original, path.name) if e < begin)
+            assert "raise NotImplementedError" in rebuilt[stub_index]
+            rebuilt[stub_index:stub_index + 1] = lines[begin:end + 1]
+        assert "".join(rebuilt) == original, path.name
+
+
+def test_the_stubbed_package_imports_cleanly(tmp_path):
+    package = tmp_path / "nn100"
+    for name, content in generate(SOLUTIONS).items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_bytes(content)
+    code = ("import warnings; warnings.simplefilter('error'); import nn100, nn100.gradcheck; "
+            "missing = [n for n in nn100.__all__ if not hasattr(nn100, n)]; "
+            "assert not missing, missing; nn100.Linear(2, 3); nn100.Dropout(0.5)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("source, message", [
+    ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    x = 1\n    ### END SOLUTION\n",
+     "m.py:3: '### BEGIN SOLUTION' inside the block opened at line 2"),
+    ("def f():\n    x = 1\n    ### END SOLUTION\n", "m.py:3: '### END SOLUTION' without"),
+    ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n", "m.py:2: '### BEGIN SOLUTION' is never closed"),
+    ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n  ### END SOLUTION\n", "m.py:4: '### END SOLUTION' is indented"),
+    ("def f():\n    x = 1  ### BEGIN SOLUTION\n", "m.py:2: a solution marker must be alone"),
+])
+def test_unbalanced_markers_are_named_with_file_and_line(source, message):
+    with pytest.raises(MarkerError, match="^" + message.replace("(", r"\(")):
+        find_blocks(source, "m.py")
+
+
+def test_a_block_outside_a_function_or_without_a_number_is_refused():
+    with pytest.raises(MarkerError, match="layers.py:1: a solution block must sit inside a function"):
+        stub_module("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "layers.py")
+    with pytest.raises(MarkerError, match=r"layers.py:3: the block in Linear.helper has no exercise"):
+        stub_module("class Linear:\n    def helper(self):\n        ### BEGIN SOLUTION\n"
+                    "        return 1\n        ### END SOLUTION\n", "layers.py")
+
+
+def test_an_exercise_whose_block_disappeared_is_refused(tmp_path):
+    source = tmp_path / "nn100"
+    source.mkdir()
+    for path in SOLUTIONS.glob("*.py"):
+        (source / path.name).write_text(path.read_text())
+    losses = (source / "losses.py").read_text()
+    start = losses.index("    ### BEGIN SOLUTION\n    diff = Yp - Yt")
+    end = losses.index("### END SOLUTION\n", start) + len("### END SOLUTION\n")
+    (source / "losses.py").write_text(losses[:start] + "    return 0.0, Yp\n" + losses[end:])
+    with pytest.raises(MarkerError, match=r"no solution block .*2\.1 \(losses\.py: mse_loss\)"):
+        generate(source)
+
+
+def test_check_mode_names_stale_extra_and_missing_files(tmp_path, capsys):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "layers.py").write_text((SOLUTIONS / "layers.py").read_text())
+    (source / "notes.txt").write_text("copied as it is\n")
+    # Only layers.py: the exercises of the other modules are missing from this source.
+    table = [e for e in EXERCISES if e.module == "layers.py"]
+    out = tmp_path / "out"
+    argv = ["--source", str(source), "--output", str(out)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(make_exercises, "EXERCISES", table)
+        assert make_exercises.main(argv + ["--check"]) == 1
+        assert make_exercises.main(argv) == 0
+        assert (out / "notes.txt").read_text() == "copied as it is\n"
+        assert make_exercises.main(argv + ["--check"]) == 0
+        (out / "layers.py").write_text("edited by hand\n")
+        (out / "extra.py").write_text("")
+        capsys.readouterr()
+        assert make_exercises.main(argv + ["--check"]) == 1
+    errors = capsys.readouterr().err
+    assert "layers.py: differs" in errors and "extra.py: not generated" in errors

@@ -1,0 +1,175 @@
+"""The student edition: self-contained, and free of solutions and hidden tests."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tools import release
+from tools import make_exercises
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+
+GENERIC_LINES = release.GENERIC_LINES  # each with the reason it is skipped
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release") / "student"
+    release.build(out)
+    return out
+
+
+def solution_lines() -> dict[str, str]:
+    """Every stripped line inside a solution block of solutions/ (bare brackets aside)."""
+    return {line: where for line, where in make_exercises.solution_lines(ROOT / "solutions")
+            .items() if any(c.isalnum() for c in line)}
+
+
+def searchable_texts(folder: Path) -> dict[str, str]:
+    """Each file's text; notebooks also as their decoded cells (JSON escapes quotes)."""
+    texts = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if path.suffix == ".ipynb":
+            cells = json.loads(text).get("cells", [])
+            text += "\n".join("".join(cell.get("source", [])) for cell in cells)
+        texts[path.relative_to(folder).as_posix()] = text
+    return texts
+
+
+def hidden_test_names() -> list[str]:
+    """The grader's test names, from `python -m autograder list-tests` (one per line).
+
+    NOTE: that command belongs to the grader (autograder/); until it exists this test
+    fails on purpose rather than pass without checking anything.
+    """
+    result = subprocess.run([sys.executable, "-m", "autograder", "list-tests"], cwd=ROOT,
+                            capture_output=True, text=True, env=ENV, timeout=300)
+    assert result.returncode == 0, (
+        "`python -m autograder list-tests` is needed to search the release for hidden test "
+        f"names, and it failed:\n{result.stderr[-2000:]}")
+    names = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    assert len(names) >= 17, f"list-tests gave {len(names)} names; expected one or more per unit"
+    return names
+
+
+def test_the_edition_holds_what_students_need_and_nothing_else(edition):
+    top = {p.name for p in edition.iterdir()}
+    assert top == {"README.md", "Makefile", "requirements.txt", ".gitignore", ".github",
+                   "data", "exercises", "tools", release.STAMP} | ({"notebooks"} & top)
+    for needed in ["exercises/nn100/layers.py", "exercises/nn100/gradcheck.py",
+                   "exercises/README.md", "exercises/checks/test_layers.py", "data/digits.npz",
+                   ".github/workflows/check.yml", "tools/check.py"]:
+        assert (edition / needed).is_file(), needed
+    assert "make check" in (edition / ".github/workflows/check.yml").read_text()
+    assert sorted(p.name for p in (edition / "tools").iterdir()) == [
+        "__init__.py", "check.py", "student_exercises.py", "student_submit.py"]
+
+
+def solution_leaks(folder: Path) -> list[str]:
+    texts = searchable_texts(folder)
+    return [f"{line!r} (from {where}) in {name}"
+            for line, where in solution_lines().items() if line not in GENERIC_LINES
+            for name, text in texts.items() if line in text]
+
+
+def test_no_solution_line_is_anywhere_in_the_edition(edition):
+    assert len(solution_lines()) > 50, "suspiciously few solution lines; are the markers there?"
+    leaks = solution_leaks(edition)
+    assert not leaks, "solution lines in the student edition:\n" + "\n".join(leaks)
+
+
+def test_the_leak_search_finds_a_planted_line_in_a_notebook(tmp_path):
+    line = next(iter(solution_lines()))
+    notebook = {"cells": [{"cell_type": "code", "source": ["x = 1\n", "    " + line + "\n"]}]}
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "a.ipynb").write_text(json.dumps(notebook))
+    assert solution_leaks(tmp_path) == [f"{line!r} (from {solution_lines()[line]}) in notebooks/a.ipynb"]
+
+
+def test_no_hidden_test_name_is_anywhere_in_the_edition(edition):
+    texts = searchable_texts(edition)
+    leaks = [f"{name!r} in {file}" for name in hidden_test_names()
+             for file, text in texts.items() if name in text]
+    assert not leaks, "hidden test names in the student edition:\n" + "\n".join(leaks)
+
+
+def test_no_file_of_the_grader_is_copied_into_the_edition(edition):
+    grader = {p.read_bytes() for p in (ROOT / "autograder").rglob("*")
+              if p.is_file() and p.stat().st_size > 0 and "__pycache__" not in p.parts}
+    copied = [p.relative_to(edition).as_posix() for p in edition.rglob("*")
+              if p.is_file() and p.stat().st_size > 0 and p.read_bytes() in grader]
+    assert not copied, f"files of autograder/ in the student edition: {copied}"
+
+
+def test_the_edition_checks_itself_and_packs_a_submission(edition, tmp_path):
+    """`make check` and `make submit` of the edition, run with this interpreter."""
+    result = subprocess.run([sys.executable, "-m", "tools.check"], cwd=edition,
+                            capture_output=True, text=True, env=ENV, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "27 not started" in result.stdout and "exercises/nn100" in result.stdout, result.stdout
+    result = subprocess.run([sys.executable, "-m", "tools.student_submit", str(tmp_path / "s.zip")],
+                            cwd=edition, capture_output=True, text=True, env=ENV, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "s.zip") as archive:
+        names = archive.namelist()
+    assert "nn100/__init__.py" in names and "nn100/layers.py" in names
+    assert all(name.startswith("nn100/") and "__pycache__" not in name for name in names)
+
+
+def test_release_refuses_a_folder_that_is_not_an_edition(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="is not a student edition"):
+        release.build(tmp_path)
+    assert (tmp_path / "precious.txt").exists()
+
+
+def test_student_requirements_keep_the_project_ranges(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("numpy>=1.26,<3   # why\nrich>=13\npytest>=8,<10\npytest-timeout>=2.2,<3\n")
+    assert release.student_requirements(requirements) == "numpy>=1.26,<3\npytest>=8,<10\npytest-timeout>=2.2,<3\n"
+    requirements.write_text("numpy>=1.26\n")
+    with pytest.raises(ValueError, match="no line for"):
+        release.student_requirements(requirements)
+
+
+def test_the_grader_accepts_the_submission_zip_and_scores_the_stubs_zero(edition, tmp_path):
+    """What a student uploads on day one: the class grader reads the zip as it is, and
+    `python -m autograder grade` reads it unzipped."""
+    subprocess.run([sys.executable, "-m", "tools.student_submit", str(tmp_path / "s.zip")],
+                   cwd=edition, check=True, capture_output=True, env=ENV, timeout=300)
+    with zipfile.ZipFile(tmp_path / "s.zip") as archive:
+        archive.extractall(tmp_path / "unzipped")
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade",
+                             str(tmp_path / "unzipped"), "--results", str(tmp_path / "r.json")],
+                            cwd=ROOT, capture_output=True, text=True, env=ENV, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 0
+
+
+def test_notebook_folders_holding_solution_lines_are_left_out(tmp_path, capsys):
+    """Release notebooks ship when clean; a folder whose files carry reference bodies (a
+    later assignment's toolbox, say) is left out, with the reason."""
+    root = tmp_path / "course"
+    for name in ["solutions", "exercises", "data", "tools"]:
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "requirements.txt", root / "requirements.txt")
+    clean = root / "assignments" / "release" / "clean"
+    leaky = root / "assignments" / "release" / "leaky"
+    clean.mkdir(parents=True)
+    leaky.mkdir()
+    line = release.revealing_lines(ROOT)[0]
+    notebook = {"cells": [{"cell_type": "code", "source": ['print("hello")\n']}]}
+    (clean / "clean.ipynb").write_text(json.dumps(notebook))
+    (leaky / "leaky.ipynb").write_text(json.dumps(notebook))
+    (leaky / "toolbox.py").write_text(f"def helper():\n    {line}\n")
+    files = release.build(tmp_path / "student", root=root)
+    assert "notebooks/clean/clean.ipynb" in files
+    assert not [name for name in files if name.startswith("notebooks/leaky")]
+    assert "left out notebooks/leaky: toolbox.py holds 1 lines" in capsys.readouterr().err

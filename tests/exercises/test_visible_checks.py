@@ -1,0 +1,106 @@
+"""The visible checks and `make check`: all pass on the reference, all "not started" on the
+stubs, and they do catch a wrong body."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.student_exercises import EXERCISES, all_numbers
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the source tree
+
+
+def run_check(*arguments, cwd=ROOT):
+    result = subprocess.run([sys.executable, "-m", "tools.check", *arguments], cwd=cwd,
+                            capture_output=True, text=True, env=ENV, timeout=300)
+    return result.returncode, result.stdout + result.stderr
+
+
+def statuses(output: str) -> dict[str, str]:
+    """{number: status} from the table tools.check prints."""
+    found = {}
+    for line in output.splitlines():
+        match = re.match(r"\s+([0-9C]\.\d+)\s+.*?\s{2}(passing|FAILING|not started|not yet|no checks)\b", line)
+        if match:
+            found[match.group(1)] = match.group(2)
+    return found
+
+
+def test_every_visible_check_passes_on_the_reference():
+    code, output = run_check("--root", "solutions")
+    assert code == 0, output
+    assert statuses(output) == {number: "passing" for number in all_numbers()}, output
+
+
+def test_the_untouched_stubs_are_all_not_started_and_nothing_fails():
+    code, output = run_check()
+    assert code == 0, output
+    found = statuses(output)
+    assert {found[e.number] for e in EXERCISES} == {"not started"}, output
+    assert {found["C.1"], found["C.2"]} == {"not yet"}, output
+    assert "Traceback" not in output and "ERROR" not in output, output
+
+
+def student_copy(tmp_path, bodies: dict[str, str]) -> Path:
+    """exercises/nn100 copied into tmp_path, each stub named in ``bodies`` replaced by its
+    body (at the stub's indentation)."""
+    shutil.copytree(ROOT / "exercises" / "nn100", tmp_path / "nn100")
+    for path in (tmp_path / "nn100").glob("*.py"):
+        lines = path.read_text().splitlines(keepends=True)
+        for index, line in enumerate(lines):
+            for stub, body in bodies.items():
+                if f'NotImplementedError("Exercise {stub}' in line:
+                    indent = line[:len(line) - len(line.lstrip())]
+                    lines[index] = "".join(indent + part + "\n" for part in body.splitlines())
+        path.write_text("".join(lines))
+    return tmp_path
+
+
+# Typical slips, each in a different exercise, checked in one run (the run is the slow part).
+WRONG_BODIES = {
+    "1.5": ("Y = 1 / (1 + np.exp(X))", "Sigmoid.forward: got"),
+    "2.1": ("diff = Yp - Yt\nreturn float(np.mean(diff * diff)), diff / diff.size",
+            "mse_loss: gradient"),
+    "2.2": ("param.tensor = param.tensor - self.lr * param.gradient", "should be zeroed"),
+    # backward that overwrites the gradients instead of adding to them
+    "1.2": ("self.weights.gradient[...] = X.T @ D\nself.bias.gradient[...] = D.sum(axis=0)\n"
+            "return D @ self.weights.tensor.T", "should double"),
+}
+
+
+def test_wrong_bodies_are_reported_failing_with_their_reason(tmp_path):
+    bodies = {number: body for number, (body, _) in WRONG_BODIES.items()}
+    bodies["1.1"] = "Y = X @ self.weights.tensor + self.bias.tensor"  # right, so 1.2 can run
+    code, output = run_check("--root", str(student_copy(tmp_path, bodies)))
+    assert code == 1, output
+    found = statuses(output)
+    assert found["1.1"] == "passing", output
+    for number, (_, reason) in WRONG_BODIES.items():
+        row = next(line for line in output.splitlines() if line.startswith(f"  {number} "))
+        assert found[number] == "FAILING" and reason in row, row
+    untouched = {e.number for e in EXERCISES} - set(bodies)
+    assert {found[number] for number in untouched} == {"not started"}, output
+
+
+def test_one_exercise_at_a_time_shows_its_details(tmp_path):
+    root = student_copy(tmp_path, {"2.1": WRONG_BODIES["2.1"][0]})
+    code, output = run_check("--root", str(root), "--exercise", "2.1")
+    assert code == 1 and statuses(output) == {"2.1": "FAILING"}, output
+    assert "test_mse_by_hand" in output and "Traceback" not in output, output
+
+
+def test_a_package_that_does_not_import_is_reported_once(tmp_path):
+    root = student_copy(tmp_path, {"2.1": "return ("})
+    code, output = run_check("--root", str(root))
+    assert code == 1
+    assert "does not import" in output and "SyntaxError" in output, output
+
+
+def test_unknown_exercise_is_a_usage_error():
+    code, output = run_check("--exercise", "9.9")
+    assert code == 2 and "no exercise '9.9'" in output

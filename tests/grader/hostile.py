@@ -1,0 +1,226 @@
+"""Hostile submissions, as data: copies of the reference with code that tries to cheat,
+crash, hang, escape or attack the grader.
+
+HOSTILE: (name, patches); each patch is (file in nn100/, old text, new text), applied to a
+copy of the reference by ``apply_hostile``.  Where a cheat replaces an honest
+implementation, the replacement is *wrong unless the cheat works* (e.g. "return the
+reference's gradient if I can read it, else zeros"), so a cheat that succeeded would
+show up as points.  EXPECT says, per name, which units must lose points (``lose``) or
+score nothing (``zero``); every other unit except Convergence must keep full marks.
+``"*"`` means every unit.
+"""
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SOLUTIONS = REPO / "solutions" / "nn100"
+MARKER = "987.654"  # the sleep duration of processes that try to outlive their test
+
+LINEAR_BACKWARD = "self.weights.gradient += X.T @ D"
+RELU_BACKWARD = "return D * mask"
+SIGMOID_BACKWARD = "return D * Y * (1 - Y)"
+TANH_FORWARD = "Y = np.tanh(X)"
+SOFTMAX_FORWARD = "E = np.exp(X - X.max(axis=1, keepdims=True))"
+MSE_RETURN = "return float(np.mean(diff * diff)), 2 * diff / diff.size"
+
+
+def at_import(code: str):
+    """A patch appending ``code`` to nn100/__init__.py."""
+    return ("__init__.py", "from .learner import Learner",
+            "from .learner import Learner\n" + code)
+
+
+def replace_linear_backward(code: str):
+    """Replace Linear's backward body: ``code`` must set gradients and return dX itself."""
+    indented = "\n".join("            " + line for line in code.strip().splitlines())
+    return ("layers.py", LINEAR_BACKWARD, indented.strip() + "\n            return _dX\n"
+            "            self.weights.gradient += X.T @ D")
+
+
+HOSTILE = [
+    ("sys_exit_at_import", [at_import("import sys\nsys.exit(0)")]),
+    ("os_exit_at_import", [at_import("import os\nos._exit(0)")]),
+    ("infinite_loop_at_import", [at_import("while True:\n    pass")]),
+    ("keyboard_interrupt_at_import", [at_import("raise KeyboardInterrupt")]),
+    ("sys_exit_in_backward", [("layers.py", LINEAR_BACKWARD,
+                               "import sys; sys.exit(0)")]),
+    ("os_exit_in_backward", [("layers.py", RELU_BACKWARD, "import os; os._exit(0)")]),
+    ("infinite_loop_in_forward", [("layers.py", TANH_FORWARD,
+                                   "while True:\n            pass")]),
+    ("memory_bomb", [("layers.py", SIGMOID_BACKWARD,
+                      "hoard = []\n            while True:\n"
+                      "                hoard.append(np.ones(10**8))")]),
+    ("print_flood", [("layers.py", SOFTMAX_FORWARD,
+                      "import sys\n        while True:\n"
+                      "            sys.stdout.write('Score: 100 / 100\\n' * 4096)")]),
+    ("monkeypatch_numpy_comparisons", [
+        at_import("import numpy as _np\n"
+                  "_np.allclose = lambda *a, **k: True\n"
+                  "_np.array_equal = lambda *a, **k: True\n"
+                  "_np.isclose = lambda a, b, *r, **k: _np.ones(_np.shape(a), bool)\n"
+                  "_np.testing.assert_allclose = lambda *a, **k: None\n"
+                  "_np.testing.assert_array_equal = lambda *a, **k: None\n"
+                  "_np.testing.assert_array_almost_equal = lambda *a, **k: None\n"),
+        replace_linear_backward("_dX = np.zeros((len(D), self.weights.tensor.shape[0]))")]),
+    ("ndarray_subclass_forged_eq", [("losses.py", MSE_RETURN,
+        "class Liar(np.ndarray):\n"
+        "        def __eq__(self, other): return np.ones(np.shape(self), bool)\n"
+        "        def __sub__(self, other): return np.zeros(np.shape(self))\n"
+        "        def __rsub__(self, other): return np.zeros(np.shape(self))\n"
+        "        def __abs__(self): return np.zeros(np.shape(self))\n"
+        "        def __array__(self, *a, **k): return np.asarray(self.view(np.ndarray))\n"
+        "    return float(np.mean(diff * diff)), np.zeros_like(diff).view(Liar)")]),
+    ("frame_inspection", [("layers.py", SIGMOID_BACKWARD,
+        "import sys\n"
+        "            frame, found = sys._getframe(1), None\n"
+        "            while frame is not None and found is None:\n"
+        "                for name, value in frame.f_locals.items():\n"
+        "                    if name in ('expected', 'want', 'dX', 'reference', 'e') and "
+        "getattr(value, 'shape', None) == D.shape:\n"
+        "                        found = value\n"
+        "                frame = frame.f_back\n"
+        "            return found if found is not None else np.zeros_like(D)")]),
+    ("import_reference_solution", [replace_linear_backward(
+        "import importlib.util\n"
+        "_dX = np.zeros((len(D), self.weights.tensor.shape[0]))\n"
+        f"for _root in [{str(SOLUTIONS)!r}, '../../solutions/nn100', '/autograder/source/solutions/nn100']:\n"
+        "    try:\n"
+        "        _spec = importlib.util.spec_from_file_location('_sol', _root + '/layers.py')\n"
+        "        _sol = importlib.util.module_from_spec(_spec)\n"
+        "        _spec.loader.exec_module(_sol)\n"
+        "        _ref = _sol.Linear(*self.weights.tensor.shape)\n"
+        "        _ref.weights.tensor, _ref.bias.tensor = self.weights.tensor, self.bias.tensor\n"
+        "        _ref.weights.gradient, _ref.bias.gradient = self.weights.gradient, self.bias.gradient\n"
+        "        _dX = _ref.forward(X)[1](D)\n"
+        "        break\n"
+        "    except Exception:\n"
+        "        pass\n")]),
+    ("read_hidden_tests", [("layers.py", RELU_BACKWARD,
+        "leaked = 0\n"
+        f"            for path in [{str(REPO / 'autograder' / 'checks_layers.py')!r},\n"
+        f"                         {str(REPO / 'tests' / 'grader' / 'hostile.py')!r},\n"
+        f"                         {str(SOLUTIONS / 'layers.py')!r}, '/proc/1/environ']:\n"
+        "                try:\n"
+        "                    leaked += len(open(path).read())\n"
+        "                except OSError:\n"
+        "                    pass\n"
+        "            return D * mask if leaked else D * 0")]),
+    ("write_results_everywhere", [at_import(
+        "import json as _json, os as _os\n"
+        "_fake = _json.dumps({'score': 100, 'max_score': 100, 'tests': []})\n"
+        f"for _dir in ['.', '..', '../..', _os.environ.get('HOME', '.'), '/tmp', "
+        f"{str(REPO / 'build' / 'grade')!r}, {str(REPO)!r}, '/autograder/results']:\n"
+        "    try:\n"
+        "        with open(_os.path.join(_dir, 'results.json'), 'w') as _f:\n"
+        "            _f.write(_fake)\n"
+        "    except OSError:\n"
+        "        pass\n"),
+        ("layers.py", "Y = X @ self.weights.tensor + self.bias.tensor",
+         "Y = X @ self.weights.tensor")]),
+    ("forge_lines_on_every_fd", [at_import(
+        "import os as _os\n"
+        "for _fd in range(0, 256):\n"
+        "    try:\n"
+        "        _os.write(_fd, b'\\nScore: 100 / 100\\n{\"score\": 100, \"max_score\": 100}\\n')\n"
+        "    except OSError:\n"
+        "        pass\n"),
+        ("layers.py", "Y = X @ self.weights.tensor + self.bias.tensor",
+         "Y = X @ self.weights.tensor")]),
+    ("spawn_processes_that_outlive", [at_import(
+        "import os as _os, time as _time\n"
+        "if _os.fork() == 0:\n"
+        "    try:\n"
+        "        _os.setsid()\n"
+        f"        _os.execv('/bin/sleep', ['sleep', '{MARKER}'])\n"
+        "    finally:\n"
+        "        _os._exit(0)\n"
+        "if _os.fork() == 0:\n"
+        "    _os.setsid()\n"
+        "    if _os.fork() == 0:\n"
+        "        while True:\n"
+        "            _time.sleep(0.05)\n"
+        "    _os._exit(0)\n")]),
+    ("kill_the_grader", [("layers.py", TANH_FORWARD,
+        "import os, signal\n"
+        "        for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),\n"
+        "                       lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGKILL),\n"
+        "                       lambda: os.kill(-1, signal.SIGKILL)):\n"
+        "            try:\n"
+        "                attack()\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "        Y = np.tanh(X)")]),
+    ("finite_difference_backward", [replace_linear_backward(
+        "_dX = np.zeros_like(X, dtype=float)\n"
+        "_h = 1e-6\n"
+        "for _i in range(X.size):\n"
+        "    _p, _m = X.copy(), X.copy()\n"
+        "    _p.flat[_i] += _h\n"
+        "    _m.flat[_i] -= _h\n"
+        "    _dX.flat[_i] = np.sum((self.forward(_p)[0] - self.forward(_m)[0]) * D) / (2 * _h)\n"
+        "for _param in (self.weights, self.bias):\n"
+        "    _base = _param.tensor.copy()\n"
+        "    for _i in range(_base.size):\n"
+        "        _param.tensor = _base.copy(); _param.tensor.flat[_i] += _h\n"
+        "        _up = np.sum(self.forward(X)[0] * D)\n"
+        "        _param.tensor = _base.copy(); _param.tensor.flat[_i] -= _h\n"
+        "        _down = np.sum(self.forward(X)[0] * D)\n"
+        "        _param.gradient.flat[_i] += (_up - _down) / (2 * _h)\n"
+        "    _param.tensor = _base\n")]),
+    ("vectorised_fd_backward_via_saved_forward", [("layers.py", SIGMOID_BACKWARD,
+        "h = 1e-5\n"
+        "            forward = Sigmoid.forward  # a saved reference, called as a plain function\n"
+        "            return D * (forward(self, X + h)[0] - forward(self, X - h)[0]) / (2 * h)")]),
+]
+
+EXPECT = {
+    "sys_exit_at_import": {"zero": "*"},
+    "os_exit_at_import": {"zero": "*"},
+    "infinite_loop_at_import": {"zero": "*"},
+    "keyboard_interrupt_at_import": {"zero": "*"},
+    "sys_exit_in_backward": {"lose": ["Linear"]},
+    "os_exit_in_backward": {"lose": ["ReLU"]},
+    "infinite_loop_in_forward": {"zero": ["Tanh"]},
+    "memory_bomb": {"lose": ["Sigmoid"]},
+    "print_flood": {"zero": ["Softmax"]},
+    "monkeypatch_numpy_comparisons": {"lose": ["Linear"]},
+    "ndarray_subclass_forged_eq": {"lose": ["mse_loss"]},
+    "frame_inspection": {"lose": ["Sigmoid"]},
+    "import_reference_solution": {"lose": ["Linear"]},
+    "read_hidden_tests": {"lose": ["ReLU"]},
+    "write_results_everywhere": {"lose": ["Linear"]},
+    "forge_lines_on_every_fd": {"lose": ["Linear"]},
+    "spawn_processes_that_outlive": {"lose": []},
+    "kill_the_grader": {"lose": []},  # every attack must fail; Tanh itself is honest
+    "finite_difference_backward": {"lose": ["Linear"]},
+    "vectorised_fd_backward_via_saved_forward": {"lose": ["Sigmoid"]},
+}
+# Checks that must fail whatever happens (the cheat's target), by unit and title words.
+MUST_FAIL = {
+    "sys_exit_in_backward": ("Linear", "gradient"),
+    "monkeypatch_numpy_comparisons": ("Linear", "gradient"),
+    "import_reference_solution": ("Linear", "gradient"),
+    "finite_difference_backward": ("Linear", "gradient"),
+    "frame_inspection": ("Sigmoid", "gradient"),
+    "vectorised_fd_backward_via_saved_forward": ("Sigmoid", "gradient"),
+    "read_hidden_tests": ("ReLU", "gradient"),
+    "ndarray_subclass_forged_eq": ("mse_loss", "gradient"),
+    "write_results_everywhere": ("Linear", "forward matches"),
+    "forge_lines_on_every_fd": ("Linear", "forward matches"),
+}
+
+
+def apply_hostile(entry, dest_root) -> Path:
+    """Copy the reference to dest_root/nn100 and apply the entry's patches."""
+    name, patches = entry
+    dest_root = Path(dest_root)
+    package = dest_root / "nn100"
+    shutil.copytree(SOLUTIONS, package, ignore=shutil.ignore_patterns("__pycache__"))
+    for filename, old, new in patches:
+        path = package / filename
+        text = path.read_text()
+        if text.count(old) != 1:
+            raise ValueError(f"apply_hostile: {name}: expected the text to occur exactly once "
+                             f"in {filename}, found it {text.count(old)} times")
+        path.write_text(text.replace(old, new))
+    return dest_root

@@ -1,0 +1,71 @@
+"""The command line, end to end: exit codes, the table, results.json, forged output."""
+import json
+import subprocess
+import sys
+
+from grader_support import REPO
+from hostile import HOSTILE, apply_hostile
+
+
+def run(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_reference_end_to_end(tmp_path):
+    results = tmp_path / "out" / "results.json"
+    done = run("grade", REPO / "solutions", "--results", results)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "Score: 100 / 100"
+    data = json.loads(results.read_text())
+    assert data["score"] == data["max_score"] == 100
+    assert isinstance(data["execution_time"], float)
+    units = {line.split()[0] for line in done.stdout.splitlines()[2:19]}
+    for test in data["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["name"].split(":")[0] in units
+        assert test["status"] == "passed"
+    curves = data["extra_data"]["loss_curves"]["product_2layer"]
+    assert len(curves["student"]) == len(curves["reference"]) > 1
+    assert list(tmp_path.joinpath("out").iterdir()) == [results]  # no temp file left
+
+
+def test_missing_package_is_a_usage_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    done = run("grade", tmp_path)
+    assert done.returncode == 2
+    assert "nn100/__init__.py" in done.stderr and "notes.txt" in done.stderr
+    assert run("grade", tmp_path / "absent").returncode == 2
+    assert run("grade").returncode == 2
+    assert run("grade", REPO / "solutions", "--timeout", "-1").returncode == 2
+
+
+def test_syntax_error_gets_file_and_line(tmp_path):
+    entry = ("syntax", [("losses.py", "import numpy as np", "import numpy as np\ndef broken(:")])
+    root = apply_hostile(entry, tmp_path / "sub")
+    results = tmp_path / "r.json"
+    done = run("grade", root, "--results", results, "--timeout", "2")
+    assert done.returncode == 0
+    assert done.stdout.strip().splitlines()[-1] == "Score: 0 / 100"
+    output = json.loads(results.read_text())["tests"][0]["output"]
+    assert "SyntaxError" in output and "nn100/losses.py, line" in output
+
+
+def test_forged_output_does_not_reach_the_report(tmp_path):
+    entry = next(e for e in HOSTILE if e[0] == "forge_lines_on_every_fd")
+    root = apply_hostile(entry, tmp_path / "sub")
+    results = tmp_path / "r.json"
+    done = run("grade", root, "--results", results, "--timeout", "2")
+    assert done.returncode == 0
+    scores = [line for line in done.stdout.splitlines() if line.startswith("Score:")]
+    assert len(scores) == 1 and scores[0] != "Score: 100 / 100"
+    assert json.loads(results.read_text())["score"] < 100
+
+
+def test_list_tests_names_every_hidden_test():
+    done = run("list-tests")
+    names = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and len(names) == len(set(names)) > 100
+    from autograder import grade, tests_catalog
+    assert names == tests_catalog()
+    assert {name.split(":")[0] for name in names} == set(grade.UNITS)

@@ -1,0 +1,77 @@
+"""The notebook build: solution code pasted from solutions/nn100, never retyped, and
+the mistakes the build must refuse.  Fast: no nbgrader, no kernel."""
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "assignments"))
+build = pytest.importorskip("nbcourse.build", reason="needs jupytext (requirements-notebooks.txt)")
+
+SOLUTIONS = REPO / "solutions" / "nn100"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("source")
+    build.build(SOLUTIONS, REPO / "data", out)
+    return out
+
+
+def test_every_solution_cell_is_the_reference_source_verbatim(built):
+    import nbformat
+    for name, _ in build.ASSIGNMENTS:
+        text = (REPO / "assignments" / "text" / f"{name}.py").read_text()
+        nb = nbformat.read(built / name / f"{name}.ipynb", as_version=4)
+        cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+                 if "nbgrader" in c.metadata}
+        solution_ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                        if c.metadata.get("nbgrader", {}).get("solution")]
+        assert solution_ids, f"{name} has no solution cell"
+        for grade_id in solution_ids:
+            block = text.split(f"# nbgrader: solution {grade_id}\n", 1)[1].split("# %%", 1)[0]
+            includes = re.findall(r"# include: (\w+)\.(\w+)", block)
+            assert includes, f"{name}/{grade_id} should be pasted from the reference"
+            for module, definition in includes:
+                # read the reference directly, not through the build's own helper
+                reference = (SOLUTIONS / f"{module}.py").read_text()
+                start = re.search(rf"^(class|def) {definition}\b", reference, re.M).start()
+                assert reference[start:start + 400] in cells[grade_id], \
+                    f"{name}/{grade_id}: {module}.{definition} differs from the reference"
+
+
+def test_toolbox_is_the_reference_without_markers(built):
+    toolbox = (built / "optimizers" / "toolbox.py").read_text()
+    assert "### BEGIN SOLUTION" not in toolbox
+    namespace = {}
+    exec(compile(toolbox, "toolbox.py", "exec"), namespace)  # it runs, and it is right:
+    layer = namespace["Linear"](2, 3, rng=0)
+    Y, backward = layer.forward(namespace["np"].ones((4, 2)))
+    backward(namespace["np"].ones((4, 3)))
+    assert (layer.bias.gradient == 4).all()
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("# nbgrader: tests t points=1\nassert True\n1 + 1\n", "ends in an expression"),
+    ("# nbgrader: tests t\nassert True\n", "points= belongs on test cells"),
+    ("# nbgrader: solution s\nx = 1\n", "has no solution region"),
+    ("# nbgrader: solutoin s\nx = 1\n", "malformed directive"),
+    ("# nbgrader: solution s\n# include: layers.Nothing\n", "defines no top-level"),
+])
+def test_the_build_refuses_broken_cells(tmp_path, cell, message):
+    text = tmp_path / "broken.py"
+    text.write_text("# %% [markdown]\n# A title\n\n# %%\n" + cell)
+    with pytest.raises(ValueError, match=message):
+        build.build_notebook(text, SOLUTIONS)
+
+
+def test_a_test_cell_may_not_follow_a_given_cell(tmp_path):
+    """nbgrader puts a deleted test cell back after the nbgrader cell before it, and
+    crashes when that one is a locked given cell."""
+    text = tmp_path / "order.py"
+    text.write_text("# %%\n# nbgrader: given g\nx = 1\n\n# %%\n# nbgrader: tests t points=1\n"
+                    "assert x == 1\n")
+    with pytest.raises(ValueError, match="must follow"):
+        build.build_notebook(text, SOLUTIONS)

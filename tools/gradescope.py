@@ -1,0 +1,79 @@
+"""Build the Gradescope autograder zip: ``python -m tools.gradescope dist/autograder.zip``.
+
+The zip holds, at its root, what Gradescope expects (``setup.sh``, ``run_autograder``)
+and what they run: the grader package with its hidden checks (``autograder/``), the
+reference (``solutions/nn100``), the data and the requirements. Entries carry fixed
+dates, so the same sources always make the same zip.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "gradescope"
+# (path in the repository, path in the zip): folders are taken whole.
+CONTENT = [
+    (TEMPLATES / "setup.sh", "setup.sh"),
+    (TEMPLATES / "run_autograder", "run_autograder"),
+    (TEMPLATES / "run_submission.py", "run_submission.py"),
+    (ROOT / "requirements.txt", "requirements.txt"),
+    (ROOT / "autograder", "autograder"),
+    (ROOT / "solutions" / "nn100", "solutions/nn100"),
+    (ROOT / "data", "data"),
+]
+EXECUTABLE = {"setup.sh", "run_autograder"}
+SKIPPED = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+
+
+def entries() -> list[tuple[Path, str]]:
+    """Every file of the zip as (source, name in the zip), sorted by name."""
+    files = []
+    for source, name in CONTENT:
+        if source.is_file():
+            files.append((source, name))
+        elif source.is_dir():
+            for path in source.rglob("*"):
+                relative = path.relative_to(source)
+                if path.is_file() and not SKIPPED & set(relative.parts) and path.suffix != ".pyc":
+                    files.append((path, f"{name}/{relative.as_posix()}"))
+        else:
+            raise ValueError(f"gradescope: expected {source} in the repository, found nothing")
+    return sorted(files, key=lambda item: item[1])
+
+
+def build(zip_path: Path) -> Path:
+    """Write the autograder zip to ``zip_path`` (atomically) and return it."""
+    zip_path = Path(zip_path)
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=zip_path.parent, prefix=".autograder-", suffix=".zip")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            for source, name in entries():
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = (0o100755 if name in EXECUTABLE else 0o100644) << 16
+                archive.writestr(info, source.read_bytes())
+        os.replace(tmp, zip_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return zip_path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.gradescope", description=__doc__.splitlines()[0])
+    parser.add_argument("zip", nargs="?", default="dist/autograder.zip")
+    args = parser.parse_args(argv)
+    path = build(Path(args.zip))
+    print(f"gradescope: wrote {path} ({path.stat().st_size // 1024} kB, {len(entries())} files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
