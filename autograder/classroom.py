@@ -282,7 +282,7 @@ def run_grader(root: Path, work: Path, ctx: Context) -> dict:
     if code == 0:
         result = gb.load_json(results_file)
         if _looks_like_results(result):
-            result.setdefault("extra_data", {})["classroom"] = {"status": gb.GRADED, "reason": _first_line(result.get("output"))}
+            result.setdefault("extra_data", {})["classroom"] = {"status": gb.GRADED, "reason": _graded_reason(result)}
             return result
         return failure_result("grader-error", "the grader finished but wrote no valid results.json" + _tail(log_file))
     if code < 0:
@@ -315,6 +315,14 @@ def _still_current(result: dict, sub: Submission) -> bool:
         return info.get("digest") == digest(sub)
     except OSError:
         return False
+
+
+def _graded_reason(result: dict) -> str:
+    """For the gradebook: the grader's note on a failure (an import error), if any."""
+    for line in str(result.get("output") or "").splitlines():
+        if "fail" in line.lower() or "error" in line.lower():
+            return line.strip()[:200]
+    return "no check passed" if not result.get("score") else ""
 
 
 def _first_line(text) -> str:

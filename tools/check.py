@@ -3,7 +3,7 @@
     python -m tools.check                  # every exercise        (make check)
     python -m tools.check --exercise 1.2   # one exercise, with the failing details
     python -m tools.check --exercise 3     # one chapter
-    python -m tools.check --root solutions # check another copy of nn100
+    python -m tools.check --root DIR       # check the nn100 package in DIR instead
 
 Each exercise is "not started" while its stub still raises NotImplementedError,
 "FAILING" with the first reason when a check fails, and "passing" when all its checks
@@ -72,7 +72,7 @@ def status(number: str, outcomes) -> tuple[str, str]:
     if real:
         return "FAILING", real[0]
     if number in CHECKPOINTS:
-        return ("not yet" if failures else "passing"), f"needs {CHECKPOINTS[number][1]}"
+        return ("not yet", f"needs {CHECKPOINTS[number][1]}") if failures else ("passing", "")
     if failures:
         waiting = sorted({stub.group(1) for stub in unstarted} - {number})
         return "not started", (f"(its checks need {', '.join(waiting)} first)" if waiting else "")
@@ -151,9 +151,12 @@ def main(argv=None) -> int:
     for error in collector.errors:
         print(f"  ERROR  {error}")
     counts = defaultdict(int)
+    first_failing = None
     width = max(len(title_of(number)) for number in numbers)
     for number in numbers:
         state, detail = status(number, collector.outcomes.get(number, []))
+        if state == "FAILING" and first_failing is None:
+            first_failing = number
         if number in CHECKPOINTS and state == "not yet":
             counts["checkpoints to come"] += 1
         else:
@@ -169,7 +172,7 @@ def main(argv=None) -> int:
         if collector.errors:
             print("\n" + collector.output)
     elif failing:
-        print("The details of one exercise: make check EX=1.2")
+        print(f"The details of one exercise: make check EX={first_failing or '1.2'}")
     return 1 if failing else 0
 
 

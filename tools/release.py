@@ -29,6 +29,7 @@ COPIED = [
     ("exercises/checks", "exercises/checks"),
     ("data/digits.npz", "data/digits.npz"),
     ("data/README.md", "data/README.md"),
+    ("data/make_digits.py", "data/make_digits.py"),  # its README names it: provenance
     ("tools/__init__.py", "tools/__init__.py"),
     ("tools/check.py", "tools/check.py"),
     ("tools/student_exercises.py", "tools/student_exercises.py"),

@@ -223,3 +223,16 @@ def test_dropout_is_inverted_and_drops_at_rate_p():
 def test_linear_names_the_expected_and_the_found_shape(X, found):
     with pytest.raises(ValueError, match=rf"Linear.forward: expected input of shape \(N, 3\), got {found}"):
         nn.Linear(3, 2).forward(X)
+
+
+def test_a_first_layer_on_data_can_skip_its_input_gradient():
+    rng = np.random.default_rng(0)
+    X, D = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    full, data_only = nn.Linear(3, 2, rng=1), nn.Linear(3, 2, rng=1, input_gradient=False)
+    assert full.input_gradient is True and data_only.input_gradient is False
+    assert full.forward(X)[1](D).shape == (4, 3)
+    assert data_only.forward(X)[1](D) is None
+    np.testing.assert_array_equal(data_only.weights.gradient, full.weights.gradient)
+    np.testing.assert_array_equal(data_only.bias.gradient, full.bias.gradient)
+    model = nn.Sequential(nn.Linear(3, 2, rng=1, input_gradient=False), nn.ReLU(), nn.Linear(2, 2, rng=2))
+    assert model.forward(X)[1](np.ones((4, 2))) is None
