@@ -37,10 +37,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
-    if args.command == "grade-all":
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["grade-all"]:
         from . import classroom  # written for class grading; imported only when needed
+        if hasattr(classroom, "build_parser"):  # its own options (--timeout, --shard, ...)
+            args = classroom.build_parser(
+                argparse.ArgumentParser(prog="python -m autograder grade-all")).parse_args(argv[1:])
+        else:
+            args = parser().parse_args(argv)
         return classroom.main(args) or 0
+    args = parser().parse_args(argv)
     if args.command == "list-tests":
         from . import catalog
         for name, points in catalog.tests_with_points():

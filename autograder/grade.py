@@ -2,6 +2,7 @@
 sandboxed children (two at a time), judge the results here, and score them."""
 from __future__ import annotations
 
+import functools
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -83,8 +84,10 @@ def load_points(path: Path = POINTS) -> dict:
     return table
 
 
+@functools.lru_cache(maxsize=4)
 def plan(seed: int) -> list[UnitPlan]:
-    """Every unit's jobs and checks; inputs drawn from ``seed`` and the unit's name."""
+    """Every unit's jobs and checks; inputs drawn from ``seed`` and the unit's name.
+    Cached: judges are pure functions of the results, so a plan can be reused."""
     ref = reference.load()
     plans = []
     for unit, builder in UNITS.items():

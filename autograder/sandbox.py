@@ -385,7 +385,7 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits) -> ChildReport:
     """All ``jobs`` (one unit's), restarting a fresh child after a crash or a timeout."""
     results: dict = {}
     remaining, failures = list(jobs), 0
-    while remaining:
+    while True:  # at least once: with no jobs, this is the import probe
         done, status = run_child(package, remaining, limits)
         if status["import"]:
             return ChildReport(False, status["import"], results)
@@ -396,6 +396,8 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits) -> ChildReport:
         results[remaining[index].id] = JobResult(
             "timeout" if "time limit" in reason.split("\n")[0] else "crashed", reason)
         remaining, failures = remaining[index + 1:], failures + 1
+        if not remaining:
+            break
         if failures >= MAX_FAILURES_PER_CHILD_RUN:
             for job in remaining:
                 results[job.id] = JobResult(

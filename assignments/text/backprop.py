@@ -105,7 +105,8 @@ print("analytic vs numerical, relative error:",
 # * `dX = D @ Wᵀ` — each input feeds every output, weighted by `W`.
 #
 # Check the shapes: each gradient has the shape of the thing it is the gradient of.
-# Fill in `forward` and its `backward`.
+# Fill in `forward` and its `backward`. A layer built with `input_gradient=False` (a
+# first layer, fed with data whose gradient nobody needs) returns `None` instead of `dX`.
 
 # %%
 # nbgrader: solution linear
@@ -165,6 +166,10 @@ for n, i, o in [(1, 2, 3), (6, 3, 1), (3, 7, 5)]:
         "Linear: backward must add into the bias gradient"
     assert np.array_equal(hidden_X, X_before), "Linear: the input was changed"
     assert np.array_equal(hidden_layer.weights.tensor, W_before), "Linear: backward changed the weights"
+hidden_layer = Linear(2, 3, rng=hidden_rng, input_gradient=False)
+_, hidden_backward = hidden_layer.forward(np.ones((4, 2)))
+assert hidden_backward(np.ones((4, 3))) is None, "input_gradient=False: backward returns None"
+assert np.allclose(hidden_layer.bias.gradient, 4.0)
 ### END HIDDEN TESTS
 print("Linear.backward: tests passed")
 

@@ -60,10 +60,15 @@ class Linear(Layer):
     """Affine map Y = X @ W + b.  X: (N, inputs) -> Y: (N, outputs).
 
     ``weights`` is (inputs, outputs), drawn from N(0, 1/inputs); ``bias`` is (outputs,), zeros.
+    ``input_gradient=False`` is for a first layer fed with data, whose gradient no one
+    needs: backward then returns None instead of computing dX, a matmul as large as
+    forward's (PyTorch skips it the same way for inputs that do not require grad).
     """
 
-    def __init__(self, inputs: int, outputs: int, rng=None, dtype=np.float64):
+    def __init__(self, inputs: int, outputs: int, rng=None, dtype=np.float64,
+                 input_gradient: bool = True):
         super().__init__()
+        self.input_gradient = input_gradient
         rng = np.random.default_rng(rng)
         scale = np.sqrt(1.0 / inputs)
         self.weights = self.build_param((rng.standard_normal((inputs, outputs)) * scale).astype(dtype))

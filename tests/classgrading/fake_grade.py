@@ -45,7 +45,8 @@ for unit, checks in (("Linear", 2), ("ReLU", 1), ("Learner", 1)):
                       "status": "passed" if ok else "failed", "visibility": "visible",
                       "output": "" if ok else f"{unit} check {i} failed <b>bold</b>\nHint: read the {unit} docstring"})
 result = {"score": sum(t["score"] for t in tests), "max_score": 20, "execution_time": delay, "tests": tests,
-          "extra_data": {"loss_curves": {"xor": {"student": [1.0, 0.5, 0.25], "reference": [1.0, 0.4, 0.1]}}}}
+          "extra_data": {"loss_curves": {"xor": {"student": [1.0, 0.5, 0.25], "reference": [1.0, 0.4, 0.1]}},
+                         "fake_seen": {"cwd": os.getcwd(), "path": os.path.abspath(args.path)}}}
 tmp = args.results + ".tmp"
 Path(tmp).write_text(json.dumps(result))
 os.replace(tmp, args.results)

@@ -41,6 +41,12 @@ def test_every_student_gets_one_row_with_score_and_reason(fake_class, fake_grade
     for student in FAKE_EXPECTED:
         assert json.loads((reports / student / "results.json").read_text())["extra_data"]["classroom"]["student"] == student
         assert (reports / student / "report.html").stat().st_size > 500
+    seen = [json.loads((reports / s / "results.json").read_text())["extra_data"].get("fake_seen") for s in FAKE_EXPECTED]
+    seen = [entry for entry in seen if entry]
+    assert len(seen) == 4  # alice, bob, dan, grace reached the grader
+    for key in ("cwd", "path"):  # every student got its own working folder and copy
+        assert len({entry[key] for entry in seen}) == len(seen)
+        assert all(str(reports / ".work") in entry[key] for entry in seen)
     summary = (tmp_path / "out" / "summary.html").read_text()
     assert "Checks failed most often" in summary and "Linear: check 0" in summary
     assert not (reports / ".work").exists(), "working folders must be removed"

@@ -1,5 +1,4 @@
 """The generator: exercises/ is in sync, markers are policed, stubs are what they claim."""
-import ast
 import os
 import subprocess
 import sys

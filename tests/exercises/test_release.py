@@ -21,7 +21,7 @@ GENERIC_LINES = release.GENERIC_LINES  # each with the reason it is skipped
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
     out = tmp_path_factory.mktemp("release") / "student"
-    release.build(out)
+    release.build(out, check_sync=False)
     return out
 
 
@@ -126,7 +126,7 @@ def test_the_edition_checks_itself_and_packs_a_submission(edition, tmp_path):
 def test_release_refuses_a_folder_that_is_not_an_edition(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
     with pytest.raises(ValueError, match="is not a student edition"):
-        release.build(tmp_path)
+        release.build(tmp_path, check_sync=False)
     assert (tmp_path / "precious.txt").exists()
 
 
@@ -153,13 +153,27 @@ def test_the_grader_accepts_the_submission_zip_and_scores_the_stubs_zero(edition
     assert json.loads((tmp_path / "r.json").read_text())["score"] == 0
 
 
-def test_notebook_folders_holding_solution_lines_are_left_out(tmp_path, capsys):
-    """Release notebooks ship when clean; a folder whose files carry reference bodies (a
-    later assignment's toolbox, say) is left out, with the reason."""
+def course_copy(tmp_path) -> Path:
+    """The parts of the course that a release reads, copied (so they can be changed)."""
     root = tmp_path / "course"
     for name in ["solutions", "exercises", "data", "tools"]:
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "requirements.txt", root / "requirements.txt")
+    return root
+
+
+def test_release_refuses_stale_exercises(tmp_path):
+    root = course_copy(tmp_path)
+    with open(root / "exercises" / "nn100" / "layers.py", "a") as layers:
+        layers.write("# edited by hand\n")
+    with pytest.raises(ValueError, match="run `make exercises` first"):
+        release.build(tmp_path / "student", root=root)
+
+
+def test_notebook_folders_holding_solution_lines_are_left_out(tmp_path, capsys):
+    """Release notebooks ship when clean; a folder whose files carry reference bodies (a
+    later assignment's toolbox, say) is left out, with the reason."""
+    root = course_copy(tmp_path)
     clean = root / "assignments" / "release" / "clean"
     leaky = root / "assignments" / "release" / "leaky"
     clean.mkdir(parents=True)
@@ -169,7 +183,7 @@ def test_notebook_folders_holding_solution_lines_are_left_out(tmp_path, capsys):
     (clean / "clean.ipynb").write_text(json.dumps(notebook))
     (leaky / "leaky.ipynb").write_text(json.dumps(notebook))
     (leaky / "toolbox.py").write_text(f"def helper():\n    {line}\n")
-    files = release.build(tmp_path / "student", root=root)
+    files = release.build(tmp_path / "student", root=root, check_sync=False)
     assert "notebooks/clean/clean.ipynb" in files
     assert not [name for name in files if name.startswith("notebooks/leaky")]
     assert "left out notebooks/leaky: toolbox.py holds 1 lines" in capsys.readouterr().err

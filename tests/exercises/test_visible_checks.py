@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tools.student_exercises import EXERCISES, all_numbers
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
 # dee's bug: the bias gradient averaged instead of summed over the batch.
 BIAS_SUM = "self.bias.gradient += D.sum(axis=0)"
 BIAS_MEAN = "self.bias.gradient += D.mean(axis=0)"
@@ -83,7 +85,8 @@ def make_submission(source, release, student: Student):
     reference = by_id(source)
     for grade_id, cell in by_id(nb).items():
         if cell.metadata["nbgrader"].get("solution") and grade_id not in student.stub:
-            cell.source = reference[grade_id].source
+            cell.source = "\n".join(line for line in reference[grade_id].source.splitlines()
+                                    if line.strip() not in SOLUTION_MARKERS)
     cells = by_id(nb)
     for grade_id, edits in student.replace.items():
         for old, new in edits:
