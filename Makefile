@@ -36,7 +36,7 @@ grade: $(CORE) ## grade one folder: make grade [SUBMISSION=exercises] [RESULTS=f
 	$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS)
 
 test: $(CORE) $(NOTEBOOK_DEPS) ## the project's whole test suite (what CI runs)
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist loadgroup
 
 demo: $(CORE) ## the post's experiments and the digits example, with figures
 	$(PY) examples/linear_regression.py

@@ -17,6 +17,7 @@ from timing import median
 
 ONE_SUBMISSION_BOUND_S = 10.0
 CLASS_BOUND_S = 600.0
+UNGRADABLE_FIRST = 5  # tools/make_class.py: corrupt zip, empty folder, zip slip, zip bomb, no package
 
 # Runs the grader in this process after wrapping Popen; writes the command lines it saw.
 COUNTING_WRAPPER = """\
@@ -152,12 +153,16 @@ def grade_class(class_size, class_jobs, rows, targets):
     two_jobs = [run["wall_seconds"] for run in figures["runs"] if run["jobs"] == 2]
     if not two_jobs:
         return figures
-    class_200 = two_jobs[0] * 200 / students
+    # make_class writes its ungradable submissions first (rejected in about a second
+    # each), so a small class is scaled on the others, which it under-represents.
+    regular = max(1, students - UNGRADABLE_FIRST)
+    class_200 = two_jobs[0] * (200 - UNGRADABLE_FIRST) / regular
     measured = f"{class_200:.0f} s" + ("" if students == 200 else f" (scaled from {students})")
     if students != 200:
         rows.append({"measure": "a class of 200, 2 jobs (scaled)", "value": f"{class_200:.0f} s",
-                     "how": f"the {students}-student time x 200 / {students}; its first 6 are "
-                            f"the broken kinds, quick to reject, so this understates"})
+                     "how": f"the {students}-student time x {200 - UNGRADABLE_FIRST} / {regular}: "
+                            f"scaled on the gradable submissions (the first "
+                            f"{UNGRADABLE_FIRST} are not)"})
     targets.append({"target": "a class of 200 graded in under 10 minutes with 2 jobs",
                     "bound": f"{CLASS_BOUND_S:.0f} s", "measured": measured,
                     "met": "yes" if class_200 < CLASS_BOUND_S else "**no**"})

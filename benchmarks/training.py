@@ -39,10 +39,12 @@ def synthetic_mnist(n: int = 60_000, seed: int = 0):
 
 
 def fixed_batches(X, labels, bs: int, steps: int):
-    """``steps`` consecutive batches of ``bs`` rows (views, no copies)."""
-    if bs * steps > len(X):
+    """``steps`` batches of ``bs`` consecutive rows, spread evenly over the data (views)."""
+    stride = len(X) // steps
+    if bs > stride:
         raise ValueError(f"fixed_batches: {steps} batches of {bs} need more than {len(X)} rows")
-    return [(X[i * bs:(i + 1) * bs], labels[i * bs:(i + 1) * bs]) for i in range(steps)]
+    return [(X[i * stride:i * stride + bs], labels[i * stride:i * stride + bs])
+            for i in range(steps)]
 
 
 # ---------------------------------------------------------------- contenders

@@ -231,7 +231,7 @@ for offset, (label, values) in enumerate(zip(["train (300 images)", "test"], zip
     right.bar(np.arange(2) + 0.4 * offset - 0.2, values, width=0.4, label=label)
 right.set(xticks=[0, 1], xticklabels=["no dropout", "dropout 0.3"], ylim=(0.7, 1.01),
           ylabel="accuracy", title="dropout and the train/test gap")
-right.legend()
+right.legend(loc="lower right")
 plt.tight_layout()
 plt.show()
 

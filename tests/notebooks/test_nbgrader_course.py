@@ -16,6 +16,10 @@ from .sample_class import BACKPROP_TOTAL, CLASS
 pytest.importorskip("nbgrader", reason="the notebook requirements are not installed")
 from nbgrader.api import Gradebook  # noqa: E402
 
+# With `--dist loadgroup` xdist sends these tests to one worker; under plain `-n auto`
+# the file lock in conftest.py still lets only one worker build and grade the class.
+pytestmark = pytest.mark.xdist_group("nbgrader-course")
+
 ASSIGNMENTS = ["backprop", "training", "classification", "optimizers"]
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
