@@ -36,8 +36,22 @@ import abc, array, bisect, cmath, collections, collections.abc, contextlib, copy
 import dataclasses, decimal, enum, fractions, functools, heapq, inspect, io, itertools  # noqa
 import linecache, logging, math, numbers, operator, pathlib, pprint, random, re  # noqa
 import statistics, string, struct, textwrap, time, tokenize, types, typing, warnings  # noqa
-import datetime, glob, hashlib, secrets, weakref  # noqa
-import numpy.testing  # noqa  (imports unittest; students sometimes use it)
+import binascii, datetime, glob, hashlib, secrets, weakref, zlib  # noqa
+
+
+def warm_up_numpy() -> None:
+    """Touch what numpy loads lazily (random, linalg, printing) while it still can."""
+    rng = np.random.default_rng()
+    rng.permutation(rng.standard_normal(4))
+    np.random.seed(0)
+    np.random.rand(2)
+    np.linalg.solve(np.eye(2), np.ones(2))
+    np.einsum("ij->i", np.ones((2, 2)))
+    repr(np.ones((2, 2), dtype=np.float32))
+    str(np.ones(3) > 0)
+
+
+warm_up_numpy()
 
 PROTECTIONS = confine.apply_landlock(confine.system_read_paths(), [WORK, "/dev/null"])
 if TASK.get("drop_to") and confine.drop_privileges(*TASK["drop_to"]):

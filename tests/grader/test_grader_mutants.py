@@ -1,28 +1,45 @@
 """Every realistic mistake loses points in the unit it breaks, and only there
-(the end-to-end Convergence share aside)."""
+(the end-to-end Convergence share aside).
+
+Mutants are graded a few at a time, each from a different unit (mutants.combined()):
+units are graded in isolation, so each must still cost points in its own unit while
+every unit without a mutant keeps full marks.  One mutant per unit is also graded alone.
+"""
 import pytest
 
 from autograder import grade
 from grader_support import unit_table
-from mutants import MUTANTS, apply_mutant
+from mutants import MUTANTS, apply_mutant, apply_mutants, combined
+
+GROUPS = combined()
+ALONE = list({m[1]: m for m in reversed(MUTANTS)}.values())  # the first mutant of each unit
 
 
 def test_enough_mutants_covering_every_unit():
     assert len(MUTANTS) >= 30
     assert len({m[0] for m in MUTANTS}) == len(MUTANTS)
     assert {m[1] for m in MUTANTS} == set(grade.UNITS) - {"Convergence"}
+    assert sorted(m[0] for g in GROUPS for m in g) == sorted(m[0] for m in MUTANTS)
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m[0] for m in MUTANTS])
-def test_mutant_loses_points_in_its_unit_only(mutant, tmp_path):
-    name, unit, *_ = mutant
-    result = grade.grade(apply_mutant(mutant, tmp_path), seed=5)
-    earned = unit_table(result)
-    points = grade.load_points()
-    assert earned[unit] < points[unit], f"{name} was not caught"
+def check_caught(result, mutants):
+    earned, points = unit_table(result), grade.load_points()
+    broken = {m[1] for m in mutants}
+    for name, unit, *_ in mutants:
+        assert earned[unit] < points[unit], f"{name} was not caught"
     elsewhere = {u: e for u, e in earned.items()
-                 if u not in (unit, "Convergence") and e < points[u]}
-    assert elsewhere == {}, f"{name} cost points outside {unit}"
-    failed = [o for o in result.outcomes if o.check.unit == unit and not o.passed]
+                 if u not in broken | {"Convergence"} and e < points[u]}
+    assert elsewhere == {}, f"{[m[0] for m in mutants]} cost points outside their units"
+    failed = [o for o in result.outcomes if o.check.unit in broken and not o.passed]
     assert all("internal grader error" not in o.text for o in failed)
     assert all("Hint:" in o.text for o in failed)
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=["+".join(m[0] for m in g) for g in GROUPS])
+def test_mutants_lose_points_in_their_units_only(group, tmp_path):
+    check_caught(grade.grade(apply_mutants(group, tmp_path), seed=5), group)
+
+
+@pytest.mark.parametrize("mutant", ALONE[::4], ids=[m[0] for m in ALONE[::4]])
+def test_single_mutant(mutant, tmp_path):
+    check_caught(grade.grade(apply_mutant(mutant, tmp_path), seed=11), [mutant])
