@@ -123,15 +123,19 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
     limits = sandbox.Limits(timeout=timeout)
     plans = plan(seed)
     protections = sandbox.protections(limits)
-    probe = sandbox.run_jobs(package, [], limits)
-    reports = {}
-    if probe.import_ok:
-        # the longest unit first, so two workers finish together
-        order = sorted(plans, key=lambda p: p.unit != "Convergence")
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits)
-                       for p in order}
-            reports = {unit: future.result() for unit, future in futures.items()}
+    servers = sandbox.ServerPool(limits)
+    try:
+        probe = sandbox.run_jobs(package, [], limits, servers)
+        reports = {}
+        if probe.import_ok:
+            # the longest unit first, so two workers finish together
+            order = sorted(plans, key=lambda p: p.unit != "Convergence")
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits, servers)
+                           for p in order}
+                reports = {unit: future.result() for unit, future in futures.items()}
+    finally:
+        servers.close()
     sandbox.sweep()
     outcomes, unit_scores, extra_data = [], {}, {}
     for p in plans:

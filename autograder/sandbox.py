@@ -44,7 +44,7 @@ class Limits:
     timeout: float = 5.0                 # seconds per job (a job may ask for a multiple)
     memory_bytes: int = 2 << 30          # address space
     file_bytes: int = 32 << 20           # largest file the child may write (its output too)
-    processes: int = 64
+    processes: int = 256              # per user (nobody): every concurrent child counts
 
 
 @dataclass
@@ -189,8 +189,9 @@ def _copy_submission(package: Path, dest: Path) -> None:
             shutil.copyfile(source, dest / rel / name)
 
 
-def _prepare(package: Path | None, jobs: list[Job], limits: Limits, calibrate=False) -> Path:
-    work = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-"))
+def _prepare(package: Path | None, jobs: list[Job], limits: Limits, calibrate=False,
+             parent: Path | None = None) -> Path:
+    work = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-", dir=parent))
     for sub in ("out", "home", "in", "harness"):
         (work / sub).mkdir()
     for name in ("harness.py", "confine.py"):
@@ -234,13 +235,16 @@ def _start(work: Path, limits: Limits) -> subprocess.Popen:
     return proc
 
 
-def _finish(proc: subprocess.Popen) -> None:
+def _finish(proc) -> None:
     """Kill the child's whole session and everything it left behind, then reap it."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
         pass
-    proc.wait()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
     with _lock:
         _active.discard(proc.pid)
     sweep()
@@ -329,12 +333,16 @@ def _death(returncode: int | None, timed_out: bool, what: str, work: Path, limit
     return text + (f"\nLast lines it printed to stderr:\n{tail}" if tail else "")
 
 
-def run_child(package: Path, jobs: list[Job], limits: Limits) -> tuple[dict, dict]:
+def run_child(package: Path, jobs: list[Job], limits: Limits, server=None) -> tuple[dict, dict]:
     """One child over ``jobs``: returns (results for the jobs it finished, a status
-    dict with 'import' (None, or the import problem) and 'stopped_at' (index, reason))."""
-    work = _prepare(package, jobs, limits)
+    dict with 'import' (None, or the import problem) and 'stopped_at' (index, reason)).
+    With a fork server the child is forked from it, else started from scratch."""
+    work = _prepare(package, jobs, limits, parent=server.root if server else None)
     results, status = {}, {"import": None, "stopped_at": None}
-    proc = _start(work, limits)
+    try:
+        proc = server.fork(work) if server else _start(work, limits)
+    except OSError:  # a broken fork server: start this child the slow way
+        proc = _start(work, limits)
     try:
         index, timed_out = -1, False   # -1: importing nn100
         phase_start = time.monotonic()
@@ -381,12 +389,13 @@ def run_child(package: Path, jobs: list[Job], limits: Limits) -> tuple[dict, dic
     return results, status
 
 
-def run_jobs(package: Path, jobs: list[Job], limits: Limits) -> ChildReport:
+def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None) -> ChildReport:
     """All ``jobs`` (one unit's), restarting a fresh child after a crash or a timeout."""
     results: dict = {}
     remaining, failures = list(jobs), 0
     while True:  # at least once: with no jobs, this is the import probe
-        done, status = run_child(package, remaining, limits)
+        server = servers.get() if servers else None
+        done, status = run_child(package, remaining, limits, server)
         if status["import"]:
             return ChildReport(False, status["import"], results)
         results.update(done)
@@ -404,3 +413,124 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits) -> ChildReport:
                     "not run", "not run: earlier checks of this unit crashed or timed out")
             break
     return ChildReport(True, "", results)
+
+
+# ---------------------------------------------------------------- fork server
+
+class Forked:
+    """A unit child forked by a ForkServer, with the parts of Popen that run_child uses."""
+
+    def __init__(self, server, pid: int):
+        self.server, self.pid, self.returncode = server, pid, None
+
+    def poll(self):
+        if self.returncode is None:
+            self.returncode = self.server.exit_status(0)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            self.returncode = self.server.exit_status(timeout)
+            if self.returncode is None:
+                self.server.broken = True
+                raise subprocess.TimeoutExpired("fork server", timeout)
+        return self.returncode
+
+
+class ForkServer:
+    """One confined process with numpy loaded that forks a fresh child per unit:
+    a child costs a fork instead of an interpreter start and a numpy import.  The
+    server runs no student code; every forked child sets up its own session, files,
+    CPU limit and a nested Landlock domain before importing the submission."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.broken, self.pending = limits, False, b""
+        self.root = _prepare(None, [], Limits(limits.timeout, limits.memory_bytes,
+                                              limits.file_bytes, limits.processes))
+        task = json.loads((self.root / "task.json").read_text())
+        task["limits"]["cpu_seconds"] = 3600  # the server's own; each child sets its own
+        (self.root / "task.json").write_text(json.dumps(task))
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root / "home"),
+               "TMPDIR": str(self.root / "home"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        with open(self.root / "server-stderr.txt", "wb") as err:
+            with _lock:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),
+                     str(self.root), "--serve"],
+                    cwd=self.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=err, start_new_session=True, close_fds=True)
+                # Not in _sessions: a freshly forked child sits in the server's session
+                # until its setsid(), and must not be swept by another thread meanwhile.
+                _active.add(self.proc.pid)
+
+    def _line(self, timeout):
+        """The server's next line, or None after ``timeout`` seconds.  Reads the pipe
+        unbuffered, so a line that arrived with the previous one is never missed."""
+        import select
+        deadline = time.monotonic() + (timeout or 0)
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            if not ready:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                self.broken = True
+                return None
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode(errors="replace").strip()
+
+    def fork(self, work: Path) -> Forked:
+        target = drop_target()
+        if target:
+            os.chown(work.parent, *target)
+        self.proc.stdin.write(f"{work}\n".encode())
+        self.proc.stdin.flush()
+        line = self._line(self.limits.timeout * 2 + 10)
+        if line is None or not line.isdigit():
+            self.broken = True
+            raise OSError("the fork server did not answer")
+        pid = int(line)
+        with _lock:
+            _active.add(pid)
+            _sessions.add(pid)
+        return Forked(self, pid)
+
+    def exit_status(self, timeout):
+        line = self._line(timeout)
+        if line is None or not line.startswith("exit "):
+            return None
+        return int(line.split()[1])
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait()
+        with _lock:
+            _active.discard(self.proc.pid)
+        sweep()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class ServerPool:
+    """One fork server per grading thread, started on first use, replaced if it breaks."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.local, self.all = limits, threading.local(), []
+
+    def get(self) -> ForkServer:
+        server = getattr(self.local, "server", None)
+        if server is None or server.broken or server.proc.poll() is not None:
+            server = ForkServer(self.limits)
+            self.local.server = server
+            self.all.append(server)
+        return server
+
+    def close(self) -> None:
+        for server in self.all:
+            server.close()

@@ -77,3 +77,17 @@ def test_sandbox_reports_its_protections():
     found = " ".join(sandbox.protections(sandbox.Limits()))
     assert "rlimits" in found
     assert "landlock" in found or "NO filesystem confinement" in found
+
+
+def test_missing_class_and_nan_get_clear_feedback(tmp_path):
+    from hostile import apply_hostile
+    init = (grade.reference.SOLUTIONS / "__init__.py").read_text()
+    exported = next(line for line in init.splitlines() if "Softmax," in line)
+    entry = ("bad", [("__init__.py", exported, exported.replace("Softmax,", "")),
+                     ("layers.py", "Y = np.tanh(X)", "Y = np.tanh(X) * np.nan")])
+    result = grade.grade(apply_hostile(entry, tmp_path), seed=2)
+    texts = {o.check.unit: o.text for o in result.outcomes if not o.passed}
+    assert "nn100 has no Softmax" in texts["Softmax"]
+    assert "NaN" in texts["Tanh"]
+    earned = {u: e for u, (e, p) in result.unit_scores.items() if e < p}
+    assert set(earned) <= {"Softmax", "Tanh", "Convergence"}
