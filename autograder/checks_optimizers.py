@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import FLOAT32, Check, Fail, array, compare, dtype_of, need, passed
+from .checks import FLOAT32, Check, Fail, array, dtype_of, need, passed
 from .sandbox import Job
 
 STEP_BOUND = 1e-9  # relative to how far the reference moved the tensor so far

@@ -395,7 +395,11 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None) -> Ch
     remaining, failures = list(jobs), 0
     while True:  # at least once: with no jobs, this is the import probe
         server = servers.get() if servers else None
-        done, status = run_child(package, remaining, limits, server)
+        try:
+            done, status = run_child(package, remaining, limits, server)
+        finally:
+            if server:
+                servers.release(server)
         if status["import"]:
             return ChildReport(False, status["import"], results)
         results.update(done)
@@ -518,18 +522,27 @@ class ForkServer:
 
 
 class ServerPool:
-    """One fork server per grading thread, started on first use, replaced if it breaks."""
+    """Fork servers shared by the grading threads: an idle one is reused, a broken one
+    replaced, so a grade with two threads starts two servers in all."""
 
     def __init__(self, limits: Limits):
-        self.limits, self.local, self.all = limits, threading.local(), []
+        self.limits, self.idle, self.all = limits, [], []
+        self.lock = threading.Lock()
 
     def get(self) -> ForkServer:
-        server = getattr(self.local, "server", None)
-        if server is None or server.broken or server.proc.poll() is not None:
-            server = ForkServer(self.limits)
-            self.local.server = server
+        with self.lock:
+            while self.idle:
+                server = self.idle.pop()
+                if not server.broken and server.proc.poll() is None:
+                    return server
+        server = ForkServer(self.limits)
+        with self.lock:
             self.all.append(server)
         return server
+
+    def release(self, server: ForkServer) -> None:
+        with self.lock:
+            self.idle.append(server)
 
     def close(self) -> None:
         for server in self.all:

@@ -456,7 +456,6 @@ def main() -> None:
         return
     for index, job in enumerate(TASK["jobs"]):
         CURRENT = index
-        open(os.path.join(OUT, f"{index}.start"), "w").close()
         try:
             info, arrays = JOBS[job["op"]](job["spec"])
             save_result(index, {"ok": True, "info": info}, arrays)
