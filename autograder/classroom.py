@@ -195,9 +195,9 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                TextColumn("{task.fields[failed]} not gradable"), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress, ThreadPoolExecutor(jobs) as pool:
-        task = progress.add_task("grading", total=len(results) + len(todo), completed=len(results), failed=0)
+        failed = sum(gb.classroom(r).get("status") != gb.GRADED for r in results.values())
+        task = progress.add_task("grading", total=len(results) + len(todo), completed=len(results), failed=failed)
         futures = {pool.submit(grade_student, sub, ctx): sub for sub in todo}
-        failed = 0
         try:
             for future in as_completed(futures):
                 sub = futures[future]

@@ -22,10 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+KINDS = ("correct", "mutant", "stub", "half-done", "hostile", "corrupt-zip", "empty-folder",
+         "zip-slip", "zip-bomb", "no-package", "zip-of-folder")
+
+
 def kind_of(name: str) -> str:
-    """"s012-mutant-relu-no-mask.zip" -> "mutant"."""
-    parts = name.removesuffix(".zip").split("-")
-    return parts[1] if len(parts) > 1 else name
+    """"s012-mutant-relu-no-mask.zip" -> "mutant" (tools/make_class.py's names)."""
+    rest = name.removesuffix(".zip").partition("-")[2]
+    return next((kind for kind in KINDS if rest == kind or rest.startswith(kind + "-")), rest)
 
 
 def measure(students: int = 200, jobs=(1, 2), seed: int = 0, workdir: Path | None = None,
