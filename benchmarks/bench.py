@@ -48,8 +48,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
     parser.add_argument("--rounds", type=int, default=None,
                         help="timed rounds per comparison (default: 31, or 7 with --quick)")
-    parser.add_argument("--class-size", type=int, default=16,
-                        help="submissions in the class-grading run (default 16, scaled to 200)")
+    parser.add_argument("--class-size", type=int, default=200,
+                        help="submissions in the class-grading run (default 200; a smaller "
+                             "class is scaled to 200)")
     parser.add_argument("--class-jobs", default="1,2",
                         help="comma-separated job counts for the class run (default 1,2)")
     parser.add_argument("--out", type=Path, default=HERE / "results",

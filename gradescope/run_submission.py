@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.classroom import Context, dumps_results, failure_result, run_grader
+from autograder.grader_process import Context, dumps_results, failure_result, run_grader
 from autograder.gradebook import atomic_write
 from autograder.submissions import Submission, SubmissionError, materialize
 
