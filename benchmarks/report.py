@@ -60,7 +60,8 @@ def context_line(context) -> str:
     took = f", took {seconds:.0f} s" if seconds is not None else ""
     end = context.get("load_average_1min_end")
     load = f"{context['load_average_1min']} at start" + (f", {end} at the end" if end else "")
-    return (f"{context['date']}, {kind}{took}; numpy {context['numpy']}, {torch}; "
+    command = f" `{context['command']}`" if context.get("command") else ""
+    return (f"{context['date']}, {kind}{command}{took}; numpy {context['numpy']}, {torch}; "
             f"one BLAS thread; 1-minute load average {load} ({context['cpus']} CPUs).")
 
 
