@@ -42,20 +42,9 @@ def nn100_learner(parameters, make_optimizer, first_layer=nn100.Linear):
     return nn100.Learner(model, nn100.softmax_cross_entropy_loss, make_optimizer())
 
 
-class DataLinear(nn100.Linear):
-    """A PROPOSAL measured here, not part of nn100: a first Linear layer whose input is
-    the data, so no one needs its input gradient and backward returns None instead of
-    computing dX = D @ W.T (a matmul as large as the layer's forward)."""
-
-    def forward(self, X):
-        weights, bias = self.weights, self.bias
-
-        def backward(D):
-            weights.gradient += X.T @ D
-            bias.gradient += D.sum(axis=0)
-            return None
-
-        return X @ weights.tensor + bias.tensor, backward
+def data_linear(inputs, outputs, **options):
+    """A first layer fed with data: no one needs its input gradient, so it skips it."""
+    return nn100.Linear(inputs, outputs, input_gradient=False, **options)
 
 
 # ---------------------------------------------------------------- raw numpy

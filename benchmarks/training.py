@@ -89,11 +89,11 @@ def torch_sgd(name, start, batches):
 
 # ---------------------------------------------------------------- comparisons
 
-NN100 = "nn100 (Learner.fit_batch)"
+NN100 = "nn100 (Learner.fit_batch; first Linear with input_gradient=False)"
+NN100_FULL = "nn100, every backward returns dX (the default)"
 SAME = "raw numpy, same work (incl. dX of layer 1)"
 MINIMAL = "raw numpy, minimal (no dX of layer 1)"
 TORCH = "PyTorch CPU eager"
-PROPOSAL = "nn100 + first-layer dX skipped (proposal, bench-only)"
 
 
 def compare(key, title, contenders, rounds, steps, reference=NN100, tolerance=LOSS_TOLERANCE):
@@ -118,12 +118,12 @@ def compare(key, title, contenders, rounds, steps, reference=NN100, tolerance=LO
 def mnist_speed(X, labels, bs: int, steps: int, rounds: int, torch: bool):
     batches = fixed_batches(X, labels, bs, steps)
     start = mlp.initial_parameters(MNIST_SIZES, np.float32)
-    contenders = [nn100_sgd(NN100, start, batches),
+    contenders = [nn100_sgd(NN100, start, batches, first_layer=mlp.data_linear),
+                  nn100_sgd(NN100_FULL, start, batches),
                   raw_sgd(SAME, start, batches, input_gradient=True),
                   raw_sgd(MINIMAL, start, batches, input_gradient=False)]
     if torch:
         contenders.append(torch_sgd(TORCH, start, batches))
-    contenders.append(nn100_sgd(PROPOSAL, start, batches, first_layer=mlp.DataLinear))
     return compare(f"train-b{bs}", f"MLP 784-256-128-10, SGD, float32, batch {bs}",
                    contenders, rounds, steps)
 
