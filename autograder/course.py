@@ -7,9 +7,13 @@ unit, the field, what was expected and what was found.
 from __future__ import annotations
 
 import functools
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04): the same parser
+    import tomli as tomllib
 
 COURSE_FILE = Path(__file__).resolve().parent / "course.toml"
 KINDS = ("layer", "container", "loss", "optimizer", "learner", "convergence")
@@ -38,6 +42,14 @@ class Unit:
     points: float
     exercises: tuple[Exercise, ...]
     visibility: str
+    notebook: str = ""   # the nbgrader notebook that teaches it ("" when none does)
+
+
+@dataclass(frozen=True)
+class Notebook:
+    name: str               # assignments/text/<name>.py
+    data: tuple[str, ...]   # files of data/ copied next to it
+    units: tuple[str, ...]  # the units it teaches, each pasted with ``# include:``
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class Course:
     units: dict          # name -> Unit, in the table's order
     assignments: dict    # number -> Assignment
     checkpoints: dict    # "C.1" -> (title, needs)
+    notebooks: dict = field(default_factory=dict)  # name -> Notebook, in teaching order
 
     @property
     def exercises(self) -> list[Exercise]:
@@ -98,6 +111,16 @@ def parse(table: dict) -> Course:
     for entry in table.get("assignments", []):
         number = _field(entry, "number", int, "[[assignments]]")
         titles[number] = _field(entry, "title", str, f"assignment {number}")
+    notebook_data = {}
+    for entry in table.get("notebooks", []):
+        name = _field(entry, "name", str, "[[notebooks]]")
+        if name in notebook_data:
+            raise CourseError(f"course.toml: notebook {name!r} is listed twice")
+        data = _field(entry, "data", list, f"notebook {name}", [])
+        if not all(isinstance(item, str) for item in data):
+            raise CourseError(f"course.toml: notebook {name}.data must list file names, "
+                              f"found {data!r}")
+        notebook_data[name] = tuple(data)
     units, seen_numbers = {}, {}
     for name, entry in table.get("units", {}).items():
         where = f"[units.{name}]"
@@ -121,7 +144,12 @@ def parse(table: dict) -> Course:
                                       _field(item, "title", str, where), name))
         unit_visibility = _choice(_field(entry, "visibility", str, where, visibility),
                                   VISIBILITIES, f"{where}.visibility")
-        units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility)
+        notebook = _field(entry, "notebook", str, where, "")
+        if notebook and notebook not in notebook_data:
+            raise CourseError(f"course.toml: {where}.notebook is {notebook!r}, but the "
+                              f"notebooks are {sorted(notebook_data)}")
+        units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility,
+                           notebook)
     assignments = {n: Assignment(n, t, tuple(u for u, unit in units.items()
                                             if unit.assignment == n))
                    for n, t in sorted(titles.items())}
@@ -133,8 +161,11 @@ def parse(table: dict) -> Course:
     checkpoints = {key: (_field(c, "title", str, f"checkpoint {key}"),
                          _field(c, "needs", str, f"checkpoint {key}"))
                    for key, c in table.get("checkpoints", {}).items()}
+    notebooks = {name: Notebook(name, data, tuple(u for u, unit in units.items()
+                                                  if unit.notebook == name))
+                 for name, data in notebook_data.items()}
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
-                  units, assignments, checkpoints)
+                  units, assignments, checkpoints, notebooks)
 
 
 def read(path: Path = COURSE_FILE) -> Course:

@@ -12,24 +12,35 @@ from pathlib import Path
 import numpy as np
 
 from . import (checks_convergence, checks_dropout, checks_layers, checks_learner, checks_losses,
-               checks_optimizers, checks_sequential, reference, sandbox)
+               checks_optimizers, checks_sequential, course, reference, sandbox)
 from .checks import Outcome, run_judge
 
 DEFAULT_SEED = 20240601
-POINTS = Path(__file__).resolve().parent / "points.toml"
 
-UNITS = {
-    **{name: checks_layers.unit_builder(name)
-       for name in ("Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax")},
-    "Dropout": checks_dropout.build,
-    "Sequential": checks_sequential.build,
-    **{name: checks_losses.unit_builder(name)
-       for name in ("mse_loss", "bce_loss", "bce_with_logits_loss", "softmax_cross_entropy_loss")},
-    **{name: checks_optimizers.unit_builder(name)
-       for name in ("SGDOptimizer", "MomentumOptimizer", "AdamOptimizer")},
-    "Learner": checks_learner.build,
-    "Convergence": checks_convergence.build,
+# The check family of each kind of unit in course.toml; ``family(kind)(name)`` is the
+# unit's builder, ``builder(rng, ref) -> (jobs, checks[, extra])``.
+FAMILIES = {
+    "layer": checks_layers.unit_builder,
+    "container": lambda name: checks_sequential.build,
+    "loss": checks_losses.unit_builder,
+    "optimizer": checks_optimizers.unit_builder,
+    "learner": lambda name: checks_learner.build,
+    "convergence": lambda name: checks_convergence.build,
 }
+# Units whose checks are not their kind's. Dropout is a layer, but its forward is random
+# in training mode: it is judged statistically (the fraction dropped, the same mask in
+# backward, identity in evaluation), not against the reference element by element.
+SPECIAL = {"Dropout": checks_dropout.build}
+
+
+def unit_builders(table: course.Course | None = None) -> dict:
+    """Unit name -> check builder, in the course's order (the order of the report)."""
+    table = course.load() if table is None else table
+    return {name: SPECIAL.get(name) or FAMILIES[unit.kind](name)
+            for name, unit in table.units.items()}
+
+
+UNITS = unit_builders()
 
 
 class UsageError(Exception):
@@ -56,32 +67,9 @@ class Grade:
     notes: list[str] = field(default_factory=list)
 
 
-def read_toml(path: Path) -> dict:
-    """tomllib where it exists (3.11+); else the flat ``name = number`` subset we use."""
-    try:
-        import tomllib
-    except ImportError:
-        table = {}
-        for line in Path(path).read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                key, _, value = line.partition("=")
-                table[key.strip()] = float(value)
-        return table
-    with open(path, "rb") as f:
-        return tomllib.load(f)
-
-
-def load_points(path: Path = POINTS) -> dict:
-    table = read_toml(path)
-    if set(table) != set(UNITS):
-        raise ValueError(f"load_points: {path} must list exactly the units {sorted(UNITS)}; "
-                         f"missing {sorted(set(UNITS) - set(table))}, "
-                         f"unknown {sorted(set(table) - set(UNITS))}")
-    for unit, value in table.items():
-        if not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"load_points: points for {unit} must be a number >= 0, got {value!r}")
-    return table
+def load_points(table: course.Course | None = None) -> dict:
+    """Points per unit, as course.toml gives them (validated there: they add up to its total)."""
+    return (course.load() if table is None else table).points()
 
 
 @functools.lru_cache(maxsize=4)
@@ -93,6 +81,10 @@ def plan(seed: int) -> list[UnitPlan]:
     for unit, builder in UNITS.items():
         rng = np.random.default_rng([seed, zlib.crc32(unit.encode())])
         built = builder(rng, ref)
+        strays = sorted({c.unit for c in built[1]} - {unit})
+        if strays:  # e.g. a second container given the family written for Sequential
+            raise course.CourseError(f"plan: the checks built for {unit} are named for "
+                                     f"{', '.join(strays)}: {unit} needs its own family")
         plans.append(UnitPlan(unit, *built))
     return plans
 

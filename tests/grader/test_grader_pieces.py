@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autograder import checks, grade, report, sandbox
+from autograder import checks, course, grade, report, sandbox
 
 
 def test_load_array_refuses_pickles_and_lying_headers(tmp_path):
@@ -56,13 +56,20 @@ def test_find_package_names_what_it_expected_and_found(tmp_path):
     assert grade.find_package(tmp_path) == tmp_path / "nn100"
 
 
-def test_points_table_is_validated(tmp_path):
-    table = tmp_path / "points.toml"
-    table.write_text("Linear = 10\n")
-    with pytest.raises(ValueError, match="missing"):
-        grade.load_points(table)
+def test_points_come_from_the_course_table_and_a_wrong_total_is_refused(tmp_path):
+    text = course.COURSE_FILE.read_text()
     points = grade.load_points()
-    assert set(points) == set(grade.UNITS) and sum(points.values()) == 100
+    assert list(points) == list(grade.UNITS) == list(course.load().units)
+    assert sum(points.values()) == course.load().total
+    # one more point for Linear without saying so in the total: refused, with both sums
+    wrong = tmp_path / "course.toml"
+    wrong.write_text(text.replace("points = 10\n", "points = 11\n", 1))
+    with pytest.raises(course.CourseError, match="add up to 101, but .course..total says 100"):
+        course.read(wrong)
+    # said in both places, it is accepted and the grader's points follow
+    wrong.write_text(text.replace("points = 10\n", "points = 11\n", 1)
+                     .replace("total = 100\n", "total = 101\n", 1))
+    assert grade.load_points(course.read(wrong))["Linear"] == 11 == points["Linear"] + 1
 
 
 def test_results_written_atomically(tmp_path):
