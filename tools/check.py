@@ -153,6 +153,7 @@ def main(argv=None) -> int:
     counts = defaultdict(int)
     first_failing = None
     width = max(len(title_of(number)) for number in numbers)
+    number_width = max(4, *(len(number) for number in numbers))  # "10.12" is five wide
     for number in numbers:
         state, detail = status(number, collector.outcomes.get(number, []))
         if state == "FAILING" and first_failing is None:
@@ -161,7 +162,8 @@ def main(argv=None) -> int:
             counts["checkpoints to come"] += 1
         else:
             counts[state] += 1
-        print(f"  {number:<4} {title_of(number):<{width}}  {state:<11}  {detail}".rstrip())
+        print(f"  {number:<{number_width}} {title_of(number):<{width}}  {state:<11}  "
+              f"{detail}".rstrip())
     print("\n" + ", ".join(f"{counts[state]} {state}" for state in
                            ("passing", "FAILING", "not started", "no checks",
                             "checkpoints to come") if counts[state]))

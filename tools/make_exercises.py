@@ -1,25 +1,36 @@
 """Write exercises/nn100 from solutions/nn100: every solution block becomes a stub.
 
-    python -m tools.make_exercises            # (re)write exercises/nn100
-    python -m tools.make_exercises --check    # exit 1, naming the files, if it is stale
+    python -m tools.make_exercises            # (re)write exercises/nn100 and its table
+    python -m tools.make_exercises --check    # exit 1, naming the files, if either is stale
 
 A solution block is the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION``. It is
 replaced, at its own indentation, by ``raise NotImplementedError("Exercise 1.2: ...")``;
-the number comes from the table in ``tools/student_exercises.py``, looked up by the
+the number comes from the course table (``autograder/course.toml``), looked up by the
 function that encloses the block. Everything else (signatures, docstrings, scaffolding,
 non-Python files) is copied unchanged, so the stubbed package imports like the reference.
+
+It also writes ``exercises/exercises.json``, the students' copy of the exercise table
+(numbers, titles, targets, chapters, checkpoints; nothing else of course.toml, which
+holds answer hints), read by ``tools/student_exercises.py`` and ``make check``.
 """
 import argparse
 import ast
+import json
 import sys
 from pathlib import Path
 
-from tools.student_exercises import EXERCISES, stub_message
+from autograder import course
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "nn100"
 OUTPUT = ROOT / "exercises" / "nn100"
+TABLE = ROOT / "exercises" / "exercises.json"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+def stub_message(exercise) -> str:
+    """What the stub raises, e.g. "Exercise 1.2: Linear.backward" (tools/check.py reads it)."""
+    return f"Exercise {exercise.number}: {exercise.title}"
 
 
 class MarkerError(ValueError):
@@ -86,9 +97,10 @@ def target_of(functions, line: int, name: str) -> str:
     return max(holding)[1]
 
 
-def stub_module(text: str, name: str) -> tuple[str, list[str]]:
+def stub_module(text: str, name: str, exercises=None) -> tuple[str, list[str]]:
     """The module with every block stubbed, and the targets of its blocks in file order."""
-    lookup = {(e.module, e.target): e for e in EXERCISES}
+    exercises = course.load().exercises if exercises is None else exercises
+    lookup = {(e.module, e.target): e for e in exercises}
     lines = text.splitlines(keepends=True)
     functions = enclosing_functions(text)
     out, targets, position = [], [], 0
@@ -97,7 +109,7 @@ def stub_module(text: str, name: str) -> tuple[str, list[str]]:
         exercise = lookup.get((Path(name).name, target))
         if exercise is None:
             raise MarkerError(f"{name}:{begin + 1}: the block in {target} has no exercise "
-                              "number; add it to EXERCISES in tools/student_exercises.py")
+                              "number; add it to its unit's exercises in autograder/course.toml")
         if target in targets:
             raise MarkerError(f"{name}:{begin + 1}: {target} holds two solution blocks; "
                               "merge them or split the function")
@@ -123,24 +135,49 @@ def solution_lines(source: Path = SOURCE) -> dict[str, str]:
     return lines
 
 
-def generate(source: Path = SOURCE) -> dict[str, bytes]:
+def generate(source: Path = SOURCE, table: course.Course | None = None) -> dict[str, bytes]:
     """Relative path -> content of every file the exercises package should hold."""
+    exercises = (course.load() if table is None else table).exercises
     files, seen = {}, set()
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
         if path.is_dir() or "__pycache__" in relative.parts or path.suffix == ".pyc":
             continue
         if path.suffix == ".py":
-            text, targets = stub_module(path.read_text(encoding="utf-8"), str(path))
+            text, targets = stub_module(path.read_text(encoding="utf-8"), str(path), exercises)
             files[relative.as_posix()] = text.encode("utf-8")
             seen.update((path.name, target) for target in targets)
         else:
             files[relative.as_posix()] = path.read_bytes()
-    missing = [e for e in EXERCISES if (e.module, e.target) not in seen]
+    missing = [e for e in exercises if (e.module, e.target) not in seen]
     if missing:
         listed = ", ".join(f"{e.number} ({e.module}: {e.target})" for e in missing)
         raise MarkerError(f"generate: exercises with no solution block in {source}: {listed}")
     return files
+
+
+def student_table(table: course.Course | None = None) -> bytes:
+    """The content of exercises/exercises.json: what students may see of the course table."""
+    table = course.load() if table is None else table
+    data = {
+        "about": "The exercise table, generated from the course table by `make exercises`: "
+                 "do not edit.",
+        "chapters": {str(number): a.title for number, a in table.assignments.items()},
+        "exercises": [{"number": e.number, "module": e.module, "target": e.target,
+                       "title": e.title, "unit": e.unit} for e in table.exercises],
+        "checkpoints": {number: {"title": title, "needs": needs}
+                        for number, (title, needs) in table.checkpoints.items()},
+    }
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def table_difference(expected: bytes, path: Path = TABLE) -> list[str]:
+    """["exercises.json: ..."] when the file at ``path`` is not ``expected``, else []."""
+    if not path.is_file():
+        return [f"{path.name}: missing"]
+    if path.read_bytes() != expected:
+        return [f"{path.name}: differs from what the generator writes now"]
+    return []
 
 
 def differences(expected: dict[str, bytes], output: Path) -> list[str]:
@@ -175,24 +212,32 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, default=SOURCE, help="the reference package")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="the package to write")
+    parser.add_argument("--table", type=Path, default=TABLE, help="the exercise table to write")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if OUTPUT differs from what would be written")
     args = parser.parse_args(argv)
     try:
-        expected = generate(args.source)
-    except (MarkerError, SyntaxError) as error:
+        table = course.load()
+        expected = generate(args.source, table)
+    except (MarkerError, SyntaxError, course.CourseError) as error:
         print(f"make_exercises: {error}", file=sys.stderr)
         return 1
+    exercise_table = student_table(table)
     if args.check:
-        problems = differences(expected, args.output)
+        problems = [f"{args.output}/{problem}" for problem in differences(expected, args.output)]
+        problems += [f"{args.table.parent}/{problem}"
+                     for problem in table_difference(exercise_table, args.table)]
         for problem in problems:
-            print(f"make_exercises: {args.output}/{problem}", file=sys.stderr)
+            print(f"make_exercises: {problem}", file=sys.stderr)
         if problems:
             print("make_exercises: run `make exercises` to regenerate", file=sys.stderr)
         return 1 if problems else 0
     write(expected, args.output)
-    print(f"make_exercises: wrote {len(expected)} files to {args.output} "
-          f"({len(EXERCISES)} exercises)")
+    if table_difference(exercise_table, args.table):
+        args.table.parent.mkdir(parents=True, exist_ok=True)
+        args.table.write_bytes(exercise_table)
+    print(f"make_exercises: wrote {len(expected)} files to {args.output} and the table of "
+          f"{len(table.exercises)} exercises to {args.table}")
     return 0
 
 

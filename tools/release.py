@@ -2,8 +2,9 @@
 
     python -m tools.release dist/student          (make release)
 
-It holds the stubbed package (written by the generator, so it cannot carry a solution
-body), the student guide, the visible checks, the data, the release notebooks when
+It holds the stubbed package and the exercise table (both written by the generator from
+solutions/ and the course table, so they cannot carry a solution body or a hint of the
+table's), the student guide, the visible checks, the data, the release notebooks when
 ``make notebooks`` has built them, a Makefile (``make check``, ``make submit``), a CI
 workflow running ``make check``, and the few tools those need. Never the solutions, the
 autograder or the project's tests. ``tests/exercises/test_release.py`` builds it and
@@ -15,6 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from autograder import course
 from tools import make_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,16 +91,20 @@ def build(out: Path, root: Path = ROOT, check_sync: bool = True) -> list[str]:
     ``check_sync`` also refuses to build while exercises/ is stale (the tests turn it off
     so that a stale tree fails one test, the sync test, instead of all of them).
     """
-    stubs = make_exercises.generate(root / "solutions" / "nn100")
+    table = course.read(root / "autograder" / "course.toml")
+    stubs = make_exercises.generate(root / "solutions" / "nn100", table)
+    exercise_table = make_exercises.student_table(table)
     stale = make_exercises.differences(stubs, root / "exercises" / "nn100")
+    stale += make_exercises.table_difference(exercise_table, root / "exercises" / "exercises.json")
     if stale and check_sync:
-        raise ValueError("release: exercises/nn100 is not what the generator writes "
+        raise ValueError("release: exercises/ is not what the generator writes "
                          f"({stale[0]}); run `make exercises` first")
     prepare(out)
     for name, content in stubs.items():
         target = out / "exercises" / "nn100" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+    (out / "exercises" / "exercises.json").write_bytes(exercise_table)
     for source, destination in COPIED:
         copy(root / source, out / destination)
     (out / "requirements.txt").write_text(student_requirements(root / "requirements.txt"))
@@ -144,7 +150,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         files = build(args.out)
-    except (ValueError, make_exercises.MarkerError) as error:
+    except (ValueError, make_exercises.MarkerError) as error:  # CourseError is a ValueError
         print(error, file=sys.stderr)
         return 1
     notebooks = sum(name.endswith(".ipynb") for name in files)

@@ -6,7 +6,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from tools.student_exercises import EXERCISES
+import pytest
+
+from autograder import course
+from guide_tables import key, problems
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "exercises" / "README.md").read_text()
@@ -25,29 +28,42 @@ def grader_points() -> dict[str, float]:
     return points
 
 
-def guide_points() -> dict[str, tuple[str, float]]:
-    """{unit: (exercises, points)} from the guide's Points table."""
-    section = GUIDE[GUIDE.index("### Points"):]
-    rows = re.findall(r"^\| (\w+) \| ([^|]+) \| (\d+) \|$", section, re.MULTILINE)
-    return {unit: (exercises.strip(), float(points)) for unit, exercises, points in rows}
+def test_the_guide_tables_are_the_course_table():
+    assert problems(GUIDE, course.load()) == []
 
 
-def test_the_guide_points_are_the_graders():
-    found, expected = guide_points(), grader_points()
-    assert set(found) == set(expected), (set(found), set(expected))
-    for unit, (_, points) in found.items():
-        assert abs(points - expected[unit]) < 0.05, f"{unit}: guide {points}, grader {expected[unit]}"
-    total = re.search(r"### Points \((\d+) in all\)", GUIDE).group(1)
-    assert abs(float(total) - sum(expected.values())) < 0.05
+def test_the_grader_scores_what_the_course_table_says():
+    found = grader_points()
+    expected = course.load().points()
+    assert found.keys() == expected.keys()
+    for unit, points in expected.items():
+        # list-tests prints three decimals per test
+        assert abs(found[unit] - points) < 0.01, f"{unit}: grader {found[unit]}, course {points}"
 
 
-def test_the_guide_lists_every_exercise_in_order_under_its_unit():
-    listed = [number for number in re.findall(r"^\| (\d\.\d)", GUIDE, re.MULTILINE)]
-    listed += [n for pair in re.findall(r"^\| (\d\.\d), (\d\.\d) \|", GUIDE, re.MULTILINE) for n in pair]
-    assert sorted(set(listed)) == [e.number for e in EXERCISES]
-    units = guide_points()
-    for exercise in EXERCISES:
-        assert exercise.number in units[exercise.unit][0].split(", "), exercise
+def test_numbers_sort_numerically_and_multi_digit_numbers_are_read():
+    assert sorted(["2.10", "10.1", "2.9", "1.1"], key=key) == ["1.1", "2.9", "2.10", "10.1"]
+    table = course.load()
+    # the guide with one row renumbered to two digits no longer matches, and says where
+    renumbered = GUIDE.replace("| 5.2 | AdamOptimizer.update |", "| 5.12 | AdamOptimizer.update |")
+    assert renumbered != GUIDE
+    found = problems(renumbered, table)
+    assert "5.12: in the guide, not in the course" in found, found
+
+
+@pytest.mark.parametrize("edit, reported", [
+    ((re.compile(r"^\| 1\.4 \|.*\n", re.M), ""), "exercises: the guide lists"),
+    (("| Linear | 1.1, 1.2 | 10 |", "| Linear | 1.1, 1.2 | 11 |"), "Linear: 11 points"),
+    (("### Points (100 in all)", "### Points (104 in all)"), "the heading says 104"),
+    (("| **3** | **More layers** |", "| **3** | **Layers** |"), "chapter 3"),
+    (("| Tanh | 3.1, 3.2 | 4 |\n", ""), "points: the guide lists the units"),
+])
+def test_a_guide_that_drifted_from_the_course_is_reported(edit, reported):
+    old, new = edit
+    edited = old.sub(new, GUIDE, count=1) if isinstance(old, re.Pattern) else GUIDE.replace(old, new)
+    assert edited != GUIDE, f"the guide no longer has {old!r}: update this test's example"
+    found = problems(edited, course.load())
+    assert any(reported in problem for problem in found), found
 
 
 def test_the_guide_says_how_to_check_and_submit():

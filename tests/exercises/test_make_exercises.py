@@ -1,14 +1,19 @@
 """The generator: exercises/ is in sync, markers are policed, stubs are what they claim."""
+import dataclasses
+import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tools import make_exercises
-from tools.make_exercises import MarkerError, find_blocks, generate, stub_module
-from tools.student_exercises import EXERCISES, stub_message
+from autograder import course
+from tools import make_exercises, student_exercises
+from tools.make_exercises import MarkerError, find_blocks, generate, stub_message, stub_module
+
+EXERCISES = course.load().exercises
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions" / "nn100"
@@ -17,7 +22,26 @@ EXERCISES_DIR = ROOT / "exercises" / "nn100"
 
 def test_exercises_are_in_sync_with_the_solutions():
     problems = make_exercises.differences(generate(SOLUTIONS), EXERCISES_DIR)
-    assert not problems, f"exercises/nn100 is stale, run `make exercises`: {problems}"
+    problems += make_exercises.table_difference(make_exercises.student_table())
+    assert not problems, f"exercises/ is stale, run `make exercises`: {problems}"
+
+
+def test_the_students_table_is_the_course_table_and_nothing_more():
+    """Read from course.toml directly (not through course.py): numbers, titles, targets,
+    chapters and checkpoints, in the students' order; no other field of the table."""
+    raw = tomllib.loads(course.COURSE_FILE.read_text())
+    expected = sorted(({"number": e["number"], "module": unit.get("module", ""),
+                        "target": e["target"], "title": e["title"], "unit": name}
+                       for name, unit in raw["units"].items() for e in unit["exercises"]),
+                      key=lambda e: [int(part) for part in e["number"].split(".")])
+    table = json.loads(make_exercises.TABLE.read_text())
+    assert set(table) == {"about", "chapters", "exercises", "checkpoints"}
+    assert table["exercises"] == expected
+    assert table["chapters"] == {str(a["number"]): a["title"] for a in raw["assignments"]}
+    assert table["checkpoints"] == raw["checkpoints"]
+    # and what the student side reads back from it
+    assert [tuple(e) for e in student_exercises.EXERCISES] == [tuple(e.values()) for e in expected]
+    assert student_exercises.CHECKPOINTS.keys() == raw["checkpoints"].keys()
 
 
 def test_every_exercise_is_stubbed_exactly_once_with_its_message():
@@ -31,11 +55,10 @@ def test_every_exercise_is_stubbed_exactly_once_with_its_message():
 def test_numbers_are_unique_ordered_and_cover_every_graded_unit():
     numbers = [tuple(map(int, e.number.split("."))) for e in EXERCISES]
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
-    units = {e.unit for e in EXERCISES}
-    assert units == {"Linear", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax", "Dropout",
-                     "Sequential", "mse_loss", "bce_loss", "bce_with_logits_loss",
-                     "softmax_cross_entropy_loss", "SGDOptimizer", "MomentumOptimizer",
-                     "AdamOptimizer", "Learner"}
+    # every unit students write has an exercise; only the end-to-end share has none
+    units = course.load().units
+    assert {e.unit for e in EXERCISES} == {name for name, unit in units.items()
+                                           if unit.kind != "convergence"}
 
 
 def test_each_stub_has_a_hint_above_it():
@@ -116,12 +139,15 @@ def test_check_mode_names_stale_extra_and_missing_files(tmp_path, capsys):
     source.mkdir()
     (source / "layers.py").write_text((SOLUTIONS / "layers.py").read_text())
     (source / "notes.txt").write_text("copied as it is\n")
-    # Only layers.py: the exercises of the other modules are missing from this source.
-    table = [e for e in EXERCISES if e.module == "layers.py"]
+    # Only layers.py: a course whose exercises are all in that module.
+    full = course.load()
+    table = dataclasses.replace(full, units={
+        name: unit for name, unit in full.units.items()
+        if all(e.module == "layers.py" for e in unit.exercises)})
     out = tmp_path / "out"
-    argv = ["--source", str(source), "--output", str(out)]
+    argv = ["--source", str(source), "--output", str(out), "--table", str(tmp_path / "t.json")]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(make_exercises, "EXERCISES", table)
+        patch.setattr(course, "load", lambda: table)
         assert make_exercises.main(argv + ["--check"]) == 1
         assert make_exercises.main(argv) == 0
         assert (out / "notes.txt").read_text() == "copied as it is\n"
@@ -130,5 +156,10 @@ def test_check_mode_names_stale_extra_and_missing_files(tmp_path, capsys):
         (out / "extra.py").write_text("")
         capsys.readouterr()
         assert make_exercises.main(argv + ["--check"]) == 1
+        assert json.loads((tmp_path / "t.json").read_text())["exercises"][-1]["module"] \
+            == "layers.py"
+        (tmp_path / "t.json").write_text("{}")
+        assert make_exercises.main(argv + ["--check"]) == 1
     errors = capsys.readouterr().err
     assert "layers.py: differs" in errors and "extra.py: not generated" in errors
+    assert "t.json: differs" in errors

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import course
 from tools import release
 from tools import make_exercises
 
@@ -55,7 +56,9 @@ def hidden_test_names() -> list[str]:
         "`python -m autograder list-tests` is needed to search the release for hidden test "
         f"names, and it failed:\n{result.stderr[-2000:]}")
     names = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-    assert len(names) >= 17, f"list-tests gave {len(names)} names; expected one or more per unit"
+    units = len(course.load().units)
+    assert len(names) >= units, f"list-tests gave {len(names)} names; expected one or more " \
+                                f"for each of the {units} units"
     return names
 
 
@@ -64,6 +67,7 @@ def test_the_edition_holds_what_students_need_and_nothing_else(edition):
     assert top == {"README.md", "Makefile", "requirements.txt", ".gitignore", ".github",
                    "data", "exercises", "tools", release.STAMP} | ({"notebooks"} & top)
     for needed in ["exercises/nn100/layers.py", "exercises/nn100/gradcheck.py",
+                   "exercises/exercises.json",
                    "exercises/README.md", "exercises/checks/test_layers.py", "data/digits.npz",
                    ".github/workflows/check.yml", "tools/check.py"]:
         assert (edition / needed).is_file(), needed
@@ -113,7 +117,8 @@ def test_the_edition_checks_itself_and_packs_a_submission(edition, tmp_path):
     result = subprocess.run([sys.executable, "-m", "tools.check"], cwd=edition,
                             capture_output=True, text=True, env=ENV, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "27 not started" in result.stdout and "exercises/nn100" in result.stdout, result.stdout
+    started = f"{len(course.load().exercises)} not started"
+    assert started in result.stdout and "exercises/nn100" in result.stdout, result.stdout
     result = subprocess.run([sys.executable, "-m", "tools.student_submit", str(tmp_path / "s.zip")],
                             cwd=edition, capture_output=True, text=True, env=ENV, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -159,6 +164,8 @@ def course_copy(tmp_path) -> Path:
     for name in ["solutions", "exercises", "data", "tools"]:
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "requirements.txt", root / "requirements.txt")
+    (root / "autograder").mkdir()
+    shutil.copy(course.COURSE_FILE, root / "autograder" / "course.toml")
     return root
 
 
@@ -187,3 +194,22 @@ def test_notebook_folders_holding_solution_lines_are_left_out(tmp_path, capsys):
     assert "notebooks/clean/clean.ipynb" in files
     assert not [name for name in files if name.startswith("notebooks/leaky")]
     assert "left out notebooks/leaky: toolbox.py holds 1 lines" in capsys.readouterr().err
+
+
+def test_what_the_course_table_says_beyond_the_exercise_table_stays_out(tmp_path):
+    """course.toml will hold answer hints: fields planted in a unit and in an exercise
+    entry of a copy of it must not reach any file of the edition built from that copy."""
+    root = course_copy(tmp_path)
+    toml = root / "autograder" / "course.toml"
+    unit_secret, exercise_secret = "planted unit answer 7f3a", "planted exercise answer 9c1e"
+    text = toml.read_text().replace("[units.Linear]\n", f'[units.Linear]\nanswer = "{unit_secret}"\n')
+    text = text.replace('title = "Linear.backward" }',
+                        f'title = "Linear.backward", answer = "{exercise_secret}" }}')
+    toml.write_text(text)
+    assert unit_secret in text and exercise_secret in text
+    course.read(toml)  # still a valid course
+    release.build(tmp_path / "student", root=root, check_sync=False)
+    texts = searchable_texts(tmp_path / "student")
+    assert "Linear.backward" in texts["exercises/exercises.json"]
+    leaks = [name for name, text in texts.items() if unit_secret in text or exercise_secret in text]
+    assert not leaks, f"course.toml fields in the edition: {leaks}"
