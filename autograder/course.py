@@ -43,6 +43,7 @@ class Unit:
     exercises: tuple[Exercise, ...]
     visibility: str
     notebook: str = ""   # the nbgrader notebook that teaches it ("" when none does)
+    module: str = ""     # its file in the nn100 package ("" for Convergence)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def parse(table: dict) -> Course:
             raise CourseError(f"course.toml: {where}.notebook is {notebook!r}, but the "
                               f"notebooks are {sorted(notebook_data)}")
         units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility,
-                           notebook)
+                           notebook, module)
     assignments = {n: Assignment(n, t, tuple(u for u, unit in units.items()
                                             if unit.assignment == n))
                    for n, t in sorted(titles.items())}

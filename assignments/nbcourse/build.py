@@ -15,30 +15,34 @@ all.  That is how the notebooks stay in step with the reference: the code is pas
 from it at build time, never retyped.
 
 Next to ``<name>.ipynb`` the build writes the assignment's supporting files:
-``gradcheck.py`` (from text/support/), ``toolbox.py`` (every unit the earlier
-assignments included, solution markers removed, so that later assignments can use
-them) and any data files the assignment needs.
+``gradcheck.py`` (text/support/gradcheck.py, its includes expanded the same way),
+``toolbox.py`` (every unit the earlier assignments included, solution markers removed,
+so that later assignments can use them) and any data files the assignment needs.
+
+Which notebooks there are, their order and data files, and which units each teaches
+come from the course table (``autograder/course.toml``, ``[[notebooks]]`` and each
+unit's ``notebook``); the build refuses a notebook whose unit includes disagree with it.
 """
 import argparse
 import ast
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 
 HERE = Path(__file__).resolve().parent.parent  # the course directory
+sys.path.insert(0, str(HERE.parent))  # the repository, for the course table
+from autograder import course  # noqa: E402
+
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 # In teaching order: the toolbox of each assignment holds the units of those before it.
-ASSIGNMENTS = [
-    ("backprop", []),
-    ("training", []),
-    ("classification", ["digits.npz"]),
-    ("optimizers", ["digits.npz"]),
-]
+ASSIGNMENTS = [(notebook.name, list(notebook.data))
+               for notebook in course.load().notebooks.values()]
 
 DIRECTIVE = re.compile(r"#\s*nbgrader:\s*(solution|tests|given)\s+([A-Za-z0-9_-]+)\s*(?:points=(\d+(?:\.\d+)?))?\s*$")
 INCLUDE = re.compile(r"^#\s*include:\s*(\w+)\.(\w+)\s*$")
@@ -163,6 +167,27 @@ def build_notebook(text: Path, solutions: Path) -> tuple:
     return nb, included
 
 
+def check_units(name: str, included: list, table: course.Course) -> None:
+    """The units ``name`` includes are the ones the course table says it teaches."""
+    units = table.units
+    pasted = {definition for module, definition in included if definition in units}
+    expected = set(table.notebooks[name].units)
+    for module, definition in included:
+        unit = units.get(definition)
+        if unit and unit.module and unit.module != f"{module}.py":
+            raise ValueError(f"check_units: {name}.py includes {module}.{definition}, but "
+                             f"course.toml puts {definition} in {unit.module}")
+    if pasted != expected:
+        extra = ", ".join(f"{u} (course.toml: notebook {units[u].notebook or 'none'!r})"
+                          for u in sorted(pasted - expected))
+        missing = ", ".join(sorted(expected - pasted))
+        raise ValueError(f"check_units: {name}.py and course.toml disagree: "
+                         + "; ".join(part for part in [
+                             extra and f"it includes {extra}",
+                             missing and f"course.toml says it teaches {missing}, which it "
+                                         "does not include"] if part))
+
+
 def toolbox_source(solutions: Path, included: list) -> str:
     header = ('"""Units built in earlier assignments, as the reference solution writes them.\n\n'
               "Generated from solutions/nn100 by nbcourse.build: do not edit (the autograder\n"
@@ -184,6 +209,7 @@ def build(solutions: Path, data: Path, out: Path, texts: Path = HERE / "text",
             break
         wanted.discard(name)
         nb, included = build_notebook(texts / f"{name}.py", solutions)
+        check_units(name, included, course.load())
         if only and name not in only:
             earlier += included
             continue
@@ -192,7 +218,8 @@ def build(solutions: Path, data: Path, out: Path, texts: Path = HERE / "text",
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{name}.ipynb")
-        shutil.copy(texts / "support" / "gradcheck.py", folder / "gradcheck.py")
+        support = (texts / "support" / "gradcheck.py").read_text()
+        (folder / "gradcheck.py").write_text(expand_includes(support, solutions, []) + "\n")
         if earlier:
             (folder / "toolbox.py").write_text(toolbox_source(solutions, earlier))
         for file in data_files:

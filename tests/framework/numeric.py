@@ -1,5 +1,8 @@
 """Central finite differences in float64, shared by the framework tests.
 
+The differences and the relative error are nn100.gradcheck's (the one home of both, given
+to students); tests/exercises/test_gradcheck.py holds them against exact derivatives.
+
 The bound: with h = 1e-6 the central difference has truncation error about
 h^2 |f'''| (~1e-12 here) and rounding error about eps |f| / h (~1e-10 for |f| ~ 1),
 so analytic and numeric gradients of a correct float64 layer agree to a relative
@@ -8,29 +11,15 @@ every wrong gradient we know of (a missing term, a wrong factor, a transposed
 matrix) is off by more than 1e-2.
 """
 import numpy as np
+from nn100.gradcheck import numerical_gradient, relative_error
 
 H = 1e-6
 GRAD_TOLERANCE = 1e-6
 
 
-def relative_error(analytic, numeric) -> float:
-    analytic, numeric = np.asarray(analytic, float), np.asarray(numeric, float)
-    scale = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12)
-    return float(np.linalg.norm(analytic - numeric) / scale)
-
-
 def numeric_gradient(f, array: np.ndarray) -> np.ndarray:
-    """d f() / d array by central differences, perturbing ``array`` in place."""
-    grad = np.zeros_like(array, dtype=float)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + H
-        plus = f()
-        array[index] = saved - H
-        minus = f()
-        array[index] = saved
-        grad[index] = (plus - minus) / (2 * H)
-    return grad
+    """d f() / d array by central differences with step H, perturbing ``array`` in place."""
+    return numerical_gradient(f, array, H)
 
 
 def layer_gradient_errors(layer, X: np.ndarray, rng) -> dict[str, float]:

@@ -75,3 +75,39 @@ def test_a_test_cell_may_not_follow_a_given_cell(tmp_path):
                     "assert x == 1\n")
     with pytest.raises(ValueError, match="must follow"):
         build.build_notebook(text, SOLUTIONS)
+
+
+def test_the_notebooks_gradcheck_is_the_packages_own_and_runs_alone(built):
+    import numpy as np
+    source = (built / "training" / "gradcheck.py").read_text()
+    reference = (SOLUTIONS / "gradcheck.py").read_text()
+    for name in ["central_difference", "numerical_gradient", "relative_error"]:
+        start = re.search(rf"^def {name}\b", reference, re.M).start()
+        end = reference.index("\n\n\n", start)
+        assert reference[start:end] in source, f"{name} differs from nn100.gradcheck's"
+    assert "include:" not in source
+    namespace = {}
+    exec(compile(source, "gradcheck.py", "exec"), namespace)  # no nn100 needed
+    X = np.linspace(-1, 1, 6).reshape(2, 3)
+    found = namespace["numerical_gradient"](lambda: float(np.sum(np.sin(X))), X)
+    assert namespace["relative_error"](found, np.cos(X)) < 1e-9
+
+
+def test_a_notebook_whose_includes_disagree_with_the_course_table_is_refused(tmp_path):
+    """Tanh moved to the first notebook in course.toml, but still pasted in the third."""
+    from autograder import course
+    toml = tmp_path / "course.toml"
+    text = course.COURSE_FILE.read_text()
+    start = text.index("[units.Tanh]")
+    moved = text[:start] + text[start:].replace('notebook = "classification"',
+                                                'notebook = "backprop"', 1)
+    toml.write_text(moved)
+    table = course.read(toml)
+    texts = REPO / "assignments" / "text"
+    _, included = build.build_notebook(texts / "classification.py", SOLUTIONS)
+    build.check_units("classification", included, course.load())  # agrees today
+    with pytest.raises(ValueError, match=r"includes Tanh \(course.toml: notebook 'backprop'\)"):
+        build.check_units("classification", included, table)
+    _, included = build.build_notebook(texts / "backprop.py", SOLUTIONS)
+    with pytest.raises(ValueError, match="says it teaches Tanh, which it does not include"):
+        build.check_units("backprop", included, table)
