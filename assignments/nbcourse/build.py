@@ -20,11 +20,13 @@ Next to ``<name>.ipynb`` the build writes the assignment's supporting files:
 so that later assignments can use them) and any data files the assignment needs.
 
 Which notebooks there are, their order and data files, and which units each teaches
-come from the course table (``autograder/course.toml``, ``[[notebooks]]`` and each
-unit's ``notebook``); the build refuses a notebook whose unit includes disagree with it.
+come from the course table of the repository whose reference is ``--solutions``
+(``<repo>/autograder/course.toml``: ``[[notebooks]]`` and each unit's ``notebook``);
+the build refuses a notebook whose unit includes disagree with it.
 """
 import argparse
 import ast
+import importlib.util
 import re
 import shutil
 import sys
@@ -34,15 +36,27 @@ import jupytext
 import nbformat
 
 HERE = Path(__file__).resolve().parent.parent  # the course directory
-sys.path.insert(0, str(HERE.parent))  # the repository, for the course table
-from autograder import course  # noqa: E402
-
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
-# In teaching order: the toolbox of each assignment holds the units of those before it.
-ASSIGNMENTS = [(notebook.name, list(notebook.data))
-               for notebook in course.load().notebooks.values()]
+
+def load_course(solutions: Path):
+    """The course table that goes with the reference ``solutions`` (<repo>/solutions/nn100
+    -> <repo>/autograder/course.toml), read by that repository's own course.py."""
+    folder = Path(solutions).resolve().parents[1] / "autograder"
+    if not (folder / "course.py").is_file():
+        raise ValueError(f"load_course: no course table for {solutions}: expected "
+                         f"{folder / 'course.toml'}")
+    spec = importlib.util.spec_from_file_location("nbcourse_registry", folder / "course.py")
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.read(folder / "course.toml")
+
+
+def assignments(table) -> list:
+    """(name, data files) of every notebook, in teaching order: the toolbox of each
+    assignment holds the units of those before it."""
+    return [(notebook.name, list(notebook.data)) for notebook in table.notebooks.values()]
 
 DIRECTIVE = re.compile(r"#\s*nbgrader:\s*(solution|tests|given)\s+([A-Za-z0-9_-]+)\s*(?:points=(\d+(?:\.\d+)?))?\s*$")
 INCLUDE = re.compile(r"^#\s*include:\s*(\w+)\.(\w+)\s*$")
@@ -167,7 +181,7 @@ def build_notebook(text: Path, solutions: Path) -> tuple:
     return nb, included
 
 
-def check_units(name: str, included: list, table: course.Course) -> None:
+def check_units(name: str, included: list, table) -> None:
     """The units ``name`` includes are the ones the course table says it teaches."""
     units = table.units
     pasted = {definition for module, definition in included if definition in units}
@@ -203,13 +217,14 @@ def build(solutions: Path, data: Path, out: Path, texts: Path = HERE / "text",
     """Build every assignment (or those named in ``only``) into ``out/<name>/``;
     returns the notebook paths."""
     built, earlier = [], []
-    wanted = set(only or [name for name, _ in ASSIGNMENTS])
-    for name, data_files in ASSIGNMENTS:
+    table = load_course(solutions)
+    wanted = set(only or [name for name, _ in assignments(table)])
+    for name, data_files in assignments(table):
         if not wanted:
             break
         wanted.discard(name)
         nb, included = build_notebook(texts / f"{name}.py", solutions)
-        check_units(name, included, course.load())
+        check_units(name, included, table)
         if only and name not in only:
             earlier += included
             continue

@@ -22,7 +22,9 @@ def built(tmp_path_factory):
 
 def test_every_solution_cell_is_the_reference_source_verbatim(built):
     import nbformat
-    for name, _ in build.ASSIGNMENTS:
+    names = [name for name, _ in build.assignments(build.load_course(SOLUTIONS))]
+    assert names == ["backprop", "training", "classification", "optimizers"]
+    for name in names:
         text = (REPO / "assignments" / "text" / f"{name}.py").read_text()
         nb = nbformat.read(built / name / f"{name}.ipynb", as_version=4)
         cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
@@ -111,3 +113,17 @@ def test_a_notebook_whose_includes_disagree_with_the_course_table_is_refused(tmp
     _, included = build.build_notebook(texts / "backprop.py", SOLUTIONS)
     with pytest.raises(ValueError, match="says it teaches Tanh, which it does not include"):
         build.check_units("backprop", included, table)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (('notebook = "backprop"', 'notebook = "backprob"'), r"notebook is 'backprob', but the notebooks are"),
+    (('name = "training"', 'name = "backprop"'), "notebook 'backprop' is listed twice"),
+    (('data = ["digits.npz"]', 'data = [3]'), r"data must list file names, found \[3\]"),
+])
+def test_the_course_table_refuses_unknown_or_repeated_notebooks(tmp_path, edit, message):
+    from autograder import course
+    text = course.COURSE_FILE.read_text()
+    assert edit[0] in text
+    (tmp_path / "course.toml").write_text(text.replace(*edit, 1))
+    with pytest.raises(course.CourseError, match=message):
+        course.read(tmp_path / "course.toml")
