@@ -7,8 +7,9 @@ solutions/ and the course table, so they cannot carry a solution body or a hint 
 table's), the student guide, the visible checks, the data, the release notebooks when
 ``make notebooks`` has built them, a Makefile (``make check``, ``make submit``), a CI
 workflow running ``make check``, and the few tools those need. Never the solutions, the
-autograder or the project's tests. ``tests/exercises/test_release.py`` builds it and
-searches it for every solution line and every hidden test name.
+autograder, the course table or the project's tests. The build refuses an edition in
+which any file holds a solution line; ``tests/exercises/test_release.py`` also searches
+it for every hidden test name.
 """
 import argparse
 import re
@@ -108,9 +109,12 @@ def build(out: Path, root: Path = ROOT, check_sync: bool = True) -> list[str]:
     for source, destination in COPIED:
         copy(root / source, out / destination)
     (out / "requirements.txt").write_text(student_requirements(root / "requirements.txt"))
+    revealing = revealing_lines(root)
+    leak = first_leak(out, revealing)
+    if leak:  # a copied file (the guide, a check) quotes a solution: fix it at its source
+        raise ValueError(f"release: the edition would give answers away: {leak}")
     notebooks = root / "assignments" / "release"
     if notebooks.is_dir():  # built by `make notebooks`; optional
-        revealing = revealing_lines(root)
         for assignment in sorted(p for p in notebooks.iterdir() if p.is_dir()):
             leak = first_leak(assignment, revealing)
             if leak:

@@ -2,6 +2,7 @@
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -163,3 +164,11 @@ def test_check_mode_names_stale_extra_and_missing_files(tmp_path, capsys):
     errors = capsys.readouterr().err
     assert "layers.py: differs" in errors and "extra.py: not generated" in errors
     assert "t.json: differs" in errors
+
+
+def test_the_student_side_without_its_table_says_how_to_get_it(tmp_path):
+    shutil.copytree(ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-c", "import tools.student_exercises"], cwd=tmp_path,
+                            capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 1
+    assert "cannot read the exercise table" in result.stderr and "make exercises" in result.stderr

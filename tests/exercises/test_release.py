@@ -213,3 +213,12 @@ def test_what_the_course_table_says_beyond_the_exercise_table_stays_out(tmp_path
     assert "Linear.backward" in texts["exercises/exercises.json"]
     leaks = [name for name, text in texts.items() if unit_secret in text or exercise_secret in text]
     assert not leaks, f"course.toml fields in the edition: {leaks}"
+
+
+def test_release_refuses_an_edition_that_quotes_a_solution_line(tmp_path):
+    root = course_copy(tmp_path)
+    line = release.revealing_lines(ROOT)[0]
+    with open(root / "exercises" / "checks" / "test_layers.py", "a") as checks:
+        checks.write(f"\n# {line}\n")
+    with pytest.raises(ValueError, match="would give answers away: exercises/checks/test_layers.py"):
+        release.build(tmp_path / "student", root=root, check_sync=False)
