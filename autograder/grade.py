@@ -79,14 +79,20 @@ def plan(seed: int) -> list[UnitPlan]:
     ref = reference.load()
     plans = []
     for unit, builder in UNITS.items():
-        rng = np.random.default_rng([seed, zlib.crc32(unit.encode())])
-        built = builder(rng, ref)
-        strays = sorted({c.unit for c in built[1]} - {unit})
-        if strays:  # e.g. a second container given the family written for Sequential
-            raise course.CourseError(f"plan: the checks built for {unit} are named for "
-                                     f"{', '.join(strays)}: {unit} needs its own family")
-        plans.append(UnitPlan(unit, *built))
+        plans.append(build_unit(unit, builder, seed, ref))
     return plans
+
+
+def build_unit(unit: str, builder, seed: int, ref) -> UnitPlan:
+    """One unit's plan, its inputs drawn from ``seed`` and its name."""
+    rng = np.random.default_rng([seed, zlib.crc32(unit.encode())])
+    built = builder(rng, ref)
+    strays = sorted({c.unit for c in built[1]} - {unit})
+    if strays:  # e.g. a second container given the family written for Sequential
+        raise course.CourseError(f"plan: the checks built for {unit} are named for "
+                                 f"{', '.join(strays)}: {unit} needs a family of its own "
+                                 "(grade.SPECIAL)")
+    return UnitPlan(unit, *built)
 
 
 def find_package(path) -> Path:

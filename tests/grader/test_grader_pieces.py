@@ -72,6 +72,14 @@ def test_points_come_from_the_course_table_and_a_wrong_total_is_refused(tmp_path
     assert grade.load_points(course.read(wrong))["Linear"] == 11 == points["Linear"] + 1
 
 
+def test_a_unit_given_another_units_check_family_is_refused():
+    """A second container (a Residual, say) would get the family written for Sequential."""
+    builder = grade.FAMILIES["container"]("Residual")
+    with pytest.raises(course.CourseError, match="built for Residual are named for Sequential"):
+        grade.build_unit("Residual", builder, 1, grade.reference.load())
+    assert grade.build_unit("Sequential", builder, 1, grade.reference.load()).checks
+
+
 def test_results_written_atomically(tmp_path):
     target = tmp_path / "deep" / "results.json"
     report.write_atomically(target, {"score": 1})
