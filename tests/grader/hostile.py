@@ -224,3 +224,140 @@ def apply_hostile(entry, dest_root) -> Path:
                              f"in {filename}, found it {text.count(old)} times")
         path.write_text(text.replace(old, new))
     return dest_root
+
+
+# ---------------------------------------------------------------- a submission that does nothing
+# Every name of the contract exists, every output is zeros, nothing trains. Its only honest
+# part is the post's own Sequential.parameters (a plain concatenation, no de-duplication).
+DO_NOTHING = {
+    "__init__.py": """
+from .layers import (Parameter, Layer, Linear, ReLU, ReLu, Sigmoid, Tanh, LeakyReLU,
+                     Softmax, Dropout, Sequential)
+from .losses import mse_loss, bce_loss, bce_with_logits_loss, softmax_cross_entropy_loss
+from .optimizers import SGDOptimizer, MomentumOptimizer, AdamOptimizer
+from .learner import Learner
+""",
+    "layers.py": """
+import numpy as np
+
+
+class Parameter:
+    def __init__(self, tensor):
+        self.tensor = tensor
+        self.gradient = np.zeros_like(tensor)
+
+
+class Layer:
+    def __init__(self, *args, **kwargs):
+        self.parameters = []
+        self.training = True
+
+    def forward(self, X):
+        X = np.asarray(X)
+        Y = np.zeros(self.output_shape(X), dtype=X.dtype)
+        return Y, lambda D: np.zeros_like(X)
+
+    def output_shape(self, X):
+        return X.shape
+
+    def update(self, optimizer):
+        pass
+
+    def train(self):
+        return self
+
+    def eval(self):
+        return self
+
+
+class Linear(Layer):
+    def __init__(self, inputs, outputs, rng=None, dtype=np.float64, input_gradient=True):
+        super().__init__()
+        self.weights = Parameter(np.zeros((inputs, outputs), dtype=dtype))
+        self.bias = Parameter(np.zeros(outputs, dtype=dtype))
+        self.parameters = [self.weights, self.bias]
+
+    def output_shape(self, X):
+        return (len(X), self.weights.tensor.shape[1])
+
+
+class ReLU(Layer):
+    pass
+
+
+ReLu = ReLU
+
+
+class Sigmoid(Layer):
+    pass
+
+
+class Tanh(Layer):
+    pass
+
+
+class LeakyReLU(Layer):
+    pass
+
+
+class Softmax(Layer):
+    pass
+
+
+class Dropout(Layer):
+    pass
+
+
+class Sequential(Layer):
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = layers
+        self.parameters = [p for layer in layers for p in layer.parameters]
+""",
+    "losses.py": """
+import numpy as np
+
+
+def zero_loss(Yp, Yt):
+    return 0.0, np.zeros_like(Yp)
+
+
+mse_loss = bce_loss = bce_with_logits_loss = softmax_cross_entropy_loss = zero_loss
+""",
+    "optimizers.py": """
+class SGDOptimizer:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def update(self, param):
+        param.gradient.fill(0)
+
+
+MomentumOptimizer = AdamOptimizer = SGDOptimizer
+""",
+    "learner.py": """
+import numpy as np
+
+
+class Learner:
+    def __init__(self, model, loss, optimizer):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+
+    def fit_batch(self, X, Y):
+        return 0.0
+
+    def fit(self, X, Y, epochs, bs, rng=None):
+        return [0.0] * epochs
+
+    def predict(self, X):
+        return np.zeros_like(X)
+""",
+}
+
+
+def write_do_nothing(dest_root) -> Path:
+    package = Path(dest_root) / "nn100"
+    package.mkdir(parents=True)
+    for filename, text in DO_NOTHING.items():
+        (package / filename).write_text(text.lstrip())
+    return Path(dest_root)
