@@ -9,8 +9,7 @@ so a failure names those that fail their own checks (checks.blame).
 
 Training is judged by its loss curve too, against the reference's trained from the same
 start on the same data: a fit that solves the problem in closed form (least squares)
-instead of training does not start where training starts, and a curve must agree with
-the loss of the parameters it returns.
+instead of training does not start where training from the given start does.
 """
 from __future__ import annotations
 
@@ -23,13 +22,10 @@ UNIT = "Convergence"
 WEIGHT_BOUND = 1e-4   # linear regression: largest error in the recovered weights
 PRODUCT_RATIO = 0.2   # x1*x2: 2-layer test MSE must be below this fraction of 1-layer's
 DIGITS_ACCURACY = 0.90
-# The first epoch's mean loss against the reference's: honest shuffles move it by a few
-# percent (linreg 1.89-2.00, x1*x2 0.89-0.91, digits 1.17-1.24 over four seeds).
+# The first epoch's mean loss against the reference's from the same start: another
+# shuffle moves it by 0.94x-1.15x (20 seeds, every problem). The last epoch's is no
+# signal: SGD noise moves x1*x2's by up to 20x against the returned parameters' loss.
 FIRST_EPOCH = (0.5, 2.0)
-# The last epoch's mean loss against the loss of the returned parameters (both on the
-# training data), when either is above LOSS_FLOOR.
-LAST_EPOCH = 3.0
-LOSS_FLOOR = 1e-6
 USES = {
     "linreg": ("Linear", "mse_loss", "SGDOptimizer", "Learner"),
     "product": ("Linear", "Tanh", "Sequential", "mse_loss", "SGDOptimizer", "Learner"),
@@ -123,7 +119,7 @@ def build(rng, ref):
                 X, Y, training["epochs"], training["bs"], rng=seed)]
         return reference_curves[name]
 
-    def follows_training(name, result, params):
+    def follows_training(name, result):
         """The returned loss curve is one of training from the given start."""
         init, training, X, Y = given[name]
         epochs = training["epochs"]
@@ -137,13 +133,6 @@ def build(rng, ref):
             raise Fail(f"training ({name}): the first epoch's mean loss is {curve[0]:.3g}, but "
                        f"training from the given start gives about {first:.3g}: the "
                        "parameters were not reached by training with the optimizer")
-        model = reference_model(ref, ARCHITECTURES[name], params)
-        final = float(getattr(ref, training["loss"])(model.forward(X)[0], Y)[0])
-        last = float(curve[-1])
-        if max(final, last) > LOSS_FLOOR and not (final / LAST_EPOCH <= last
-                                                  <= final * LAST_EPOCH):
-            raise Fail(f"training ({name}): the last epoch's mean loss is {last:.3g}, but the "
-                       f"returned parameters have a training loss of {final:.3g}")
 
     def trained(results, name):
         result = results.get(f"{UNIT}/{name}")
@@ -153,7 +142,7 @@ def build(rng, ref):
                 else result.message)
             raise Fail(f"training ({name}) failed: {why}")
         params = returned_params(result, ARCHITECTURES[name])
-        follows_training(name, result, params)
+        follows_training(name, result)
         return result, params
 
     def linreg(results):
