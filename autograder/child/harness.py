@@ -351,7 +351,11 @@ def job_sequential(spec: dict):
             id(p) for r in recorders for p in r.parameters)}))
     modes = []  # after each mode call, every recording layer's training flag
     for mode in spec.get("modes", []):
-        getattr(model, mode)()
+        try:
+            getattr(model, mode)()
+        except Exception as exc:  # a broken train()/eval() must not hide the rest
+            modes.append(describe(exc))
+            break
         modes.append([bool(getattr(r, "training", None)) for r in recorders])
     return {"log": log, "parameters": listed, "modes": modes}, arrays
 

@@ -65,6 +65,10 @@ MUTANTS = [
      "self.parameters = [p for layer in layers for p in layer.parameters]"),
     ("sequential_gradient_not_chained", "Sequential", "layers.py",
      "                D = layer_backward(D)", "                layer_backward(D)"),
+    ("sequential_eval_skips_its_layers", "Sequential", "layers.py",
+     "    def eval(self):\n        for layer in self.layers:\n            layer.eval()\n"
+     "        return super().eval()",
+     "    def eval(self):\n        return super().eval()"),
     # mse_loss
     ("mse_gradient_without_mean", "mse_loss", "losses.py",
      "return float(np.mean(diff * diff)), 2 * diff / diff.size",
@@ -72,6 +76,8 @@ MUTANTS = [
     ("mse_gradient_wrong_sign", "mse_loss", "losses.py",
      "return float(np.mean(diff * diff)), 2 * diff / diff.size",
      "return float(np.mean(diff * diff)), -2 * diff / diff.size"),
+    ("mse_shape_check_removed", "mse_loss", "losses.py",
+     '    check_same_shape("mse_loss", Yp, Yt)\n', ""),
     # bce_loss
     ("bce_gradient_without_mean", "bce_loss", "losses.py",
      "return float(loss), (P - Yt) / (P * (1 - P)) / P.size",
