@@ -104,20 +104,19 @@ def build(rng, ref):
                 same(r.arrays.get("after_D", np.empty(0)), g["D"], "the upstream gradient D")
         return "inputs unchanged"
 
+    values = ("identity", "fraction")
     checks = [
         Check(UNIT, "eval mode (and p=0) is the identity, forward and backward", identity,
-              "when not self.training (or p == 0), return X and a backward that returns D.", 2),
+              "identity", 2),
         Check(UNIT, "training mode drops about a fraction p of the elements", fraction,
-              "keep an element when rng.random(X.shape) >= p.", 2),
-        Check(UNIT, "survivors are scaled by 1/(1-p) (inverted dropout)", scaling,
-              "divide the kept elements by (1 - p) so the expected output equals X.", 2),
-        Check(UNIT, "backward uses the same mask and scale as forward", same_mask,
-              "save the scaled mask in forward and multiply D by it.", 2),
-        Check(UNIT, "each forward call draws a new mask", new_mask,
-              "draw the mask inside forward, not once in __init__.", 1),
-        Check(UNIT, "float32 in, float32 out", float32,
-              "cast the mask to X.dtype before multiplying.", 1),
-        Check(UNIT, "inputs are not modified", not_mutated,
-              "multiply into a new array instead of X *= mask.", 1),
+              "fraction", 2),
+        Check(UNIT, "survivors are scaled by 1/(1-p) (inverted dropout)", scaling, "scaling", 2,
+              needs=("fraction",)),
+        Check(UNIT, "backward uses the same mask and scale as forward", same_mask, "mask", 2,
+              needs=("fraction", "scaling")),
+        Check(UNIT, "each forward call draws a new mask", new_mask, "new_mask", 1,
+              needs=("fraction",)),
+        Check(UNIT, "float32 in, float32 out", float32, "float32", 1, needs=values),
+        Check(UNIT, "inputs are not modified", not_mutated, "mutation", 1, needs=values),
     ]
     return jobs, checks

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, array, compare, dtype_of,
-                     need, passed, rel_error, same, scope)
+from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, Worst, array, compare,
+                     dtype_of, need, passed, rel_error, same, scope)
 from .sandbox import Job
 
 SHAPES = {"mse_loss": [(1, 1), (7, 3), (16, 1), (2, 3, 4)],
@@ -14,23 +14,11 @@ SHAPES = {"mse_loss": [(1, 1), (7, 3), (16, 1), (2, 3, 4)],
           "bce_with_logits_loss": [(1, 1), (7, 3), (16, 1)],
           "softmax_cross_entropy_loss": [(1, 3), (7, 5), (16, 10)]}
 FD_SHAPES = {"softmax_cross_entropy_loss": (3, 4)}
-HINTS = {
-    "mse_loss": ("the mean over all elements of (Yp - Yt)**2.",
-                 "d/dYp of mean((Yp - Yt)**2) is 2 * (Yp - Yt) / Yp.size."),
-    "bce_loss": ("-mean(Yt * log(P) + (1 - Yt) * log(1 - P)), with P clipped away from 0 and 1.",
-                 "dP = (P - Yt) / (P * (1 - P)) / P.size."),
-    "bce_with_logits_loss": ("mean(max(Z, 0) - Yt * Z + log(1 + exp(-|Z|))).",
-                             "dZ = (sigmoid(Z) - Yt) / Z.size."),
-    "softmax_cross_entropy_loss": ("mean over rows of logsumexp(Z[n]) - Z[n, label[n]].",
-                                   "dZ = (softmax(Z) - onehot(labels)) / N."),
-}
-STABLE = {"bce_loss": ("probabilities of exactly 0 and 1 give a finite loss and gradient",
-                       "clip P to [eps, 1 - eps] before taking logs."),
-          "bce_with_logits_loss": ("stable for logits up to +/-800",
-                                   "never compute exp(-Z) or exp(Z) of a large number: use "
-                                   "max(Z, 0) and log1p(exp(-|Z|))."),
-          "softmax_cross_entropy_loss": ("stable for logits of size 10000",
-                                         "subtract each row's maximum before exp.")}
+STABLE = {"bce_loss": "probabilities of exactly 0 and 1 give a finite loss and gradient",
+          "bce_with_logits_loss": "stable for logits up to +/-800",
+          "softmax_cross_entropy_loss": "stable for logits of size 10000"}
+# Errors a loss may raise for a target of the wrong shape (NotImplementedError is a stub).
+SHAPE_ERRORS = ("ValueError", "TypeError")
 
 
 def inputs(fn, rng, shape, dtype=np.float64):
@@ -87,27 +75,34 @@ def unit_builder(fn: str):
         elif fn == "softmax_cross_entropy_loss":
             Yp, Yt = inputs(fn, rng, (5, 4))
             add("extreme", Yp * 5000.0, Yt)
+        # the given shape check: a target that differs in shape must be refused
+        Yp, Yt = inputs(fn, rng, (6, 1) if fn != "softmax_cross_entropy_loss" else (6, 3))
+        Yt = Yt[:, None] if fn == "softmax_cross_entropy_loss" else Yt[:, 0]
+        jobs.append(Job(f"{fn}/shape", "loss", {"fn": fn, "Yp": "Yp", "Yt": "Yt"},
+                        {"Yp": Yp, "Yt": Yt}))
+        expected["shape"] = {"Yp": Yp, "Yt": Yt}
 
         passes = [k for k in expected if k.startswith("pass")]
 
         def value(results):
-            errors = []
+            worst = Worst(MATCH)
             for job_id in passes:
                 r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
                 loss = array(r, "loss", "the loss")
                 if loss.shape != ():
                     raise Fail(f"the loss must be a single number, got an array of shape "
                                f"{loss.shape}")
-                errors.append(compare(loss, e["loss"], f"loss for {scope(e['Yp'].shape)}"))
-            return passed(errors, MATCH)
+                worst.compare(loss, e["loss"], "the loss", f"prediction {scope(e['Yp'].shape)}")
+            return worst.verdict()
 
         def gradient(results):
-            errors = []
+            worst = Worst(MATCH)
             for job_id in passes:
                 r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
-                errors.append(compare(array(r, "dYp", "the gradient"), e["grad"],
-                                      f"gradient for {scope(e['Yp'].shape)}"))
-            return passed(errors, MATCH)
+                worst.compare(array(r, "dYp", "the gradient"), e["grad"],
+                              "the gradient (the loss's second return value)",
+                              f"prediction {scope(e['Yp'].shape)}")
+            return worst.verdict()
 
         def finite_differences(results):
             r = need(results, f"{fn}/fd")
@@ -134,8 +129,12 @@ def unit_builder(fn: str):
             found = dtype_of(r, "dYp", "the gradient")
             if found != "float32":
                 raise Fail(f"the gradient has dtype {found} for a float32 prediction")
-            error = compare(array(r, "dYp", "the gradient"), e["grad"], "float32 gradient",
-                            FLOAT32)
+            try:
+                error = compare(array(r, "dYp", "the gradient"), e["grad"], "float32 gradient",
+                                FLOAT32)
+            except Fail as failure:  # the dtype is right: precision, not dtype, is the issue
+                raise Fail(f"{failure} (the dtype is right and float64 inputs give the right "
+                           "gradient: float32 loses precision somewhere)", hint=False) from None
             return passed([error], FLOAT32)
 
         def stable(results):
@@ -145,25 +144,34 @@ def unit_builder(fn: str):
                 raise Fail("the loss or its gradient is not finite at extreme inputs")
             if fn == "bce_loss":
                 return "finite"
-            errors = [compare(loss, e["loss"], "loss at extreme inputs"),
-                      compare(grad, e["grad"], "gradient at extreme inputs")]
-            return passed(errors, MATCH)
+            worst = Worst(MATCH)
+            worst.compare(loss, e["loss"], "the loss", "extreme inputs")
+            worst.compare(grad, e["grad"], "the gradient", "extreme inputs")
+            return worst.verdict()
 
-        value_hint, gradient_hint = HINTS[fn]
+        def shape(results):
+            r, e = results.get(f"{fn}/shape"), expected["shape"]
+            pair = f"prediction {e['Yp'].shape} and target {e['Yt'].shape}"
+            if r is not None and r.status == "error" and r.message.startswith(SHAPE_ERRORS):
+                return f"{pair} refused: {r.message.split(':')[0]}"
+            if r is not None and r.status == "ok":
+                raise Fail(f"{pair}: the loss returned a value instead of raising an error")
+            raise Fail(f"{pair}: expected a ValueError, got "
+                       f"{r.message if r is not None else 'nothing'}")
+
+        both = ("value", "gradient")
         checks = [
             Check(fn, "loss value matches the reference (batch of 1, odd sizes)", value,
-                  value_hint + " Return a single float.", 2),
-            Check(fn, "gradient matches the reference", gradient, gradient_hint, 2),
+                  "value", 2),
+            Check(fn, "gradient matches the reference", gradient, "gradient", 2),
             Check(fn, "gradient matches finite differences of your own loss", finite_differences,
-                  "the gradient must be the exact derivative of the loss you return, "
-                  "including the 1/N of the mean.", 2),
-            Check(fn, "inputs are not modified", not_mutated,
-                  "do not clip or subtract in place on the arrays you were given.", 1),
-            Check(fn, "float32 in, float32 gradient out", float32,
-                  "avoid float64 constants arrays; the gradient should keep the prediction's dtype.",
-                  1),
+                  "fd", 2, needs=("gradient",)),
+            Check(fn, "inputs are not modified", not_mutated, "mutation", 1, needs=both),
+            Check(fn, "float32 in, float32 gradient out", float32, "float32", 1, needs=both),
         ]
         if fn in STABLE:
-            checks.append(Check(fn, STABLE[fn][0], stable, STABLE[fn][1], 1))
+            checks.append(Check(fn, STABLE[fn], stable, "stability", 1, needs=both))
+        checks.append(Check(fn, "a target of another shape is refused, never broadcast", shape,
+                            "shape", 1, needs=("value",)))
         return jobs, checks
     return build

@@ -21,6 +21,9 @@ CASES = {
 }
 
 
+MODES = ("eval", "train", "eval")  # called on the outer Sequential of the nested case
+
+
 def flatten(structure):
     if isinstance(structure, int):
         return [structure]
@@ -55,7 +58,8 @@ def build(rng, ref):
         X, D = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
         jobs.append(Job(f"{UNIT}/{case}", "sequential",
                         {"layers": layers, "structure": structure, "backward": True,
-                         "update": True}, {"X": X, "D": D}))
+                         "update": True, "modes": list(MODES) if case == "nested" else []},
+                        {"X": X, "D": D}))
         expected[case] = expectation(layers, structure, X, D)
 
     def run(results, case):
@@ -116,16 +120,29 @@ def build(rng, ref):
             raise Fail(f"nested parameters {r.info.get('parameters')}, expected {e['parameters']}")
         return "nested Sequential works"
 
+    def modes(results):
+        r, e = run(results, "nested")
+        got = r.info.get("modes")
+        count = len(flatten(CASES["nested"][1]))
+        for k, mode in enumerate(MODES):
+            want = [mode == "train"] * count
+            if not isinstance(got, list) or len(got) <= k or got[k] != want:
+                found = got[k] if isinstance(got, list) and len(got) > k else "nothing"
+                raise Fail(f"after model.{mode}() on a Sequential holding a Sequential, the "
+                           f"layers' training flags are {found}, expected {want}")
+        return "train() and eval() reach every layer, nested ones too"
+
+    values = ("forward", "backward")
     checks = [
-        Check(UNIT, "forward applies the layers in order", forward_order,
-              "feed each layer's output to the next and keep each backward closure.", 2),
+        Check(UNIT, "forward applies the layers in order", forward_order, "forward", 2),
         Check(UNIT, "backward calls the closures in reverse order, chaining the gradient",
-              backward_order, "loop over reversed(closures): D = closure(D); return D.", 2),
+              backward_order, "backward", 2),
         Check(UNIT, "parameters lists every layer's parameters in order", parameters,
-              "concatenate layer.parameters for the layers in order.", 1),
+              "parameters", 1),
         Check(UNIT, "a layer used twice: parameters listed once, gradients from both uses",
-              shared, "remove duplicates while keeping order, e.g. dict.fromkeys(...).", 2),
-        Check(UNIT, "a Sequential inside a Sequential", nested,
-              "a Sequential is a Layer: it only needs forward and parameters.", 1),
+              shared, "shared", 2, needs=values),
+        Check(UNIT, "a Sequential inside a Sequential", nested, "nested", 1, needs=values),
+        Check(UNIT, "train() and eval() reach every layer, nested ones too", modes, "modes", 1,
+              needs=("forward",)),
     ]
     return jobs, checks

@@ -44,6 +44,8 @@ class Unit:
     visibility: str
     notebook: str = ""   # the nbgrader notebook that teaches it ("" when none does)
     module: str = ""     # its file in the nn100 package ("" for Convergence)
+    hints: dict = None             # check family -> Hint (from [units.<name>.hints])
+    check_visibility: dict = None  # check family -> visibility (overrides the unit's)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class Notebook:
     name: str               # assignments/text/<name>.py
     data: tuple[str, ...]   # files of data/ copied next to it
     units: tuple[str, ...]  # the units it teaches, each pasted with ``# include:``
+
+
+@dataclass(frozen=True)
+class Hint:
+    concept: str   # names the idea to revisit; shown by default
+    answer: str    # the formula or the step; shown only when [course].hints = "answer"
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,31 @@ class Course:
     assignments: dict    # number -> Assignment
     checkpoints: dict    # "C.1" -> (title, needs)
     notebooks: dict = field(default_factory=dict)  # name -> Notebook, in teaching order
+    kind_hints: dict = None         # kind -> family -> Hint, shared by a kind's units
+    family_visibility: dict = None  # family -> visibility, for every unit
+
+    def hint(self, unit: str, family: str) -> str:
+        """The hint a failed check of ``unit``'s ``family`` shows, in the course's mode
+        ("" when the table has none)."""
+        entry = self.units.get(unit)
+        found = (entry.hints or {}).get(family) if entry else None
+        if found is None and entry is not None:
+            found = (self.kind_hints or {}).get(entry.kind, {}).get(family)
+        if found is None:
+            return ""
+        if self.hints == "answer" and found.answer:
+            return f"{found.concept} Answer: {found.answer}"
+        return found.concept
+
+    def visibility_of(self, unit: str, family: str) -> str:
+        """Gradescope visibility of a check: the unit's per-family setting, else the
+        course's per-family setting, else the unit's, else the course's."""
+        entry = self.units.get(unit)
+        if entry is not None and family in (entry.check_visibility or {}):
+            return entry.check_visibility[family]
+        if family in (self.family_visibility or {}):
+            return self.family_visibility[family]
+        return entry.visibility if entry is not None else self.visibility
 
     @property
     def exercises(self) -> list[Exercise]:
@@ -100,6 +133,31 @@ def _choice(value: str, allowed: tuple, where: str) -> str:
         raise CourseError(f"course.toml: {where} must be one of {', '.join(allowed)}, "
                           f"found {value!r}")
     return value
+
+
+def _hints(table, where: str) -> dict:
+    """{family: {concept = "...", answer = "..."}} -> {family: Hint}."""
+    if not isinstance(table, dict):
+        raise CourseError(f"course.toml: {where} must be a table of check families, "
+                          f"found {table!r}")
+    hints = {}
+    for family, entry in table.items():
+        if isinstance(entry, str):
+            entry = {"concept": entry}
+        if not isinstance(entry, dict) or set(entry) - {"concept", "answer"}:
+            raise CourseError(f"course.toml: {where}.{family} must be "
+                              f'{{ concept = "...", answer = "..." }}, found {entry!r}')
+        hints[family] = Hint(_field(entry, "concept", str, f"{where}.{family}"),
+                             _field(entry, "answer", str, f"{where}.{family}", ""))
+    return hints
+
+
+def _visibilities(table, where: str) -> dict:
+    if not isinstance(table, dict):
+        raise CourseError(f"course.toml: {where} must be a table family = visibility, "
+                          f"found {table!r}")
+    return {family: _choice(value, VISIBILITIES, f"{where}.{family}")
+            for family, value in table.items()}
 
 
 def parse(table: dict) -> Course:
@@ -150,7 +208,10 @@ def parse(table: dict) -> Course:
             raise CourseError(f"course.toml: {where}.notebook is {notebook!r}, but the "
                               f"notebooks are {sorted(notebook_data)}")
         units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility,
-                           notebook, module)
+                           notebook, module,
+                           _hints(entry.get("hints", {}), f"{where}.hints"),
+                           _visibilities(entry.get("check_visibility", {}),
+                                         f"{where}.check_visibility"))
     assignments = {n: Assignment(n, t, tuple(u for u, unit in units.items()
                                             if unit.assignment == n))
                    for n, t in sorted(titles.items())}
@@ -165,8 +226,14 @@ def parse(table: dict) -> Course:
     notebooks = {name: Notebook(name, data, tuple(u for u, unit in units.items()
                                                   if unit.notebook == name))
                  for name, data in notebook_data.items()}
+    kind_hints = {}
+    for kind, families in table.get("kind_hints", {}).items():
+        _choice(kind, KINDS, "[kind_hints] table name")
+        kind_hints[kind] = _hints(families, f"[kind_hints.{kind}]")
+    family_visibility = _visibilities(top.get("check_visibility", {}),
+                                      "[course].check_visibility")
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
-                  units, assignments, checkpoints, notebooks)
+                  units, assignments, checkpoints, notebooks, kind_hints, family_visibility)
 
 
 def read(path: Path = COURSE_FILE) -> Course:

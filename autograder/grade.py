@@ -13,7 +13,7 @@ import numpy as np
 
 from . import (checks_convergence, checks_dropout, checks_layers, checks_learner, checks_losses,
                checks_optimizers, checks_sequential, course, reference, sandbox)
-from .checks import Outcome, run_judge
+from .checks import Outcome, blame, judge_all
 
 DEFAULT_SEED = 20240601
 
@@ -153,6 +153,7 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
                                                                         else {}))
             except Exception as exc:  # the curves are a courtesy, never a reason to fail
                 extra_data["loss_curves_error"] = f"{type(exc).__name__}: {exc}"
+    blame(outcomes)  # a convergence failure names the units it uses that fail their checks
     score = sum(earned for earned, _ in unit_scores.values())
     max_score = sum(possible for _, possible in unit_scores.values())
     notes = [f"seed {seed}", f"time limit {timeout:g} s per check"]
@@ -169,4 +170,4 @@ def judge_unit(p: UnitPlan, report, probe) -> list[Outcome]:
     if not report.import_ok:
         message = f"importing nn100 failed in this unit's process:\n{report.import_message}"
         return [Outcome(c, False, message) for c in p.checks]
-    return [run_judge(c, report.results) for c in p.checks]
+    return judge_all(p.checks, report.results)

@@ -34,13 +34,15 @@ def table(grade, details: bool = False) -> str:
 
 
 def results_json(grade) -> dict:
-    """The Gradescope results.json schema (top-level score overrides the tests' sum)."""
+    """The Gradescope results.json schema (top-level score overrides the tests' sum).
+    Each test's visibility comes from course.toml (per unit or per check family); note
+    that Gradescope hides the total score from students while any test is hidden."""
     tests = []
     for number, o in enumerate(grade.outcomes, 1):
         tests.append({"name": o.check.name, "number": str(number),
                       "score": round(o.points, 4), "max_score": round(o.max_points, 4),
                       "status": "passed" if o.passed else "failed",
-                      "output": o.text, "visibility": "visible"})
+                      "output": o.text, "visibility": o.check.visibility})
     output = "\n".join([f"Score: {fmt(grade.score)} / {fmt(grade.max_score)}",
                         "Sandbox: " + "; ".join(grade.protections), *grade.notes])
     return {"score": round(grade.score, 4), "max_score": round(grade.max_score, 4),

@@ -149,8 +149,14 @@ def _loss_section(result: dict) -> str:
         bad = next((i for i, v in enumerate(student) if not math.isfinite(v)), None)
         if bad is not None:
             notes.append(f"<li>{html.escape(str(problem))}: your loss became NaN, infinite or huge at epoch {bad + 1}: training diverged.</li>")
-    return ("<h2>Your Learner's training loss against the reference</h2>"
-            "<p>Same problem, same data, same seed: the curves should fall together.</p>"
+    uses = sorted({str(u) for pair in curves.values() if isinstance(pair, dict)
+                   for u in (pair.get("uses") or []) if isinstance(u, str)})
+    made_of = (f" (your {', '.join(html.escape(u) for u in uses)} together)" if uses else "")
+    return ("<h2>Training loss of your whole framework against the reference's</h2>"
+            f"<p>The network is built and trained from your own units{made_of}, on the same "
+            "problem, data, start and seed as the reference: the curves should fall "
+            "together. A gap shows that some unit it uses is wrong, not which one: the "
+            "failed checks above name the units that fail their own checks.</p>"
             + (f"<ul>{''.join(notes)}</ul>" if notes else "")
             + f'<img alt="loss per epoch: yours against the reference" src="data:image/png;base64,{image}">')
 
@@ -168,6 +174,9 @@ def _clean(values) -> list[float]:
         # Past HUGE a curve has diverged; plotting it would only overflow the axes.
         cleaned.append(number if abs(number) <= HUGE else float("nan"))
     return cleaned
+
+
+PROBLEM_TITLES = {"product_2layer": "y = x1*x2, 2-layer network: training loss"}
 
 
 def loss_figure(curves: dict) -> str:
@@ -188,7 +197,7 @@ def loss_figure(curves: dict) -> str:
             # A loss that falls over decades reads best on a log scale.
             if plotted and min(plotted) > 0:
                 ax.set_yscale("log")
-            ax.set_title(str(problem).replace("$", r"\$"))
+            ax.set_title(PROBLEM_TITLES.get(problem, str(problem)).replace("$", r"\$"))
             ax.set_xlabel("epoch")
             ax.set_ylabel("training loss")
             ax.legend()

@@ -349,7 +349,15 @@ def job_sequential(spec: dict):
     if spec.get("update"):
         model.update(RecordingOptimizer(log, {key: i for i, key in enumerate(
             id(p) for r in recorders for p in r.parameters)}))
-    return {"log": log, "parameters": listed}, arrays
+    modes = []  # after each mode call, every recording layer's training flag
+    for mode in spec.get("modes", []):
+        try:
+            getattr(model, mode)()
+        except Exception as exc:  # a broken train()/eval() must not hide the rest
+            modes.append(describe(exc))
+            break
+        modes.append([bool(getattr(r, "training", None)) for r in recorders])
+    return {"log": log, "parameters": listed, "modes": modes}, arrays
 
 
 class RecordingModel(StandIn):

@@ -86,8 +86,7 @@ class Linear(Layer):
             """D: (N, outputs) -> dX: (N, inputs).  Adds dL/dW (inputs, outputs) to
             ``weights.gradient`` and dL/db (outputs,) to ``bias.gradient``.
 
-            Hint: let the shapes guide you: dW must be (inputs, outputs) and is built from
-            X (N, inputs) and D (N, outputs); every row of the batch adds to the bias.
+            Hint: the guide works this one out ("Linear, worked out"); let the shapes lead.
             """
             raise NotImplementedError("Exercise 1.2: Linear.backward")
 
@@ -113,7 +112,8 @@ class ReLU(Layer):
         raise NotImplementedError("Exercise 1.3: ReLU.forward")
 
         def backward(D):
-            """dX = D where X > 0, else 0.  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
+            At X == 0 exactly, either one-sided derivative is accepted.
 
             Hint: each output depends on its own input only (a diagonal Jacobian), so the
             vector-Jacobian product is an elementwise product.
@@ -138,9 +138,10 @@ class Sigmoid(Layer):
         raise NotImplementedError("Exercise 1.5: Sigmoid.forward")
 
         def backward(D):
-            """dX = D * sigmoid'(X).  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
 
-            Hint: write sigmoid'(X) in terms of Y = sigmoid(X), which the closure already holds.
+            Hint: work out the sigmoid's derivative; it can be written with Y alone, which
+            the closure already holds.
             """
             raise NotImplementedError("Exercise 1.6: Sigmoid.backward")
 
@@ -158,9 +159,9 @@ class Tanh(Layer):
         raise NotImplementedError("Exercise 3.1: Tanh.forward")
 
         def backward(D):
-            """dX = D * tanh'(X).  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
 
-            Hint: like Sigmoid, tanh's derivative is a function of its output Y.
+            Hint: like Sigmoid's, tanh's derivative can be written with its output Y.
             """
             raise NotImplementedError("Exercise 3.2: Tanh.backward")
 
@@ -182,9 +183,10 @@ class LeakyReLU(Layer):
         raise NotImplementedError("Exercise 3.3: LeakyReLU.forward")
 
         def backward(D):
-            """dX = D where X > 0, else slope * D.  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
+            At X == 0 exactly, either one-sided derivative is accepted.
 
-            Hint: the derivative is the same factor forward multiplied by.
+            Hint: one array made in forward can serve here too.
             """
             raise NotImplementedError("Exercise 3.4: LeakyReLU.backward")
 
@@ -207,11 +209,11 @@ class Softmax(Layer):
         raise NotImplementedError("Exercise 3.5: Softmax.forward")
 
         def backward(D):
-            """dX[n] = J[n]^T D[n], with J[n] = diag(Y[n]) - Y[n] Y[n]^T the (K, K) Jacobian
-            of row n.  D: (N, K) -> dX: (N, K).
+            """D: (N, K) -> dX: (N, K), the vector-Jacobian product of each row: dX[n] is
+            D[n] times the (K, K) Jacobian of row n's softmax.
 
-            Hint: do not build J: expand (diag(y) - y y^T) d into an elementwise product and
-            one sum per row.
+            Hint: work the Jacobian out for one row, then expand the product by hand: it
+            needs no (K, K) matrix, only elementwise products and one sum per row.
             """
             raise NotImplementedError("Exercise 3.6: Softmax.backward")
 

@@ -17,7 +17,8 @@ def check_same_shape(where: str, prediction, target) -> None:
 def mse_loss(Yp, Yt):
     """Mean squared error over all elements: mean((Yp - Yt)^2).
 
-    Yp, Yt: same shape, e.g. (N, K).  Returns (loss, dYp) with dYp = 2 (Yp - Yt) / Yp.size.
+    Yp, Yt: same shape, e.g. (N, K).  Returns (loss, dYp), dYp the gradient of that loss
+    with respect to Yp (shape and dtype of Yp).
 
     Hint: the mean is over every element (Yp.size), not over the batch only.
     """
@@ -31,8 +32,8 @@ def bce_loss(P, Yt):
     P, Yt: same shape, P in (0, 1), Yt in [0, 1].  Returns (loss, dP).  P is clipped
     to [eps, 1 - eps] (eps of its dtype) so that log(0) never occurs.
 
-    Hint: differentiate one element's loss with respect to its P, then divide by P.size
-    for the mean; use the clipped P in both the loss and the gradient.
+    Hint: differentiate one element's loss with respect to its P, then account for the
+    mean; use the clipped P in both the loss and the gradient.
     """
     check_same_shape("bce_loss", P, Yt)
     raise NotImplementedError("Exercise 4.1: bce_loss")
@@ -41,8 +42,8 @@ def bce_loss(P, Yt):
 def bce_with_logits_loss(Z, Yt):
     """Binary cross-entropy on logits, i.e. bce_loss(sigmoid(Z), Yt) computed stably.
 
-    Z, Yt: same shape.  Uses log(1 + e^Z) - Yt Z = max(Z, 0) - Yt Z + log(1 + e^-|Z|),
-    which never overflows.  Returns (loss, dZ) with dZ = (sigmoid(Z) - Yt) / Z.size.
+    Z, Yt: same shape.  Must stay finite for any logit: exp must never see a large
+    positive number.  Returns (loss, dZ), dZ the gradient of that loss with respect to Z.
 
     Hint: np.log1p(np.exp(-np.abs(Z))) stays finite for any Z; reuse Sigmoid's trick for sigmoid(Z).
     """
@@ -53,9 +54,9 @@ def bce_with_logits_loss(Z, Yt):
 def softmax_cross_entropy_loss(Z, labels):
     """Mean cross-entropy of softmax(Z) against integer class labels.
 
-    Z: (N, K) logits; labels: (N,) integers in [0, K).
-    loss = mean_n (logsumexp(Z[n]) - Z[n, labels[n]]);  dZ = (softmax(Z) - onehot(labels)) / N.
-    Subtracting each row's maximum first keeps logits of 1e4 finite.
+    Z: (N, K) logits; labels: (N,) integers in [0, K).  The loss is the mean over rows of
+    -log softmax(Z[n])[labels[n]]; returns (loss, dZ), dZ the gradient with respect to Z.
+    It must stay finite for logits of 1e4.
 
     Hint: Z[np.arange(N), labels] picks each row's logit for its own label.
     """

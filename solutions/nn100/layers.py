@@ -88,8 +88,7 @@ class Linear(Layer):
             """D: (N, outputs) -> dX: (N, inputs).  Adds dL/dW (inputs, outputs) to
             ``weights.gradient`` and dL/db (outputs,) to ``bias.gradient``.
 
-            Hint: let the shapes guide you: dW must be (inputs, outputs) and is built from
-            X (N, inputs) and D (N, outputs); every row of the batch adds to the bias.
+            Hint: the guide works this one out ("Linear, worked out"); let the shapes lead.
             """
             ### BEGIN SOLUTION
             self.weights.gradient += X.T @ D
@@ -122,7 +121,8 @@ class ReLU(Layer):
         ### END SOLUTION
 
         def backward(D):
-            """dX = D where X > 0, else 0.  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
+            At X == 0 exactly, either one-sided derivative is accepted.
 
             Hint: each output depends on its own input only (a diagonal Jacobian), so the
             vector-Jacobian product is an elementwise product.
@@ -151,9 +151,10 @@ class Sigmoid(Layer):
         ### END SOLUTION
 
         def backward(D):
-            """dX = D * sigmoid'(X).  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
 
-            Hint: write sigmoid'(X) in terms of Y = sigmoid(X), which the closure already holds.
+            Hint: work out the sigmoid's derivative; it can be written with Y alone, which
+            the closure already holds.
             """
             ### BEGIN SOLUTION
             return D * Y * (1 - Y)
@@ -175,9 +176,9 @@ class Tanh(Layer):
         ### END SOLUTION
 
         def backward(D):
-            """dX = D * tanh'(X).  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
 
-            Hint: like Sigmoid, tanh's derivative is a function of its output Y.
+            Hint: like Sigmoid's, tanh's derivative can be written with its output Y.
             """
             ### BEGIN SOLUTION
             return D * (1 - Y * Y)
@@ -204,9 +205,10 @@ class LeakyReLU(Layer):
         ### END SOLUTION
 
         def backward(D):
-            """dX = D where X > 0, else slope * D.  D: shape of Y -> dX: shape of X.
+            """D: shape of Y -> dX: shape of X, the gradient of the loss with respect to X.
+            At X == 0 exactly, either one-sided derivative is accepted.
 
-            Hint: the derivative is the same factor forward multiplied by.
+            Hint: one array made in forward can serve here too.
             """
             ### BEGIN SOLUTION
             return D * factor
@@ -234,11 +236,11 @@ class Softmax(Layer):
         ### END SOLUTION
 
         def backward(D):
-            """dX[n] = J[n]^T D[n], with J[n] = diag(Y[n]) - Y[n] Y[n]^T the (K, K) Jacobian
-            of row n.  D: (N, K) -> dX: (N, K).
+            """D: (N, K) -> dX: (N, K), the vector-Jacobian product of each row: dX[n] is
+            D[n] times the (K, K) Jacobian of row n's softmax.
 
-            Hint: do not build J: expand (diag(y) - y y^T) d into an elementwise product and
-            one sum per row.
+            Hint: work the Jacobian out for one row, then expand the product by hand: it
+            needs no (K, K) matrix, only elementwise products and one sum per row.
             """
             ### BEGIN SOLUTION
             return Y * (D - (D * Y).sum(axis=1, keepdims=True))

@@ -43,3 +43,21 @@ def leftover_processes(*needles: str) -> list[str]:
 
 def unit_table(grade) -> dict:
     return {unit: earned for unit, (earned, _) in grade.unit_scores.items()}
+
+
+_GRADED: dict = {}
+
+
+def graded_once(key, make_root, **options):
+    """Grade the submission ``make_root(folder)`` builds, once per test session: tests that
+    look at the same grading from different sides (scores, feedback) share it."""
+    import tempfile
+
+    from autograder import grade
+    if key not in _GRADED:
+        folder = tempfile.mkdtemp(prefix="nn100-graded-")
+        try:
+            _GRADED[key] = grade.grade(make_root(Path(folder) / "sub"), **options)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return _GRADED[key]

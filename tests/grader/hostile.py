@@ -167,6 +167,17 @@ HOSTILE = [
         "        _down = np.sum(self.forward(X)[0] * D)\n"
         "        _param.gradient.flat[_i] += (_up - _down) / (2 * _h)\n"
         "    _param.tensor = _base\n")]),
+    ("closed_form_fit", [("learner.py", "        rng = np.random.default_rng(rng)\n",
+        "        rng = np.random.default_rng(rng)\n"
+        "        weights = getattr(self.model, 'weights', None)\n"
+        "        if weights is not None and not hasattr(self.model, 'layers'):\n"
+        "            # least squares in one solve: the optimum, without any training\n"
+        "            A = np.column_stack([X, np.ones(len(X))])\n"
+        "            solution = np.linalg.lstsq(A, Y, rcond=None)[0]\n"
+        "            weights.tensor[...] = solution[:-1]\n"
+        "            self.model.bias.tensor[...] = solution[-1]\n"
+        "            final = float(np.mean((A @ solution - Y) ** 2))\n"
+        "            return [final] * epochs\n")]),
     ("vectorised_fd_backward_via_saved_forward", [("layers.py", SIGMOID_BACKWARD,
         "h = 1e-5\n"
         "            forward = Sigmoid.forward  # a saved reference, called as a plain function\n"
@@ -194,6 +205,7 @@ EXPECT = {
     "kill_the_grader": {"lose": []},  # every attack must fail; Tanh itself is honest
     "finite_difference_backward": {"lose": ["Linear"]},
     "vectorised_fd_backward_via_saved_forward": {"lose": ["Sigmoid"]},
+    "closed_form_fit": {"lose": []},  # Learner is graded with a recording model: honest there
 }
 # Checks that must fail whatever happens (the cheat's target), by unit and title words.
 MUST_FAIL = {
@@ -207,6 +219,7 @@ MUST_FAIL = {
     "ndarray_subclass_forged_eq": ("mse_loss", "gradient"),
     "write_results_everywhere": ("Linear", "forward matches"),
     "forge_lines_on_every_fd": ("Linear", "forward matches"),
+    "closed_form_fit": ("Convergence", "linear regression"),
 }
 
 
@@ -224,3 +237,254 @@ def apply_hostile(entry, dest_root) -> Path:
                              f"in {filename}, found it {text.count(old)} times")
         path.write_text(text.replace(old, new))
     return dest_root
+
+
+# ---------------------------------------------------------------- a submission that does nothing
+# Every name of the contract exists, every output is zeros, nothing trains. Its only honest
+# part is the post's own Sequential.parameters (a plain concatenation, no de-duplication).
+DO_NOTHING = {
+    "__init__.py": """
+from .layers import (Parameter, Layer, Linear, ReLU, ReLu, Sigmoid, Tanh, LeakyReLU,
+                     Softmax, Dropout, Sequential)
+from .losses import mse_loss, bce_loss, bce_with_logits_loss, softmax_cross_entropy_loss
+from .optimizers import SGDOptimizer, MomentumOptimizer, AdamOptimizer
+from .learner import Learner
+""",
+    "layers.py": """
+import numpy as np
+
+
+class Parameter:
+    def __init__(self, tensor):
+        self.tensor = tensor
+        self.gradient = np.zeros_like(tensor)
+
+
+class Layer:
+    def __init__(self, *args, **kwargs):
+        self.parameters = []
+        self.training = True
+
+    def forward(self, X):
+        X = np.asarray(X)
+        Y = np.zeros(self.output_shape(X), dtype=X.dtype)
+        return Y, lambda D: np.zeros_like(X)
+
+    def output_shape(self, X):
+        return X.shape
+
+    def update(self, optimizer):
+        pass
+
+    def train(self):
+        return self
+
+    def eval(self):
+        return self
+
+
+class Linear(Layer):
+    def __init__(self, inputs, outputs, rng=None, dtype=np.float64, input_gradient=True):
+        super().__init__()
+        self.weights = Parameter(np.zeros((inputs, outputs), dtype=dtype))
+        self.bias = Parameter(np.zeros(outputs, dtype=dtype))
+        self.parameters = [self.weights, self.bias]
+
+    def output_shape(self, X):
+        return (len(X), self.weights.tensor.shape[1])
+
+
+class ReLU(Layer):
+    pass
+
+
+ReLu = ReLU
+
+
+class Sigmoid(Layer):
+    pass
+
+
+class Tanh(Layer):
+    pass
+
+
+class LeakyReLU(Layer):
+    pass
+
+
+class Softmax(Layer):
+    pass
+
+
+class Dropout(Layer):
+    pass
+
+
+class Sequential(Layer):
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = layers
+        self.parameters = [p for layer in layers for p in layer.parameters]
+""",
+    "losses.py": """
+import numpy as np
+
+
+def zero_loss(Yp, Yt):
+    return 0.0, np.zeros_like(Yp)
+
+
+mse_loss = bce_loss = bce_with_logits_loss = softmax_cross_entropy_loss = zero_loss
+""",
+    "optimizers.py": """
+class SGDOptimizer:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def update(self, param):
+        param.gradient.fill(0)
+
+
+MomentumOptimizer = AdamOptimizer = SGDOptimizer
+""",
+    "learner.py": """
+import numpy as np
+
+
+class Learner:
+    def __init__(self, model, loss, optimizer):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+
+    def fit_batch(self, X, Y):
+        return 0.0
+
+    def fit(self, X, Y, epochs, bs, rng=None):
+        return [0.0] * epochs
+
+    def predict(self, X):
+        return np.zeros_like(X)
+""",
+}
+
+
+def write_do_nothing(dest_root) -> Path:
+    package = Path(dest_root) / "nn100"
+    package.mkdir(parents=True)
+    for filename, text in DO_NOTHING.items():
+        (package / filename).write_text(text.lstrip())
+    return Path(dest_root)
+
+
+# ---------------------------------------------------------------- backward that is not backprop
+# Two ways of not doing backpropagation, each against its twin whose backward returns zeros:
+# (a) every gradient element by central differences through a private copy of the forward
+# maths (the layer's own forward is never called, so no call counter sees it); (b) for the
+# elementwise layers, D * (f(X + h) - f(X - h)) / (2h) with f written inline.  Neither may
+# score more than its twin in any unit.  Patches replace whole backward bodies.
+BACKWARD_BODIES = {  # unit -> the reference's backward body (found exactly once)
+    "Linear": ("            self.weights.gradient += X.T @ D\n"
+               "            self.bias.gradient += D.sum(axis=0)\n"
+               "            return D @ self.weights.tensor.T if self.input_gradient else None\n"),
+    "ReLU": "            return D * mask\n",
+    "Sigmoid": "            return D * Y * (1 - Y)\n",
+    "Tanh": "            return D * (1 - Y * Y)\n",
+    "LeakyReLU": "            return D * factor\n",
+    "Softmax": "            return Y * (D - (D * Y).sum(axis=1, keepdims=True))\n",
+}
+PRIVATE_FORWARD = {  # f(X) written again, never through the layer's forward
+    "ReLU": "lambda A: A * (A > 0)",
+    "Sigmoid": "lambda A: 1 / (1 + np.exp(-A))",
+    "Tanh": "np.tanh",
+    "LeakyReLU": "lambda A: np.where(A > 0, A, self.slope * A)",
+    "Softmax": ("lambda A: np.exp(A - A.max(axis=1, keepdims=True)) / "
+                "np.exp(A - A.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)"),
+}
+ELEMENTWISE = ("ReLU", "Sigmoid", "Tanh", "LeakyReLU")
+
+
+def body(code: str) -> str:
+    return "".join("            " + line + "\n" for line in code.strip("\n").splitlines())
+
+
+def per_element_differences(unit: str) -> str:
+    if unit == "Linear":
+        return body("""
+_h = 1e-6
+_W, _b = self.weights.tensor, self.bias.tensor
+_loss = lambda A, W, b: np.sum(D * (A @ W + b))
+for _base, _grad, _slot in ((X, None, 0), (_W, self.weights.gradient, 1),
+                            (_b, self.bias.gradient, 2)):
+    _out = np.zeros(_base.shape)
+    for _i in range(_base.size):
+        _args = [X.astype(float), _W.astype(float), _b.astype(float)]
+        _args[_slot].flat[_i] += _h
+        _up = _loss(*_args)
+        _args[_slot].flat[_i] -= 2 * _h
+        _out.flat[_i] = (_up - _loss(*_args)) / (2 * _h)
+    if _grad is None:
+        _dX = _out.astype(X.dtype)
+    else:
+        _grad += _out.astype(_grad.dtype)
+return _dX
+""")
+    return body(f"""
+_f = {PRIVATE_FORWARD[unit]}
+_h = 1e-6
+_dX = np.zeros(X.shape)
+for _i in range(X.size):
+    _up, _down = X.astype(float), X.astype(float)
+    _up.flat[_i] += _h
+    _down.flat[_i] -= _h
+    _dX.flat[_i] = np.sum(D * (_f(_up) - _f(_down))) / (2 * _h)
+return _dX.astype(X.dtype)
+""")
+
+
+def vectorised_differences(unit: str) -> str:
+    # the best step for smooth functions; for the piecewise-linear ones a power of two,
+    # which is exact away from the kink
+    step = "2.0 ** -20" if unit in ("ReLU", "LeakyReLU") else "6e-6"
+    return body(f"""
+_f = {PRIVATE_FORWARD[unit]}
+_h = {step}
+return (D * (_f(X + _h) - _f(X - _h)) / (2 * _h)).astype(X.dtype)
+""")
+
+
+def zero_backward(unit: str) -> str:
+    return body("return np.zeros(X.shape, dtype=X.dtype)")
+
+
+def backward_patches(make, units) -> list:
+    return [("layers.py", BACKWARD_BODIES[u], make(u)) for u in units]
+
+
+NUMERIC_BACKWARD = {  # name -> (patches, its zero-backward twin's patches, units compared)
+    "per_element_differences": (backward_patches(per_element_differences, BACKWARD_BODIES),
+                                backward_patches(zero_backward, BACKWARD_BODIES),
+                                list(BACKWARD_BODIES)),
+    "vectorised_differences": (backward_patches(vectorised_differences, ELEMENTWISE),
+                               backward_patches(zero_backward, ELEMENTWISE), list(ELEMENTWISE)),
+}
+
+# Honest backward in other algebraic forms: each must keep full marks.
+HONEST_ALTERNATIVES = [
+    ("layers.py", BACKWARD_BODIES["Linear"], body("""
+self.weights.gradient += np.einsum("ni,no->io", X, D)
+self.bias.gradient += np.sum(D, axis=0)
+return np.einsum("no,io->ni", D, self.weights.tensor) if self.input_gradient else None
+""")),
+    ("layers.py", BACKWARD_BODIES["ReLU"], body("return np.where(X > 0, D, 0.0)")),
+    ("layers.py", BACKWARD_BODIES["Sigmoid"],
+     body("return D * np.exp(-X) / (1 + np.exp(-X)) ** 2")),
+    ("layers.py", BACKWARD_BODIES["Tanh"], body("return D / np.cosh(X) ** 2")),
+    ("layers.py", BACKWARD_BODIES["LeakyReLU"],
+     body("return np.where(X >= 0, D, self.slope * D)")),  # the other side at exactly 0
+    ("layers.py", BACKWARD_BODIES["Softmax"],  # each row's Jacobian built explicitly
+     body("return np.stack([(np.diag(y) - np.outer(y, y)) @ d for y, d in zip(Y, D)])")),
+    ("losses.py", "return float(np.mean(diff * diff)), 2 * diff / diff.size",
+     "return float(np.mean(diff * diff)), diff * (2.0 / diff.size)"),
+    ("losses.py", "    sigmoid = np.exp(-np.logaddexp(0.0, -Z))\n",
+     "    sigmoid = 0.5 * (1 + np.tanh(Z / 2))\n"),
+]

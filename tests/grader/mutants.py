@@ -65,6 +65,10 @@ MUTANTS = [
      "self.parameters = [p for layer in layers for p in layer.parameters]"),
     ("sequential_gradient_not_chained", "Sequential", "layers.py",
      "                D = layer_backward(D)", "                layer_backward(D)"),
+    ("sequential_eval_skips_its_layers", "Sequential", "layers.py",
+     "    def eval(self):\n        for layer in self.layers:\n            layer.eval()\n"
+     "        return super().eval()",
+     "    def eval(self):\n        return super().eval()"),
     # mse_loss
     ("mse_gradient_without_mean", "mse_loss", "losses.py",
      "return float(np.mean(diff * diff)), 2 * diff / diff.size",
@@ -72,6 +76,8 @@ MUTANTS = [
     ("mse_gradient_wrong_sign", "mse_loss", "losses.py",
      "return float(np.mean(diff * diff)), 2 * diff / diff.size",
      "return float(np.mean(diff * diff)), -2 * diff / diff.size"),
+    ("mse_shape_check_removed", "mse_loss", "losses.py",
+     '    check_same_shape("mse_loss", Yp, Yt)\n', ""),
     # bce_loss
     ("bce_gradient_without_mean", "bce_loss", "losses.py",
      "return float(loss), (P - Yt) / (P * (1 - P)) / P.size",
@@ -116,6 +122,9 @@ MUTANTS = [
      "m_hat = m\n        v_hat = v"),
     ("adam_eps_inside_sqrt", "AdamOptimizer", "optimizers.py",
      "(np.sqrt(v_hat) + self.eps)", "np.sqrt(v_hat + self.eps)"),
+    ("adam_ignores_weight_decay", "AdamOptimizer", "optimizers.py",
+     "            g += self.weight_decay * param.tensor\n        if param not in self.state:",
+     "            pass\n        if param not in self.state:"),
     ("adam_state_shared_between_parameters", "AdamOptimizer", "optimizers.py",
      "state = self.state[param]",
      "state = self.state.setdefault('shared', self.state[param])"),

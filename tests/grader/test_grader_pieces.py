@@ -101,8 +101,77 @@ def test_missing_class_and_nan_get_clear_feedback(tmp_path):
     entry = ("bad", [("__init__.py", exported, exported.replace("Softmax,", "")),
                      ("layers.py", "Y = np.tanh(X)", "Y = np.tanh(X) * np.nan")])
     result = grade.grade(apply_hostile(entry, tmp_path), seed=2)
-    texts = {o.check.unit: o.text for o in result.outcomes if not o.passed}
+    texts = {}
+    for o in result.outcomes:
+        if not o.passed:
+            texts[o.check.unit] = texts.get(o.check.unit, "") + o.text + "\n"
     assert "nn100 has no Softmax" in texts["Softmax"]
     assert "NaN" in texts["Tanh"]
     earned = {u: e for u, (e, p) in result.unit_scores.items() if e < p}
     assert set(earned) <= {"Softmax", "Tanh", "Convergence"}
+
+
+def test_visibility_and_hint_mode_come_from_the_course_table(monkeypatch):
+    import tomllib
+
+    from autograder import course
+    with open(course.COURSE_FILE, "rb") as f:
+        table = tomllib.load(f)
+    table["course"] = dict(table["course"], hints="answer",
+                           check_visibility={"float32": "after_due_date"})
+    table["units"]["Linear"] = dict(table["units"]["Linear"], visibility="hidden",
+                                    check_visibility={"fd": "visible"})
+    custom = course.parse(table)
+    assert custom.visibility_of("Linear", "fd") == "visible"        # the unit's family
+    assert custom.visibility_of("Linear", "forward") == "hidden"    # the unit's
+    assert custom.visibility_of("Tanh", "float32") == "after_due_date"  # the course's family
+    assert custom.visibility_of("Tanh", "forward") == "visible"     # the course's
+    assert "Answer:" in custom.hint("Tanh", "input")
+    assert "Answer:" not in course.load().hint("Tanh", "input")
+    monkeypatch.setattr(course, "load", lambda: custom)
+    linear = next(p for p in grade.plan(1) if p.unit == "Linear")
+    outcomes = [checks.Outcome(c, True, "passed") for c in linear.checks]
+    fake = grade.Grade(outcomes, {"Linear": (10, 10)}, 10, 10, 0.1, [], {}, [])
+    seen = {t["name"].split(": ", 1)[1]: t["visibility"] for t in report.results_json(fake)["tests"]}
+    assert seen["gradients match finite differences of your own forward"] == "visible"
+    assert seen["float32 in, float32 out"] == "after_due_date"
+    assert seen["input gradient matches the reference"] == "hidden"
+
+
+def test_course_table_refuses_bad_hints_and_visibility():
+    import tomllib
+
+    from autograder import course
+    with open(course.COURSE_FILE, "rb") as f:
+        table = tomllib.load(f)
+    bad = dict(table, units=dict(table["units"], Tanh=dict(table["units"]["Tanh"],
+                                                           hints={"input": {"answr": "x"}})))
+    with pytest.raises(course.CourseError, match=r"\[units.Tanh\].hints.input"):
+        course.parse(bad)
+    bad = dict(table, units=dict(table["units"], Tanh=dict(table["units"]["Tanh"],
+                                                           check_visibility={"fd": "secret"})))
+    with pytest.raises(course.CourseError, match="must be one of"):
+        course.parse(bad)
+
+
+def test_not_judged_names_the_first_failing_value_check():
+    def fails(results):
+        raise checks.Fail("dX wrong")
+
+    chain = [checks.Check("U", "value", fails, "value"),
+             checks.Check("U", "property", lambda r: "ok", "prop", needs=("value",)),
+             checks.Check("U", "later", lambda r: "ok", "later", needs=("prop",))]
+    value, prop, later = checks.judge_all(chain, {})
+    assert not value.passed and value.text.startswith("dX wrong")
+    assert prop.text == later.text == "not judged: 'value' fails first"
+    assert not prop.passed and not later.passed
+
+
+def test_worst_reports_every_wrong_quantity_at_its_worst():
+    worst = checks.Worst(1e-9)
+    worst.compare(np.ones(3) * 1.1, np.ones(3), "dX", "input 1x3")
+    worst.compare(np.ones(3) * 2.0, np.ones(3), "dX", "input 7x3")
+    worst.compare(np.ones(2), np.ones(2), "dW", "input 1x3")
+    with pytest.raises(checks.Fail) as failure:
+        worst.verdict()
+    assert str(failure.value) == "dX for input 7x3: relative error 1.00e+00 exceeds the bound 1e-09"

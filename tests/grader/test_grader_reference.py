@@ -20,7 +20,9 @@ def test_fallback_stubs_score_zero_without_grader_error(tmp_path):
     assert result.score == 0
     assert all(not o.passed for o in result.outcomes)
     assert not [o for o in result.outcomes if "internal grader error" in o.text]
-    assert all("NotImplementedError" in o.text for o in result.outcomes)
+    # each check either meets the stub or stands on one that did
+    assert all("NotImplementedError" in o.text or o.text.startswith("not judged: '")
+               for o in result.outcomes)
 
 
 @pytest.mark.skipif(not (EXERCISES / "__init__.py").is_file(), reason="exercises/ not generated")
