@@ -11,6 +11,10 @@ SUBMISSION ?= exercises
 SUBMISSIONS ?= build/class/submissions
 RESULTS ?= build/grade/results.json
 GRADEBOOK ?= build/class/gradebook.csv
+# ASSIGNMENT=N grades (or packs for Gradescope) one assignment of course.toml only;
+# FAIL_UNDER=X makes `make grade` fail below X points (CI: the reference at 100).
+ASSIGNMENT ?=
+FAIL_UNDER ?=
 
 CORE := $(VENV)/.core-installed
 NOTEBOOK_DEPS := $(VENV)/.notebooks-installed
@@ -31,9 +35,10 @@ $(NOTEBOOK_DEPS): requirements-notebooks.txt $(CORE)
 	$(PY) -m pip install --quiet -r requirements-notebooks.txt
 	@touch $@
 
-grade: $(CORE) ## grade one folder: make grade [SUBMISSION=exercises] [RESULTS=file]
+grade: $(CORE) ## grade a folder or zip: make grade [SUBMISSION=exercises] [ASSIGNMENT=N] [FAIL_UNDER=X] [RESULTS=file]
 	@mkdir -p $(dir $(RESULTS))
-	$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS)
+	$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(FAIL_UNDER),--fail-under $(FAIL_UNDER))
 
 test: $(CORE) $(NOTEBOOK_DEPS) ## the project's whole test suite (what CI runs)
 	$(PY) -m pytest -n auto --dist loadgroup

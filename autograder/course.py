@@ -45,6 +45,8 @@ class Assignment:
     number: int
     title: str
     units: tuple[str, ...]
+    total: float = 0.0                  # what the assignment is out of when graded alone
+    convergence: tuple[str, ...] = ()   # the end-to-end problems graded with it
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,18 @@ def parse(table: dict) -> Course:
                     "[course].hints")
     visibility = _choice(_field(top, "visibility", str, "[course]", "visible"), VISIBILITIES,
                          "[course].visibility")
-    titles = {}
+    titles, totals, problems_of = {}, {}, {}
     for entry in table.get("assignments", []):
         number = _field(entry, "number", int, "[[assignments]]")
+        if number in titles:
+            raise CourseError(f"course.toml: assignment {number} is defined twice")
         titles[number] = _field(entry, "title", str, f"assignment {number}")
-    units, seen_numbers = {}, {}
+        totals[number] = _field(entry, "total", float, f"assignment {number}")
+        if not totals[number] > 0:
+            raise CourseError(f"course.toml: assignment {number}.total must be > 0, "
+                              f"found {totals[number]:g}")
+        problems_of[number] = tuple(_field(entry, "convergence", list, f"assignment {number}", []))
+    units, seen_numbers, problems = {}, {}, []
     for name, entry in table.get("units", {}).items():
         where = f"[units.{name}]"
         kind = _choice(_field(entry, "kind", str, where), KINDS, f"{where}.kind")
@@ -122,8 +131,12 @@ def parse(table: dict) -> Course:
         unit_visibility = _choice(_field(entry, "visibility", str, where, visibility),
                                   VISIBILITIES, f"{where}.visibility")
         units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility)
+        if kind == "convergence":
+            problems = _field(entry, "problems", list, where)
+    _check_problems(problems, problems_of)
     assignments = {n: Assignment(n, t, tuple(u for u, unit in units.items()
-                                            if unit.assignment == n))
+                                            if unit.assignment == n and unit.kind != "convergence"),
+                                 totals[n], problems_of[n])
                    for n, t in sorted(titles.items())}
     total = _field(top, "total", float, "[course]")
     found = sum(unit.points for unit in units.values())
@@ -135,6 +148,25 @@ def parse(table: dict) -> Course:
                    for key, c in table.get("checkpoints", {}).items()}
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
                   units, assignments, checkpoints)
+
+
+def _check_problems(problems: list, problems_of: dict) -> None:
+    """Each convergence problem is graded with exactly one assignment, so the
+    assignments together grade what the whole course grades."""
+    owners = {}
+    for number, names in problems_of.items():
+        for name in names:
+            if name not in problems:
+                raise CourseError(f"course.toml: assignment {number}.convergence names {name!r}, "
+                                  f"but [units.Convergence].problems are {problems}")
+            if name in owners:
+                raise CourseError(f"course.toml: convergence problem {name!r} is in both "
+                                  f"assignment {owners[name]} and assignment {number}")
+            owners[name] = number
+    missing = [name for name in problems if name not in owners]
+    if missing:
+        raise CourseError(f"course.toml: convergence problems {missing} belong to no "
+                          "assignment: add each to one assignment's convergence list")
 
 
 def read(path: Path = COURSE_FILE) -> Course:

@@ -12,10 +12,12 @@ whatever sizes its header claims.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import stat
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -100,15 +102,60 @@ def materialize(submission: Submission, dest: Path) -> Path:
     """Copy or extract ``submission`` into the empty folder ``dest``; return the folder
     that holds ``nn100/`` (ready for ``autograder grade``).
 
-    Raises ``SubmissionError`` for a corrupt or refused zip and for a submission
-    without an nn100 package.
+    A folder whose only entry is a zip (what Gradescope stores when a student uploads
+    the ``make submit`` zip) is that zip. Raises ``SubmissionError`` for a corrupt or
+    refused zip and for a submission without an nn100 package.
     """
     dest.mkdir(parents=True, exist_ok=True)
     if submission.is_zip:
         safe_extract(submission.path, dest)
     else:
-        _copy_capped(submission.path, dest)
+        lone_zip = _lone_zip(submission.path)
+        if lone_zip is not None:
+            safe_extract(lone_zip, dest)
+        else:
+            _copy_capped(submission.path, dest)
     return find_package_root(dest)
+
+
+def submission_at(path) -> Submission:
+    """What ``path`` names, as a ``Submission``: a ``.zip`` file or a folder."""
+    path = Path(path)
+    if path.is_file() and zipfile.is_zipfile(path):
+        return Submission(path.stem, path, True)
+    if path.is_dir():
+        return Submission(path.name, path, False)
+    if path.is_file():
+        raise SubmissionError("no-package", f"{path} is a file but not a zip: expected a folder "
+                                            "holding nn100/ or the zip `make submit` writes")
+    raise SubmissionError("missing", f"{path} does not exist")
+
+
+@contextlib.contextmanager
+def resolved(path):
+    """The folder holding ``nn100/`` for whatever a student hands in, for as long as the
+    ``with`` block runs: the one resolver of ``grade``, ``grade-all`` and Gradescope.
+
+    A folder holding ``nn100/`` is used where it is (nothing copied). Anything else (a
+    folder one level above it, the package folder itself, the ``make submit`` zip, a
+    zip of a folder or of the package's own files, a folder holding one such zip) is
+    laid out in a private temporary folder, through the same capped, checked copy and
+    extraction as a class, and removed afterwards.
+    """
+    submission = submission_at(path)
+    if not submission.is_zip and _is_package(submission.path / "nn100") \
+            and not (submission.path / "nn100").is_symlink():
+        yield submission.path
+        return
+    with tempfile.TemporaryDirectory(prefix="nn100-submission-") as scratch:
+        yield materialize(submission, Path(scratch) / "submission")
+
+
+def _lone_zip(folder: Path) -> Path | None:
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES]
+    if len(entries) == 1 and entries[0].is_file() and entries[0].suffix.lower() == ".zip":
+        return entries[0]
+    return None
 
 
 def safe_extract(zip_path: Path, dest: Path) -> None:
@@ -208,6 +255,9 @@ def find_package_root(folder: Path) -> Path:
     if len(nested) > 1:
         names = ", ".join(sorted(child.name for child in nested))
         raise SubmissionError("no-package", f"several nn100 packages found (in {names}); submit exactly one")
+    bare = [child for child in children if (child / "__init__.py").is_file() and (child / "layers.py").is_file()]
+    if not (folder / "__init__.py").is_file() and len(bare) == 1 and len(children) == 1:
+        folder = bare[0]  # the package folder itself, under another name or as nn100/
     if (folder / "__init__.py").is_file() and (folder / "layers.py").is_file():
         package = folder / "nn100"
         package.mkdir()
