@@ -63,8 +63,8 @@ grade-all: $(CORE) ## a whole class: make grade-all [SUBMISSIONS=DIR] [JOBS=N] (
 	$(PY) -m autograder grade-all $(SUBMISSIONS) --gradebook $(GRADEBOOK) $(if $(JOBS),--jobs $(JOBS))
 	@echo "summary: $(dir $(GRADEBOOK))summary.html  reports: $(dir $(GRADEBOOK))reports/<student>/report.html"
 
-gradescope: $(CORE) ## the Gradescope autograder zip in dist/autograder.zip
-	$(PY) -m tools.gradescope dist/autograder.zip
+gradescope: $(CORE) ## Gradescope zip: dist/autograder.zip, or [ASSIGNMENT=N] dist/autograder-N.zip, ASSIGNMENT=all one per assignment
+	$(PY) -m tools.gradescope $(if $(filter all,$(ASSIGNMENT)),--all,$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)))
 
 notebooks: $(NOTEBOOK_DEPS) ## nbgrader: release notebooks
 	$(MAKE) -C assignments notebooks

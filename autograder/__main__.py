@@ -24,6 +24,7 @@ def parser() -> argparse.ArgumentParser:
                                     "folder itself, or a zip of any of these (what `make submit` writes)")
     grade.add_argument("--assignment", type=int, default=None,
                        help="grade only this assignment's units, scaled to its total (course.toml)")
+    grade.add_argument("--course", default=None, help="the course table (default: autograder/course.toml)")
     grade.add_argument("--fail-under", type=float, default=None, metavar="X",
                        help="exit with status 1 when the score is below X (for CI)")
     grade.add_argument("--results", help="write Gradescope results.json here")
@@ -51,11 +52,13 @@ def main(argv=None) -> int:
         for name, points in catalog.tests_with_points():
             print(f"{points:7.3f}  {name}" if args.points else name)
         return 0
-    from . import assignments, grade, report
+    from . import assignments, course, grade, report
     try:
-        chosen = assignments.select(args.assignment)
+        table = course.read(args.course) if args.course else course.load()
+        chosen = assignments.select(args.assignment, table)
+        points = chosen.points if chosen.points or not args.course else table.points()
         result = grade.grade(args.path, seed=grade.DEFAULT_SEED if args.seed is None else args.seed,
-                             timeout=args.timeout, jobs=args.jobs, points=chosen.points,
+                             timeout=args.timeout, jobs=args.jobs, points=points,
                              units=chosen.units, problems=chosen.problems)
     except (grade.UsageError, ValueError) as error:
         print(error, file=sys.stderr)

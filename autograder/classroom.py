@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -31,8 +32,9 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
+from . import assignments, provenance, report_html, summary
+from . import course as course_table
 from . import gradebook as gb
-from . import report_html, summary
 from .grader_process import (RETRY_STATUSES, Context, become_subreaper, dumps_results, failure_result,
                              kill_running, reap_orphans, run_grader)
 from .submissions import Submission, SubmissionError, digest, find_submissions, materialize
@@ -52,6 +54,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help=f"wall-clock seconds for one submission (default {DEFAULT_STUDENT_TIMEOUT:.0f})")
     parser.add_argument("--shard", default=None, metavar="K/N",
                         help="grade only every N-th student starting at K (0-based), to split a class across machines")
+    parser.add_argument("--assignment", type=int, default=None,
+                        help="grade only this assignment of course.toml, scaled to its total")
+    parser.add_argument("--course", default=None, help="the course table (default: autograder/course.toml)")
+    parser.add_argument("--force", action="store_true", help="grade every student again")
+    parser.add_argument("--regrade", nargs="+", default=[], metavar="STUDENT",
+                        help="grade these students again (ids as in the gradebook)")
     # For tests and other graders: the command that grades one folder.
     parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
     return parser
@@ -80,6 +88,15 @@ def main(args: argparse.Namespace) -> int:
     if shard is None:
         print(f"grade-all: --shard expects K/N with 0 <= K < N, found {args.shard!r}", file=sys.stderr)
         return 2
+    try:
+        table = course_table.read(args.course) if getattr(args, "course", None) else course_table.load()
+        selection = assignments.select(getattr(args, "assignment", None), table)
+    except ValueError as error:  # CourseError included
+        print(f"grade-all: {error}", file=sys.stderr)
+        return 2
+    grade_args += selection.options()
+    if getattr(args, "course", None):
+        grade_args += ["--course", str(Path(args.course).resolve())]
     ctx = Context(
         out=out,
         grade_command=command.split() if isinstance(command, str) else list(command or
@@ -87,6 +104,11 @@ def main(args: argparse.Namespace) -> int:
         grade_args=grade_args,
         student_timeout=float(getattr(args, "student_timeout", None) or DEFAULT_STUDENT_TIMEOUT),
     )
+    options = {"seed": getattr(args, "seed", None), "timeout": getattr(args, "timeout", None),
+               "student_timeout": ctx.student_timeout, "assignment": selection.number}
+    ctx.record = provenance.record(selection, table, options, ctx.grade_command)
+    ctx.force = bool(getattr(args, "force", False))
+    ctx.regrade = set(getattr(args, "regrade", None) or [])
     # Each grader runs its own sandboxed children in parallel: share the cores out
     # rather than run jobs x children processes on them.
     ctx.grade_args += ["--jobs", str(max(1, (os.cpu_count() or 1) // jobs))]
@@ -120,18 +142,35 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
 
     submissions = find_submissions(class_dir)
     students = [s.student for s in submissions]
+    unknown = sorted(getattr(ctx, "regrade", set()) - set(students))
+    if unknown:
+        print(f"grade-all: --regrade names {', '.join(unknown)}, not in {class_dir} "
+              f"(students: {', '.join(students[:10])}{', ...' if len(students) > 10 else ''})", file=sys.stderr)
+        return 2
     results: dict[str, dict] = {}
-    todo = []
+    todo, why, current = [], Counter(), 0
     for position, sub in enumerate(submissions):
         done = gb.load_result(ctx.out / sub.student / "results.json")
-        if done and _still_current(done, sub):
+        reason = "new" if done is None else _why_grade_again(done, sub, ctx)
+        if reason is None:
             results[sub.student] = done
-        elif position % shard[1] == shard[0]:
+            current += 1
+            continue
+        if done is not None:
+            results[sub.student] = done  # shown until its new grade replaces it
+        if position % shard[1] == shard[0]:
             todo.append(sub)
+            if reason != "new":
+                why[reason] += 1
     gb.atomic_write(gradebook, gb.render_csv(students, results))
     console.print(f"grade-all: {len(submissions)} submissions in {class_dir}, "
-                  f"{len(results)} already graded, {len(todo)} to grade with {jobs} jobs"
-                  + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""))
+                  f"{current} already graded, "
+                  f"{len(todo)} to grade with {jobs} jobs"
+                  + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""), markup=False)
+    stale = sum(why.values())
+    if stale:
+        console.print(f"grade-all: {stale} graded before, graded again because "
+                      + "; ".join(f"{reason} ({n})" for reason, n in why.most_common()), markup=False)
     started = time.monotonic()
     try:
         _run(todo, ctx, jobs, students, results, gradebook, console)
@@ -158,8 +197,10 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                TextColumn("{task.fields[failed]} not gradable"), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress, ThreadPoolExecutor(jobs) as pool:
-        failed = sum(gb.classroom(r).get("status") != gb.GRADED for r in results.values())
-        task = progress.add_task("grading", total=len(results) + len(todo), completed=len(results), failed=failed)
+        waiting = {sub.student for sub in todo}
+        kept = {s: r for s, r in results.items() if s not in waiting}
+        failed = sum(gb.classroom(r).get("status") != gb.GRADED for r in kept.values())
+        task = progress.add_task("grading", total=len(kept) + len(todo), completed=len(kept), failed=failed)
         futures = {pool.submit(grade_student, sub, ctx): sub for sub in todo}
         try:
             for future in as_completed(futures):
@@ -203,6 +244,7 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
         return failure_result("internal-error", "grade-all was interrupted")
     info = gb.classroom(result)
     info.update(student=sub.student, source=sub.path.name, digest=fingerprint,
+                record=ctx.record, grader=provenance.short(ctx.record),
                 seconds=round(time.monotonic() - started, 3),
                 graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     folder = ctx.out / sub.student
@@ -215,15 +257,25 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     return result
 
 
-def _still_current(result: dict, sub: Submission) -> bool:
-    """Graded before and unchanged since (a resubmission is graded again)."""
+def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> str | None:
+    """None when the stored result is current; else why it is graded again: a
+    resubmission, a change in what grades (provenance), or the instructor's asking."""
     info = gb.classroom(result)
     if info.get("status") in RETRY_STATUSES:
-        return False
+        return "a grade-all error last time"
+    if ctx.force:
+        return "--force"
+    if sub.student in ctx.regrade:
+        return "--regrade"
     try:
-        return info.get("digest") == digest(sub)
+        if info.get("digest") != digest(sub):
+            return "the submission changed"
     except OSError:
-        return False
+        return "the submission could not be read"
+    changed = provenance.changes(info.get("record"), ctx.record)
+    if changed:
+        return ", ".join(provenance.PARTS.get(part, part) for part in changed) + " changed"
+    return None
 
 
 def _take_lock(path: Path):

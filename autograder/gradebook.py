@@ -87,11 +87,11 @@ def render_csv(students: list[str], results: dict[str, dict]) -> str:
     maximum = class_max(results)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *units, "status", "reason"])
+    writer.writerow(["student", "score", "max_score", *units, "status", "reason", "grader"])
     for student in students:
         result = results.get(student)
         if result is None:
-            writer.writerow([_cell(student), "", _fmt(maximum), *([""] * len(units)), "pending", "not graded yet"])
+            writer.writerow([_cell(student), "", _fmt(maximum), *([""] * len(units)), "pending", "not graded yet", ""])
             continue
         info = classroom(result)
         per_unit = unit_points(result)
@@ -99,7 +99,7 @@ def render_csv(students: list[str], results: dict[str, dict]) -> str:
         writer.writerow([
             _cell(student), _fmt(_number(result.get("score"))), _fmt(out_of),
             *[_fmt(per_unit[u][0]) if u in per_unit else "0" for u in units],
-            info.get("status", ""), _cell(info.get("reason", "")),
+            info.get("status", ""), _cell(info.get("reason", "")), _cell(info.get("grader", "")),
         ])
     return out.getvalue()
 

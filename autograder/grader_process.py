@@ -54,6 +54,9 @@ class Context:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: bool = False
     subreaper: bool = False    # True when orphans of our graders are reparented to us
+    record: dict = field(default_factory=dict)  # what grades (provenance.record)
+    force: bool = False        # grade every student again
+    regrade: set = field(default_factory=set)   # students to grade again
 
 
 def run_grader(root: Path, work: Path, ctx: Context) -> dict:
