@@ -24,27 +24,33 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from . import assignments, provenance, report_html, summary
+from . import assignments, late, lms, provenance, report_html, summary
 from . import course as course_table
 from . import gradebook as gb
+from .gradebook import Status
 from .grader_process import (RETRY_STATUSES, Context, become_subreaper, dumps_results, failure_result,
                              kill_running, reap_orphans, run_grader)
-from .submissions import Submission, SubmissionError, digest, find_submissions, materialize
+from .submissions import Submission, SubmissionError, digest, find_submissions, materialize, submission_time
 
 DEFAULT_STUDENT_TIMEOUT = 600.0  # seconds for one whole submission, like Gradescope's default
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="python -m autograder grade-all", description=__doc__.splitlines()[0])
-    parser.add_argument("dir", help="folder with one sub-folder or .zip per student")
+    parser.add_argument("dir", nargs="?", default=None,
+                        help="folder with one sub-folder or .zip per student, or a Canvas or Moodle "
+                             "download (the zip or its unpacked folder)")
     parser.add_argument("--gradebook", required=True, help="CSV to write; reports go next to it")
     parser.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the number of cores)")
     parser.add_argument("--reports", default=None, help="folder for per-student reports (default: reports/ next to the gradebook)")
@@ -59,17 +65,41 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--course", default=None, help="the course table (default: autograder/course.toml)")
     parser.add_argument("--force", action="store_true", help="grade every student again")
     parser.add_argument("--regrade", nargs="+", default=[], metavar="STUDENT",
-                        help="grade these students again (ids as in the gradebook)")
+                        help="grade these students again (ids as in the gradebook, or names)")
+    parser.add_argument("--roster", default=None, metavar="FILE.csv",
+                        help="names, emails, SIS ids by student id (id,name,email,...; or a Canvas "
+                             "gradebook export, or a Moodle grading worksheet)")
+    parser.add_argument("--due", default=None, metavar="TIME",
+                        help="due time (ISO 8601, UTC unless a zone is given): late work loses "
+                             "points as course.toml's [late] says")
+    parser.add_argument("--export", nargs=2, action="append", default=[], metavar=("LMS", "FILE.csv"),
+                        help="also write the grade-import CSV of canvas or moodle")
+    parser.add_argument("--export-column", default=None,
+                        help="the Canvas assignment column to fill (default: '<course> assignment N')")
     # For tests and other graders: the command that grades one folder.
     parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
     return parser
 
 
+@dataclass
+class ClassSettings:
+    """What grade-all knows about the class besides its submissions."""
+    people: dict = field(default_factory=dict)   # roster: id -> name, email, SIS ids
+    due: datetime | None = None
+    policy: late.Policy = field(default_factory=late.Policy)
+    exports: list = field(default_factory=list)  # (lms, path)
+    column: str = "nn100"
+
+
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``grade-all``; ``args`` needs ``dir``, ``gradebook`` and ``jobs``."""
+    if args.dir is None:
+        print("grade-all: expected the class (a folder or an LMS download)", file=sys.stderr)
+        return 2
     class_dir = Path(args.dir)
-    if not class_dir.is_dir():
-        print(f"grade-all: expected a folder of submissions, found {str(class_dir)!r}", file=sys.stderr)
+    if not class_dir.is_dir() and not (class_dir.is_file() and zipfile.is_zipfile(class_dir)):
+        print(f"grade-all: expected a folder of submissions or an LMS download zip, found {str(class_dir)!r}",
+              file=sys.stderr)
         return 2
     jobs = getattr(args, "jobs", None) or os.cpu_count() or 1
     if jobs < 1:
@@ -91,7 +121,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         table = course_table.read(args.course) if getattr(args, "course", None) else course_table.load()
         selection = assignments.select(getattr(args, "assignment", None), table)
-    except ValueError as error:  # CourseError included
+        settings = class_settings(args, table, selection)
+    except (ValueError, OSError) as error:  # CourseError, PolicyError, ClassError included
         print(f"grade-all: {error}", file=sys.stderr)
         return 2
     grade_args += selection.options()
@@ -112,7 +143,22 @@ def main(args: argparse.Namespace) -> int:
     # Each grader runs its own sandboxed children in parallel: share the cores out
     # rather than run jobs x children processes on them.
     ctx.grade_args += ["--jobs", str(max(1, (os.cpu_count() or 1) // jobs))]
-    return grade_class(class_dir, gradebook, ctx, jobs, shard)
+    return grade_class(class_dir, gradebook, ctx, jobs, shard, settings)
+
+
+def class_settings(args, table, selection) -> ClassSettings:
+    settings = ClassSettings(policy=table.late or late.Policy())
+    if getattr(args, "roster", None):
+        settings.people = lms.read_roster(Path(args.roster))
+    if getattr(args, "due", None):
+        settings.due = late.parse_time(args.due)
+    for kind, path in getattr(args, "export", None) or []:
+        if kind not in ("canvas", "moodle"):
+            raise ValueError(f"--export: expected canvas or moodle, found {kind!r}")
+        settings.exports.append((kind, Path(path)))
+    settings.column = getattr(args, "export_column", None) or (
+        f"{table.name} assignment {selection.number}" if selection.number else table.name)
+    return settings
 
 
 def _parse_shard(text):
@@ -126,7 +172,9 @@ def _parse_shard(text):
     return (index, count) if 0 <= index < count else None
 
 
-def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard=(0, 1)) -> int:
+def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard=(0, 1),
+                settings: ClassSettings | None = None) -> int:
+    settings = settings or ClassSettings()
     console = Console(stderr=True, soft_wrap=True)
     ctx.out.mkdir(parents=True, exist_ok=True)
     lock = _take_lock(ctx.out / ".grade-all.lock")
@@ -140,12 +188,22 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     (ctx.out / ".work").mkdir(mode=0o700)
     ctx.subreaper = become_subreaper()
 
-    submissions = find_submissions(class_dir)
+    try:
+        layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
+    except (lms.ClassError, SubmissionError) as error:
+        print(f"grade-all: {getattr(error, 'reason', error)}", file=sys.stderr)
+        return 2
+    if layout == "folder":
+        submissions = find_submissions(class_dir)
+    else:
+        console.print(f"grade-all: {class_dir} is a {layout.capitalize()} download: {len(submissions)} "
+                      f"students" + (f"; skipped {', '.join(skipped[:5])}" if skipped else ""), markup=False)
     students = [s.student for s in submissions]
-    unknown = sorted(getattr(ctx, "regrade", set()) - set(students))
-    if unknown:
-        print(f"grade-all: --regrade names {', '.join(unknown)}, not in {class_dir} "
-              f"(students: {', '.join(students[:10])}{', ...' if len(students) > 10 else ''})", file=sys.stderr)
+    absent = sorted(set(settings.people) - set(students))
+    try:
+        ctx.regrade = _students_named(ctx.regrade, submissions, settings.people)
+    except ValueError as error:
+        print(f"grade-all: {error}", file=sys.stderr)
         return 2
     results: dict[str, dict] = {}
     todo, why, current = [], Counter(), 0
@@ -181,6 +239,17 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
         shutil.rmtree(ctx.out / ".work", ignore_errors=True)
     summary_path = gradebook.parent / "summary.html"
     summary.write_summary(summary_path, students, results, ctx.out, gradebook)
+    rows = gb.table_rows(students, results, settings.people)
+    maximum = gb.class_max(results) or 0
+    for kind, path in settings.exports:
+        text = (lms.export_canvas(rows, settings.column, maximum) if kind == "canvas"
+                else lms.export_moodle(rows, maximum))
+        gb.atomic_write(path, text)
+        console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
+    late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
+    if late_rows:
+        console.print(f"grade-all: {len(late_rows)} late: " + ", ".join(
+            f"{r['student']} {r['days_late']} d -{gb.fmt(r['penalty_percent'])} %" for r in late_rows[:10]), markup=False)
     errors = sum(gb.classroom(r).get("status") != gb.GRADED for r in results.values())
     console.print(f"grade-all: {len(students)} students ({errors} not gradable) in "
                   f"{time.monotonic() - started:.1f} s; gradebook {gradebook}, summary {summary_path}")
@@ -207,7 +276,8 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                 sub = futures[future]
                 result = future.result()
                 results[sub.student] = result
-                gb.atomic_write(gradebook, gb.render_csv(students, results))
+                ctx.on_result(result)
+                gb.atomic_write(gradebook, gb.render_csv(students, results, ctx.people))
                 info = gb.classroom(result)
                 if info["status"] != gb.GRADED:
                     failed += 1
@@ -236,14 +306,16 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     except SubmissionError as error:
         result = failure_result(error.status, error.reason)
     except Exception as error:  # our bug: keep a row, and grade again next run
-        result = failure_result("internal-error", f"grade-all failed on this submission: {type(error).__name__}: {error}")
+        result = failure_result(Status.INTERNAL_ERROR, f"grade-all failed on this submission: {type(error).__name__}: {error}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
         reap_orphans(ctx)
     if ctx.stopping:  # its grader was killed by us, not by the submission: grade it next run
-        return failure_result("internal-error", "grade-all was interrupted")
+        return failure_result(Status.INTERNAL_ERROR, "grade-all was interrupted")
     info = gb.classroom(result)
-    info.update(student=sub.student, source=sub.path.name, digest=fingerprint,
+    info.update(student=sub.student, name=sub.name, source=sub.path.name, digest=fingerprint,
+                submitted_at=sub.submitted_at or submission_time(sub), lms=sub.lms,
+                late_marked=sub.late_marked,
                 record=ctx.record, grader=provenance.short(ctx.record),
                 seconds=round(time.monotonic() - started, 3),
                 graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -276,6 +348,44 @@ def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> str | None:
     if changed:
         return ", ".join(provenance.PARTS.get(part, part) for part in changed) + " changed"
     return None
+
+
+def _students_named(wanted: set, submissions: list[Submission], people: dict) -> set:
+    """The ids of the students ``wanted`` names, by id or by name (roster or download)."""
+    by_name = {}
+    for sub in submissions:
+        for name in (sub.name, people.get(sub.student, {}).get("name", "")):
+            if name:
+                by_name.setdefault(name.casefold(), set()).add(sub.student)
+    ids = {sub.student for sub in submissions}
+    found, unknown = set(), []
+    for item in wanted:
+        if item in ids:
+            found.add(item)
+        elif len(by_name.get(item.casefold(), ())) == 1:
+            found |= by_name[item.casefold()]
+        else:
+            unknown.append(item)
+    if unknown:
+        shown = ", ".join(sorted(ids)[:10]) + (", ..." if len(ids) > 10 else "")
+        raise ValueError(f"--regrade names {', '.join(sorted(unknown))}: no such student (or the name is "
+                         f"shared); students: {shown}")
+    return found
+
+
+def _lateness(result: dict, settings: ClassSettings) -> None:
+    """Record days late and the penalty with a result, from its submission time and
+    the current --due and policy (recomputed every run: changing them needs no regrade)."""
+    info = gb.classroom(result)
+    if result.get("extra_data") is None:
+        return
+    info.pop("days_late", None)
+    info.pop("penalty_percent", None)
+    submitted = info.get("submitted_at")
+    if settings.due is None or not submitted or info.get("status") != gb.GRADED:
+        return
+    days = settings.policy.days_late(late.parse_time(submitted, "submitted_at"), settings.due)
+    info.update(due=late.iso(settings.due), days_late=days, penalty_percent=settings.policy.penalty(days))
 
 
 def _take_lock(path: Path):

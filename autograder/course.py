@@ -58,6 +58,7 @@ class Course:
     units: dict          # name -> Unit, in the table's order
     assignments: dict    # number -> Assignment
     checkpoints: dict    # "C.1" -> (title, needs)
+    late: object = None  # late.Policy from [late]
 
     @property
     def exercises(self) -> list[Exercise]:
@@ -146,8 +147,9 @@ def parse(table: dict) -> Course:
     checkpoints = {key: (_field(c, "title", str, f"checkpoint {key}"),
                          _field(c, "needs", str, f"checkpoint {key}"))
                    for key, c in table.get("checkpoints", {}).items()}
+    from .late import policy_from
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
-                  units, assignments, checkpoints)
+                  units, assignments, checkpoints, policy_from(table))
 
 
 def _check_problems(problems: list, problems_of: dict) -> None:
