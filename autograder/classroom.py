@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from . import assignments, late, lms, provenance, report_html, summary
+from . import assignments, from_git, late, lms, merge, provenance, report_html, summary
 from . import course as course_table
 from . import gradebook as gb
 from .gradebook import Status
@@ -74,6 +74,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                              "points as course.toml's [late] says")
     parser.add_argument("--export", nargs=2, action="append", default=[], metavar=("LMS", "FILE.csv"),
                         help="also write the grade-import CSV of canvas or moodle")
+    parser.add_argument("--from-git", default=None, metavar="LIST",
+                        help="grade git repositories instead: LIST has one 'student,url' a line; "
+                             "each is checked out at its last commit before --due")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="DIR",
+                        help="merge the reports of --shard runs (each DIR holds reports/) into one "
+                             "gradebook, summary and export set; grades nothing")
     parser.add_argument("--export-column", default=None,
                         help="the Canvas assignment column to fill (default: '<course> assignment N')")
     # For tests and other graders: the command that grades one folder.
@@ -89,15 +95,20 @@ class ClassSettings:
     policy: late.Policy = field(default_factory=late.Policy)
     exports: list = field(default_factory=list)  # (lms, path)
     column: str = "nn100"
+    git_list: Path | None = None                 # --from-git LIST
 
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``grade-all``; ``args`` needs ``dir``, ``gradebook`` and ``jobs``."""
+    if getattr(args, "merge", None) or getattr(args, "from_git", None):
+        args.dir = args.dir or "."
     if args.dir is None:
         print("grade-all: expected the class (a folder or an LMS download)", file=sys.stderr)
         return 2
     class_dir = Path(args.dir)
-    if not class_dir.is_dir() and not (class_dir.is_file() and zipfile.is_zipfile(class_dir)):
+    if getattr(args, "from_git", None) or getattr(args, "merge", None):
+        pass
+    elif not class_dir.is_dir() and not (class_dir.is_file() and zipfile.is_zipfile(class_dir)):
         print(f"grade-all: expected a folder of submissions or an LMS download zip, found {str(class_dir)!r}",
               file=sys.stderr)
         return 2
@@ -140,6 +151,8 @@ def main(args: argparse.Namespace) -> int:
     ctx.record = provenance.record(selection, table, options, ctx.grade_command)
     ctx.force = bool(getattr(args, "force", False))
     ctx.regrade = set(getattr(args, "regrade", None) or [])
+    if getattr(args, "merge", None):
+        return merge.main(args.merge, gradebook, out, settings, finish)
     # Each grader runs its own sandboxed children in parallel: share the cores out
     # rather than run jobs x children processes on them.
     ctx.grade_args += ["--jobs", str(max(1, (os.cpu_count() or 1) // jobs))]
@@ -156,6 +169,8 @@ def class_settings(args, table, selection) -> ClassSettings:
         if kind not in ("canvas", "moodle"):
             raise ValueError(f"--export: expected canvas or moodle, found {kind!r}")
         settings.exports.append((kind, Path(path)))
+    if getattr(args, "from_git", None):
+        settings.git_list = Path(args.from_git)
     settings.column = getattr(args, "export_column", None) or (
         f"{table.name} assignment {selection.number}" if selection.number else table.name)
     return settings
@@ -189,22 +204,12 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     ctx.subreaper = become_subreaper()
 
     try:
-        layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
-    except (lms.ClassError, SubmissionError) as error:
+        submissions, failed = _read_class(class_dir, ctx, settings, console)
+        ctx.regrade = _students_named(ctx.regrade, submissions, settings.people)
+    except (ValueError, SubmissionError) as error:  # ClassError, GitError included
         print(f"grade-all: {getattr(error, 'reason', error)}", file=sys.stderr)
         return 2
-    if layout == "folder":
-        submissions = find_submissions(class_dir)
-    else:
-        console.print(f"grade-all: {class_dir} is a {layout.capitalize()} download: {len(submissions)} "
-                      f"students" + (f"; skipped {', '.join(skipped[:5])}" if skipped else ""), markup=False)
-    students = [s.student for s in submissions]
-    absent = sorted(set(settings.people) - set(students))
-    try:
-        ctx.regrade = _students_named(ctx.regrade, submissions, settings.people)
-    except ValueError as error:
-        print(f"grade-all: {error}", file=sys.stderr)
-        return 2
+    students = sorted({s.student for s in submissions} | set(settings.people) | set(failed))
     results: dict[str, dict] = {}
     todo, why, current = [], Counter(), 0
     for position, sub in enumerate(submissions):
@@ -220,7 +225,15 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
             todo.append(sub)
             if reason != "new":
                 why[reason] += 1
-    gb.atomic_write(gradebook, gb.render_csv(students, results))
+    for student in students:
+        if student in failed:
+            results[student] = failure_result(Status.NOT_SUBMITTED, failed[student])
+        elif student not in results and student not in {sub.student for sub in submissions}:
+            results[student] = failure_result(Status.NOT_SUBMITTED, "on the roster, but no submission was found")
+    ctx.people, ctx.on_result = settings.people, lambda result: _lateness(result, settings)
+    for result in results.values():
+        ctx.on_result(result)
+    gb.atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     console.print(f"grade-all: {len(submissions)} submissions in {class_dir}, "
                   f"{current} already graded, "
                   f"{len(todo)} to grade with {jobs} jobs"
@@ -237,8 +250,39 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
         return 130
     finally:
         shutil.rmtree(ctx.out / ".work", ignore_errors=True)
+    console.print(f"grade-all: graded {len(todo)} in {time.monotonic() - started:.1f} s", markup=False)
+    return finish(students, results, gradebook, ctx.out, settings, console)
+
+
+def _read_class(class_dir: Path, ctx: Context, settings: ClassSettings, console):
+    """The class's submissions, and {student: why there is none} for git classes."""
+    if settings.git_list:
+        pairs = from_git.read_list(settings.git_list)
+        submissions, failed = from_git.checkout_class(pairs, ctx.out / ".git-class", settings.due)
+        console.print(f"grade-all: {len(pairs)} repositories, {len(submissions)} checked out"
+                      + (f" at their last commit before {late.iso(settings.due)}" if settings.due else ""),
+                      markup=False)
+        return submissions, failed
+    layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
+    if layout == "folder":
+        return find_submissions(class_dir), {}
+    console.print(f"grade-all: {class_dir} is a {layout.capitalize()} download: {len(submissions)} "
+                  f"students" + (f"; skipped {', '.join(skipped[:5])}" if skipped else ""), markup=False)
+    return submissions, {}
+
+
+def finish(students, results, gradebook: Path, out: Path, settings: ClassSettings, console=None) -> int:
+    """The gradebook, the summary and the exports from the results (a run's or a merge's)."""
+    console = console or Console(stderr=True, soft_wrap=True)
+    for student in settings.people:
+        if student not in results:
+            results[student] = failure_result(Status.NOT_SUBMITTED, "on the roster, but no submission was found")
+    students = sorted(set(students) | set(settings.people))
+    for result in results.values():
+        _lateness(result, settings)
+    gb.atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     summary_path = gradebook.parent / "summary.html"
-    summary.write_summary(summary_path, students, results, ctx.out, gradebook)
+    summary.write_summary(summary_path, students, results, out, gradebook)
     rows = gb.table_rows(students, results, settings.people)
     maximum = gb.class_max(results) or 0
     for kind, path in settings.exports:
@@ -249,10 +293,11 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
     if late_rows:
         console.print(f"grade-all: {len(late_rows)} late: " + ", ".join(
-            f"{r['student']} {r['days_late']} d -{gb.fmt(r['penalty_percent'])} %" for r in late_rows[:10]), markup=False)
+            f"{r['student']} {r['days_late']} d -{gb.fmt(r['penalty_percent'])} %" for r in late_rows[:10]),
+            markup=False)
     errors = sum(gb.classroom(r).get("status") != gb.GRADED for r in results.values())
-    console.print(f"grade-all: {len(students)} students ({errors} not gradable) in "
-                  f"{time.monotonic() - started:.1f} s; gradebook {gradebook}, summary {summary_path}")
+    console.print(f"grade-all: {len(students)} students ({errors} not gradable); gradebook {gradebook}, "
+                  f"summary {summary_path}", markup=False)
     retry = [s for s, r in results.items() if gb.classroom(r).get("status") in RETRY_STATUSES]
     if retry:
         console.print(f"grade-all: {len(retry)} students hit a grade-all error ({', '.join(retry[:5])}); "
