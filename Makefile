@@ -18,6 +18,7 @@ FAIL_UNDER ?=
 
 CORE := $(VENV)/.core-installed
 NOTEBOOK_DEPS := $(VENV)/.notebooks-installed
+DEV_DEPS := $(VENV)/.dev-installed
 
 .PHONY: help grade test demo exercises check release grade-all gradescope \
         notebooks autograde gradebook feedback bench clean
@@ -35,12 +36,16 @@ $(NOTEBOOK_DEPS): requirements-notebooks.txt $(CORE)
 	$(PY) -m pip install --quiet -r requirements-notebooks.txt
 	@touch $@
 
+$(DEV_DEPS): requirements-dev.txt $(CORE)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
 grade: $(CORE) ## grade a folder or zip: make grade [SUBMISSION=exercises] [ASSIGNMENT=N] [FAIL_UNDER=X] [RESULTS=file]
 	@mkdir -p $(dir $(RESULTS))
 	$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(FAIL_UNDER),--fail-under $(FAIL_UNDER))
 
-test: $(CORE) $(NOTEBOOK_DEPS) ## the project's whole test suite (what CI runs)
+test: $(CORE) $(NOTEBOOK_DEPS) $(DEV_DEPS) ## the project's whole test suite (what CI runs)
 	$(PY) -m pytest -n auto --dist loadgroup
 
 demo: $(CORE) ## the post's experiments and the digits example, with figures
