@@ -74,8 +74,8 @@ gradescope: $(CORE) ## Gradescope zip: dist/autograder.zip, or [ASSIGNMENT=N] di
 notebooks: $(NOTEBOOK_DEPS) ## nbgrader: release notebooks
 	$(MAKE) -C assignments notebooks
 
-autograde: $(NOTEBOOK_DEPS) ## nbgrader: grade the submitted notebooks
-	$(MAKE) -C assignments autograde
+autograde: $(NOTEBOOK_DEPS) ## nbgrader: grade the submitted notebooks [STUDENT=id]
+	$(MAKE) -C assignments autograde $(if $(STUDENT),STUDENT='$(STUDENT)')
 
 gradebook: $(NOTEBOOK_DEPS) ## nbgrader: export the gradebook as CSV
 	$(MAKE) -C assignments gradebook
