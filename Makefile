@@ -62,10 +62,11 @@ check: $(CORE) ## the student-visible checks: make check [EX=2.3]
 release: $(CORE) ## the student edition in dist/student
 	$(PY) -m tools.release dist/student
 
-grade-all: $(CORE) ## a whole class: make grade-all [SUBMISSIONS=DIR] [JOBS=N] (default: a generated class)
+grade-all: $(CORE) ## a whole class: make grade-all [SUBMISSIONS=DIR] [JOBS=N] [ASSIGNMENT=N] (default: a generated class)
 	@if [ "$(SUBMISSIONS)" = "build/class/submissions" ] && [ ! -d "$(SUBMISSIONS)" ]; then \
 		$(PY) -m tools.make_class $(SUBMISSIONS) --students $(or $(STUDENTS),60); fi
-	$(PY) -m autograder grade-all $(SUBMISSIONS) --gradebook $(GRADEBOOK) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m autograder grade-all $(SUBMISSIONS) --gradebook $(GRADEBOOK) $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 	@echo "summary: $(dir $(GRADEBOOK))summary.html  reports: $(dir $(GRADEBOOK))reports/<student>/report.html"
 
 gradescope: $(CORE) ## Gradescope zip: dist/autograder.zip, or [ASSIGNMENT=N] dist/autograder-N.zip, ASSIGNMENT=all one per assignment

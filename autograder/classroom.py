@@ -27,15 +27,13 @@ import time
 import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from . import assignments, from_git, late, lms, merge, provenance, report_html, summary
+from . import assignments, class_settings, from_git, late, lms, merge, provenance, report_html, summary
 from . import course as course_table
 from . import gradebook as gb
 from .gradebook import Status
@@ -87,28 +85,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
-@dataclass
-class ClassSettings:
-    """What grade-all knows about the class besides its submissions."""
-    people: dict = field(default_factory=dict)   # roster: id -> name, email, SIS ids
-    due: datetime | None = None
-    policy: late.Policy = field(default_factory=late.Policy)
-    exports: list = field(default_factory=list)  # (lms, path)
-    column: str = "nn100"
-    git_list: Path | None = None                 # --from-git LIST
-
-
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``grade-all``; ``args`` needs ``dir``, ``gradebook`` and ``jobs``."""
-    if getattr(args, "merge", None) or getattr(args, "from_git", None):
-        args.dir = args.dir or "."
-    if args.dir is None:
+    no_class_needed = getattr(args, "merge", None) or getattr(args, "from_git", None)
+    if args.dir is None and not no_class_needed:
         print("grade-all: expected the class (a folder or an LMS download)", file=sys.stderr)
         return 2
-    class_dir = Path(args.dir)
-    if getattr(args, "from_git", None) or getattr(args, "merge", None):
-        pass
-    elif not class_dir.is_dir() and not (class_dir.is_file() and zipfile.is_zipfile(class_dir)):
+    class_dir = Path(args.dir or ".")
+    if not no_class_needed and not class_dir.is_dir() and not (class_dir.is_file() and zipfile.is_zipfile(class_dir)):
         print(f"grade-all: expected a folder of submissions or an LMS download zip, found {str(class_dir)!r}",
               file=sys.stderr)
         return 2
@@ -132,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         table = course_table.read(args.course) if getattr(args, "course", None) else course_table.load()
         selection = assignments.select(getattr(args, "assignment", None), table)
-        settings = class_settings(args, table, selection)
+        settings = class_settings.from_args(args, table, selection)
     except (ValueError, OSError) as error:  # CourseError, PolicyError, ClassError included
         print(f"grade-all: {error}", file=sys.stderr)
         return 2
@@ -159,23 +143,6 @@ def main(args: argparse.Namespace) -> int:
     return grade_class(class_dir, gradebook, ctx, jobs, shard, settings)
 
 
-def class_settings(args, table, selection) -> ClassSettings:
-    settings = ClassSettings(policy=table.late or late.Policy())
-    if getattr(args, "roster", None):
-        settings.people = lms.read_roster(Path(args.roster))
-    if getattr(args, "due", None):
-        settings.due = late.parse_time(args.due)
-    for kind, path in getattr(args, "export", None) or []:
-        if kind not in ("canvas", "moodle"):
-            raise ValueError(f"--export: expected canvas or moodle, found {kind!r}")
-        settings.exports.append((kind, Path(path)))
-    if getattr(args, "from_git", None):
-        settings.git_list = Path(args.from_git)
-    settings.column = getattr(args, "export_column", None) or (
-        f"{table.name} assignment {selection.number}" if selection.number else table.name)
-    return settings
-
-
 def _parse_shard(text):
     """"K/N" -> (K, N); no shard is (0, 1); None when malformed."""
     if not text:
@@ -188,8 +155,8 @@ def _parse_shard(text):
 
 
 def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard=(0, 1),
-                settings: ClassSettings | None = None) -> int:
-    settings = settings or ClassSettings()
+                settings: class_settings.ClassSettings | None = None) -> int:
+    settings = settings or class_settings.ClassSettings()
     console = Console(stderr=True, soft_wrap=True)
     ctx.out.mkdir(parents=True, exist_ok=True)
     lock = _take_lock(ctx.out / ".grade-all.lock")
@@ -205,7 +172,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
 
     try:
         submissions, failed = _read_class(class_dir, ctx, settings, console)
-        ctx.regrade = _students_named(ctx.regrade, submissions, settings.people)
+        ctx.regrade = class_settings.students_named(ctx.regrade, submissions, settings.people)
     except (ValueError, SubmissionError) as error:  # ClassError, GitError included
         print(f"grade-all: {getattr(error, 'reason', error)}", file=sys.stderr)
         return 2
@@ -230,7 +197,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
             results[student] = failure_result(Status.NOT_SUBMITTED, failed[student])
         elif student not in results and student not in {sub.student for sub in submissions}:
             results[student] = failure_result(Status.NOT_SUBMITTED, "on the roster, but no submission was found")
-    ctx.people, ctx.on_result = settings.people, lambda result: _lateness(result, settings)
+    ctx.people, ctx.on_result = settings.people, lambda result: class_settings.apply_late(result, settings)
     for result in results.values():
         ctx.on_result(result)
     gb.atomic_write(gradebook, gb.render_csv(students, results, settings.people))
@@ -254,7 +221,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     return finish(students, results, gradebook, ctx.out, settings, console)
 
 
-def _read_class(class_dir: Path, ctx: Context, settings: ClassSettings, console):
+def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSettings, console):
     """The class's submissions, and {student: why there is none} for git classes."""
     if settings.git_list:
         pairs = from_git.read_list(settings.git_list)
@@ -271,7 +238,7 @@ def _read_class(class_dir: Path, ctx: Context, settings: ClassSettings, console)
     return submissions, {}
 
 
-def finish(students, results, gradebook: Path, out: Path, settings: ClassSettings, console=None) -> int:
+def finish(students, results, gradebook: Path, out: Path, settings: class_settings.ClassSettings, console=None) -> int:
     """The gradebook, the summary and the exports from the results (a run's or a merge's)."""
     console = console or Console(stderr=True, soft_wrap=True)
     for student in settings.people:
@@ -279,7 +246,7 @@ def finish(students, results, gradebook: Path, out: Path, settings: ClassSetting
             results[student] = failure_result(Status.NOT_SUBMITTED, "on the roster, but no submission was found")
     students = sorted(set(students) | set(settings.people))
     for result in results.values():
-        _lateness(result, settings)
+        class_settings.apply_late(result, settings)
     gb.atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     summary_path = gradebook.parent / "summary.html"
     summary.write_summary(summary_path, students, results, out, gradebook)
@@ -328,7 +295,7 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                     failed += 1
                     note = f"{info['status']}: {info['reason']}"
                 else:
-                    note = f"{gb._fmt(result.get('score'))} / {gb._fmt(result.get('max_score'))}"
+                    note = f"{gb.fmt(result.get('score'))} / {gb.fmt(result.get('max_score'))}"
                 progress.console.print(f"  {sub.student}: {note} ({info['seconds']:.1f} s)", markup=False, highlight=False)
                 progress.update(task, advance=1, failed=failed)
         except BaseException:
@@ -393,44 +360,6 @@ def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> str | None:
     if changed:
         return ", ".join(provenance.PARTS.get(part, part) for part in changed) + " changed"
     return None
-
-
-def _students_named(wanted: set, submissions: list[Submission], people: dict) -> set:
-    """The ids of the students ``wanted`` names, by id or by name (roster or download)."""
-    by_name = {}
-    for sub in submissions:
-        for name in (sub.name, people.get(sub.student, {}).get("name", "")):
-            if name:
-                by_name.setdefault(name.casefold(), set()).add(sub.student)
-    ids = {sub.student for sub in submissions}
-    found, unknown = set(), []
-    for item in wanted:
-        if item in ids:
-            found.add(item)
-        elif len(by_name.get(item.casefold(), ())) == 1:
-            found |= by_name[item.casefold()]
-        else:
-            unknown.append(item)
-    if unknown:
-        shown = ", ".join(sorted(ids)[:10]) + (", ..." if len(ids) > 10 else "")
-        raise ValueError(f"--regrade names {', '.join(sorted(unknown))}: no such student (or the name is "
-                         f"shared); students: {shown}")
-    return found
-
-
-def _lateness(result: dict, settings: ClassSettings) -> None:
-    """Record days late and the penalty with a result, from its submission time and
-    the current --due and policy (recomputed every run: changing them needs no regrade)."""
-    info = gb.classroom(result)
-    if result.get("extra_data") is None:
-        return
-    info.pop("days_late", None)
-    info.pop("penalty_percent", None)
-    submitted = info.get("submitted_at")
-    if settings.due is None or not submitted or info.get("status") != gb.GRADED:
-        return
-    days = settings.policy.days_late(late.parse_time(submitted, "submitted_at"), settings.due)
-    info.update(due=late.iso(settings.due), days_late=days, penalty_percent=settings.policy.penalty(days))
 
 
 def _take_lock(path: Path):

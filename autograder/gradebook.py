@@ -77,14 +77,14 @@ def unit_points(result: dict) -> dict[str, tuple[float, float]]:
     points: dict[str, list[float]] = {}
     for test in result.get("tests") or []:
         entry = points.setdefault(unit_of(test.get("name", "")), [0.0, 0.0])
-        entry[0] += _number(test.get("score"))
-        entry[1] += _number(test.get("max_score"))
+        entry[0] += number(test.get("score"))
+        entry[1] += number(test.get("max_score"))
     return {unit: (got, out_of) for unit, (got, out_of) in points.items()}
 
 
 def class_max(results: dict[str, dict]) -> float | None:
     """The maximum score of the assignment, as the graded results report it."""
-    maxima = [_number(r.get("max_score")) for r in results.values() if classroom(r).get("status") == GRADED]
+    maxima = [number(r.get("max_score")) for r in results.values() if classroom(r).get("status") == GRADED]
     return max(maxima, default=None)
 
 
@@ -94,8 +94,8 @@ def classroom(result: dict) -> dict:
 
 def final_score(result: dict) -> float:
     """The score after the late penalty recorded with it (percent of the earned score)."""
-    penalty = _number(classroom(result).get("penalty_percent"))
-    return _number(result.get("score")) * (1 - penalty / 100)
+    penalty = number(classroom(result).get("penalty_percent"))
+    return number(result.get("score")) * (1 - penalty / 100)
 
 
 def table_rows(students: list[str], results: dict[str, dict], people: dict | None = None) -> list[dict]:
@@ -117,7 +117,7 @@ def table_rows(students: list[str], results: dict[str, dict], people: dict | Non
         info = classroom(result)
         row["name"] = row["name"] or info.get("name", "")
         out_of = result.get("max_score") if info.get("status") == GRADED else maximum
-        row.update(score=final_score(result), raw_score=_number(result.get("score")), max_score=out_of,
+        row.update(score=final_score(result), raw_score=number(result.get("score")), max_score=out_of,
                    units={u: got for u, (got, _) in unit_points(result).items()},
                    status=info.get("status", ""), reason=info.get("reason", ""),
                    submitted_at=info.get("submitted_at", ""), grader=info.get("grader", ""),
@@ -152,23 +152,24 @@ def render_csv(students: list[str], results: dict[str, dict], people: dict | Non
     return out.getvalue()
 
 
-def _number(value) -> float:
+def number(value) -> float:
+    """A score as a float: anything unreadable or NaN counts as nothing."""
     try:
-        number = float(value)
+        x = float(value)
     except (TypeError, ValueError):
         return 0.0
-    return number if number == number else 0.0  # NaN counts as nothing
+    return x if x == x else 0.0  # NaN counts as nothing
 
 
 def fmt(value) -> str:
     """The one way class grading writes a number: at most two decimals, none when whole."""
     if value is None:
         return ""
-    number = round(_number(value), 2)  # 9.999999 of float sums reads as 10
-    return str(int(number)) if number == int(number) else f"{number:.2f}"
+    x = round(number(value), 2)  # 9.999999 of float sums reads as 10
+    return str(int(x)) if x == int(x) else f"{x:.2f}"
 
 
-_fmt = fmt  # the name report_html.py still uses
+_fmt, _number = fmt, number  # the names report_html.py still uses
 
 
 def _cell(text) -> str:

@@ -22,3 +22,23 @@ def test_autograde_one_student(graded_class, tmp_path):
     assert ada.stat().st_mtime_ns != before["ada"]
     assert bob.stat().st_mtime_ns == before["bob"]
     assert REPO.is_dir()
+
+
+def test_the_cell_export_joins_the_roster_and_scores_every_cell(graded_class, tmp_path):
+    import csv
+    import subprocess
+    import sys
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,email\nada,Ada Lovelace,ada@example.edu\nbob,Bob Babbage,bob@example.edu\n")
+    out = tmp_path / "cells.csv"
+    subprocess.run([sys.executable, "-m", "nbcourse.export", "--db", str(graded_class / "gradebook.db"),
+                    "--roster", str(roster), "--out", str(out)], cwd=REPO / "assignments", check=True,
+                   capture_output=True, text=True, timeout=120)
+    with open(out, newline="") as handle:
+        rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(handle)}
+    ada = rows[("ada", "backprop")]
+    assert (ada["name"], ada["email"]) == ("Ada Lovelace", "ada@example.edu") and ada["timestamp"]
+    cells = [c for c in ada if "/" in c and ada[c] != ""]
+    assert cells and abs(sum(float(ada[c]) for c in cells) - float(ada["score"])) < 1e-9
+    assert float(ada["score"]) == 10 and float(rows[("bob", "backprop")]["score"]) == 5
+    assert (graded_class / "grades-cells.csv").is_file()  # `make gradebook` writes it too
