@@ -4,8 +4,9 @@ class-grading logic is the point here; test_term_real.py grades for real).
 Assignment 1 from a Canvas download with a roster and a deadline (one late student
 penalised as course.toml says), the points changed and re-run (changed rows graded
 again, the others not), one student regraded by name, the Canvas and Moodle exports
-checked column by column, assignment 2 from a Moodle download, and the shard matrix
-merged into the gradebook a single run writes."""
+checked column by column, assignment 2 from a Moodle download. The shard matrix merged
+into the gradebook a single run writes is checked on the same kind of class by
+test_classroom_md.py (the documented commands) and test_workflows.py (the workflow's)."""
 import csv
 import os
 import shutil
@@ -133,12 +134,3 @@ def test_a_whole_term(term):
     worksheet = {line[0]: line for line in table(a2 / "moodle.csv")[1:]}
     assert worksheet[f"Participant {folks[2]['moodle_id']}"][1:6] == [folks[2]["name"], folks[2]["email"],
                                                                        "Submitted for grading", "20", "20"]
-
-    # The shard matrix, merged, equals one machine's run
-    for k in range(2):
-        grade_all(base / "a2-download", "--gradebook", base / f"shard{k}" / "gradebook.csv", *common2, "--shard", f"{k}/2")
-    log = grade_all("--merge", base / "shard0", base / "shard1",
-                    "--gradebook", base / "merged" / "gradebook.csv", *common2)
-    assert "5 students from 2 shards" in log
-    assert (base / "merged" / "gradebook.csv").read_text() == (a2 / "gradebook.csv").read_text()
-    assert (base / "merged" / "summary.html").stat().st_size > 1000
