@@ -78,8 +78,8 @@ notebooks: $(NOTEBOOK_DEPS) ## nbgrader: release notebooks
 autograde: $(NOTEBOOK_DEPS) ## nbgrader: grade the submitted notebooks [STUDENT=id]
 	$(MAKE) -C assignments autograde $(if $(STUDENT),STUDENT='$(STUDENT)')
 
-gradebook: $(NOTEBOOK_DEPS) ## nbgrader: export the gradebook as CSV
-	$(MAKE) -C assignments gradebook
+gradebook: $(NOTEBOOK_DEPS) ## nbgrader: grades.csv, grades-cells.csv (per cell, names) [ROSTER=file.csv]
+	$(MAKE) -C assignments gradebook $(if $(ROSTER),ROSTER=$(abspath $(ROSTER)))
 
 feedback: $(NOTEBOOK_DEPS) ## nbgrader: HTML feedback
 	$(MAKE) -C assignments feedback

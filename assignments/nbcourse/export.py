@@ -6,15 +6,25 @@ and timestamp columns when students were never registered (the case here: they a
 as submitted/ folders), and no per-cell scores. This reads the same gradebook.db and
 writes, per student and assignment: the student id, the roster's name and email (the
 roster layouts of ``autograder.lms.read_roster``: ours, a Canvas export or a Moodle
-worksheet), the submission time nbgrader recorded, the total, and one column per
-graded cell (``<notebook>/<cell>``), in the order the cells appear.
+worksheet), the submission time (nbgrader's, from the submission's timestamp.txt, or
+else the newest file of submitted/<student>/<assignment>/), the total, and one column
+per graded cell (``<notebook>/<cell>``), in the order the cells appear.
 """
 import argparse
 import csv
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def file_time(folder: Path) -> str:
+    """The newest modification time of the files in ``folder`` (ISO 8601 UTC), or ""."""
+    stamps = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+    if not stamps:
+        return ""
+    return datetime.fromtimestamp(max(stamps), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rows(db: Path, people: dict) -> tuple[list[str], list[dict]]:
@@ -29,7 +39,8 @@ def rows(db: Path, people: dict) -> tuple[list[str], list[dict]]:
                 row = {"student": submission.student_id, "name": name,
                        "email": person.get("email") or student.email or "",
                        "assignment": assignment.name,
-                       "timestamp": submission.timestamp.isoformat() if submission.timestamp else "",
+                       "timestamp": (submission.timestamp.isoformat() if submission.timestamp else
+                                     file_time(db.parent / "submitted" / submission.student_id / assignment.name)),
                        "score": submission.score, "max_score": submission.max_score}
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
