@@ -11,9 +11,14 @@ SUBMISSION ?= exercises
 SUBMISSIONS ?= build/class/submissions
 RESULTS ?= build/grade/results.json
 GRADEBOOK ?= build/class/gradebook.csv
+# ASSIGNMENT=N grades (or packs for Gradescope) one assignment of course.toml only;
+# FAIL_UNDER=X makes `make grade` fail below X points (CI: the reference at 100).
+ASSIGNMENT ?=
+FAIL_UNDER ?=
 
 CORE := $(VENV)/.core-installed
 NOTEBOOK_DEPS := $(VENV)/.notebooks-installed
+DEV_DEPS := $(VENV)/.dev-installed
 
 .PHONY: help grade test demo exercises check release grade-all gradescope \
         notebooks autograde gradebook feedback bench clean
@@ -31,11 +36,16 @@ $(NOTEBOOK_DEPS): requirements-notebooks.txt $(CORE)
 	$(PY) -m pip install --quiet -r requirements-notebooks.txt
 	@touch $@
 
-grade: $(CORE) ## grade one folder: make grade [SUBMISSION=exercises] [RESULTS=file]
-	@mkdir -p $(dir $(RESULTS))
-	$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS)
+$(DEV_DEPS): requirements-dev.txt $(CORE)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
 
-test: $(CORE) $(NOTEBOOK_DEPS) ## the project's whole test suite (what CI runs)
+grade: $(CORE) ## grade a folder or zip: make grade [SUBMISSION=exercises] [ASSIGNMENT=N] [FAIL_UNDER=X] [RESULTS=file]
+	@mkdir -p $(dir $(RESULTS))
+	$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(FAIL_UNDER),--fail-under $(FAIL_UNDER))
+
+test: $(CORE) $(NOTEBOOK_DEPS) $(DEV_DEPS) ## the project's whole test suite (what CI runs)
 	$(PY) -m pytest -n auto --dist loadgroup
 
 demo: $(CORE) ## the post's experiments and the digits example, with figures
@@ -52,23 +62,24 @@ check: $(CORE) ## the student-visible checks: make check [EX=2.3]
 release: $(CORE) ## the student edition in dist/student
 	$(PY) -m tools.release dist/student
 
-grade-all: $(CORE) ## a whole class: make grade-all [SUBMISSIONS=DIR] [JOBS=N] (default: a generated class)
+grade-all: $(CORE) ## a whole class: make grade-all [SUBMISSIONS=DIR] [JOBS=N] [ASSIGNMENT=N] (default: a generated class)
 	@if [ "$(SUBMISSIONS)" = "build/class/submissions" ] && [ ! -d "$(SUBMISSIONS)" ]; then \
 		$(PY) -m tools.make_class $(SUBMISSIONS) --students $(or $(STUDENTS),60); fi
-	$(PY) -m autograder grade-all $(SUBMISSIONS) --gradebook $(GRADEBOOK) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m autograder grade-all $(SUBMISSIONS) --gradebook $(GRADEBOOK) $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 	@echo "summary: $(dir $(GRADEBOOK))summary.html  reports: $(dir $(GRADEBOOK))reports/<student>/report.html"
 
-gradescope: $(CORE) ## the Gradescope autograder zip in dist/autograder.zip
-	$(PY) -m tools.gradescope dist/autograder.zip
+gradescope: $(CORE) ## Gradescope zip: dist/autograder.zip, or [ASSIGNMENT=N] dist/autograder-N.zip, ASSIGNMENT=all one per assignment
+	$(PY) -m tools.gradescope $(if $(filter all,$(ASSIGNMENT)),--all,$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)))
 
 notebooks: $(NOTEBOOK_DEPS) ## nbgrader: release notebooks
 	$(MAKE) -C assignments notebooks
 
-autograde: $(NOTEBOOK_DEPS) ## nbgrader: grade the submitted notebooks
-	$(MAKE) -C assignments autograde
+autograde: $(NOTEBOOK_DEPS) ## nbgrader: grade the submitted notebooks [STUDENT=id]
+	$(MAKE) -C assignments autograde $(if $(STUDENT),STUDENT='$(STUDENT)')
 
-gradebook: $(NOTEBOOK_DEPS) ## nbgrader: export the gradebook as CSV
-	$(MAKE) -C assignments gradebook
+gradebook: $(NOTEBOOK_DEPS) ## nbgrader: grades.csv, grades-cells.csv (per cell, names) [ROSTER=file.csv]
+	$(MAKE) -C assignments gradebook $(if $(ROSTER),ROSTER=$(abspath $(ROSTER)))
 
 feedback: $(NOTEBOOK_DEPS) ## nbgrader: HTML feedback
 	$(MAKE) -C assignments feedback

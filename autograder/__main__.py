@@ -1,4 +1,5 @@
-"""python -m autograder grade PATH [--results FILE] [--timeout S] [--seed N] [--jobs N]
+"""python -m autograder grade PATH [--assignment N] [--fail-under X] [--results FILE]
+                                  [--timeout S] [--seed N] [--jobs N]
 python -m autograder grade-all DIR --gradebook FILE.csv [--jobs N]
 python -m autograder list-tests [--points]"""
 from __future__ import annotations
@@ -19,7 +20,13 @@ def parser() -> argparse.ArgumentParser:
                                   description="The nn100 autograder.")
     commands = top.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one submission folder")
-    grade.add_argument("path", help="a folder holding the nn100 package (PATH/nn100/__init__.py)")
+    grade.add_argument("path", help="a folder holding nn100/ (or one level above it), the package "
+                                    "folder itself, or a zip of any of these (what `make submit` writes)")
+    grade.add_argument("--assignment", type=int, default=None,
+                       help="grade only this assignment's units, scaled to its total (course.toml)")
+    grade.add_argument("--course", default=None, help="the course table (default: autograder/course.toml)")
+    grade.add_argument("--fail-under", type=float, default=None, metavar="X",
+                       help="exit with status 1 when the score is below X (for CI)")
     grade.add_argument("--results", help="write Gradescope results.json here")
     grade.add_argument("--timeout", type=positive, default=5.0,
                        help="seconds allowed to each check's student code (default 5; "
@@ -45,16 +52,26 @@ def main(argv=None) -> int:
         for name, points in catalog.tests_with_points():
             print(f"{points:7.3f}  {name}" if args.points else name)
         return 0
-    from . import grade, report
+    from . import assignments, course, grade, report
     try:
+        table = course.read(args.course) if args.course else course.load()
+        chosen = assignments.select(args.assignment, table)
+        points = chosen.points if chosen.points or not args.course else table.points()
         result = grade.grade(args.path, seed=grade.DEFAULT_SEED if args.seed is None else args.seed,
-                             timeout=args.timeout, jobs=args.jobs)
-    except grade.UsageError as error:
+                             timeout=args.timeout, jobs=args.jobs, points=points,
+                             units=chosen.units, problems=chosen.problems)
+    except (grade.UsageError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
+    if chosen.number is not None:
+        result.notes.insert(0, f"assignment {chosen.number}")
     print(report.table(result, details=args.details))
     if args.results:
         report.write_atomically(args.results, report.results_json(result))
+    if args.fail_under is not None and result.score < args.fail_under - 1e-9:
+        print(f"grade: score {report.fmt(result.score)} is below --fail-under {args.fail_under:g}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -66,6 +66,8 @@ class Assignment:
     number: int
     title: str
     units: tuple[str, ...]
+    total: float = 0.0                  # what the assignment is out of when graded alone
+    convergence: tuple[str, ...] = ()   # the end-to-end problems graded with it
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Course:
     notebooks: dict = field(default_factory=dict)  # name -> Notebook, in teaching order
     kind_hints: dict = None         # kind -> family -> Hint, shared by a kind's units
     family_visibility: dict = None  # family -> visibility, for every unit
+    late: object = None  # late.Policy from [late]
 
     def hint(self, unit: str, family: str) -> str:
         """The hint a failed check of ``unit``'s ``family`` shows, in the course's mode
@@ -166,10 +169,17 @@ def parse(table: dict) -> Course:
                     "[course].hints")
     visibility = _choice(_field(top, "visibility", str, "[course]", "visible"), VISIBILITIES,
                          "[course].visibility")
-    titles = {}
+    titles, totals, problems_of = {}, {}, {}
     for entry in table.get("assignments", []):
         number = _field(entry, "number", int, "[[assignments]]")
+        if number in titles:
+            raise CourseError(f"course.toml: assignment {number} is defined twice")
         titles[number] = _field(entry, "title", str, f"assignment {number}")
+        totals[number] = _field(entry, "total", float, f"assignment {number}")
+        if not totals[number] > 0:
+            raise CourseError(f"course.toml: assignment {number}.total must be > 0, "
+                              f"found {totals[number]:g}")
+        problems_of[number] = tuple(_field(entry, "convergence", list, f"assignment {number}", []))
     notebook_data = {}
     for entry in table.get("notebooks", []):
         name = _field(entry, "name", str, "[[notebooks]]")
@@ -180,7 +190,7 @@ def parse(table: dict) -> Course:
             raise CourseError(f"course.toml: notebook {name}.data must list file names, "
                               f"found {data!r}")
         notebook_data[name] = tuple(data)
-    units, seen_numbers = {}, {}
+    units, seen_numbers, problems = {}, {}, []
     for name, entry in table.get("units", {}).items():
         where = f"[units.{name}]"
         kind = _choice(_field(entry, "kind", str, where), KINDS, f"{where}.kind")
@@ -212,8 +222,12 @@ def parse(table: dict) -> Course:
                            _hints(entry.get("hints", {}), f"{where}.hints"),
                            _visibilities(entry.get("check_visibility", {}),
                                          f"{where}.check_visibility"))
+        if kind == "convergence":
+            problems = _field(entry, "problems", list, where)
+    _check_problems(problems, problems_of)
     assignments = {n: Assignment(n, t, tuple(u for u, unit in units.items()
-                                            if unit.assignment == n))
+                                            if unit.assignment == n and unit.kind != "convergence"),
+                                 totals[n], problems_of[n])
                    for n, t in sorted(titles.items())}
     total = _field(top, "total", float, "[course]")
     found = sum(unit.points for unit in units.values())
@@ -232,8 +246,29 @@ def parse(table: dict) -> Course:
         kind_hints[kind] = _hints(families, f"[kind_hints.{kind}]")
     family_visibility = _visibilities(top.get("check_visibility", {}),
                                       "[course].check_visibility")
+    from .late import policy_from
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
-                  units, assignments, checkpoints, notebooks, kind_hints, family_visibility)
+                  units, assignments, checkpoints, notebooks, kind_hints, family_visibility,
+                  policy_from(table))
+
+
+def _check_problems(problems: list, problems_of: dict) -> None:
+    """Each convergence problem is graded with exactly one assignment, so the
+    assignments together grade what the whole course grades."""
+    owners = {}
+    for number, names in problems_of.items():
+        for name in names:
+            if name not in problems:
+                raise CourseError(f"course.toml: assignment {number}.convergence names {name!r}, "
+                                  f"but [units.Convergence].problems are {problems}")
+            if name in owners:
+                raise CourseError(f"course.toml: convergence problem {name!r} is in both "
+                                  f"assignment {owners[name]} and assignment {number}")
+            owners[name] = number
+    missing = [name for name in problems if name not in owners]
+    if missing:
+        raise CourseError(f"course.toml: convergence problems {missing} belong to no "
+                          "assignment: add each to one assignment's convergence list")
 
 
 def read(path: Path = COURSE_FILE) -> Course:

@@ -2,6 +2,7 @@
 sandboxed children (two at a time), judge the results here, and score them."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 import zlib
@@ -95,31 +96,51 @@ def build_unit(unit: str, builder, seed: int, ref) -> UnitPlan:
     return UnitPlan(unit, *built)
 
 
-def find_package(path) -> Path:
-    """PATH/nn100 when it is a package, else UsageError naming what was found."""
-    root = Path(path)
-    if not root.is_dir():
-        raise UsageError(f"grade: expected a folder containing nn100/__init__.py, but {root} "
-                         f"{'is a file' if root.exists() else 'does not exist'}")
-    package = root / "nn100"
-    if (package / "__init__.py").is_file() and not package.is_symlink():
-        return package
-    found = sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir())[:12]
-    hint = ""
-    if root.name == "nn100" and (root / "__init__.py").is_file():
-        hint = f" (this folder is the package itself: pass its parent, {root.parent})"
-    raise UsageError(f"grade: expected {package}/__init__.py, found in {root}: "
-                     f"{', '.join(found) or 'nothing'}{hint}")
+@contextlib.contextmanager
+def resolved_package(path):
+    """The shared resolver (``submissions.resolved``), its refusals as UsageError."""
+    from . import submissions
+    try:
+        with submissions.resolved(path) as root:
+            yield root / "nn100"
+    except submissions.SubmissionError as error:
+        raise UsageError(f"grade: {path}: {error.reason}") from None
 
 
 def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
-          points: dict | None = None) -> Grade:
+          points: dict | None = None, units=None, problems=None) -> Grade:
+    """Grade the submission at ``path`` (any form ``submissions.resolved`` takes).
+    ``units`` (names; None = all) restricts the plan, ``problems`` the convergence
+    problems (names of ``checks_convergence.PROBLEMS``; None = all); ``points``
+    gives each graded unit its points (default: the points table)."""
+    with resolved_package(path) as package:
+        return _grade(package, seed, timeout, jobs, points, units, problems)
+
+
+def selected(plans: list, units, problems) -> list:
+    """The plans of ``units`` (None = all), Convergence cut down to ``problems``."""
+    chosen = [p for p in plans if units is None or p.unit in set(units)]
+    if problems is None:
+        return chosen
+    keep = set(problems)
+    out = []
+    for p in chosen:
+        if p.unit == checks_convergence.UNIT:
+            names = list(checks_convergence.PROBLEMS)
+            jobs = {f"{p.unit}/{job}" for name in keep for job in checks_convergence.PROBLEMS[name]}
+            p = UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
+                         [c for c, name in zip(p.checks, names) if name in keep],
+                         p.extra if "product" in keep else None)
+        out.append(p)
+    return out
+
+
+def _grade(package, seed, timeout, jobs, points, units, problems) -> Grade:
     started = time.monotonic()
-    package = find_package(path)
     points = load_points() if points is None else points
     sandbox.become_subreaper()
     limits = sandbox.Limits(timeout=timeout)
-    plans = plan(seed)
+    plans = selected(plan(seed), units, problems)
     protections = sandbox.protections(limits)
     servers = sandbox.ServerPool(limits)
     try:

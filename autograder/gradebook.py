@@ -12,10 +12,25 @@ import io
 import json
 import os
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 
-# Statuses for a submission the grader could not grade; their score is 0.
-GRADED = "graded"
+class Status(StrEnum):
+    """Every status a gradebook row can have; all but GRADED score 0."""
+    GRADED = "graded"
+    PENDING = "pending"                # not graded yet
+    NOT_SUBMITTED = "not-submitted"    # on the roster, absent from the download
+    MISSING = "missing"                # the path given does not exist
+    EMPTY = "empty"
+    NO_PACKAGE = "no-package"
+    BAD_ZIP = "bad-zip"
+    TOO_LARGE = "too-large"
+    TIMEOUT = "timeout"
+    GRADER_ERROR = "grader-error"
+    INTERNAL_ERROR = "internal-error"  # our fault, not the student's: graded again next run
+
+
+GRADED = Status.GRADED
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -62,14 +77,14 @@ def unit_points(result: dict) -> dict[str, tuple[float, float]]:
     points: dict[str, list[float]] = {}
     for test in result.get("tests") or []:
         entry = points.setdefault(unit_of(test.get("name", "")), [0.0, 0.0])
-        entry[0] += _number(test.get("score"))
-        entry[1] += _number(test.get("max_score"))
+        entry[0] += number(test.get("score"))
+        entry[1] += number(test.get("max_score"))
     return {unit: (got, out_of) for unit, (got, out_of) in points.items()}
 
 
 def class_max(results: dict[str, dict]) -> float | None:
     """The maximum score of the assignment, as the graded results report it."""
-    maxima = [_number(r.get("max_score")) for r in results.values() if classroom(r).get("status") == GRADED]
+    maxima = [number(r.get("max_score")) for r in results.values() if classroom(r).get("status") == GRADED]
     return max(maxima, default=None)
 
 
@@ -77,46 +92,84 @@ def classroom(result: dict) -> dict:
     return result.get("extra_data", {}).get("classroom", {})
 
 
-def render_csv(students: list[str], results: dict[str, dict]) -> str:
-    """One row per student (in ``students`` order): id, total, max, each unit, status, reason."""
-    units: list[str] = []
-    for student in students:
-        for unit in unit_points(results.get(student, {})):
-            if unit not in units:
-                units.append(unit)
+def final_score(result: dict) -> float:
+    """The score after the late penalty recorded with it (percent of the earned score)."""
+    penalty = number(classroom(result).get("penalty_percent"))
+    return number(result.get("score")) * (1 - penalty / 100)
+
+
+def table_rows(students: list[str], results: dict[str, dict], people: dict | None = None) -> list[dict]:
+    """One dict per student (in ``students`` order): what the gradebook and the LMS
+    exports write. ``people`` (a roster) gives names, emails and SIS ids."""
+    people = people or {}
     maximum = class_max(results)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *units, "status", "reason"])
+    rows = []
     for student in students:
         result = results.get(student)
+        person = people.get(student, {})
+        row = {"student": student, "name": person.get("name", ""), "email": person.get("email", ""),
+               "sis_user_id": person.get("sis_user_id", ""), "sis_login_id": person.get("sis_login_id", ""),
+               "section": person.get("section", ""), "max_score": maximum, "units": {},
+               "submitted_at": "", "days_late": "", "penalty_percent": "", "grader": ""}
         if result is None:
-            writer.writerow([_cell(student), "", _fmt(maximum), *([""] * len(units)), "pending", "not graded yet"])
+            rows.append(dict(row, score=None, status=Status.PENDING, reason="not graded yet"))
             continue
         info = classroom(result)
-        per_unit = unit_points(result)
+        row["name"] = row["name"] or info.get("name", "")
         out_of = result.get("max_score") if info.get("status") == GRADED else maximum
+        row.update(score=final_score(result), raw_score=number(result.get("score")), max_score=out_of,
+                   units={u: got for u, (got, _) in unit_points(result).items()},
+                   status=info.get("status", ""), reason=info.get("reason", ""),
+                   submitted_at=info.get("submitted_at", ""), grader=info.get("grader", ""),
+                   days_late=info.get("days_late", ""), penalty_percent=info.get("penalty_percent", ""),
+                   feedback=f"{fmt(result.get('score'))} / {fmt(out_of)} before any late penalty; "
+                            "see your report for each check")
+        rows.append(row)
+    return rows
+
+
+def render_csv(students: list[str], results: dict[str, dict], people: dict | None = None) -> str:
+    """One row per student: id, name, email, total (after any late penalty), max, each
+    unit, status, reason, submission time, days late, penalty, the grader's record."""
+    rows = table_rows(students, results, people)
+    units: list[str] = []
+    for row in rows:
+        units += [u for u in row["units"] if u not in units]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "name", "email", "score", "max_score", *units, "status", "reason",
+                     "submitted_at", "days_late", "penalty_percent", "grader"])
+    for row in rows:
+        pending = row["score"] is None
         writer.writerow([
-            _cell(student), _fmt(_number(result.get("score"))), _fmt(out_of),
-            *[_fmt(per_unit[u][0]) if u in per_unit else "0" for u in units],
-            info.get("status", ""), _cell(info.get("reason", "")),
+            _cell(row["student"]), _cell(row["name"]), _cell(row["email"]),
+            "" if pending else fmt(row["score"]), fmt(row["max_score"]),
+            *[("" if pending else "0") if u not in row["units"] else fmt(row["units"][u]) for u in units],
+            str(row["status"]), _cell(row["reason"]), row["submitted_at"], row["days_late"],
+            row["penalty_percent"] if row["penalty_percent"] == "" else fmt(row["penalty_percent"]),
+            _cell(row["grader"]),
         ])
     return out.getvalue()
 
 
-def _number(value) -> float:
+def number(value) -> float:
+    """A score as a float: anything unreadable or NaN counts as nothing."""
     try:
-        number = float(value)
+        x = float(value)
     except (TypeError, ValueError):
         return 0.0
-    return number if number == number else 0.0  # NaN counts as nothing
+    return x if x == x else 0.0  # NaN counts as nothing
 
 
-def _fmt(value) -> str:
+def fmt(value) -> str:
+    """The one way class grading writes a number: at most two decimals, none when whole."""
     if value is None:
         return ""
-    number = round(_number(value), 2)  # 9.999999 of float sums reads as 10
-    return str(int(number)) if number == int(number) else f"{number:.2f}"
+    x = round(number(value), 2)  # 9.999999 of float sums reads as 10
+    return str(int(x)) if x == int(x) else f"{x:.2f}"
+
+
+_fmt, _number = fmt, number  # the names report_html.py still uses
 
 
 def _cell(text) -> str:

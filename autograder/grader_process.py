@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import gradebook as gb
+from .gradebook import Status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOG_TAIL = 4000  # bytes of the grader's output kept to explain a failure
 # Results with this status were cut short by a bug of ours, not the student's: graded again.
-RETRY_STATUSES = {"internal-error"}
+RETRY_STATUSES = {Status.INTERNAL_ERROR}
 
 # Runs before the grader in every child: the child dies with the thread that started
 # it (so `kill -9` of grade-all leaves no orphan grading on), and output files are
@@ -54,6 +55,11 @@ class Context:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: bool = False
     subreaper: bool = False    # True when orphans of our graders are reparented to us
+    record: dict = field(default_factory=dict)  # what grades (provenance.record)
+    force: bool = False        # grade every student again
+    regrade: set = field(default_factory=set)   # students to grade again
+    people: dict = field(default_factory=dict)  # the roster, for the gradebook
+    on_result: object = lambda result: None     # called on each new result (late penalty)
 
 
 def run_grader(root: Path, work: Path, ctx: Context) -> dict:
@@ -82,21 +88,21 @@ def run_grader(root: Path, work: Path, ctx: Context) -> dict:
             with ctx.lock:
                 ctx.running.discard(child)
     if code is None:
-        return failure_result("timeout", f"grading took longer than {ctx.student_timeout:.0f} s and was stopped")
+        return failure_result(Status.TIMEOUT, f"grading took longer than {ctx.student_timeout:.0f} s and was stopped")
     if code == 0:
         result = gb.load_json(results_file)
         if _looks_like_results(result):
             result.setdefault("extra_data", {})["classroom"] = {"status": gb.GRADED, "reason": _graded_reason(result)}
             return result
-        return failure_result("grader-error", "the grader finished but wrote no valid results.json" + _tail(log_file))
+        return failure_result(Status.GRADER_ERROR, "the grader finished but wrote no valid results.json" + _tail(log_file))
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        return failure_result("grader-error", f"the grading process was killed by {name} (did the submission kill it?)" + _tail(log_file))
+        return failure_result(Status.GRADER_ERROR, f"the grading process was killed by {name} (did the submission kill it?)" + _tail(log_file))
     if code == 70:
-        return failure_result("internal-error", "grade-all stopped before this submission was graded")
+        return failure_result(Status.INTERNAL_ERROR, "grade-all stopped before this submission was graded")
     if code == 2:  # usage error: we checked the package is there, so the mistake is ours
-        return failure_result("internal-error", "the grader refused its arguments" + _tail(log_file))
-    return failure_result("grader-error", f"the grader exited with status {code}" + _tail(log_file))
+        return failure_result(Status.INTERNAL_ERROR, "the grader refused its arguments" + _tail(log_file))
+    return failure_result(Status.GRADER_ERROR, f"the grader exited with status {code}" + _tail(log_file))
 
 
 def _looks_like_results(result) -> bool:

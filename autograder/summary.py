@@ -26,7 +26,7 @@ def write_summary(path: Path, students: list[str], results: dict[str, dict], rep
 def render_summary(here: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path) -> str:
     graded = {s: results[s] for s in students if s in results and gb.classroom(results[s]).get("status") == gb.GRADED}
     maximum = gb.class_max(results) or 0
-    percents = [100 * gb._number(r.get("score")) / maximum if maximum else 0.0 for r in graded.values()]
+    percents = [100 * gb.number(r.get("score")) / maximum if maximum else 0.0 for r in graded.values()]
     not_gradable = [s for s in students if s in results and s not in graded]
     pending = [s for s in students if s not in results]
     esc = html.escape
@@ -38,7 +38,7 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
     if pending:
         parts.append(_row("Not graded yet", len(pending)))
     if percents:
-        parts += [_row("Maximum score", gb._fmt(maximum)),
+        parts += [_row("Maximum score", gb.fmt(maximum)),
                   _row("Mean of graded", f"{statistics.mean(percents):.1f} %"),
                   _row("Median of graded", f"{statistics.median(percents):.1f} %"),
                   _row("Full marks", sum(p >= 99.999 for p in percents))]
@@ -56,7 +56,7 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
     for s in students:
         r = results.get(s)
         status = gb.classroom(r).get("status", "") if r else "pending"
-        score = gb._fmt(gb._number(r.get("score"))) if r else ""
+        score = gb.fmt(gb.number(r.get("score"))) if r else ""
         rows.append(f'<tr><td>{_student_link(here, reports, s)}</td><td class="num">{score}</td><td>{esc(str(status))}</td></tr>')
     parts.append(f"<h2>Students ({len(students)})</h2><table><tr><th>Student</th><th>Score</th><th>Status</th></tr>{''.join(rows)}</table>")
     return page("Class summary", "\n".join(parts))
@@ -116,7 +116,7 @@ def failed_counts(graded: dict[str, dict]) -> Counter:
 def _failed_most(graded: dict[str, dict]) -> str:
     # Students who scored 0 handed in stubs or code that does not import: they fail
     # every check alike and would drown out what the others got wrong.
-    tried = {s: r for s, r in graded.items() if gb._number(r.get("score")) > 0}
+    tried = {s: r for s, r in graded.items() if gb.number(r.get("score")) > 0}
     counts = failed_counts(tried)
     if not counts:
         return "<h2>Checks failed most often</h2><p>No check failed.</p>"

@@ -1,5 +1,10 @@
 """Build the Gradescope autograder zip: ``python -m tools.gradescope dist/autograder.zip``.
 
+``--assignment N`` builds the zip of one assignment (``dist/autograder-N.zip`` by
+default): the same content plus ``assignment.json``, which makes the runner grade
+only that assignment's units, scaled to its total (course.toml). ``--all`` builds
+one zip per assignment.
+
 The zip holds, at its root, what Gradescope expects (``setup.sh``, ``run_autograder``)
 and what they run: the grader package with its hidden checks (``autograder/``), the
 reference (``solutions/nn100``), the data and the requirements. Entries carry fixed
@@ -8,6 +13,7 @@ dates, so the same sources always make the same zip.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -46,8 +52,14 @@ def entries() -> list[tuple[Path, str]]:
     return sorted(files, key=lambda item: item[1])
 
 
-def build(zip_path: Path) -> Path:
-    """Write the autograder zip to ``zip_path`` (atomically) and return it."""
+def build(zip_path: Path, assignment: int | None = None) -> Path:
+    """Write the autograder zip to ``zip_path`` (atomically) and return it; with
+    ``assignment``, the zip grades that assignment only."""
+    if assignment is not None:
+        from autograder import course
+        known = course.load().assignments
+        if assignment not in known:
+            raise ValueError(f"gradescope: the course has assignments {sorted(known)}, not {assignment}")
     zip_path = Path(zip_path)
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=zip_path.parent, prefix=".autograder-", suffix=".zip")
@@ -59,6 +71,10 @@ def build(zip_path: Path) -> Path:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = (0o100755 if name in EXECUTABLE else 0o100644) << 16
                 archive.writestr(info, source.read_bytes())
+            if assignment is not None:
+                info = zipfile.ZipInfo("assignment.json", date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o100644 << 16
+                archive.writestr(info, json.dumps({"assignment": assignment}) + "\n")
         os.replace(tmp, zip_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -68,10 +84,21 @@ def build(zip_path: Path) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.gradescope", description=__doc__.splitlines()[0])
-    parser.add_argument("zip", nargs="?", default="dist/autograder.zip")
+    parser.add_argument("zip", nargs="?", default=None,
+                        help="default: dist/autograder.zip, or dist/autograder-N.zip for --assignment N")
+    parser.add_argument("--assignment", type=int, default=None, help="grade only this assignment")
+    parser.add_argument("--all", action="store_true", help="one zip per assignment, in dist/")
     args = parser.parse_args(argv)
-    path = build(Path(args.zip))
-    print(f"gradescope: wrote {path} ({path.stat().st_size // 1024} kB, {len(entries())} files)")
+    if args.all:
+        from autograder import course
+        numbers = list(course.load().assignments)
+    else:
+        numbers = [args.assignment]
+    for number in numbers:
+        default = "dist/autograder.zip" if number is None else f"dist/autograder-{number}.zip"
+        path = build(Path(args.zip if args.zip and not args.all else default), number)
+        print(f"gradescope: wrote {path} ({path.stat().st_size // 1024} kB)"
+              + (f", assignment {number}" if number is not None else ", the whole course"))
     return 0
 
 

@@ -13,6 +13,7 @@ against it. Mutants and hostile submissions come from tests/grader/ when present
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib.util
 import random
 import shutil
@@ -188,11 +189,81 @@ def make_class(out: Path, students: int = 50, seed: int = 0) -> list[Path]:
     return sorted(out.iterdir())
 
 
+# ---------------------------------------------------------------- as an LMS hands it over
+
+FIRST = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret", "Niklaus"]
+LAST = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Hamilton", "Wirth"]
+
+
+def people(count: int) -> list[dict]:
+    """``count`` made-up students: full name, sortable name as Canvas writes it, ids, email."""
+    made = []
+    for i in range(count):
+        first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)] + ("" if i < 100 else str(i // 100))
+        made.append({"first": first, "last": last, "name": f"{first} {last}",
+                     "sortable": (last + first).lower(), "canvas_id": str(10001 + i),
+                     "moodle_id": str(70001 + i), "sis": f"S{2026000 + i}",
+                     "login": f"{first[0]}{last}".lower(), "email": f"{first}.{last}@example.edu".lower(),
+                     "section": f"Section {1 + i % 2}"})
+    return made
+
+
+def _as_zip_bytes(entry: Path) -> bytes:
+    if entry.is_file():
+        return entry.read_bytes()
+    with tempfile.TemporaryDirectory() as scratch:
+        zip_folder(entry, Path(scratch) / "submission.zip")
+        return (Path(scratch) / "submission.zip").read_bytes()
+
+
+def as_canvas(class_dir: Path, out_zip: Path, roster: Path, times: list) -> list[dict]:
+    """Canvas's "Download Submissions" zip of ``class_dir`` (student i sent its entry at
+    ``times[i]``, a datetime; ``late`` marks it as Canvas does when later than due) and
+    the roster as Canvas's gradebook export has it. Returns the people, in entry order."""
+    entries = sorted(p for p in Path(class_dir).iterdir() if not p.name.startswith("."))
+    folks = people(len(entries))
+    with zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i, (entry, person, (when, is_late)) in enumerate(zip(entries, folks, times)):
+            name = (f"{person['sortable']}{'_LATE' if is_late else ''}_{person['canvas_id']}_"
+                    f"{800001 + i}_submission.zip")
+            archive.writestr(zipfile.ZipInfo(name, date_time=when.timetuple()[:6]), _as_zip_bytes(entry))
+    with open(roster, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section"])
+        writer.writerow(["    Points Possible", "", "", "", ""])
+        for person in folks:
+            writer.writerow([f"{person['last']}, {person['first']}", person["canvas_id"], person["sis"],
+                             person["login"], person["section"]])
+    return folks
+
+
+def as_moodle(class_dir: Path, out_dir: Path, roster: Path) -> list[dict]:
+    """Moodle's "Download all submissions", unpacked (one folder per student holding
+    the file sent), and the roster as Moodle's grading worksheet has it."""
+    entries = sorted(p for p in Path(class_dir).iterdir() if not p.name.startswith("."))
+    folks = people(len(entries))
+    for entry, person in zip(entries, folks):
+        folder = Path(out_dir) / f"{person['name']}_{person['moodle_id']}_assignsubmission_file"
+        folder.mkdir(parents=True)
+        (folder / "submission.zip").write_bytes(_as_zip_bytes(entry))
+    with open(roster, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Identifier", "Full name", "Email address", "Status", "Grade"])
+        for person in folks:
+            writer.writerow([f"Participant {person['moodle_id']}", person["name"], person["email"],
+                             "Submitted for grading", ""])
+    return folks
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.make_class", description=__doc__.splitlines()[0])
     parser.add_argument("out", help="folder to create, one entry per student")
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--as", dest="layout", choices=("canvas", "moodle"), default=None,
+                        help="also write the class as that LMS's download (OUT.canvas.zip or OUT.moodle/) "
+                             "and its roster (OUT.roster.csv); Canvas times: all on time, 1 h before "
+                             "2026-09-14T23:59Z")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if out.exists():
@@ -207,6 +278,15 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"make_class: {len(made)} submissions in {out}")
+    roster = out.with_name(out.name + ".roster.csv")
+    if args.layout == "canvas":
+        from datetime import datetime
+        when = datetime(2026, 9, 14, 22, 59)
+        as_canvas(out, out.with_name(out.name + ".canvas.zip"), roster, [(when, False)] * len(made))
+        print(f"make_class: Canvas download {out.name}.canvas.zip, roster {roster.name}")
+    elif args.layout == "moodle":
+        as_moodle(out, out.with_name(out.name + ".moodle"), roster)
+        print(f"make_class: Moodle download {out.name}.moodle/, roster {roster.name}")
     return 0
 
 

@@ -18,6 +18,8 @@ parser.add_argument("--results", required=True)
 parser.add_argument("--timeout", default=None)
 parser.add_argument("--seed", default=None)
 parser.add_argument("--jobs", default=None)
+parser.add_argument("--assignment", default=None)
+parser.add_argument("--course", default=None)
 args = parser.parse_args()
 layers = Path(args.path, "nn100", "layers.py")
 if not layers.is_file():

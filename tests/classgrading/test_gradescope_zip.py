@@ -77,3 +77,37 @@ def test_run_autograder_explains_an_empty_submission(autograder_zip, tmp_path):
     results = run_autograder(tmp_path)
     assert results["score"] == 0 and results["tests"] == []
     assert "empty" in results["output"]
+
+
+def classroom_block(marker: str) -> str:
+    """The shell block that follows ``<!-- marker -->`` in CLASSROOM.md."""
+    text = (ROOT / "autograder" / "CLASSROOM.md").read_text()
+    after = text.split(f"<!-- {marker} -->", 1)[1]
+    return after.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+@needs_grader
+def test_the_local_try_out_of_classroom_md_works_as_written(tmp_path):
+    """The commands as printed (only /tmp/ag moved into this test's folder), run from the
+    repository's top with a relative AUTOGRADER_PYTHON: assignment 1's zip, 100 / 100."""
+    script = classroom_block("try-gradescope").replace("/tmp/ag", str(tmp_path / "ag"))
+    script = script.replace("dist/", f"{tmp_path}/dist/").replace(
+        "make gradescope ASSIGNMENT=1", f"{sys.executable} -m tools.gradescope --assignment 1 {tmp_path}/dist/autograder-1.zip")
+    assert ".venv/bin/python" in script
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads((tmp_path / "ag" / "results" / "results.json").read_text())
+    assert results["score"] == results["max_score"] == 100
+    units = {t["name"].split(":")[0] for t in results["tests"]}
+    assert units == {"Linear", "ReLU", "Sigmoid", "Sequential"}, units
+
+
+def test_a_missing_interpreter_still_gives_a_results_json(autograder_zip, tmp_path):
+    unpack(autograder_zip, tmp_path)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(tmp_path), AUTOGRADER_PYTHON="no/such/python")
+    run = subprocess.run([str(tmp_path / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=60, cwd=tmp_path)
+    assert run.returncode == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "AUTOGRADER_PYTHON=no/such/python" in results["output"]

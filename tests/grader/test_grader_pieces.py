@@ -46,14 +46,15 @@ def test_copy_leaves_symlinks_behind(tmp_path):
     assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["__init__.py"]
 
 
-def test_find_package_names_what_it_expected_and_found(tmp_path):
-    with pytest.raises(grade.UsageError, match="expected .*nn100/__init__.py"):
-        grade.find_package(tmp_path)
+def test_resolved_package_names_what_it_expected_and_found(tmp_path):
+    (tmp_path / "notes.txt").write_text("my homework")
+    with pytest.raises(grade.UsageError, match="no nn100 package found.*notes.txt"):
+        with grade.resolved_package(tmp_path):
+            pass
     (tmp_path / "nn100").mkdir()
     (tmp_path / "nn100" / "__init__.py").write_text("")
-    with pytest.raises(grade.UsageError, match="pass its parent"):
-        grade.find_package(tmp_path / "nn100")
-    assert grade.find_package(tmp_path) == tmp_path / "nn100"
+    with grade.resolved_package(tmp_path) as package:  # graded where it is, not copied
+        assert package == tmp_path / "nn100"
 
 
 def test_points_come_from_the_course_table_and_a_wrong_total_is_refused(tmp_path):
