@@ -131,16 +131,28 @@ class LayerUnit:
                                        "grads": {a: getattr(layer, a).gradient for a in params}}
 
     def add_fd(self):
+        """Finite differences from ordinary jobs: one forward/backward job per moved
+        element of X or of a parameter, plus one at the point itself, shuffled, each
+        built exactly like the unit's other jobs, so the code under test cannot tell
+        them from any other check."""
         shape = FD_SHAPE.get(self.unit, FD_SHAPE_ELEMENTWISE)
         X, params, D, args = self.make_inputs(shape)
-        self.jobs.append(Job(f"{self.unit}/fd", "layer_fd",
-                             {"cls": self.unit, "args": args, "params": {a: a for a in params},
-                              "X": "X", "h": FD_STEP}, {"X": X, **params}))
         self.jobs.append(Job(f"{self.unit}/fd_analytic", "layer", self.spec(
             args, params, [["forward", "X"], ["backward", 0, "D"]]), {"X": X, "D": D, **params}))
+        points = [("base", 0, 0)] + [(target, i, sign)
+                                     for target, base in {"X": X, **params}.items()
+                                     for i in range(base.size) for sign in (+1, -1)]
+        for k in self.rng.permutation(len(points)):
+            target, i, sign = points[k]
+            moved = {"X": X.copy(), **{a: v.copy() for a, v in params.items()}}
+            if target != "base":
+                moved[target].flat[i] += sign * FD_STEP
+            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", "layer", self.spec(
+                args, params, [["forward", "X"], ["backward", 0, "D"]]), {"D": D, **moved}))
         layer = self.reference_layer(args, params)
         reference_error = fd_error_of(layer, X, params, D)
-        self.expected["fd"] = {"X": X, "params": params, "D": D,
+        Y, _ = self.reference_layer(args, params).forward(X)
+        self.expected["fd"] = {"X": X, "params": params, "D": D, "Y": Y,
                                "reference_error": reference_error}
 
     def build(self):
@@ -205,11 +217,19 @@ class LayerUnit:
 
     def check_fd(self, results):
         e = self.expected["fd"]
-        fd = self.result(results, "fd")
         analytic = self.result(results, "fd_analytic")
         self.backprop_only(analytic, "finite-difference point")
+        here = array(analytic, "Y0", "forward output")
+        compare(here, e["Y"], "forward output at the finite-difference point")
+        again = array(self.result(results, "fd/base/0/0"), "Y0", "forward output")
+        if again.shape != here.shape or not np.allclose(again, here, rtol=MATCH, atol=0):
+            raise Fail("forward gave two different outputs for the same layer and input: "
+                       "it must depend on its input and parameters only")
         shapes = {"X": e["X"].shape, **{a: v.shape for a, v in e["params"].items()}}
-        numeric = fd_from_outputs(fd, e["D"], shapes)
+        numeric = fd_from_outputs(
+            lambda target, i, sign: array(self.result(results, f"fd/{target}/{i}/{sign}"),
+                                          "Y0", "forward output at a perturbed point"),
+            e["D"], shapes)
         given = {"X": array(analytic, "dX0", "backward's return value")}
         for attr in e["params"]:
             given[attr] = array(analytic, f"G_{attr}", f"{attr}.gradient")
@@ -321,22 +341,20 @@ class LayerUnit:
         return passed(errors, MATCH)
 
 
-def fd_from_outputs(fd_result, D, shapes: dict) -> dict:
-    """Central differences of L = sum(D * Y) from the outputs the child returned."""
+def fd_from_outputs(output, D, shapes: dict) -> dict:
+    """Central differences of L = sum(D * Y) from the forward outputs the child
+    returned: ``output(target, i, sign)`` is Y with element i of target moved by sign*h."""
     numeric = {}
     for target, shape in shapes.items():
-        plus = array(fd_result, f"plus_{target}", "forward output at a perturbed point")
-        minus = array(fd_result, f"minus_{target}", "forward output at a perturbed point")
-        if plus.shape[1:] != D.shape or minus.shape != plus.shape:
-            raise Fail(f"forward output has shape {plus.shape[1:]}, expected {D.shape}")
-        if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
-            raise Fail("forward returned NaN or inf at a perturbed point")
-        axes = tuple(range(1, plus.ndim))
-        if plus.shape[0] != int(np.prod(shape)):
-            raise Fail(f"forward was evaluated {plus.shape[0]} times for {target}, expected "
-                       f"{int(np.prod(shape))}")
-        numeric[target] = ((np.sum(plus * D, axis=axes) - np.sum(minus * D, axis=axes))
-                           / (2 * FD_STEP)).reshape(shape)
+        values = np.zeros(int(np.prod(shape)))
+        for i in range(values.size):
+            plus, minus = output(target, i, +1), output(target, i, -1)
+            if plus.shape != D.shape or minus.shape != D.shape:
+                raise Fail(f"forward output has shape {plus.shape}, expected {D.shape}")
+            if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
+                raise Fail("forward returned NaN or inf at a perturbed point")
+            values[i] = (np.sum(plus * D) - np.sum(minus * D)) / (2 * FD_STEP)
+        numeric[target] = values.reshape(shape)
     return numeric
 
 

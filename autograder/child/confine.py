@@ -151,3 +151,42 @@ def system_read_paths() -> list[str]:
     paths |= {numpy_dir, numpy_dir + ".libs", os.path.realpath(sys.executable)}
     paths |= {"/usr", "/lib", "/lib32", "/lib64", "/etc", "/proc", "/dev"}
     return sorted(paths)
+
+
+CLONE_NEWIPC, CLONE_NEWPID = 0x08000000, 0x20000000
+
+
+def isolate() -> list[str]:
+    """Give what follows a fresh IPC namespace (no SysV or POSIX IPC shared with any
+    other child) and a PID namespace in which it is process 1, so that when it dies
+    the kernel kills everything it started.  Needs root (CAP_SYS_ADMIN).
+
+    unshare(CLONE_NEWPID) only places the *next* child in the new namespace, so this
+    forks: the caller's process stays outside, waits, and exits with the child's
+    status; only the child returns.  Returns the protections in force ([] if none)."""
+    if os.getuid() != 0:
+        return []
+    if libc.unshare(CLONE_NEWIPC | CLONE_NEWPID) != 0:
+        if libc.unshare(CLONE_NEWIPC) != 0:
+            return []
+        return ["a fresh IPC namespace (no PID namespace here)"]
+    pid = os.fork()
+    if pid:
+        # The outer process: killed with its session by the grader, which makes the
+        # kernel kill the inner one (PR_SET_PDEATHSIG below) and its whole namespace.
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:  # die of the same signal, so the grader can tell what happened
+            import signal
+            signal.signal(-code, signal.SIG_DFL)
+            os.kill(os.getpid(), -code)
+        os._exit(code if code >= 0 else 128 - code)
+    # PR_SET_PDEATHSIG SIGKILL: die with the outer process.  (A race with an outer
+    # process killed before this line leaves an orphan the grader's sweep kills.)
+    libc.prctl(1, 9, 0, 0, 0)
+    return ["a fresh IPC namespace", "a PID namespace per unit (its processes die together)"]

@@ -1,9 +1,15 @@
-"""Child side: run a list of jobs against the submission's nn100 and write plain data back.
+"""Child side: run the grader's jobs against the submission's nn100, one at a time.
 
-Started by the grader as ``python -I -B harness.py WORK`` where WORK is a fresh
-temporary folder holding task.json, in/*.npy, sub/nn100 (a copy of the submission)
-and this harness.  The harness confines itself (confine.py) *before* importing the
-submission, runs each job, and writes out/<index>.json plus out/<index>__<name>.npy.
+Started by the grader as ``python -I -B harness.py WORK`` (or forked from a fork
+server, below).  WORK is a fresh folder the grader owns: task.json (limits only),
+sub/nn100 (a copy of the submission), this harness, and two FIFOs.  The child never
+receives a list of jobs: the grader writes one job (its operation and spec, no id)
+into ``jobs`` when the previous one is done, with its input arrays in in/<k>/; the
+child writes out/<k>.json plus out/<k>__<name>.npy and reports ``k`` on ``done``.
+Student code therefore cannot tell which check it is in, nor read what comes next.
+
+Before any student code is imported the child confines itself (confine.py):
+rlimits, Landlock, a fresh IPC and PID namespace, an unprivileged user, seccomp.
 
 Nothing here is graded logic: the jobs only construct the student's objects, call
 them on inputs the grader chose, and save what comes back.  The few maps the
@@ -17,11 +23,13 @@ import sys
 import traceback
 
 WORK = os.path.realpath(sys.argv[1])
+SERVING = sys.argv[2:] == ["--serve"]
 HERE = os.path.dirname(os.path.realpath(__file__))
 OUT = os.path.join(WORK, "out")
 
 sys.path.insert(0, HERE)
 import confine  # noqa: E402  (the harness's own folder, removed from sys.path below)
+import seccomp  # noqa: E402
 
 sys.path.remove(HERE)
 with open(os.path.join(WORK, "task.json")) as f:
@@ -38,7 +46,7 @@ import dataclasses, decimal, enum, fractions, functools, heapq, inspect, io, ite
 import linecache, logging, math, numbers, operator, pathlib, pprint, random, re  # noqa
 import statistics, string, struct, textwrap, time, tokenize, types, typing, warnings  # noqa
 import atexit, binascii, datetime, gc, glob, hashlib, secrets, signal, threading  # noqa
-import weakref, zlib  # noqa
+import weakref, zlib, socket  # noqa
 import numpy.testing  # noqa  (imports unittest; students sometimes use it)
 
 
@@ -56,10 +64,39 @@ def warm_up_numpy() -> None:
 
 warm_up_numpy()
 
-PROTECTIONS = confine.apply_landlock(confine.system_read_paths(), [WORK, "/dev/null"])
-if TASK.get("drop_to") and confine.drop_privileges(*TASK["drop_to"]):
-    PROTECTIONS.append(f"running as uid {os.getuid()} (unprivileged)")
+
+def writable(work: str) -> list[str]:
+    """Where the child may write: its out/ and home/ folders only (the folder's top,
+    with the files the grader reads, is the grader's)."""
+    return [os.path.join(work, "out"), os.path.join(work, "home"), "/dev/null"]
+
+
+CHANNEL = {}  # "jobs": the file jobs arrive on, "done": the descriptor to report on
+
+
+def open_channel(work: str) -> None:
+    """The grader's FIFOs (it holds both ends open, so neither open blocks)."""
+    CHANNEL["jobs"] = open(os.path.join(work, "jobs"), "rb")
+    CHANNEL["done"] = os.open(os.path.join(work, "done"), os.O_WRONLY)
+
+
+if not SERVING:
+    open_channel(WORK)  # before Landlock: the FIFOs sit in the folder's read-only top
+# The fork server must open each unit's files for writing, so its own domain covers
+# its whole folder; every unit narrows that in become_unit().
+PROTECTIONS = confine.apply_landlock(confine.system_read_paths() + [WORK],
+                                     [WORK, "/dev/null"] if SERVING else writable(WORK))
 PROTECTIONS.append("rlimits: address space, CPU time, file size, processes, no core dumps")
+
+
+def lock_down() -> None:
+    """Namespaces (as root), then the user switch, then seccomp: the last steps before
+    student code.  Each appends what it achieved to PROTECTIONS."""
+    PROTECTIONS.extend(confine.isolate())
+    if TASK.get("drop_to") and confine.drop_privileges(*TASK["drop_to"]):
+        PROTECTIONS.append(f"running as uid {os.getuid()} (unprivileged)")
+    PROTECTIONS.extend(seccomp.apply())
+
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -114,20 +151,27 @@ def load(name: str):
 # ---------------------------------------------------------------- counting forward calls
 
 class ForwardCounter:
-    """Counts calls into the code of a layer's forward methods while backward runs.
+    """Counts calls into the code of a layer's forward methods while backward runs, in
+    this thread and in any thread started meanwhile (where seccomp allows threads at
+    all), and checks afterwards that nothing replaced or detached it.
 
     Matching code objects (not attributes) also counts calls through references the
-    submission saved before the grader looked, e.g. ``orig = Linear.forward``.
+    submission saved before the grader looked, e.g. ``orig = Linear.forward``.  A
+    counter inside the child is evidence, not proof: the grader also times backward
+    on a layer too large for finite differences.
     """
 
     def __init__(self, layer):
-        self.codes = set()
+        codes = set()
         for cls in type(layer).__mro__:
             function = cls.__dict__.get("forward")
             code = getattr(function, "__code__", None)
             if code is not None:
-                self.codes.add(code)
+                codes.add(code)
+        self.codes = frozenset(codes)
         self.count = 0
+        self.intact = True
+        self.threads = 0
 
     def hook(self, frame, event, arg):
         if event == "call" and frame.f_code in self.codes:
@@ -135,11 +179,33 @@ class ForwardCounter:
 
     def run(self, function, *args):
         self.count = 0
-        sys.setprofile(self.hook)
+        codes, hook = self.codes, self.hook
+        threads_before = threading.active_count(), _tasks()
+        threading.setprofile(hook)
+        sys.setprofile(hook)
         try:
             return function(*args)
         finally:
+            intact = sys.getprofile() is hook and threading._profile_hook is hook
             sys.setprofile(None)
+            threading.setprofile(None)
+            intact = intact and self.codes is codes and type(self).hook is HOOK \
+                and HOOK.__code__ is HOOK_CODE and isinstance(self.count, int)
+            self.intact = self.intact and intact
+            if (threading.active_count(), _tasks()) != threads_before:
+                self.threads += 1
+
+
+HOOK = ForwardCounter.hook
+HOOK_CODE = HOOK.__code__
+
+
+def _tasks() -> int:
+    """Threads of this process, as the kernel counts them."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return -1
 
 
 # ---------------------------------------------------------------- jobs
@@ -188,6 +254,8 @@ def job_layer(spec: dict):
                 info["error"] = describe(exc)
                 break
             calls.append(counter.count)
+    info["counter_intact"] = counter.intact
+    info["threads_in_backward"] = counter.threads
     for attr in spec.get("params", {}):
         arrays[f"T_{attr}"] = snap(getattr(layer, attr).tensor)
         arrays[f"G_{attr}"] = snap(getattr(layer, attr).gradient)
@@ -198,51 +266,12 @@ def job_layer(spec: dict):
     return info, arrays
 
 
-def job_layer_fd(spec: dict):
-    """Evaluate forward at the input and at each element of X and of each parameter
-    moved by +h and -h (the grader forms the differences)."""
-    layer = build(spec)
-    h = spec["h"]
-    X = load(spec["X"])
-    arrays = {}
-    tensors = {"X": X}
-    tensors.update({attr: getattr(layer, attr).tensor.copy() for attr in spec.get("params", {})})
-    for target, base in tensors.items():
-        outputs = {+1: [], -1: []}
-        for i in range(base.size):
-            for sign in (+1, -1):
-                moved = base.copy()
-                moved.flat[i] += sign * h
-                if target == "X":
-                    Y, _ = layer.forward(moved)
-                else:
-                    getattr(layer, target).tensor = moved
-                    Y, _ = layer.forward(X)
-                    getattr(layer, target).tensor = base.copy()
-                outputs[sign].append(np.array(Y, dtype=np.float64))
-        arrays[f"plus_{target}"] = np.stack(outputs[+1])
-        arrays[f"minus_{target}"] = np.stack(outputs[-1])
-    return {}, arrays
-
-
 def job_loss(spec: dict):
     function = nn100_attr(spec["fn"])
     Yp, Yt = load(spec["Yp"]), load(spec["Yt"])
     loss, dYp = function(Yp, Yt)
     return ({"loss_type": type(loss).__name__},
             {"loss": snap(loss), "dYp": snap(dYp), "after_Yp": Yp, "after_Yt": Yt})
-
-
-def job_loss_fd(spec: dict):
-    function = nn100_attr(spec["fn"])
-    Yp, Yt, h = load(spec["Yp"]), load(spec["Yt"]), spec["h"]
-    values = {+1: [], -1: []}
-    for i in range(Yp.size):
-        for sign in (+1, -1):
-            moved = Yp.copy()
-            moved.flat[i] += sign * h
-            values[sign].append(float(np.asarray(function(moved, Yt)[0], dtype=np.float64)))
-    return {}, {"plus": np.array(values[+1]), "minus": np.array(values[-1])}
 
 
 class PlainParameter:
@@ -421,18 +450,40 @@ def layer_params(layer) -> list:
     return [attr for attr in ("weights", "bias") if hasattr(layer, attr)]
 
 
-JOBS = {"layer": job_layer, "layer_fd": job_layer_fd, "loss": job_loss,
-        "loss_fd": job_loss_fd, "optimizer": job_optimizer, "sequential": job_sequential,
-        "learner": job_learner, "train": job_train}
+JOBS = {"layer": job_layer, "loss": job_loss, "optimizer": job_optimizer,
+        "sequential": job_sequential, "learner": job_learner, "train": job_train}
 
 
 # ---------------------------------------------------------------- main
 
+def report(token: str) -> None:
+    os.write(CHANNEL["done"], f"{token}\n".encode())
+
+
+def next_job():
+    """The grader's next job, or None when it has no more (it closed its end)."""
+    line = CHANNEL["jobs"].readline()
+    return json.loads(line) if line.strip() else None
+
+
+def calibration_probe() -> dict:
+    """What a child confined like a unit's can still do, measured without student code."""
+    found = {}
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+        found["udp"] = "allowed"
+    except OSError as exc:
+        found["udp"] = f"denied ({type(exc).__name__})"
+    return found
+
+
 def main() -> None:
     global nn100, CURRENT
-    os.makedirs(OUT, exist_ok=True)
-    save_result("sandbox", {"protections": PROTECTIONS, "uid": os.getuid()}, {})
+    lock_down()
     if TASK.get("calibrate"):
+        save_result("sandbox", {"protections": PROTECTIONS, "uid": os.getuid(),
+                                "probe": calibration_probe()}, {})
+        report("sandbox")
         return
     sub = os.path.join(WORK, "sub")
     sys.path.insert(0, sub)
@@ -441,13 +492,18 @@ def main() -> None:
         where = os.path.realpath(getattr(nn100, "__file__", None) or "")
         if not where.startswith(os.path.join(sub, "nn100") + os.sep):
             raise ImportError(f"nn100 resolved to {where!r}, not to the submission's copy")
-        record = {"ok": True, "names": sorted(n for n in dir(nn100) if not n.startswith("_"))}
+        record = {"ok": True}
     except BaseException as exc:  # SystemExit, KeyboardInterrupt and all: it is data here
         record = {"ok": False, "error": describe(exc)}
     save_result("import", record, {})
+    report("import")
     if not record["ok"]:
         return
-    for index, job in enumerate(TASK["jobs"]):
+    index = 0
+    while True:
+        job = next_job()
+        if job is None:
+            return
         CURRENT = index
         try:
             info, arrays = JOBS[job["op"]](job["spec"])
@@ -457,15 +513,18 @@ def main() -> None:
                 save_result(index, {"ok": False, "error": describe(exc)}, {})
             except BaseException as inner:
                 save_result(index, {"ok": False, "error": describe(inner)}, {})
+        report(str(index))
+        index += 1
 
 
 # ---------------------------------------------------------------- fork server
 
 def serve() -> None:
-    """Fork server: numpy is imported and the process confined once; then, for each
-    unit folder named on stdin, a fresh forked child runs that unit.  The server itself
-    never imports student code: it only forks, reports the child's pid, waits for it,
-    and reports its exit status."""
+    """Fork server: numpy is imported and the process confined by Landlock once; then,
+    for each unit folder named on stdin, a fresh forked child runs that unit.  The
+    server itself never imports student code and keeps its privileges (it needs them
+    to give each child its namespaces): it only forks, reports the child's pid,
+    waits for it, and reports its exit status."""
     while True:
         line = sys.stdin.readline()
         if not line:
@@ -486,25 +545,25 @@ def serve() -> None:
 
 
 def become_unit(unit: str) -> None:
-    """In the forked child: a session, files and limits of its own, and a nested
-    Landlock domain that only lets it write in its unit folder and signal nothing
-    outside itself (not the server, not the other units)."""
+    """In the forked child: a session, the grader's files and FIFOs, limits of its
+    own, and a nested Landlock domain that only lets it write in its out/ and home/
+    folders and signal nothing outside itself (not the server, not the other units)."""
     global WORK, OUT, TASK
     os.setsid()
     WORK, OUT = unit, os.path.join(unit, "out")
     with open(os.path.join(unit, "task.json")) as f:
         TASK = json.load(f)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    for fd, path, mode in ((0, "/dev/null", os.O_RDONLY), (1, "stdout.txt", flags),
-                           (2, "stderr.txt", flags)):
-        opened = os.open(os.path.join(unit, path), mode, 0o644)
+    for fd, path, mode in ((0, "/dev/null", os.O_RDONLY), (1, "stdout.txt", os.O_WRONLY),
+                           (2, "stderr.txt", os.O_WRONLY)):
+        opened = os.open(os.path.join(unit, path), mode | os.O_NOFOLLOW)
         os.dup2(opened, fd)
         os.close(opened)
+    open_channel(unit)
     os.chdir(unit)
     os.environ["HOME"] = os.environ["TMPDIR"] = os.path.join(unit, "home")
     cpu = TASK["limits"]["cpu_seconds"]
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    nested = confine.apply_landlock(confine.system_read_paths(), [unit, "/dev/null"])
+    nested = confine.apply_landlock(confine.system_read_paths() + [unit], writable(unit))
     if nested:
         PROTECTIONS[:] = nested + [p for p in PROTECTIONS if not p.startswith(
             ("landlock", "TCP", "signals"))]
@@ -512,7 +571,7 @@ def become_unit(unit: str) -> None:
 
 if __name__ == "__main__":
     try:
-        if sys.argv[2:] == ["--serve"]:
+        if SERVING:
             serve()
         else:
             main()
