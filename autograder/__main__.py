@@ -26,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
                             "convergence training gets 3x)")
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden inputs")
     grade.add_argument("--jobs", type=int, default=2, help="sandboxed children run at once")
+    grade.add_argument("--budget", type=positive, default=None,
+                       help="seconds for the whole submission (default: 15x the reference's "
+                            "own time on this machine, measured once and cached, at least 30)")
     grade.add_argument("--details", action="store_true", help="print every failed check in full")
     # Listed for --help only; main() hands grade-all to autograder.classroom's own parser.
     commands.add_parser("grade-all", help="grade every submission in a folder (see grade-all --help)")
@@ -45,13 +48,16 @@ def main(argv=None) -> int:
         for name, points in catalog.tests_with_points():
             print(f"{points:7.3f}  {name}" if args.points else name)
         return 0
-    from . import grade, report
+    from . import grade, report, sandbox
     try:
         result = grade.grade(args.path, seed=grade.DEFAULT_SEED if args.seed is None else args.seed,
-                             timeout=args.timeout, jobs=args.jobs)
+                             timeout=args.timeout, jobs=args.jobs, budget=args.budget)
     except grade.UsageError as error:
         print(error, file=sys.stderr)
         return 2
+    except sandbox.GraderError as error:  # the grader's own failure, never the student's
+        print(f"grade: the grader failed (not the submission's fault): {error}", file=sys.stderr)
+        return 3
     print(report.table(result, details=args.details))
     if args.results:
         report.write_atomically(args.results, report.results_json(result))

@@ -28,6 +28,7 @@ BIG = {"Linear": (64, 256, 256), "Softmax": (128, 1024)}
 BIG_ELEMENTWISE = (256, 512)
 FD_SHAPE = {"Linear": (3, 4, 2), "Softmax": (3, 4)}
 FD_SHAPE_ELEMENTWISE = (3, 4)
+FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipschitz <= 1000)
 
 HINTS = {
     "forward": {
@@ -181,6 +182,12 @@ class LayerUnit:
         calls = result.info.get("forward_calls_in_backward", [])
         if not isinstance(calls, list) or not all(isinstance(c, int) for c in calls):
             raise Fail("the grader could not tell how backward computed its result")
+        if result.info.get("counter_intact") is False:
+            raise Fail(f"{where}: backward detached or replaced the grader's call counter. "
+                       "Gradients must come from the chain rule.")
+        if result.info.get("threads_in_backward"):
+            raise Fail(f"{where}: backward started threads. Gradients must come from the "
+                       "chain rule, computed in the call itself.")
         if any(c > MAX_FORWARD_CALLS for c in calls):
             raise Fail(f"{where}: backward called forward {max(calls)} times. Gradients must "
                        "come from the chain rule, not from re-running forward (finite "
@@ -229,7 +236,7 @@ class LayerUnit:
         numeric = fd_from_outputs(
             lambda target, i, sign: array(self.result(results, f"fd/{target}/{i}/{sign}"),
                                           "Y0", "forward output at a perturbed point"),
-            e["D"], shapes)
+            e["D"], shapes, here)
         given = {"X": array(analytic, "dX0", "backward's return value")}
         for attr in e["params"]:
             given[attr] = array(analytic, f"G_{attr}", f"{attr}.gradient")
@@ -341,9 +348,11 @@ class LayerUnit:
         return passed(errors, MATCH)
 
 
-def fd_from_outputs(output, D, shapes: dict) -> dict:
+def fd_from_outputs(output, D, shapes: dict, here) -> dict:
     """Central differences of L = sum(D * Y) from the forward outputs the child
-    returned: ``output(target, i, sign)`` is Y with element i of target moved by sign*h."""
+    returned: ``output(target, i, sign)`` is Y with element i of target moved by sign*h.
+    Each must lie within a step's reach of the output ``here`` at the point itself: a
+    forward that changes behaviour at nearby points is not the forward being checked."""
     numeric = {}
     for target, shape in shapes.items():
         values = np.zeros(int(np.prod(shape)))
@@ -353,6 +362,11 @@ def fd_from_outputs(output, D, shapes: dict) -> dict:
                 raise Fail(f"forward output has shape {plus.shape}, expected {D.shape}")
             if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
                 raise Fail("forward returned NaN or inf at a perturbed point")
+            jump = max(float(np.max(np.abs(plus - here))), float(np.max(np.abs(minus - here))))
+            if jump > FD_REACH:
+                raise Fail(f"moving one element of {target} by {FD_STEP:g} changed the forward "
+                           f"output by {jump:.2e}: forward must be the same smooth function "
+                           "of its inputs at every call")
             values[i] = (np.sum(plus * D) - np.sum(minus * D)) / (2 * FD_STEP)
         numeric[target] = values.reshape(shape)
     return numeric

@@ -135,8 +135,13 @@ def unit_builder(fn: str):
                     raise Fail("the loss did not return one number per call")
                 return float(found)
 
-            numeric = np.array([(loss_at(i, +1) - loss_at(i, -1)) / (2 * FD_STEP)
-                                for i in range(e["Yp"].size)]).reshape(e["Yp"].shape)
+            moved = np.array([[loss_at(i, +1), loss_at(i, -1)] for i in range(e["Yp"].size)])
+            jump = float(np.max(np.abs(moved - float(loss)))) if moved.size else 0.0
+            if not jump <= 1e3 * FD_STEP:
+                raise Fail(f"moving one element of the prediction by {FD_STEP:g} changed the "
+                           f"loss by {jump:.2e}: the loss must be the same smooth function "
+                           "of its inputs at every call")
+            numeric = ((moved[:, 0] - moved[:, 1]) / (2 * FD_STEP)).reshape(e["Yp"].shape)
             error = compare(analytic, numeric,
                             f"gradient against finite differences (h={FD_STEP:g})", FD_BOUND)
             return (passed([error], FD_BOUND)

@@ -3,6 +3,7 @@ sandboxed children (two at a time), judge the results here, and score them."""
 from __future__ import annotations
 
 import functools
+import math
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,9 @@ UNITS = {
     "Learner": checks_learner.build,
     "Convergence": checks_convergence.build,
 }
+
+
+IMPORT_FAILED = "not run: importing nn100 failed (the first check says why)"
 
 
 class UsageError(Exception):
@@ -115,23 +119,31 @@ def find_package(path) -> Path:
 
 
 def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
-          points: dict | None = None) -> Grade:
+          points: dict | None = None, budget: float | None = None) -> Grade:
+    """``budget``: seconds for the whole submission (None: calibrated on this machine,
+    see sandbox.whole_budget); units not reached within it fail as "not reached"."""
     started = time.monotonic()
     package = find_package(path)
     points = load_points() if points is None else points
+    sandbox.check_tmpdir()
     sandbox.become_subreaper()
     limits = sandbox.Limits(timeout=timeout)
     plans = plan(seed)
     protections = sandbox.protections(limits)
+    if budget is None:
+        budget = sandbox.whole_budget(lambda: grade(reference.SOLUTIONS.parent, seed, timeout,
+                                                    jobs, points, math.inf).seconds)
+    deadline = time.monotonic() + budget
     servers = sandbox.ServerPool(limits)
     try:
-        probe = sandbox.run_jobs(package, [], limits, servers)
+        probe = sandbox.run_jobs(package, [], limits, servers, deadline)
         reports = {}
         if probe.import_ok:
             # the longest unit first, so two workers finish together
             order = sorted(plans, key=lambda p: p.unit != "Convergence")
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits, servers)
+                futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits, servers,
+                                               deadline)
                            for p in order}
                 reports = {unit: future.result() for unit, future in futures.items()}
     finally:
@@ -140,7 +152,7 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
     outcomes, unit_scores, extra_data = [], {}, {}
     for p in plans:
         report = reports.get(p.unit)
-        unit_outcomes = judge_unit(p, report, probe)
+        unit_outcomes = judge_unit(p, report, probe, first=not outcomes)
         weights = sum(o.check.weight for o in unit_outcomes) or 1
         possible = float(points[p.unit])
         for o in unit_outcomes:
@@ -157,18 +169,21 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
                 extra_data["loss_curves_error"] = f"{type(exc).__name__}: {exc}"
     score = sum(earned for earned, _ in unit_scores.values())
     max_score = sum(possible for _, possible in unit_scores.values())
-    notes = [f"seed {seed}", f"time limit {timeout:g} s per check"]
+    notes = [f"seed {seed}", f"time limit {timeout:g} s per check"
+             + (f", {budget:.0f} s in all" if math.isfinite(budget) else "")]
     if not probe.import_ok:
         notes.append(f"importing nn100 failed: {probe.import_message}")
     return Grade(outcomes, unit_scores, score, max_score, time.monotonic() - started,
                  protections, extra_data, notes)
 
 
-def judge_unit(p: UnitPlan, report, probe) -> list[Outcome]:
-    if not probe.import_ok:
+def judge_unit(p: UnitPlan, report, probe, first: bool = False) -> list[Outcome]:
+    if not probe.import_ok:  # said once, in the very first check
         message = f"importing nn100 failed, so nothing could be checked:\n{probe.import_message}"
-        return [Outcome(c, False, message) for c in p.checks]
+        return [Outcome(c, False, message if first and not k else IMPORT_FAILED)
+                for k, c in enumerate(p.checks)]
     if not report.import_ok:
         message = f"importing nn100 failed in this unit's process:\n{report.import_message}"
-        return [Outcome(c, False, message) for c in p.checks]
+        return [Outcome(c, False, message if not k else IMPORT_FAILED)
+                for k, c in enumerate(p.checks)]
     return [run_judge(c, report.results) for c in p.checks]

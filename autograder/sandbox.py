@@ -192,6 +192,48 @@ def protections(limits: Limits) -> list[str]:
     return list(_calibration["protections"])
 
 
+# ---------------------------------------------------------------- the whole grading's budget
+
+BUDGET_FACTOR = 15     # a submission may take this many times the reference's own time
+MIN_BUDGET = 30.0      # seconds: never less, however fast the reference was
+CALIBRATION = "NN100_CALIBRATION"  # environment variable: where the measurement is cached
+
+
+def whole_budget(measure) -> float:
+    """Seconds the whole grading of one submission may take: BUDGET_FACTOR times the
+    time ``measure()`` takes to grade the reference on this machine (at least
+    MIN_BUDGET).  The measurement is cached per machine and grader version, so only
+    the first grading pays for it."""
+    key = _fingerprint()
+    path = Path(os.environ.get(CALIBRATION) or
+                Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                / "nn100" / "calibration.json")
+    try:
+        cached = json.loads(path.read_text())
+        seconds = float(cached[key])
+    except (OSError, ValueError, KeyError, TypeError):
+        seconds = float(measure())
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({key: seconds}))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # no cache: the next grading measures again
+    return max(MIN_BUDGET, BUDGET_FACTOR * seconds)
+
+
+def _fingerprint() -> str:
+    """This machine and this version of the grader and the reference."""
+    import hashlib
+    digest = hashlib.sha256(f"{os.uname().nodename} {os.cpu_count()} {sys.version}".encode())
+    here = Path(__file__).resolve().parent
+    for path in sorted([*here.glob("*.py"), *here.glob("child/*.py"), *here.glob("*.toml"),
+                        *(here.parent / "solutions" / "nn100").glob("*.py")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 # ---------------------------------------------------------------- one unit's folder
 
 MAX_SUBMISSION_DEPTH = 16   # folders below nn100/ that are copied
