@@ -482,6 +482,9 @@ def _death(returncode: int | None, timed_out: bool, what: str, unit: _Unit, limi
         reason = reasons.get(sig, f"it was killed by signal {signal.Signals(sig).name}"
                              if sig in signal.valid_signals() else f"signal {sig}")
         text = f"the process running {what} died: {reason}"
+    elif returncode is None:
+        text = (f"the process running {what} reported a result it had not written (does "
+                "the code write to the grader's files?)")
     else:
         text = (f"the process running {what} exited (status {returncode}) before finishing: "
                 "does the code call sys.exit() or os._exit()?")
@@ -533,7 +536,7 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
                             status["out_of_time"] = True
                             status["stopped_at"] = (index, NOT_REACHED)
                             break
-                        if outcome == "died":
+                        if outcome != "timeout":  # dead, or reported what it did not write
                             try:
                                 proc.wait(timeout=1)
                             except subprocess.TimeoutExpired:
