@@ -122,6 +122,9 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
           points: dict | None = None, budget: float | None = None) -> Grade:
     """``budget``: seconds for the whole submission (None: calibrated on this machine,
     see sandbox.whole_budget); units not reached within it fail as "not reached"."""
+    if budget is None:  # measured before the clock starts: a one-off cost, not this grading's
+        budget = sandbox.whole_budget(lambda: grade(reference.SOLUTIONS.parent, seed, timeout,
+                                                    jobs, points, math.inf).seconds)
     started = time.monotonic()
     package = find_package(path)
     points = load_points() if points is None else points
@@ -130,9 +133,6 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
     limits = sandbox.Limits(timeout=timeout)
     plans = plan(seed)
     protections = sandbox.protections(limits)
-    if budget is None:
-        budget = sandbox.whole_budget(lambda: grade(reference.SOLUTIONS.parent, seed, timeout,
-                                                    jobs, points, math.inf).seconds)
     deadline = time.monotonic() + budget
     servers = sandbox.ServerPool(limits)
     try:

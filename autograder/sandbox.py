@@ -20,7 +20,6 @@ import json
 import math
 import os
 import pwd
-import re
 import select
 import shutil
 import signal
@@ -46,7 +45,6 @@ MAX_JSON_BYTES = 1 << 20
 OUTPUT_SHOWN = 1500  # bytes of a child's stderr quoted in feedback
 MESSAGE_CHARS = 2000  # characters of any message from a child
 NOT_REACHED = "not reached: time budget spent (the whole grading has a time limit)"
-NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 SANDBOX_PREFIX = "nn100-sandbox-"  # + the grader's pid: whose children these are
 
 
@@ -184,6 +182,11 @@ def protections(limits: Limits) -> list[str]:
         if "seccomp" not in joined:
             found.append("NO seccomp filter: sockets to other local processes (UDP, unix), "
                          "SysV IPC, threads and new processes are allowed")
+        probe = record.get("probe") if isinstance(record.get("probe"), dict) else {}
+        for what, words in (("udp", "UDP sockets"), ("thread", "threads"),
+                            ("fork", "new processes during checks")):
+            if probe.get(what) != "denied":
+                found.append(f"NO denial of {words} (a probe child could use them)")
         found.append("a size- and inode-limited tmpfs per unit" if on_tmpfs else
                      "NO disk of its own (tmpfs needs root): units share the temporary folder")
         if drop_target() is None:

@@ -474,6 +474,21 @@ def calibration_probe() -> dict:
         found["udp"] = "allowed"
     except OSError as exc:
         found["udp"] = f"denied ({type(exc).__name__})"
+    try:
+        worker = threading.Thread(target=int)
+        worker.start()
+        worker.join()
+        found["thread"] = "allowed"
+    except RuntimeError:
+        found["thread"] = "denied"
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        found["fork"] = "allowed"
+    except OSError:
+        found["fork"] = "denied"
     return found
 
 
@@ -481,6 +496,7 @@ def main() -> None:
     global nn100, CURRENT
     lock_down()
     if TASK.get("calibrate"):
+        PROTECTIONS.extend(seccomp.forbid_processes())
         save_result("sandbox", {"protections": PROTECTIONS, "uid": os.getuid(),
                                 "probe": calibration_probe()}, {})
         report("sandbox")
@@ -495,6 +511,8 @@ def main() -> None:
         record = {"ok": True}
     except BaseException as exc:  # SystemExit, KeyboardInterrupt and all: it is data here
         record = {"ok": False, "error": describe(exc)}
+    if record["ok"]:
+        record["protections"] = seccomp.forbid_processes()  # from here on, no new processes
     save_result("import", record, {})
     report("import")
     if not record["ok"]:

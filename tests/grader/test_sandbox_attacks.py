@@ -20,6 +20,8 @@ from autograder import grade, report, sandbox
 from grader_support import leftover_processes, unit_table
 from hostile import SOLUTIONS, apply_hostile
 
+pytestmark = pytest.mark.xdist_group("sandbox-attacks")  # one worker grades them once
+
 CANARY = "nn100-canary-" + secrets.token_hex(8)
 TIMEOUT = 3.0
 SEED = 7
