@@ -185,7 +185,7 @@ def protections(limits: Limits) -> list[str]:
         probe = record.get("probe") if isinstance(record.get("probe"), dict) else {}
         for what, words in (("udp", "UDP sockets"), ("thread", "threads"),
                             ("fork", "new processes during checks")):
-            if probe.get(what) != "denied":
+            if not str(probe.get(what, "")).startswith("denied"):
                 found.append(f"NO denial of {words} (a probe child could use them)")
         found.append("a size- and inode-limited tmpfs per unit" if on_tmpfs else
                      "NO disk of its own (tmpfs needs root): units share the temporary folder")
