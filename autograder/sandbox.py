@@ -295,7 +295,7 @@ class _Unit:
             grader_write("the unit's folders", lambda: (work / sub).mkdir())
         if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
             self.mounts.append(work / "in")
-        for name in ("harness.py", "confine.py", "seccomp.py"):
+        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py"):
             grader_write("the harness", lambda: shutil.copyfile(HARNESS / name,
                                                                 work / "harness" / name))
         if package is not None:
