@@ -156,6 +156,13 @@ def system_read_paths() -> list[str]:
 CLONE_NEWIPC, CLONE_NEWPID = 0x08000000, 0x20000000
 
 
+def die_with_parent() -> None:
+    """PR_SET_PDEATHSIG SIGKILL: die with the outer process.  The kernel clears it when
+    the user changes, so the harness sets it again after the user switch.  (An outer
+    process killed before this takes effect leaves an orphan the grader's sweep kills.)"""
+    libc.prctl(1, 9, 0, 0, 0)
+
+
 def isolate() -> list[str]:
     """Give what follows a fresh IPC namespace (no SysV or POSIX IPC shared with any
     other child) and a PID namespace in which it is process 1, so that when it dies
@@ -186,7 +193,5 @@ def isolate() -> list[str]:
             signal.signal(-code, signal.SIG_DFL)
             os.kill(os.getpid(), -code)
         os._exit(code if code >= 0 else 128 - code)
-    # PR_SET_PDEATHSIG SIGKILL: die with the outer process.  (A race with an outer
-    # process killed before this line leaves an orphan the grader's sweep kills.)
-    libc.prctl(1, 9, 0, 0, 0)
+    die_with_parent()
     return ["a fresh IPC namespace", "a PID namespace per unit (its processes die together)"]

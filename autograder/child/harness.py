@@ -95,9 +95,12 @@ PROTECTIONS.append("rlimits: address space, CPU time, file size, processes, no c
 def lock_down() -> None:
     """Namespaces (as root), then the user switch, then seccomp: the last steps before
     student code.  Each appends what it achieved to PROTECTIONS."""
-    PROTECTIONS.extend(confine.isolate())
+    isolated = confine.isolate()
+    PROTECTIONS.extend(isolated)
     if TASK.get("drop_to") and confine.drop_privileges(*TASK["drop_to"]):
         PROTECTIONS.append(f"running as uid {os.getuid()} (unprivileged)")
+        if isolated:
+            confine.die_with_parent()  # the user switch cleared it
     PROTECTIONS.extend(seccomp.apply())
 
 
