@@ -58,6 +58,7 @@ class Grade:
     protections: list[str]
     extra_data: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    job_seconds: dict = field(default_factory=dict)  # job id -> wall seconds, jobs that ran
 
 
 def read_toml(path: Path) -> dict:
@@ -121,16 +122,18 @@ def find_package(path) -> Path:
 def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
           points: dict | None = None, budget: float | None = None) -> Grade:
     """``budget``: seconds for the whole submission (None: calibrated on this machine,
-    see sandbox.whole_budget); units not reached within it fail as "not reached"."""
+    see sandbox.calibration, which also sets each job's limit; math.inf: no budget and
+    no calibrated job limits); units not reached within it fail as "not reached"."""
+    job_seconds = {}
     if budget is None:  # measured before the clock starts: a one-off cost, not this grading's
-        budget = sandbox.whole_budget(lambda: grade(reference.SOLUTIONS.parent, seed, timeout,
-                                                    jobs, points, math.inf).seconds)
+        found = sandbox.calibration(lambda: reference_times(seed, timeout, jobs, points))
+        budget, job_seconds = sandbox.whole_budget(found), sandbox.job_limits(found)
     started = time.monotonic()
     package = find_package(path)
     points = load_points() if points is None else points
     sandbox.check_tmpdir()
     sandbox.become_subreaper()
-    limits = sandbox.Limits(timeout=timeout)
+    limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
     plans = plan(seed)
     protections = sandbox.protections(limits)
     deadline = time.monotonic() + budget
@@ -169,12 +172,23 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
                 extra_data["loss_curves_error"] = f"{type(exc).__name__}: {exc}"
     score = sum(earned for earned, _ in unit_scores.values())
     max_score = sum(possible for _, possible in unit_scores.values())
-    notes = [f"seed {seed}", f"time limit {timeout:g} s per check"
+    per_check = (f"{sandbox.JOB_FACTOR:g}x the reference's per check, between "
+                 f"{sandbox.JOB_FLOOR:g} and {timeout:g} s" if job_seconds
+                 else f"{timeout:g} s per check")
+    notes = [f"seed {seed}", f"time limit {per_check}"
              + (f", {budget:.0f} s in all" if math.isfinite(budget) else "")]
     if not probe.import_ok:
         notes.append(f"importing nn100 failed: {probe.import_message}")
     return Grade(outcomes, unit_scores, score, max_score, time.monotonic() - started,
-                 protections, extra_data, notes)
+                 protections, extra_data, notes,
+                 {job: r.seconds for report in reports.values() if report
+                  for job, r in report.results.items() if r.status == "ok"})
+
+
+def reference_times(seed, timeout, jobs, points) -> dict:
+    """The reference's own grading time on this machine, in all and per job."""
+    graded = grade(reference.SOLUTIONS.parent, seed, timeout, jobs, points, math.inf)
+    return {"total": graded.seconds, "jobs": graded.job_seconds}
 
 
 def judge_unit(p: UnitPlan, report, probe, first: bool = False) -> list[Outcome]:

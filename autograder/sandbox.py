@@ -54,6 +54,14 @@ class Limits:
     memory_bytes: int = 2 << 30          # address space
     file_bytes: int = 32 << 20           # largest file the child may write (its output too)
     processes: int = 256              # per user (nobody): every concurrent child counts
+    job_seconds: dict = field(default_factory=dict)  # job id -> calibrated limit (below)
+
+    def job_limit(self, job) -> float:
+        """A job's wall-time limit: the timeout times its multiple, tightened to the
+        calibrated limit where one was measured (never below JOB_FLOOR times the
+        multiple: slower honest code and a busier machine keep their margin)."""
+        calibrated = max(JOB_FLOOR * job.budget, self.job_seconds.get(job.id, math.inf))
+        return min(self.timeout * job.budget, calibrated)
 
 
 @dataclass
@@ -71,6 +79,7 @@ class JobResult:
     message: str = ""
     info: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)  # name -> plain ndarray (numeric dtype)
+    seconds: float = 0.0   # wall time from sending the job to its report
 
 
 @dataclass
@@ -202,28 +211,43 @@ MIN_BUDGET = 30.0      # seconds: never less, however fast the reference was
 CALIBRATION = "NN100_CALIBRATION"  # environment variable: where the measurement is cached
 
 
-def whole_budget(measure) -> float:
-    """Seconds the whole grading of one submission may take: BUDGET_FACTOR times the
-    time ``measure()`` takes to grade the reference on this machine (at least
-    MIN_BUDGET).  The measurement is cached per machine and grader version, so only
-    the first grading pays for it."""
+JOB_FACTOR = 30        # a job may take this many times the reference's own time ...
+JOB_FLOOR = 2.0        # ... but never less than this many seconds (times its multiple)
+
+
+def calibration(measure) -> dict:
+    """How long the reference takes on this machine: {"total": seconds of its whole
+    grading, "jobs": {job id: seconds}}.  ``measure()`` grades the reference and
+    returns that; the answer is cached per machine and grader version, so only the
+    first grading pays for it."""
     key = _fingerprint()
     path = Path(os.environ.get(CALIBRATION) or
                 Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
                 / "nn100" / "calibration.json")
     try:
-        cached = json.loads(path.read_text())
-        seconds = float(cached[key])
-    except (OSError, ValueError, KeyError, TypeError):
-        seconds = float(measure())
+        cached = json.loads(path.read_text())[key]
+        found = {"total": float(cached["total"]),
+                 "jobs": {str(k): float(v) for k, v in dict(cached["jobs"]).items()}}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        found = measure()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({key: seconds}))
+            tmp.write_text(json.dumps({key: found}))
             os.replace(tmp, path)
         except OSError:
             pass  # no cache: the next grading measures again
-    return max(MIN_BUDGET, BUDGET_FACTOR * seconds)
+    return found
+
+
+def whole_budget(found: dict) -> float:
+    """Seconds the whole grading of one submission may take (at least MIN_BUDGET)."""
+    return max(MIN_BUDGET, BUDGET_FACTOR * found["total"])
+
+
+def job_limits(found: dict) -> dict:
+    """Each job's calibrated wall-time limit (Limits.job_limit adds the floor)."""
+    return {job: JOB_FACTOR * seconds for job, seconds in found["jobs"].items()}
 
 
 def _fingerprint() -> str:
@@ -526,14 +550,17 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
                 status["import"] = unit.clean(str(record.get("error")))
             else:
                 for index, job in enumerate(jobs):
-                    own = limits.timeout * job.budget + 1.0
+                    own = limits.job_limit(job) + 1.0
                     left = deadline - time.monotonic()
                     if left <= 0:
                         status["out_of_time"] = True
                         break
+                    sent = time.monotonic()
                     unit.send(index, job)
                     outcome = unit.wait_for(str(index), min(own, left), proc)
                     result = unit.collect(index, job, budget) if outcome == "done" else None
+                    if result is not None:
+                        result.seconds = time.monotonic() - sent
                     if result is None:
                         if outcome == "timeout" and own > left:
                             status["out_of_time"] = True
@@ -546,7 +573,7 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
                                 pass
                         status["stopped_at"] = (index, _death(
                             proc.returncode, outcome == "timeout", "this check", unit,
-                            limits.timeout * job.budget))
+                            limits.job_limit(job)))
                         break
                     results[job.id] = result
         finally:

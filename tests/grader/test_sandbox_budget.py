@@ -6,7 +6,7 @@ import time
 
 import hostile_sandbox as hs
 from autograder import grade, report, sandbox
-from hostile import apply_hostile
+from hostile import SOLUTIONS, apply_hostile
 
 BUDGET = 8.0
 TIMEOUT = 3.0
@@ -45,10 +45,35 @@ def test_budget_is_measured_once_then_cached(tmp_path, monkeypatch):
 
     def measure():
         calls.append(1)
-        return 4.0
+        return {"total": 4.0, "jobs": {"Linear/pass0": 0.01, "Convergence/train": 0.5}}
 
-    assert sandbox.whole_budget(measure) == sandbox.BUDGET_FACTOR * 4.0
-    assert sandbox.whole_budget(measure) == sandbox.BUDGET_FACTOR * 4.0
+    for _ in range(2):
+        found = sandbox.calibration(measure)
+        assert sandbox.whole_budget(found) == sandbox.BUDGET_FACTOR * 4.0
+        assert sandbox.job_limits(found) == {"Linear/pass0": sandbox.JOB_FACTOR * 0.01,
+                                             "Convergence/train": sandbox.JOB_FACTOR * 0.5}
     assert calls == [1]
     (tmp_path / "calibration.json").write_text("{not json")
-    assert sandbox.whole_budget(lambda: 0.1) == sandbox.MIN_BUDGET  # remeasured, floored
+    found = sandbox.calibration(lambda: {"total": 0.1, "jobs": {}})  # measured again
+    assert sandbox.whole_budget(found) == sandbox.MIN_BUDGET
+
+
+def test_calibrated_job_limits_are_never_looser_than_the_timeout():
+    limits = sandbox.Limits(timeout=5.0, job_seconds={"a": 0.3, "b": 60.0, "d": 4.0})
+    floor = sandbox.JOB_FLOOR
+    assert limits.job_limit(sandbox.Job("a", "layer", {})) == floor
+    assert limits.job_limit(sandbox.Job("a", "layer", {}, budget=2.0)) == 2 * floor
+    assert limits.job_limit(sandbox.Job("b", "layer", {}, budget=3.0)) == 15.0
+    assert limits.job_limit(sandbox.Job("c", "layer", {})) == 5.0
+    assert limits.job_limit(sandbox.Job("d", "layer", {})) == 4.0
+
+
+def test_reference_grading_is_calibrated_per_job(tmp_path, monkeypatch):
+    monkeypatch.setenv(sandbox.CALIBRATION, str(tmp_path / "calibration.json"))
+    result = grade.grade(SOLUTIONS.parent, seed=7)
+    assert result.score == result.max_score
+    cached = json.loads((tmp_path / "calibration.json").read_text())
+    (entry,) = cached.values()
+    planned = {job.id for p in grade.plan(7) for job in p.jobs}
+    assert set(entry["jobs"]) == planned and entry["total"] > 0
+    assert "x the reference's" in " ".join(result.notes)
