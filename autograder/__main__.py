@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
                             "convergence training gets 3x)")
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden inputs")
     grade.add_argument("--jobs", type=int, default=2, help="sandboxed children run at once")
+    grade.add_argument("--budget", type=positive, default=None,
+                       help="seconds for the whole submission (default: 15x the reference's "
+                            "own time on this machine, measured once and cached, at least 30)")
     grade.add_argument("--details", action="store_true", help="print every failed check in full")
     # Listed for --help only; main() hands grade-all to autograder.classroom's own parser.
     commands.add_parser("grade-all", help="grade every submission in a folder (see grade-all --help)")
@@ -52,17 +55,20 @@ def main(argv=None) -> int:
         for name, points in catalog.tests_with_points():
             print(f"{points:7.3f}  {name}" if args.points else name)
         return 0
-    from . import assignments, course, grade, report
+    from . import assignments, course, grade, report, sandbox
     try:
         table = course.read(args.course) if args.course else course.load()
         chosen = assignments.select(args.assignment, table)
         points = chosen.points if chosen.points or not args.course else table.points()
         result = grade.grade(args.path, seed=grade.DEFAULT_SEED if args.seed is None else args.seed,
                              timeout=args.timeout, jobs=args.jobs, points=points,
-                             units=chosen.units, problems=chosen.problems)
+                             units=chosen.units, problems=chosen.problems, budget=args.budget)
     except (grade.UsageError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
+    except sandbox.GraderError as error:  # the grader's own failure, never the student's
+        print(f"grade: the grader failed (not the submission's fault): {error}", file=sys.stderr)
+        return 3
     if chosen.number is not None:
         result.notes.insert(0, f"assignment {chosen.number}")
     print(report.table(result, details=args.details))

@@ -38,6 +38,7 @@ BIG = {"Linear": (64, 256, 256), "Softmax": (128, 1024)}
 BIG_ELEMENTWISE = (256, 512)
 FD_SHAPE = {"Linear": (3, 4, 2), "Softmax": (3, 4)}
 FD_SHAPE_ELEMENTWISE = (3, 4)
+FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipschitz <= 1000)
 
 # Gradient bounds (float64, relative to the largest expected value), measured on the
 # reference's inputs (256x512 elementwise, 64x256x256 Linear, 128x1024 Softmax):
@@ -145,16 +146,28 @@ class LayerUnit:
                                        "grads": {a: getattr(layer, a).gradient for a in params}}
 
     def add_fd(self):
+        """Finite differences from ordinary jobs: one forward/backward job per moved
+        element of X or of a parameter, plus one at the point itself, shuffled, each
+        built exactly like the unit's other jobs, so the code under test cannot tell
+        them from any other check."""
         shape = FD_SHAPE.get(self.unit, FD_SHAPE_ELEMENTWISE)
         X, params, D, args = self.make_inputs(shape)
-        self.jobs.append(Job(f"{self.unit}/fd", "layer_fd",
-                             {"cls": self.unit, "args": args, "params": {a: a for a in params},
-                              "X": "X", "h": FD_STEP}, {"X": X, **params}))
         self.jobs.append(Job(f"{self.unit}/fd_analytic", "layer", self.spec(
             args, params, [["forward", "X"], ["backward", 0, "D"]]), {"X": X, "D": D, **params}))
+        points = [("base", 0, 0)] + [(target, i, sign)
+                                     for target, base in {"X": X, **params}.items()
+                                     for i in range(base.size) for sign in (+1, -1)]
+        for k in self.rng.permutation(len(points)):
+            target, i, sign = points[k]
+            moved = {"X": X.copy(), **{a: v.copy() for a, v in params.items()}}
+            if target != "base":
+                moved[target].flat[i] += sign * FD_STEP
+            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", "layer", self.spec(
+                args, params, [["forward", "X"], ["backward", 0, "D"]]), {"D": D, **moved}))
         layer = self.reference_layer(args, params)
         reference_error = fd_error_of(layer, X, params, D)
-        self.expected["fd"] = {"X": X, "params": params, "D": D,
+        Y, _ = self.reference_layer(args, params).forward(X)
+        self.expected["fd"] = {"X": X, "params": params, "D": D, "Y": Y,
                                "reference_error": reference_error}
 
     def build(self):
@@ -183,6 +196,12 @@ class LayerUnit:
         calls = result.info.get("forward_calls_in_backward", [])
         if not isinstance(calls, list) or not all(isinstance(c, int) for c in calls):
             raise Fail("the grader could not tell how backward computed its result")
+        if result.info.get("counter_intact") is False:
+            raise Fail(f"{where}: backward detached or replaced the grader's call counter. "
+                       "Gradients must come from the chain rule.")
+        if result.info.get("threads_in_backward"):
+            raise Fail(f"{where}: backward started threads. Gradients must come from the "
+                       "chain rule, computed in the call itself.")
         if any(c > MAX_FORWARD_CALLS for c in calls):
             raise Fail(f"{where}: backward called forward {max(calls)} times. Gradients must "
                        "come from the chain rule, not from re-running forward (finite "
@@ -247,11 +266,19 @@ class LayerUnit:
 
     def check_fd(self, results):
         e = self.expected["fd"]
-        fd = self.result(results, "fd")
         analytic = self.result(results, "fd_analytic")
         self.backprop_only(analytic, "finite-difference point")
+        here = array(analytic, "Y0", "forward output")
+        compare(here, e["Y"], "forward output at the finite-difference point")
+        again = array(self.result(results, "fd/base/0/0"), "Y0", "forward output")
+        if again.shape != here.shape or not np.allclose(again, here, rtol=MATCH, atol=0):
+            raise Fail("forward gave two different outputs for the same layer and input: "
+                       "it must depend on its input and parameters only")
         shapes = {"X": e["X"].shape, **{a: v.shape for a, v in e["params"].items()}}
-        numeric = fd_from_outputs(fd, e["D"], shapes)
+        numeric = fd_from_outputs(
+            lambda target, i, sign: array(self.result(results, f"fd/{target}/{i}/{sign}"),
+                                          "Y0", "forward output at a perturbed point"),
+            e["D"], shapes, here)
         given = {"X": array(analytic, "dX0", "backward's return value")}
         for attr in e["params"]:
             given[attr] = array(analytic, f"G_{attr}", f"{attr}.gradient")
@@ -373,22 +400,27 @@ TITLES = {"forward": "forward matches the reference (batch of 1, odd sizes)",
           "backprop": "backward uses the chain rule, not repeated forward calls"}
 
 
-def fd_from_outputs(fd_result, D, shapes: dict) -> dict:
-    """Central differences of L = sum(D * Y) from the outputs the child returned."""
+def fd_from_outputs(output, D, shapes: dict, here) -> dict:
+    """Central differences of L = sum(D * Y) from the forward outputs the child
+    returned: ``output(target, i, sign)`` is Y with element i of target moved by sign*h.
+    Each must lie within a step's reach of the output ``here`` at the point itself: a
+    forward that changes behaviour at nearby points is not the forward being checked."""
     numeric = {}
     for target, shape in shapes.items():
-        plus = array(fd_result, f"plus_{target}", "forward output at a perturbed point")
-        minus = array(fd_result, f"minus_{target}", "forward output at a perturbed point")
-        if plus.shape[1:] != D.shape or minus.shape != plus.shape:
-            raise Fail(f"forward output has shape {plus.shape[1:]}, expected {D.shape}")
-        if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
-            raise Fail("forward returned NaN or inf at a perturbed point")
-        axes = tuple(range(1, plus.ndim))
-        if plus.shape[0] != int(np.prod(shape)):
-            raise Fail(f"forward was evaluated {plus.shape[0]} times for {target}, expected "
-                       f"{int(np.prod(shape))}")
-        numeric[target] = ((np.sum(plus * D, axis=axes) - np.sum(minus * D, axis=axes))
-                           / (2 * FD_STEP)).reshape(shape)
+        values = np.zeros(int(np.prod(shape)))
+        for i in range(values.size):
+            plus, minus = output(target, i, +1), output(target, i, -1)
+            if plus.shape != D.shape or minus.shape != D.shape:
+                raise Fail(f"forward output has shape {plus.shape}, expected {D.shape}")
+            if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
+                raise Fail("forward returned NaN or inf at a perturbed point")
+            jump = max(float(np.max(np.abs(plus - here))), float(np.max(np.abs(minus - here))))
+            if jump > FD_REACH:
+                raise Fail(f"moving one element of {target} by {FD_STEP:g} changed the forward "
+                           f"output by {jump:.2e}: forward must be the same smooth function "
+                           "of its inputs at every call")
+            values[i] = (np.sum(plus * D) - np.sum(minus * D)) / (2 * FD_STEP)
+        numeric[target] = values.reshape(shape)
     return numeric
 
 

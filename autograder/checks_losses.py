@@ -59,8 +59,17 @@ def unit_builder(fn: str):
             add(f"pass{k}", *inputs(fn, rng, shape))
         Yp, Yt = inputs(fn, rng, FD_SHAPES.get(fn, (3, 2)))
         add("fd_analytic", Yp, Yt)
-        add("fd", Yp, Yt, op="loss_fd", h=FD_STEP)
-        expected["fd"]["reference_error"] = reference_fd_error(function, Yp, Yt)
+        # One ordinary loss job per moved element (and one at the point), shuffled:
+        # the code under test cannot tell them from any other check.
+        points = [(0, 0)] + [(i, sign) for i in range(Yp.size) for sign in (+1, -1)]
+        for k in rng.permutation(len(points)):
+            i, sign = points[k]
+            moved = Yp.copy()
+            if sign:
+                moved.flat[i] += sign * FD_STEP
+            jobs.append(Job(f"{fn}/fd/{i}/{sign}", "loss", {"fn": fn, "Yp": "Yp", "Yt": "Yt"},
+                            {"Yp": moved, "Yt": Yt}))
+        expected["fd"] = {"Yp": Yp, "reference_error": reference_fd_error(function, Yp, Yt)}
         Yp, Yt = inputs(fn, rng, SHAPES[fn][1], np.float32)
         add("float32", Yp, Yt)
         if fn == "bce_loss":
@@ -105,13 +114,29 @@ def unit_builder(fn: str):
             return worst.verdict()
 
         def finite_differences(results):
-            r = need(results, f"{fn}/fd")
-            analytic = array(need(results, f"{fn}/fd_analytic"), "dYp", "the gradient")
-            plus, minus = array(r, "plus", "losses"), array(r, "minus", "losses")
+            here = need(results, f"{fn}/fd_analytic")
+            analytic = array(here, "dYp", "the gradient")
             e = expected["fd"]
-            if plus.shape != (e["Yp"].size,) or minus.shape != plus.shape:
-                raise Fail("the loss did not return one number per call")
-            numeric = ((plus - minus) / (2 * FD_STEP)).reshape(e["Yp"].shape)
+            loss = array(here, "loss", "the loss")
+            compare(loss, expected["fd_analytic"]["loss"], "loss at the finite-difference point")
+            again = array(need(results, f"{fn}/fd/0/0"), "loss", "the loss")
+            if again.shape != loss.shape or not np.allclose(again, loss, rtol=MATCH, atol=0):
+                raise Fail("the loss gave two different values for the same inputs: it must "
+                           "depend on its inputs only")
+
+            def loss_at(i, sign):
+                found = array(need(results, f"{fn}/fd/{i}/{sign}"), "loss", "the loss")
+                if found.shape != ():
+                    raise Fail("the loss did not return one number per call")
+                return float(found)
+
+            moved = np.array([[loss_at(i, +1), loss_at(i, -1)] for i in range(e["Yp"].size)])
+            jump = float(np.max(np.abs(moved - float(loss)))) if moved.size else 0.0
+            if not jump <= 1e3 * FD_STEP:
+                raise Fail(f"moving one element of the prediction by {FD_STEP:g} changed the "
+                           f"loss by {jump:.2e}: the loss must be the same smooth function "
+                           "of its inputs at every call")
+            numeric = ((moved[:, 0] - moved[:, 1]) / (2 * FD_STEP)).reshape(e["Yp"].shape)
             error = compare(analytic, numeric,
                             f"gradient against finite differences (h={FD_STEP:g})", FD_BOUND)
             return (passed([error], FD_BOUND)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,9 @@ def unit_builders(table: course.Course | None = None) -> dict:
 UNITS = unit_builders()
 
 
+IMPORT_FAILED = "not run: importing nn100 failed (the first check says why)"
+
+
 class UsageError(Exception):
     """Bad arguments or a folder without an nn100 package (exit status 2)."""
 
@@ -66,6 +70,7 @@ class Grade:
     protections: list[str]
     extra_data: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    job_seconds: dict = field(default_factory=dict)  # job id -> wall seconds, jobs that ran
 
 
 def load_points(table: course.Course | None = None) -> dict:
@@ -108,13 +113,22 @@ def resolved_package(path):
 
 
 def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
-          points: dict | None = None, units=None, problems=None) -> Grade:
+          points: dict | None = None, units=None, problems=None,
+          budget: float | None = None) -> Grade:
     """Grade the submission at ``path`` (any form ``submissions.resolved`` takes).
     ``units`` (names; None = all) restricts the plan, ``problems`` the convergence
     problems (names of ``checks_convergence.PROBLEMS``; None = all); ``points``
-    gives each graded unit its points (default: the points table)."""
+    gives each graded unit its points (default: the points table). ``budget``: seconds
+    for the whole submission (None: calibrated on this machine, see
+    sandbox.calibration, which also sets each job's limit; math.inf: no budget and no
+    calibrated job limits); units not reached within it fail as "not reached"."""
+    job_seconds = {}
+    if budget is None:  # measured before the clock starts: a one-off cost, not this grading's
+        found = sandbox.calibration(lambda: reference_times(seed, timeout, jobs))
+        budget, job_seconds = sandbox.whole_budget(found), sandbox.job_limits(found)
     with resolved_package(path) as package:
-        return _grade(package, seed, timeout, jobs, points, units, problems)
+        return _grade(package, seed, timeout, jobs, points, units, problems, budget,
+                      job_seconds)
 
 
 def selected(plans: list, units, problems) -> list:
@@ -135,22 +149,25 @@ def selected(plans: list, units, problems) -> list:
     return out
 
 
-def _grade(package, seed, timeout, jobs, points, units, problems) -> Grade:
+def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_seconds) -> Grade:
     started = time.monotonic()
     points = load_points() if points is None else points
+    sandbox.check_tmpdir()
     sandbox.become_subreaper()
-    limits = sandbox.Limits(timeout=timeout)
+    limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
     plans = selected(plan(seed), units, problems)
     protections = sandbox.protections(limits)
+    deadline = time.monotonic() + budget
     servers = sandbox.ServerPool(limits)
     try:
-        probe = sandbox.run_jobs(package, [], limits, servers)
+        probe = sandbox.run_jobs(package, [], limits, servers, deadline)
         reports = {}
         if probe.import_ok:
             # the longest unit first, so two workers finish together
             order = sorted(plans, key=lambda p: p.unit != "Convergence")
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits, servers)
+                futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits, servers,
+                                               deadline)
                            for p in order}
                 reports = {unit: future.result() for unit, future in futures.items()}
     finally:
@@ -159,7 +176,7 @@ def _grade(package, seed, timeout, jobs, points, units, problems) -> Grade:
     outcomes, unit_scores, extra_data = [], {}, {}
     for p in plans:
         report = reports.get(p.unit)
-        unit_outcomes = judge_unit(p, report, probe)
+        unit_outcomes = judge_unit(p, report, probe, first=not outcomes)
         weights = sum(o.check.weight for o in unit_outcomes) or 1
         possible = float(points[p.unit])
         for o in unit_outcomes:
@@ -177,18 +194,32 @@ def _grade(package, seed, timeout, jobs, points, units, problems) -> Grade:
     blame(outcomes)  # a convergence failure names the units it uses that fail their checks
     score = sum(earned for earned, _ in unit_scores.values())
     max_score = sum(possible for _, possible in unit_scores.values())
-    notes = [f"seed {seed}", f"time limit {timeout:g} s per check"]
+    per_check = (f"{sandbox.JOB_FACTOR:g}x the reference's per check, between "
+                 f"{sandbox.JOB_FLOOR:g} and {timeout:g} s" if job_seconds
+                 else f"{timeout:g} s per check")
+    notes = [f"seed {seed}", f"time limit {per_check}"
+             + (f", {budget:.0f} s in all" if math.isfinite(budget) else "")]
     if not probe.import_ok:
         notes.append(f"importing nn100 failed: {probe.import_message}")
     return Grade(outcomes, unit_scores, score, max_score, time.monotonic() - started,
-                 protections, extra_data, notes)
+                 protections, extra_data, notes,
+                 {job: r.seconds for report in reports.values() if report
+                  for job, r in report.results.items() if r.status == "ok"})
 
 
-def judge_unit(p: UnitPlan, report, probe) -> list[Outcome]:
-    if not probe.import_ok:
+def reference_times(seed, timeout, jobs) -> dict:
+    """The reference's own grading time on this machine, in all and per job."""
+    graded = grade(reference.SOLUTIONS.parent, seed, timeout, jobs, budget=math.inf)
+    return {"total": graded.seconds, "jobs": graded.job_seconds}
+
+
+def judge_unit(p: UnitPlan, report, probe, first: bool = False) -> list[Outcome]:
+    if not probe.import_ok:  # said once, in the very first check
         message = f"importing nn100 failed, so nothing could be checked:\n{probe.import_message}"
-        return [Outcome(c, False, message) for c in p.checks]
+        return [Outcome(c, False, message if first and not k else IMPORT_FAILED)
+                for k, c in enumerate(p.checks)]
     if not report.import_ok:
         message = f"importing nn100 failed in this unit's process:\n{report.import_message}"
-        return [Outcome(c, False, message) for c in p.checks]
+        return [Outcome(c, False, message if not k else IMPORT_FAILED)
+                for k, c in enumerate(p.checks)]
     return judge_all(p.checks, report.results)

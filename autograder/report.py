@@ -33,6 +33,14 @@ def table(grade, details: bool = False) -> str:
     return "\n".join(lines)
 
 
+TEST_OUTPUT_CHARS = 4000   # per test: results.json stays well under a megabyte
+TOP_OUTPUT_CHARS = 8000
+
+
+def bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "\n[... cut]"
+
+
 def results_json(grade) -> dict:
     """The Gradescope results.json schema (top-level score overrides the tests' sum).
     Each test's visibility comes from course.toml (per unit or per check family); note
@@ -42,9 +50,11 @@ def results_json(grade) -> dict:
         tests.append({"name": o.check.name, "number": str(number),
                       "score": round(o.points, 4), "max_score": round(o.max_points, 4),
                       "status": "passed" if o.passed else "failed",
-                      "output": o.text, "visibility": o.check.visibility})
-    output = "\n".join([f"Score: {fmt(grade.score)} / {fmt(grade.max_score)}",
-                        "Sandbox: " + "; ".join(grade.protections), *grade.notes])
+                      "output": bounded(o.text, TEST_OUTPUT_CHARS),
+                      "visibility": o.check.visibility})
+    output = bounded("\n".join([f"Score: {fmt(grade.score)} / {fmt(grade.max_score)}",
+                                "Sandbox: " + "; ".join(grade.protections), *grade.notes]),
+                     TOP_OUTPUT_CHARS)
     return {"score": round(grade.score, 4), "max_score": round(grade.max_score, 4),
             "execution_time": round(grade.seconds, 2), "output": output,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,

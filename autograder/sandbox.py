@@ -1,27 +1,30 @@
 """Trusted side: run jobs against a submission in fresh, confined child processes.
 
-A child gets a new temporary folder holding a copy of the submission's ``nn100``,
-the harness (child/harness.py, child/confine.py), the job list and its input arrays.
-It runs in its own session with a scrubbed environment, and each job has a
-wall-time budget; on expiry, or when the child dies, the whole session is killed,
-the job is marked and a fresh child carries on with the jobs that remain.  What the
-child wrote is read back as JSON and ``.npy`` files (never pickle), checked for
-size, shape and dtype, and returned as plain data.  The grader process is a child
-subreaper, so whatever a submission forks is reparented here and killed before the
-next job starts: no process outlives its check.
+A child gets a new folder (its own tmpfs when the grader is root, see sandbox_io)
+holding a copy of the submission's ``nn100`` and the harness (child/*.py).  Jobs are
+sent one at a time over a FIFO, each with its inputs written just before, so the
+child never sees the list of jobs nor which check it is in.  It runs in its own
+session, IPC and PID namespaces with a scrubbed environment and a seccomp filter;
+each job has a wall-time budget and the whole grading one more (``deadline``); on
+expiry, or when the child dies, the whole session is killed, the job is marked and
+a fresh child carries on with the jobs that remain.  What the child wrote is read
+back through descriptors the grader holds, as JSON and strictly parsed ``.npy``
+files (never pickle), within byte budgets, and returned as plain data.  The grader
+process is a child subreaper, so whatever a submission forks is reparented here and
+killed before the next job starts: no process outlives its check.
 """
 from __future__ import annotations
 
 import ctypes
 import json
+import math
 import os
 import pwd
-import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,13 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
+from .sandbox_io import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError,  # noqa: F401
+                         check_tmpdir, expected_arrays, grader_write, load_array, make_folder,
+                         mount_tmpfs, parse_npy, read_capped, remove_folder)
+
 HARNESS = Path(__file__).resolve().parent / "child"
 MAX_FAILURES_PER_CHILD_RUN = 2  # crashes/timeouts per unit before its other jobs are skipped
 MAX_SUBMISSION_BYTES = 20 << 20
-MAX_ARRAY_BYTES = 64 << 20
+MAX_JOB_BYTES = 48 << 20     # arrays one job may return
+MAX_UNIT_BYTES = 160 << 20   # arrays one unit's jobs may return in all
 MAX_JSON_BYTES = 1 << 20
-OUTPUT_SHOWN = 1500  # characters of a child's stderr quoted in feedback
-NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+OUTPUT_SHOWN = 1500  # bytes of a child's stderr quoted in feedback
+MESSAGE_CHARS = 2000  # characters of any message from a child
+NOT_REACHED = "not reached: time budget spent (the whole grading has a time limit)"
 SANDBOX_PREFIX = "nn100-sandbox-"  # + the grader's pid: whose children these are
 
 
@@ -45,6 +54,14 @@ class Limits:
     memory_bytes: int = 2 << 30          # address space
     file_bytes: int = 32 << 20           # largest file the child may write (its output too)
     processes: int = 256              # per user (nobody): every concurrent child counts
+    job_seconds: dict = field(default_factory=dict)  # job id -> calibrated limit (below)
+
+    def job_limit(self, job) -> float:
+        """A job's wall-time limit: the timeout times its multiple, tightened to the
+        calibrated limit where one was measured (never below JOB_FLOOR times the
+        multiple: slower honest code and a busier machine keep their margin)."""
+        calibrated = max(JOB_FLOOR * job.budget, self.job_seconds.get(job.id, math.inf))
+        return min(self.timeout * job.budget, calibrated)
 
 
 @dataclass
@@ -62,6 +79,7 @@ class JobResult:
     message: str = ""
     info: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)  # name -> plain ndarray (numeric dtype)
+    seconds: float = 0.0   # wall time from sending the job to its report
 
 
 @dataclass
@@ -75,7 +93,7 @@ class ChildReport:
 
 _lock = threading.Lock()
 _active: set[int] = set()      # pids of running sandbox children
-_sessions: set[int] = set()    # session ids of every sandbox started by this process
+_sessions: set[int] = set()    # sessions of finished sandboxes, whose members are swept
 
 
 def become_subreaper() -> bool:
@@ -143,95 +161,318 @@ def drop_target():
 
 
 def protections(limits: Limits) -> list[str]:
-    """What the sandbox enforces on this machine, measured once by a child that runs
-    no student code (so the answer can be trusted)."""
+    """What the sandbox enforces on this machine, measured once by a child confined
+    like a unit's that runs no student code (so the answer can be trusted)."""
     global _calibration
     if _calibration is None:
-        work = _prepare(None, [], limits, calibrate=True)
+        record, on_tmpfs = {}, False
+        unit = _Unit(None, [], limits, calibrate=True)
         try:
-            proc = _start(work, limits)
+            on_tmpfs = unit.on_tmpfs
+            proc = _start(unit, limits)
             try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-            _finish(proc)
-            record = _read_json(work / "out" / "sandbox.json") or {}
+                unit.wait_for("sandbox", 30, proc)
+            finally:
+                _finish(proc)
+            record = unit.read_json("sandbox.json") or {}
         finally:
-            shutil.rmtree(work, ignore_errors=True)
-        found = [str(p) for p in record.get("protections", [])]
+            unit.remove()
+        found = [str(p)[:200] for p in record.get("protections", [])][:20]
+        joined = " ".join(found)
         if not any(p.startswith("landlock") for p in found):
             found.append("NO filesystem confinement (Landlock unavailable): the child could "
                          "read any file its user can")
+        if "IPC namespace" not in joined:
+            found.append("NO IPC namespace (needs root): children of the same user could "
+                         "share SysV IPC unless seccomp denies it")
+        if "PID namespace" not in joined:
+            found.append("NO PID namespace (needs root): processes are killed by session "
+                         "and by a sweep instead")
+        if "seccomp" not in joined:
+            found.append("NO seccomp filter: sockets to other local processes (UDP, unix), "
+                         "SysV IPC, threads and new processes are allowed")
+        probe = record.get("probe") if isinstance(record.get("probe"), dict) else {}
+        for what, words in (("udp", "UDP sockets"), ("thread", "threads"),
+                            ("fork", "new processes during checks")):
+            if not str(probe.get(what, "")).startswith("denied"):
+                found.append(f"NO denial of {words} (a probe child could use them)")
+        found.append("a size- and inode-limited tmpfs per unit" if on_tmpfs else
+                     "NO disk of its own (tmpfs needs root): units share the temporary folder")
         if drop_target() is None:
             found.append("grader not running as root: children run as the grader's user")
         _calibration = {"protections": found}
     return list(_calibration["protections"])
 
 
-# ---------------------------------------------------------------- one child
+# ---------------------------------------------------------------- the whole grading's budget
+
+BUDGET_FACTOR = 15     # a submission may take this many times the reference's own time
+MIN_BUDGET = 30.0      # seconds: never less, however fast the reference was
+CALIBRATION = "NN100_CALIBRATION"  # environment variable: where the measurement is cached
+
+
+JOB_FACTOR = 30        # a job may take this many times the reference's own time ...
+JOB_FLOOR = 2.0        # ... but never less than this many seconds (times its multiple)
+
+
+def calibration(measure) -> dict:
+    """How long the reference takes on this machine: {"total": seconds of its whole
+    grading, "jobs": {job id: seconds}}.  ``measure()`` grades the reference and
+    returns that; the answer is cached per machine and grader version, so only the
+    first grading pays for it."""
+    key = _fingerprint()
+    path = Path(os.environ.get(CALIBRATION) or
+                Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                / "nn100" / "calibration.json")
+    try:
+        cached = json.loads(path.read_text())[key]
+        found = {"total": float(cached["total"]),
+                 "jobs": {str(k): float(v) for k, v in dict(cached["jobs"]).items()}}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        found = measure()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({key: found}))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # no cache: the next grading measures again
+    return found
+
+
+def whole_budget(found: dict) -> float:
+    """Seconds the whole grading of one submission may take (at least MIN_BUDGET)."""
+    return max(MIN_BUDGET, BUDGET_FACTOR * found["total"])
+
+
+def job_limits(found: dict) -> dict:
+    """Each job's calibrated wall-time limit (Limits.job_limit adds the floor)."""
+    return {job: JOB_FACTOR * seconds for job, seconds in found["jobs"].items()}
+
+
+def _fingerprint() -> str:
+    """This machine and this version of the grader and the reference."""
+    import hashlib
+    digest = hashlib.sha256(f"{os.uname().nodename} {os.cpu_count()} {sys.version}".encode())
+    here = Path(__file__).resolve().parent
+    for path in sorted([*here.glob("*.py"), *here.glob("child/*.py"), *here.glob("*.toml"),
+                        *(here.parent / "solutions" / "nn100").glob("*.py")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- one unit's folder
+
+MAX_SUBMISSION_DEPTH = 16   # folders below nn100/ that are copied
+MAX_SUBMISSION_FILES = 2000
+
 
 def _copy_submission(package: Path, dest: Path) -> None:
-    """Copy regular files only: symlinks, devices and caches are left behind, so a
-    link to the reference cannot smuggle it into the sandbox."""
-    total = 0
-    for root, dirs, files in os.walk(package, followlinks=False):
-        rel = Path(root).relative_to(package)
-        dirs[:] = [d for d in dirs if d != "__pycache__" and not Path(root, d).is_symlink()]
+    """Copy regular files only, without recursion: symlinks, devices, caches and
+    folders nested deeper than any package needs are left behind, so a link to the
+    reference cannot smuggle it into the sandbox.  Copies are readable, never
+    writable, by the child."""
+    total, count, pending = 0, 0, [(Path(), 0)]
+    while pending:
+        rel, depth = pending.pop()
         (dest / rel).mkdir(parents=True, exist_ok=True)
-        for name in files:
-            source = Path(root, name)
-            if source.is_symlink() or not source.is_file() or name.endswith(".pyc"):
+        os.chmod(dest / rel, 0o755)
+        with os.scandir(package / rel) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir():
+                    if entry.name != "__pycache__" and depth < MAX_SUBMISSION_DEPTH:
+                        pending.append((rel / entry.name, depth + 1))
+                    continue
+                if not entry.is_file() or entry.name.endswith(".pyc"):
+                    continue
+                total += entry.stat().st_size
+                count += 1
+                if total > MAX_SUBMISSION_BYTES or count > MAX_SUBMISSION_FILES:
+                    raise ValueError(f"grade: the nn100 package is larger than "
+                                     f"{MAX_SUBMISSION_BYTES >> 20} MB or "
+                                     f"{MAX_SUBMISSION_FILES} files")
+                shutil.copyfile(entry.path, dest / rel / entry.name)
+                os.chmod(dest / rel / entry.name, 0o644)
+
+
+class _Unit:
+    """A unit's folder and the grader's handles on it.  The top and everything in it
+    but out/ and home/ belong to the grader (root); the grader holds descriptors on
+    out/, stdout.txt, stderr.txt and both FIFOs before the child starts, so nothing
+    the child renames or replaces is ever what the grader reads."""
+
+    def __init__(self, package, jobs, limits, calibrate=False, parent=None):
+        self.path, self.on_tmpfs = make_folder(parent, f"{SANDBOX_PREFIX}{os.getpid()}-")
+        self.mounts = [self.path] if self.on_tmpfs else []
+        self.fds = {}
+        try:
+            self._lay_out(package, jobs, limits, calibrate)
+        except BaseException:
+            self.remove()
+            raise
+
+    def _lay_out(self, package, jobs, limits, calibrate):
+        work, target = self.path, drop_target()
+        for sub in ("out", "home", "in", "harness"):
+            grader_write("the unit's folders", lambda: (work / sub).mkdir())
+        if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
+            self.mounts.append(work / "in")
+        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py"):
+            grader_write("the harness", lambda: shutil.copyfile(HARNESS / name,
+                                                                work / "harness" / name))
+        if package is not None:
+            grader_write("the copy of the submission",
+                         lambda: _copy_submission(package, work / "sub" / "nn100"))
+        cpu = int(limits.timeout * (2 + sum(job.budget for job in jobs))) + 5
+        task = {"calibrate": calibrate, "drop_to": target,
+                "limits": {"cpu_seconds": cpu, "memory_bytes": limits.memory_bytes,
+                           "file_bytes": limits.file_bytes, "processes": limits.processes}}
+        grader_write("task.json", lambda: (work / "task.json").write_text(json.dumps(task)))
+        for name in ("jobs", "done"):
+            grader_write("the unit's FIFOs", lambda: os.mkfifo(work / name, 0o600))
+        for name in ("stdout.txt", "stderr.txt"):
+            self.fds[name] = grader_write("the child's output files", lambda: os.open(
+                work / name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        if target:
+            for sub in ("out", "home"):
+                os.chown(work / sub, *target)
+        for path in [work / "in", work / "harness", *(work / "harness").iterdir()]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)  # the child reads, never writes
+        self.fds["out"] = os.open(work / "out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        self.fds["jobs"] = os.open(work / "jobs", os.O_RDWR | os.O_NONBLOCK)
+        self.fds["done"] = os.open(work / "done", os.O_RDWR | os.O_NONBLOCK)
+        self.pending = b""
+
+    # -- the protocol
+
+    def send(self, index: int, job: Job) -> None:
+        """Write job ``index``'s inputs, then the job itself, for the child to read."""
+        folder = self.path / "in" / str(index)
+
+        def write_inputs():
+            folder.mkdir()
+            for name, value in job.arrays.items():
+                np.save(folder / f"{name}.npy", np.asarray(value), allow_pickle=False)
+                os.chmod(folder / f"{name}.npy", 0o644)
+            os.chmod(folder, 0o755)
+
+        grader_write(f"the inputs of a check ({job.id})", write_inputs)
+        line = (json.dumps({"op": job.op, "spec": job.spec}) + "\n").encode()
+        fd, deadline = self.fds["jobs"], time.monotonic() + 10
+        while line:
+            try:
+                line = line[os.write(fd, line):]
+            except BlockingIOError:  # the child has not read the previous bytes yet
+                if time.monotonic() > deadline:
+                    raise GraderError("the child stopped reading its jobs") from None
+                select.select([], [fd], [], 0.05)
+
+    def wait_for(self, token: str, seconds: float, proc) -> str:
+        """Wait until the child reports ``token``: 'done', 'died' or 'timeout'."""
+        deadline = time.monotonic() + seconds
+        fd = self.fds["done"]
+        while True:
+            lines = self.pending.split(b"\n")
+            self.pending = lines.pop()[-64:]
+            if token.encode() in lines:
+                return "done"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready, _, _ = select.select([fd], [], [], min(left, 0.05))
+            if ready:
+                try:
+                    self.pending += os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
                 continue
-            total += source.stat().st_size
-            if total > MAX_SUBMISSION_BYTES:
-                raise ValueError(f"grade: the nn100 package is larger than "
-                                 f"{MAX_SUBMISSION_BYTES >> 20} MB")
-            shutil.copyfile(source, dest / rel / name)
+            if proc.poll() is not None:
+                try:  # the last report may have arrived with the exit
+                    self.pending += os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
+                return "done" if token.encode() in self.pending.split(b"\n") else "died"
+
+    # -- reading back
+
+    def read_json(self, name: str):
+        try:
+            return json.loads(read_capped(self.fds["out"], name, MAX_JSON_BYTES))
+        except (OSError, ValueError, RecursionError):
+            return None
+
+    def collect(self, index: int, job: Job, budget: list) -> JobResult | None:
+        """Job ``index``'s result, or None when the child wrote none.  Only the arrays
+        this job returns are read, within the job's and the unit's byte budgets."""
+        record = self.read_json(f"{index}.json")
+        if not isinstance(record, dict):
+            return None
+        if not record.get("ok"):
+            return JobResult("error", self.clean(str(record.get("error", "an exception"))))
+        arrays, listed = {}, record.get("arrays")
+        listed = listed if isinstance(listed, list) else []
+        allowance = min(MAX_JOB_BYTES, budget[0])
+        for name in expected_arrays(job.op, job.spec) & {n for n in listed if isinstance(n, str)}:
+            try:
+                data = read_capped(self.fds["out"], f"{index}__{name}.npy", allowance)
+                arrays[name] = parse_npy(data)
+            except FileNotFoundError:
+                continue
+            except (OSError, ChildFileError) as exc:
+                return JobResult("error", f"the value returned for {name} could not be read "
+                                          f"back as a numeric array ({exc})")
+            allowance -= len(data)
+            budget[0] -= len(data)
+        info = record.get("info") if isinstance(record.get("info"), dict) else {}
+        return JobResult("ok", "", info, arrays)
+
+    def clean(self, text: str) -> str:
+        text = text.replace(str(self.path / "sub") + os.sep, "").replace(str(self.path),
+                                                                          "<sandbox>")
+        return truncate(text)
+
+    def tail(self, name: str = "stderr.txt") -> str:
+        fd = self.fds[name]
+        size = os.fstat(fd).st_size
+        text = os.pread(fd, OUTPUT_SHOWN, max(0, size - OUTPUT_SHOWN))
+        return self.clean(text.decode("utf-8", "replace").strip())
+
+    def disk_full(self) -> bool:
+        try:
+            room = os.statvfs(self.path / "out")
+        except OSError:
+            return False
+        return self.on_tmpfs and (room.f_bavail * room.f_frsize < (1 << 20) or
+                                  room.f_favail < 8)
+
+    def remove(self) -> None:
+        for fd in self.fds.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.fds = {}
+        remove_folder(self.path, self.mounts)
 
 
-def _prepare(package: Path | None, jobs: list[Job], limits: Limits, calibrate=False,
-             parent: Path | None = None) -> Path:
-    work = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-", dir=parent))
-    for sub in ("out", "home", "in", "harness"):
-        (work / sub).mkdir()
-    for name in ("harness.py", "confine.py"):
-        shutil.copyfile(HARNESS / name, work / "harness" / name)
-    if package is not None:
-        _copy_submission(package, work / "sub" / "nn100")
-    cpu = int(limits.timeout * (2 + sum(job.budget for job in jobs))) + 5
-    task = {"calibrate": calibrate, "drop_to": drop_target(),
-            "limits": {"cpu_seconds": cpu, "memory_bytes": limits.memory_bytes,
-                       "file_bytes": limits.file_bytes, "processes": limits.processes},
-            "jobs": [{"op": job.op, "spec": job.spec} for job in jobs]}
-    (work / "task.json").write_text(json.dumps(task))
-    for index, job in enumerate(jobs):
-        folder = work / "in" / str(index)
-        folder.mkdir()
-        for name, value in job.arrays.items():
-            np.save(folder / f"{name}.npy", np.asarray(value), allow_pickle=False)
-    target = drop_target()
-    if target:
-        for root, dirs, files in os.walk(work):
-            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
-                os.chown(name, *target)
-    return work
+def truncate(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """A child's message, cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + " [... cut]"
 
 
-def _start(work: Path, limits: Limits) -> subprocess.Popen:
+def _start(unit: _Unit, limits: Limits) -> subprocess.Popen:
+    work = unit.path
     env = {"PATH": "/usr/bin:/bin", "HOME": str(work / "home"), "TMPDIR": str(work / "home"),
            "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-    with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
-        if drop_target():
-            for path in (work / "stdout.txt", work / "stderr.txt"):
-                os.chown(path, *drop_target())
-        with _lock:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", str(work / "harness" / "harness.py"), str(work)],
-                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                start_new_session=True, close_fds=True)
-            _active.add(proc.pid)
-            _sessions.add(proc.pid)
+    with _lock:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(work / "harness" / "harness.py"), str(work)],
+            cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=unit.fds["stdout.txt"],
+            stderr=unit.fds["stderr.txt"], start_new_session=True, close_fds=True)
+        _active.add(proc.pid)
     return proc
 
 
@@ -247,77 +488,19 @@ def _finish(proc) -> None:
         pass
     with _lock:
         _active.discard(proc.pid)
+        _sessions.add(proc.pid)  # a live child's session is never swept: only finished ones
     sweep()
     with _lock:
         _sessions.discard(proc.pid)  # its members are gone; escapees are orphans of ours
 
 
-def _read_json(path: Path):
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            return None
-        return json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError):
-        return None
-
-
-def load_array(path: Path) -> np.ndarray:
-    """A freshly loaded, plain, numeric ndarray, or ValueError: never pickle, never a
-    subclass, and the header's size is checked against the file before reading."""
-    with open(path, "rb") as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        header = f.tell()
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    if dtype.kind not in "biuf" or dtype.hasobject:
-        raise ValueError(f"an array of dtype {dtype} (expected numbers)")
-    if count * dtype.itemsize > MAX_ARRAY_BYTES or \
-            count * dtype.itemsize > path.stat().st_size - header:
-        raise ValueError("an array file that is too large or truncated")
-    return np.array(np.load(path, allow_pickle=False), copy=True, subok=False)
-
-
-def _collect(work: Path, index: int, job: Job) -> JobResult | None:
-    record = _read_json(work / "out" / f"{index}.json")
-    if not isinstance(record, dict):
-        return None
-    if not record.get("ok"):
-        return JobResult("error", _clean(str(record.get("error", "an exception")), work))
-    arrays = {}
-    for name in record.get("arrays", []):
-        if not isinstance(name, str) or not NAME.match(name):
-            continue
-        try:
-            arrays[name] = load_array(work / "out" / f"{index}__{name}.npy")
-        except (OSError, ValueError, EOFError) as exc:
-            return JobResult("error", f"the value returned for {name} could not be read back as "
-                                      f"a numeric array ({exc})")
-    info = record.get("info") if isinstance(record.get("info"), dict) else {}
-    return JobResult("ok", "", info, arrays)
-
-
-def _clean(text: str, work: Path) -> str:
-    return text.replace(str(work / "sub") + os.sep, "").replace(str(work), "<sandbox>")
-
-
-def _tail(path: Path, work: Path) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - OUTPUT_SHOWN))
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return _clean(text.strip(), work)
-
-
-def _death(returncode: int | None, timed_out: bool, what: str, work: Path, limits) -> str:
+def _death(returncode: int | None, timed_out: bool, what: str, unit: _Unit, limit) -> str:
     if timed_out:
-        return f"{what} did not finish within its time limit ({limits:g} s): an infinite loop?"
-    if returncode is not None and returncode < 0:
+        return f"{what} did not finish within its time limit ({limit:g} s): an infinite loop?"
+    if unit.disk_full():
+        text = (f"the process running {what} stopped when its folder was full (it wrote "
+                f"more than {UNIT_DISK_BYTES >> 20} MB or too many files)")
+    elif returncode is not None and returncode < 0:
         sig = -returncode
         reasons = {signal.SIGXFSZ: "it wrote more output than allowed (a print flood?)",
                    signal.SIGXCPU: "it used more CPU time than allowed",
@@ -326,83 +509,104 @@ def _death(returncode: int | None, timed_out: bool, what: str, work: Path, limit
         reason = reasons.get(sig, f"it was killed by signal {signal.Signals(sig).name}"
                              if sig in signal.valid_signals() else f"signal {sig}")
         text = f"the process running {what} died: {reason}"
+    elif returncode is None:
+        text = (f"the process running {what} reported a result it had not written (does "
+                "the code write to the grader's files?)")
     else:
         text = (f"the process running {what} exited (status {returncode}) before finishing: "
                 "does the code call sys.exit() or os._exit()?")
-    tail = _tail(work / "stderr.txt", work)
+    tail = unit.tail()
     return text + (f"\nLast lines it printed to stderr:\n{tail}" if tail else "")
 
 
-def run_child(package: Path, jobs: list[Job], limits: Limits, server=None) -> tuple[dict, dict]:
-    """One child over ``jobs``: returns (results for the jobs it finished, a status
-    dict with 'import' (None, or the import problem) and 'stopped_at' (index, reason)).
-    With a fork server the child is forked from it, else started from scratch."""
-    work = _prepare(package, jobs, limits, parent=server.root if server else None)
-    results, status = {}, {"import": None, "stopped_at": None}
+def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
+              deadline: float = math.inf) -> tuple[dict, dict]:
+    """One child over ``jobs``, sent one at a time: returns (results for the jobs it
+    finished, a status dict with 'import' (None, or the import problem), 'stopped_at'
+    (index, reason) and 'out_of_time' (the whole grading's budget ran out)).  With a
+    fork server the child is forked from it, else started from scratch."""
+    unit = _Unit(package, jobs, limits, parent=server.root if server else None)
+    results = {}
+    status = {"import": None, "stopped_at": None, "out_of_time": False}
+    budget = [MAX_UNIT_BYTES]
     try:
-        proc = server.fork(work) if server else _start(work, limits)
-    except OSError:  # a broken fork server: start this child the slow way
-        proc = _start(work, limits)
-    try:
-        index, timed_out = -1, False   # -1: importing nn100
-        phase_start = time.monotonic()
-        while True:
-            budget = limits.timeout * (2 if index < 0 else jobs[index].budget) + 1.0
-            done_file = work / "out" / ("import.json" if index < 0 else f"{index}.json")
-            if done_file.exists():
-                index, phase_start = index + 1, time.monotonic()
-                if index >= len(jobs):
-                    proc.wait(timeout=limits.timeout + 2) if proc.poll() is None else None
-                    break
-                continue
-            if proc.poll() is not None:
-                if done_file.exists():
-                    continue
-                break
-            if time.monotonic() - phase_start > budget:
-                timed_out = True
-                break
-            time.sleep(0.003)
-    except subprocess.TimeoutExpired:
-        pass
+        try:
+            proc = server.fork(unit.path) if server else _start(unit, limits)
+        except OSError:  # a broken fork server: start this child the slow way
+            proc = _start(unit, limits)
+        try:
+            limit = min(limits.timeout * 2 + 1.0, deadline - time.monotonic())
+            outcome = unit.wait_for("import", max(limit, 0), proc)
+            record = unit.read_json("import.json") if outcome == "done" else None
+            if record is None:
+                if outcome == "timeout" and time.monotonic() >= deadline:
+                    status["out_of_time"] = True
+                    status["import"] = NOT_REACHED
+                else:
+                    proc.wait(timeout=1) if outcome == "died" else None
+                    status["import"] = _death(proc.returncode, outcome == "timeout",
+                                              "the import of nn100", unit, limits.timeout * 2)
+            elif not record.get("ok"):
+                status["import"] = unit.clean(str(record.get("error")))
+            else:
+                for index, job in enumerate(jobs):
+                    own = limits.job_limit(job) + 1.0
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        status["out_of_time"] = True
+                        break
+                    sent = time.monotonic()
+                    unit.send(index, job)
+                    outcome = unit.wait_for(str(index), min(own, left), proc)
+                    result = unit.collect(index, job, budget) if outcome == "done" else None
+                    if result is not None:
+                        result.seconds = time.monotonic() - sent
+                    if result is None:
+                        if outcome == "timeout" and own > left:
+                            status["out_of_time"] = True
+                            status["stopped_at"] = (index, NOT_REACHED)
+                            break
+                        if outcome != "timeout":  # dead, or reported what it did not write
+                            try:
+                                proc.wait(timeout=1)
+                            except subprocess.TimeoutExpired:
+                                pass
+                        status["stopped_at"] = (index, _death(
+                            proc.returncode, outcome == "timeout", "this check", unit,
+                            limits.job_limit(job)))
+                        break
+                    results[job.id] = result
+        finally:
+            _finish(proc)
     finally:
-        _finish(proc)
-    try:
-        record = _read_json(work / "out" / "import.json")
-        if record is None:
-            what = "the import of nn100"
-            status["import"] = _death(proc.returncode, timed_out and index < 0, what, work,
-                                      limits.timeout * 2)
-        elif not record.get("ok"):
-            status["import"] = _clean(str(record.get("error")), work)
-        else:
-            for i, job in enumerate(jobs):
-                result = _collect(work, i, job)
-                if result is None:
-                    reason = _death(proc.returncode, timed_out and i == index, "this check",
-                                    work, limits.timeout * job.budget)
-                    status["stopped_at"] = (i, reason)
-                    break
-                results[job.id] = result
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        unit.remove()
     return results, status
 
 
-def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None) -> ChildReport:
-    """All ``jobs`` (one unit's), restarting a fresh child after a crash or a timeout."""
+def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None,
+             deadline: float = math.inf) -> ChildReport:
+    """All ``jobs`` (one unit's), restarting a fresh child after a crash or a timeout;
+    jobs not reached before ``deadline`` are marked so."""
     results: dict = {}
     remaining, failures = list(jobs), 0
     while True:  # at least once: with no jobs, this is the import probe
-        server = servers.get() if servers else None
-        try:
-            done, status = run_child(package, remaining, limits, server)
-        finally:
-            if server:
-                servers.release(server)
-        if status["import"]:
+        if time.monotonic() >= deadline:
+            status = {"import": None, "stopped_at": (0, NOT_REACHED), "out_of_time": True}
+            done = {}
+        else:
+            server = servers.get() if servers else None
+            try:
+                done, status = run_child(package, remaining, limits, server, deadline)
+            finally:
+                if server:
+                    servers.release(server)
+        if status["import"] and not status["out_of_time"]:
             return ChildReport(False, status["import"], results)
         results.update(done)
+        if status["out_of_time"]:
+            for job in remaining:
+                results.setdefault(job.id, JobResult("not run", NOT_REACHED))
+            break
         if status["stopped_at"] is None:
             break
         index, reason = status["stopped_at"]
@@ -445,33 +649,30 @@ class ForkServer:
     """One confined process with numpy loaded that forks a fresh child per unit:
     a child costs a fork instead of an interpreter start and a numpy import.  The
     server runs no student code; every forked child sets up its own session, files,
-    CPU limit and a nested Landlock domain before importing the submission."""
+    CPU limit, namespaces, user, a nested Landlock domain and seccomp before
+    importing the submission."""
 
     def __init__(self, limits: Limits):
         self.limits, self.broken, self.pending = limits, False, b""
-        self.root = _prepare(None, [], Limits(limits.timeout, limits.memory_bytes,
-                                              limits.file_bytes, limits.processes))
+        self.home = _Unit(None, [], limits)
+        self.root = self.home.path
         task = json.loads((self.root / "task.json").read_text())
         task["limits"]["cpu_seconds"] = 3600  # the server's own; each child sets its own
-        (self.root / "task.json").write_text(json.dumps(task))
+        grader_write("task.json", lambda: (self.root / "task.json").write_text(json.dumps(task)))
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root / "home"),
                "TMPDIR": str(self.root / "home"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-        with open(self.root / "server-stderr.txt", "wb") as err:
-            with _lock:
-                self.proc = subprocess.Popen(
-                    [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),
-                     str(self.root), "--serve"],
-                    cwd=self.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=err, start_new_session=True, close_fds=True)
-                # Not in _sessions: a freshly forked child sits in the server's session
-                # until its setsid(), and must not be swept by another thread meanwhile.
-                _active.add(self.proc.pid)
+        with _lock:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),
+                 str(self.root), "--serve"],
+                cwd=self.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=self.home.fds["stderr.txt"], start_new_session=True, close_fds=True)
+            _active.add(self.proc.pid)
 
     def _line(self, timeout):
         """The server's next line, or None after ``timeout`` seconds.  Reads the pipe
         unbuffered, so a line that arrived with the previous one is never missed."""
-        import select
         deadline = time.monotonic() + (timeout or 0)
         fd = self.proc.stdout.fileno()
         while b"\n" not in self.pending:
@@ -488,9 +689,6 @@ class ForkServer:
         return line.decode(errors="replace").strip()
 
     def fork(self, work: Path) -> Forked:
-        target = drop_target()
-        if target:
-            os.chown(work.parent, *target)
         self.proc.stdin.write(f"{work}\n".encode())
         self.proc.stdin.flush()
         line = self._line(self.limits.timeout * 2 + 10)
@@ -500,7 +698,6 @@ class ForkServer:
         pid = int(line)
         with _lock:
             _active.add(pid)
-            _sessions.add(pid)
         return Forked(self, pid)
 
     def exit_status(self, timeout):
@@ -518,7 +715,7 @@ class ForkServer:
         with _lock:
             _active.discard(self.proc.pid)
         sweep()
-        shutil.rmtree(self.root, ignore_errors=True)
+        self.home.remove()
 
 
 class ServerPool:

@@ -1,0 +1,343 @@
+"""Child side: the job library -- construct the student's objects, call them on the
+grader's inputs, and return plain arrays and a little information.
+
+Imported by harness.py, which runs one job at a time (``JOBS[op](spec)``).  Nothing
+here is graded logic: the few maps the recording layers, loss and model apply
+(``X * scale + shift``, ``2 * X``, a constant gradient) are fixed and useless to a
+submission.  The verdict is never decided here.
+"""
+import os
+import sys
+import threading
+
+import numpy as np
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def snap(value) -> np.ndarray:
+    """A copy taken now: later calls may change the returned object in place."""
+    return np.array(value, copy=True, subok=False)
+
+
+nn100 = None   # the submission's package, set by the harness once imported
+INPUTS = ""    # the folder of the current job's input arrays, set by the harness
+describe = str  # how an exception is reported, set by the harness
+
+
+def load(name: str):
+    return np.load(os.path.join(INPUTS, name + ".npy"), allow_pickle=False)
+
+
+# ---------------------------------------------------------------- counting forward calls
+
+class ForwardCounter:
+    """Counts calls into the code of a layer's forward methods while backward runs, in
+    this thread and in any thread started meanwhile (where seccomp allows threads at
+    all), and checks afterwards that nothing replaced or detached it.
+
+    Matching code objects (not attributes) also counts calls through references the
+    submission saved before the grader looked, e.g. ``orig = Linear.forward``.  A
+    counter inside the child is evidence, not proof: the grader also times backward
+    on a layer too large for finite differences.
+    """
+
+    def __init__(self, layer):
+        codes = set()
+        for cls in type(layer).__mro__:
+            function = cls.__dict__.get("forward")
+            code = getattr(function, "__code__", None)
+            if code is not None:
+                codes.add(code)
+        self.codes = frozenset(codes)
+        self.count = 0
+        self.intact = True
+        self.threads = 0
+
+    def hook(self, frame, event, arg):
+        if event == "call" and frame.f_code in self.codes:
+            self.count += 1
+
+    def run(self, function, *args):
+        self.count = 0
+        codes, hook = self.codes, self.hook
+        threads_before = threading.active_count(), _tasks()
+        threading.setprofile(hook)
+        sys.setprofile(hook)
+        try:
+            return function(*args)
+        finally:
+            intact = sys.getprofile() is hook and threading._profile_hook is hook
+            sys.setprofile(None)
+            threading.setprofile(None)
+            intact = intact and self.codes is codes and type(self).hook is HOOK \
+                and HOOK.__code__ is HOOK_CODE and isinstance(self.count, int)
+            self.intact = self.intact and intact
+            if (threading.active_count(), _tasks()) != threads_before:
+                self.threads += 1
+
+
+HOOK = ForwardCounter.hook
+HOOK_CODE = HOOK.__code__
+
+
+def _tasks() -> int:
+    """Threads of this process, as the kernel counts them."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return -1
+
+
+# ---------------------------------------------------------------- jobs
+
+def nn100_attr(name: str):
+    if not hasattr(nn100, name):
+        raise AttributeError(f"nn100 has no {name} (expected from the course's API)")
+    return getattr(nn100, name)
+
+
+def build(spec: dict):
+    kwargs = dict(spec.get("kwargs", {}))
+    if "dtype" in kwargs:
+        kwargs["dtype"] = DTYPES[kwargs["dtype"]]
+    layer = nn100_attr(spec["cls"])(*spec.get("args", []), **kwargs)
+    for attr, name in spec.get("params", {}).items():
+        param = getattr(layer, attr)
+        param.tensor = load(name).copy()
+        param.gradient = np.zeros_like(param.tensor)
+    for attr, name in spec.get("grads", {}).items():
+        getattr(layer, attr).gradient = load(name).copy()
+    if spec.get("mode") == "eval":
+        layer.eval()
+    elif spec.get("mode") == "train":
+        layer.train()
+    return layer
+
+
+def job_layer(spec: dict):
+    """Forward calls, then backward calls on chosen closures; save everything."""
+    layer = build(spec)
+    counter = ForwardCounter(layer)
+    arrays, closures, calls, given, info = {}, [], [], {}, {}
+    for step in spec["steps"]:
+        if step[0] == "forward":
+            X = given.setdefault(step[1], load(step[1]))
+            Y, backward = layer.forward(X)
+            arrays[f"Y{len(closures)}"] = snap(Y)
+            closures.append(backward)
+        else:
+            _, which, name = step
+            D = given.setdefault(name, load(name))
+            try:  # a failing backward must not hide a working forward
+                arrays[f"dX{which}"] = snap(counter.run(closures[which], D))
+            except Exception as exc:
+                info["error"] = describe(exc)
+                break
+            calls.append(counter.count)
+    info["counter_intact"] = counter.intact
+    info["threads_in_backward"] = counter.threads
+    for attr in spec.get("params", {}):
+        arrays[f"T_{attr}"] = snap(getattr(layer, attr).tensor)
+        arrays[f"G_{attr}"] = snap(getattr(layer, attr).gradient)
+    if spec.get("save_inputs"):
+        for name, value in given.items():
+            arrays[f"after_{name}"] = value
+    info["forward_calls_in_backward"] = calls
+    return info, arrays
+
+
+def job_loss(spec: dict):
+    function = nn100_attr(spec["fn"])
+    Yp, Yt = load(spec["Yp"]), load(spec["Yt"])
+    loss, dYp = function(Yp, Yt)
+    return ({"loss_type": type(loss).__name__},
+            {"loss": snap(loss), "dYp": snap(dYp), "after_Yp": Yp, "after_Yt": Yt})
+
+
+class PlainParameter:
+    """A parameter for driving optimizers when the submission has no usable Parameter."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+        self.gradient = np.zeros_like(tensor)
+
+
+def make_parameter(tensor):
+    try:
+        return nn100.Parameter(tensor)
+    except BaseException:
+        return PlainParameter(tensor)
+
+
+def job_optimizer(spec: dict):
+    kwargs = spec.get("kwargs", {})
+    optimizer = nn100_attr(spec["cls"])(**kwargs)
+    params = [make_parameter(load(name).copy()) for name in spec["params"]]
+    arrays = {}
+    for k, (which, name) in enumerate(spec["steps"]):
+        param = params[which]
+        gradient = load(name)
+        if isinstance(param.gradient, np.ndarray) and param.gradient.shape == gradient.shape:
+            param.gradient[...] = gradient
+        else:
+            param.gradient = gradient.copy()
+        optimizer.update(param)
+        arrays[f"T{k}"] = snap(param.tensor)
+        arrays[f"G{k}"] = snap(param.gradient)
+    return {}, arrays
+
+
+class StandIn:
+    """What the trusted stand-in layers share (not nn100's Layer: that is student code):
+    modes, and an update that steps each distinct parameter once."""
+
+    def update(self, optimizer):
+        for param in dict.fromkeys(self.parameters):
+            optimizer.update(param)
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+
+class Recorder(StandIn):
+    """A layer with a fixed map Y = X * scale + shift that logs what is done to it."""
+
+    def __init__(self, index, scale, shift, nparams, log):
+        self.index, self.scale, self.shift, self.log = index, scale, shift, log
+        self.parameters = [PlainParameter(np.zeros(2)) for _ in range(nparams)]
+        self.training = True
+
+    def forward(self, X):
+        self.log.append(["forward", self.index])
+        call = sum(1 for event in self.log if event[0] == "forward")
+
+        def backward(D):
+            self.log.append(["backward", self.index, call])
+            for param in self.parameters:
+                param.gradient += float(np.sum(D))
+            return D * self.scale
+
+        return X * self.scale + self.shift, backward
+
+
+class RecordingOptimizer:
+    def __init__(self, log, ids):
+        self.log, self.ids = log, ids
+
+    def update(self, param):
+        self.log.append(["update", self.ids.get(id(param), -1)])
+        if isinstance(param.gradient, np.ndarray):
+            param.gradient.fill(0)
+
+
+def job_sequential(spec: dict):
+    log = []
+    recorders = [Recorder(i, *layer, log) for i, layer in enumerate(spec["layers"])]
+
+    def assemble(structure):
+        if isinstance(structure, int):
+            return recorders[structure]
+        return nn100_attr("Sequential")(*[assemble(part) for part in structure])
+
+    model = assemble(spec["structure"])
+    ids = {id(p): [i, k] for i, r in enumerate(recorders) for k, p in enumerate(r.parameters)}
+    listed = [ids.get(id(p), [-1, -1]) for p in model.parameters]
+    arrays = {}
+    Y, backward = model.forward(load("X"))
+    arrays["Y"] = snap(Y)
+    if spec.get("backward"):
+        arrays["dX"] = snap(backward(load("D")))
+    for i, r in enumerate(recorders):
+        for k, p in enumerate(r.parameters):
+            arrays[f"G_{i}_{k}"] = p.gradient.copy()
+    if spec.get("update"):
+        model.update(RecordingOptimizer(log, {key: i for i, key in enumerate(
+            id(p) for r in recorders for p in r.parameters)}))
+    modes = []  # after each mode call, every recording layer's training flag
+    for mode in spec.get("modes", []):
+        try:
+            getattr(model, mode)()
+        except Exception as exc:  # a broken train()/eval() must not hide the rest
+            modes.append(describe(exc))
+            break
+        modes.append([bool(getattr(r, "training", None)) for r in recorders])
+    return {"log": log, "parameters": listed, "modes": modes}, arrays
+
+
+class RecordingModel(StandIn):
+    """The model a Learner is driven with: Y = 2 X, logs every call. Column 0 of X and
+    of the targets holds each sample's index, so the grader can see what went where."""
+
+    def __init__(self, log, nparams=2):
+        self.log = log
+        self.parameters = [PlainParameter(np.zeros(3)) for _ in range(nparams)]
+        self.training = True
+
+    def forward(self, X):
+        X = np.asarray(X)
+        self.log.append(["forward", X[:, 0].astype(int).tolist(), bool(self.training)])
+
+        def backward(D):
+            D = np.asarray(D)
+            self.log.append(["backward", int(D.shape[0]) if D.ndim else -1,
+                             bool(D.shape == X.shape and np.all(D == 0.25))])
+            return D
+
+        return 2.0 * X, backward
+
+
+def job_learner(spec: dict):
+    log = []
+    model = RecordingModel(log)
+
+    def loss(prediction, target):
+        prediction, target = np.asarray(prediction), np.asarray(target)
+        log.append(["loss", (prediction[:, 0] / 2).astype(int).tolist(),
+                    target[:, 0].astype(int).tolist()])
+        return float(np.mean(target[:, 1])), np.full(prediction.shape, 0.25)
+
+    optimizer = RecordingOptimizer(log, {id(p): i for i, p in enumerate(model.parameters)})
+    learner = nn100_attr("Learner")(model, loss, optimizer)
+    action = spec["action"]
+    arrays = {}
+    if action == "fit_batch":
+        returned = learner.fit_batch(load("X"), load("Y"))
+    elif action == "fit":
+        returned = learner.fit(load("X"), load("Y"), spec["epochs"], spec["bs"], rng=spec["seed"])
+    else:
+        returned = None
+        arrays["prediction"] = snap(learner.predict(load("X")))
+    if returned is not None:
+        arrays["returned"] = np.asarray(returned, dtype=np.float64)
+    return {"log": log}, arrays
+
+
+def job_train(spec: dict):
+    """Train a model made of the submission's own layers; return its parameters."""
+    layers = []
+    for entry in spec["layers"]:
+        layers.append(build(entry))
+    model = layers[0] if len(layers) == 1 else nn100_attr("Sequential")(*layers)
+    optimizer = nn100_attr(spec["optimizer"])(**spec["optimizer_kwargs"])
+    learner = nn100_attr("Learner")(model, nn100_attr(spec["loss"]), optimizer)
+    Y = load("Y")
+    losses = learner.fit(load("X"), Y, spec["epochs"], spec["bs"], rng=spec["seed"])
+    arrays = {"losses": np.asarray(losses, dtype=np.float64)}
+    for i, layer in enumerate(layers):
+        for attr in layer_params(layer):
+            arrays[f"P{i}_{attr}"] = snap(getattr(layer, attr).tensor)
+    return {}, arrays
+
+
+def layer_params(layer) -> list:
+    return [attr for attr in ("weights", "bias") if hasattr(layer, attr)]
+
+
+JOBS = {"layer": job_layer, "loss": job_loss, "optimizer": job_optimizer,
+        "sequential": job_sequential, "learner": job_learner, "train": job_train}

@@ -1,0 +1,114 @@
+"""Child side: a seccomp filter denying the kernel services student code never needs.
+
+Written with ctypes against the system's libseccomp (libseccomp.so.2) rather than a
+Python binding: the child may import only the standard library and numpy, and a
+binding would be one more package to trust and to allow through Landlock.
+
+Landlock limits paths; these are the channels it does not see (GRADING.md): sockets
+to other local or remote processes, SysV IPC, POSIX message queues, the user's key
+rings, other processes' memory, new namespaces, and threads (which would let a
+backward run forward where the grader's call counter does not look).  Each call
+fails with EPERM instead of killing the process, so the student sees an ordinary
+Python error.  A second filter, loaded once the submission is imported
+(``forbid_processes``), also denies new processes and sessions while checks run;
+what a submission forks while being imported dies with the unit's PID namespace.
+"""
+import ctypes
+import ctypes.util
+import errno
+
+ALLOW = 0x7FFF0000
+CMP_EQ, CMP_MASKED_EQ = 4, 7
+AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+CLONE_THREAD = 0x00010000
+CLONE_NAMESPACES = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
+                    0x40000000)  # NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
+
+DENIED = (
+    # SysV IPC and POSIX message queues: shared by every process of a user
+    "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+    "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
+    "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    # key rings (per user, outlive the process)
+    "add_key", "request_key", "keyctl",
+    # other processes and namespaces
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd",
+    "pidfd_send_signal", "kcmp", "unshare", "setns",
+    # kernel interfaces that bypass or widen the filter
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open",
+    "userfaultfd", "mount", "umount2", "chroot", "pivot_root", "personality",
+)
+
+
+class ArgCmp(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int),
+                ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+
+
+def _library():
+    name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
+    lib = ctypes.CDLL(name, use_errno=True)
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
+                                           ctypes.c_uint, ctypes.POINTER(ArgCmp)]
+    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+PROCESSES = ("fork", "vfork", "clone", "clone3", "setsid", "setpgid")
+
+
+def errno_action(code: int) -> int:
+    return 0x00050000 | code  # SCMP_ACT_ERRNO(code)
+
+
+def _load(rules) -> bool:
+    """One filter: ``rules`` is a list of (syscall name, errno, [(arg, op, a, b)])."""
+    try:
+        lib = _library()
+    except OSError:
+        return False
+    ctx = lib.seccomp_init(ALLOW)
+    if not ctx:
+        return False
+    try:
+        for name, code, conditions in rules:
+            number = lib.seccomp_syscall_resolve_name(name.encode())
+            if number < 0:
+                continue  # not on this architecture
+            array = (ArgCmp * max(1, len(conditions)))(*[ArgCmp(*c) for c in conditions])
+            if lib.seccomp_rule_add_array(ctx, errno_action(code), number, len(conditions),
+                                          array if conditions else None) != 0:
+                return False
+        return lib.seccomp_load(ctx) == 0
+    finally:
+        lib.seccomp_release(ctx)
+
+
+def apply() -> list[str]:
+    """Load the main filter into this process (and what it may still fork); return
+    the protections in force, [] when libseccomp or the kernel refuses."""
+    rules = [(name, errno.EPERM, []) for name in DENIED]
+    rules += [("socket", errno.EPERM, [(0, CMP_EQ, family, 0)])
+              for family in (AF_UNIX, AF_INET, AF_INET6)]
+    # clone3 passes its flags in memory a filter cannot read: refuse it as missing, and
+    # glibc falls back to clone, whose flags it can.
+    rules += [("clone3", errno.ENOSYS, []),
+              ("clone", errno.EPERM, [(0, CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)])]
+    rules += [("clone", errno.EPERM, [(0, CMP_MASKED_EQ, flag, flag)])
+              for flag in CLONE_NAMESPACES]
+    if not _load(rules):
+        return []
+    return ["seccomp: no unix/IPv4/IPv6 sockets, SysV IPC, message queues, key rings, "
+            "ptrace or process_vm_*, namespaces or threads"]
+
+
+def forbid_processes() -> list[str]:
+    """A second filter, once the submission is imported: no new processes or sessions
+    while the checks run."""
+    if not _load([(name, errno.EPERM, []) for name in PROCESSES]):
+        return []
+    return ["seccomp: no new processes while checks run"]

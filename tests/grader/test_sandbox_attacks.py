@@ -1,0 +1,166 @@
+"""The sandbox against submissions that attack it (hostile_sandbox.py): one combined
+hostile grading, a reference graded at the same moment and one after it.
+
+Criteria: each attacked unit earns no point its honest part would not (the attacks
+are written so that a working attack would earn points), no canary reaches any
+output or listener, nothing is left running, mounted, shared or on disk, results.json
+is intact and bounded, and both reference gradings keep full marks."""
+import json
+import os
+import secrets
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+import hostile_sandbox as hs
+from autograder import grade, report, sandbox
+from grader_support import leftover_processes, unit_table
+from hostile import SOLUTIONS, apply_hostile
+
+pytestmark = pytest.mark.xdist_group("sandbox-attacks")  # one worker grades them once
+
+CANARY = "nn100-canary-" + secrets.token_hex(8)
+TIMEOUT = 3.0
+SEED = 7
+
+
+class Listeners:
+    """UDP, TCP and unix-datagram listeners on this machine, for the exfiltration
+    attacks; ``received()`` is everything that reached any of them."""
+
+    def __init__(self, folder: Path):
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.bind(("127.0.0.1", 0))
+        self.tcp.listen(8)
+        folder.mkdir(mode=0o777, exist_ok=True)
+        os.chmod(folder, 0o777)
+        self.unix_path = str(folder / "listener.sock")
+        self.unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.unix.bind(self.unix_path)
+        os.chmod(self.unix_path, 0o777)
+        for s in (self.udp, self.tcp, self.unix):
+            s.setblocking(False)
+
+    def received(self) -> list[bytes]:
+        found = []
+        for s in (self.udp, self.unix):
+            while True:
+                try:
+                    found.append(s.recv(65536))
+                except OSError:
+                    break
+        while True:
+            try:
+                conn, _ = self.tcp.accept()
+            except OSError:
+                break
+            conn.settimeout(0.2)
+            try:
+                found.append(conn.recv(65536) or b"<connected>")
+            except OSError:
+                found.append(b"<connected>")
+            conn.close()
+        return found
+
+    def close(self):
+        for s in (self.udp, self.tcp, self.unix):
+            s.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("attacks")
+    canary_file = folder / "instructor-only.txt"
+    canary_file.write_text(CANARY + "\n")
+    os.chmod(canary_file, 0o600)
+    listeners = Listeners(folder / "sockets")
+    root = apply_hostile(("sandbox", hs.attacks(str(canary_file), listeners.udp.getsockname()[1],
+                                                listeners.tcp.getsockname()[1],
+                                                listeners.unix_path)), folder / "submission")
+    os.environ["NN100_TEST_CANARY"] = CANARY  # in the grader's own environment
+    beside = {}
+
+    def grade_reference():
+        beside["grade"] = grade.grade(SOLUTIONS.parent, seed=SEED, timeout=TIMEOUT, budget=300)
+
+    try:
+        thread = threading.Thread(target=grade_reference)
+        thread.start()
+        hostile = grade.grade(root, seed=SEED, timeout=TIMEOUT, budget=300)
+        thread.join()
+        after = grade.grade(SOLUTIONS.parent, seed=SEED, timeout=TIMEOUT, budget=300)
+        received = listeners.received()
+    finally:
+        del os.environ["NN100_TEST_CANARY"]
+        listeners.close()
+    return {"hostile": hostile, "beside": beside["grade"], "after": after,
+            "received": received}
+
+
+def test_every_attacked_unit_fails_what_the_attack_targets(graded):
+    result = graded["hostile"]
+    earned, points = unit_table(result), grade.load_points()
+    for unit, (mechanism, words) in hs.TARGETS.items():
+        checks = [o for o in result.outcomes if o.check.unit == unit]
+        targeted = [o for o in checks if words == ["*"] or any(w in o.check.title for w in words)]
+        assert not words or targeted, f"{unit}: no check matches {words}"
+        assert not any(o.passed for o in targeted), \
+            f"{unit} ({mechanism}): {[o.check.title for o in targeted if o.passed]} passed"
+        assert earned[unit] <= points[unit]
+    for unit in set(points) - set(hs.TARGETS) - {"Convergence"}:
+        assert earned[unit] == points[unit], f"{unit} lost points it should keep"
+
+
+def test_no_canary_in_any_output_nor_on_any_listener(graded):
+    for key in ("hostile", "beside", "after"):
+        g = graded[key]
+        text = report.table(g, details=True) + json.dumps(report.results_json(g))
+        assert CANARY not in text, f"the canary leaked into the {key} grading's output"
+        assert "NN100_TEST_CANARY" not in text
+    assert graded["received"] == [], "a child reached a listener on this machine"
+
+
+def test_references_beside_and_after_keep_full_marks(graded):
+    for key in ("beside", "after"):
+        g = graded[key]
+        assert g.score == g.max_score, \
+            f"the reference graded {key} the attacks scored {g.score}: " + report.table(g)
+
+
+def test_results_intact_and_bounded(graded):
+    result = graded["hostile"]
+    assert len(result.outcomes) == sum(len(p.checks) for p in grade.plan(SEED))
+    assert not [o for o in result.outcomes if "internal grader error" in o.text]
+    data = json.dumps(report.results_json(result))
+    assert len(data) < 1 << 20
+    assert all(len(o.text) < 5000 for o in result.outcomes)
+
+
+def test_nothing_left_running_mounted_shared_or_on_disk(graded):
+    ours = f"{sandbox.SANDBOX_PREFIX}{os.getpid()}-"
+    assert leftover_processes(ours, hs.MARKER) == []
+    assert [p for p in os.listdir(tempfile.gettempdir()) if p.startswith(ours)] == []
+    with open("/proc/mounts") as f:
+        assert ours not in f.read()
+    try:
+        with open("/proc/sysvipc/shm") as f:
+            keys = [int(line.split()[0]) for line in f.readlines()[1:] if line.strip()]
+    except OSError:
+        keys = []
+    assert hs.SHM_KEY not in keys, "a SysV segment outlived its grading"
+
+
+def test_protections_say_what_is_in_force(graded):
+    line = " ".join(graded["hostile"].protections)
+    if os.getuid() == 0:
+        for words in ("seccomp", "a fresh IPC namespace", "PID namespace per unit",
+                      "tmpfs per unit", "uid 65534"):
+            assert words in line, f"{words!r} missing from the Sandbox line: {line}"
+        assert "NO " not in line
+    else:
+        assert "NO IPC namespace" in line and "NO disk of its own" in line

@@ -1,0 +1,143 @@
+"""The grader's side of the sandbox's files: capped reads that never follow a link nor
+block, strict .npy parsing, cleanup of any depth, a checked TMPDIR, a unit disk of
+its own, and the grader's own write failures reported as the grader's."""
+import errno
+import os
+import stat
+import tempfile
+
+import numpy as np
+import pytest
+
+from autograder import sandbox_io as io
+
+
+def npy(header: str, payload: bytes = b"") -> bytes:
+    text = header.ljust(117) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode() + payload
+
+
+@pytest.mark.parametrize("header, payload", [
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (True,), }", bytes(8)),
+    ("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", bytes(8)),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }", bytes(8)),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }", bytes(8)),
+    ("{'descr': '<f8', 'fortran_order': 0, 'shape': (1,), }", bytes(8)),
+    ("{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }", bytes(8)),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'x': 1}", bytes(16)),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", bytes(8)),  # truncated
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", bytes(16)),  # too long
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': [1], }", bytes(8)),
+    ("__import__('os').system('true')", b""),
+    ("[" * 2000, b""),
+])
+def test_lying_npy_headers_are_refused_never_raised(header, payload):
+    with pytest.raises(io.ChildFileError):
+        io.parse_npy(npy(header, payload))
+
+
+@pytest.mark.parametrize("value", [np.arange(6.0).reshape(2, 3), np.float32(1.5),
+                                   np.array([True, False]), np.arange(4, dtype=np.int32),
+                                   np.asfortranarray(np.ones((2, 3))), np.zeros((0, 3))])
+def test_honest_arrays_round_trip(tmp_path, value):
+    np.save(tmp_path / "a.npy", value, allow_pickle=False)
+    loaded = io.load_array(tmp_path / "a.npy")
+    assert type(loaded) is np.ndarray and loaded.dtype == np.asarray(value).dtype
+    assert np.array_equal(loaded, value)
+
+
+def test_reads_refuse_links_fifos_devices_and_big_files(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    (tmp_path / "ok.json").write_text("{}")
+    os.symlink(secret, tmp_path / "link.json")
+    os.symlink("/dev/zero", tmp_path / "zero.npy")
+    os.mkfifo(tmp_path / "fifo.json")
+    os.link(secret, tmp_path / "hard.json")
+    (tmp_path / "big.json").write_bytes(b"x" * 5000)
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert io.read_capped(fd, "ok.json", 100) == b"{}"
+        for name in ("link.json", "zero.npy", "fifo.json", "hard.json", "big.json"):
+            with pytest.raises(io.ChildFileError):
+                io.read_capped(fd, name, 1000)  # the FIFO must not block
+        with pytest.raises(FileNotFoundError):
+            io.read_capped(fd, "missing.json", 100)
+    finally:
+        os.close(fd)
+
+
+def test_cleanup_of_any_depth_and_mode(tmp_path):
+    top = tmp_path / "unit"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(3000):  # far deeper than PATH_MAX allows as one path
+        os.mkdir("dd", dir_fd=fd)
+        inner = os.open("dd", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    with open(os.open("f", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd), "w") as f:
+        f.write("x")
+    os.fchmod(fd, 0)
+    os.close(fd)
+    os.symlink("/etc", top / "link")
+    io.remove_tree(top)
+    assert not top.exists()
+    assert os.path.isdir("/etc")
+
+
+def test_tmpdir_is_checked(monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with pytest.raises(io.GraderError, match="TMPDIR"):
+        io.check_tmpdir()
+    open_folder = tmp_path / "open"
+    open_folder.mkdir()
+    os.chmod(open_folder, 0o777)  # world-writable, no sticky bit
+    monkeypatch.setattr(tempfile, "tempdir", str(open_folder))
+    with pytest.raises(io.GraderError, match="sticky"):
+        io.check_tmpdir()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="mounting a tmpfs needs root")
+def test_a_full_tmpdir_is_the_graders_error_and_a_unit_disk_is_its_own(monkeypatch, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    assert io.mount_tmpfs(small, 1 << 20, 64)
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(small))
+        with pytest.raises(io.GraderError, match="nearly full"):
+            io.check_tmpdir()
+        path, on_tmpfs = io.make_folder(small, "unit-")
+        assert on_tmpfs
+        room = os.statvfs(path)
+        assert room.f_blocks * room.f_frsize == io.UNIT_DISK_BYTES
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
+        io.remove_folder(path, [path])
+        assert not path.exists()
+    finally:
+        io.unmount(small)
+
+
+def test_grader_write_failures_are_the_graders():
+    def full():
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(io.GraderError, match="the grader could not write the inputs: its disk "
+                                             "is full"):
+        io.grader_write("the inputs", full)
+
+
+def test_without_a_tmpfs_grading_degrades_and_says_so(monkeypatch):
+    """Where mounting is refused (not root, a container), units share TMPDIR, are
+    removed without recursion, and the Sandbox line says so."""
+    from autograder import grade, sandbox
+    from hostile import SOLUTIONS
+
+    monkeypatch.setattr(sandbox, "mount_tmpfs", lambda *a: False)
+    monkeypatch.setattr(io, "mount_tmpfs", lambda *a: False)
+    monkeypatch.setattr(sandbox, "_calibration", None)  # measure again, without tmpfs
+    result = grade.grade(SOLUTIONS.parent, seed=3, budget=300)
+    assert result.score == result.max_score
+    assert any(p.startswith("NO disk of its own") for p in result.protections)
+    ours = f"{sandbox.SANDBOX_PREFIX}{os.getpid()}-"
+    assert [p for p in os.listdir(tempfile.gettempdir()) if p.startswith(ours)] == []
