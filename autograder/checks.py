@@ -124,7 +124,7 @@ def blame(outcomes: list[Outcome]) -> None:
     failing = {o.check.unit for o in outcomes if not o.passed and not o.check.uses}
     for o in outcomes:
         culprits = [u for u in o.check.uses if u in failing]
-        if not o.passed and culprits:
+        if not o.passed and culprits and not o.text.startswith("not run"):
             lead = (f"This problem uses {', '.join(culprits)}, whose own checks fail: "
                     f"fix {'it' if len(culprits) == 1 else 'them'} first.")
             o.text = f"{lead}\n{o.text}"

@@ -93,7 +93,7 @@ def add_softplus(root: Path, total: str = "104") -> None:
          '"Softmax", "Dropout", "Sequential", "Softplus",')
     toml = root / "autograder" / "course.toml"                            # 2. its entry
     edit(toml, "[units.bce_loss]\n", ENTRY + "[units.bce_loss]\n")
-    edit(toml, "total = 100\n", f"total = {total}\n")
+    edit(toml, 'name = "nn100"\ntotal = 100\n', f'name = "nn100"\ntotal = {total}\n')
     with open(root / "exercises" / "checks" / "test_layers.py", "a") as checks:  # 3. its check
         checks.write(CHECK)
     guide = root / "exercises" / "README.md"                              # 4. the guide's rows
@@ -156,7 +156,7 @@ def test_the_points_total_must_be_said(course_copy, tmp_path):
     assert table.total == 104 and table.units["Softplus"].points == 4
     silent = tmp_path / "course.toml"  # the entry added, the total left at 100
     silent.write_text((course_copy / "autograder" / "course.toml").read_text()
-                      .replace("total = 104\n", "total = 100\n"))
+                      .replace('name = "nn100"\ntotal = 104\n', 'name = "nn100"\ntotal = 100\n'))
     with pytest.raises(course.CourseError, match="add up to 104, but .course..total says 100"):
         course.read(silent)
 
