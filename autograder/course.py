@@ -56,6 +56,7 @@ class Course:
     units: dict          # name -> Unit, in the table's order
     assignments: dict    # number -> Assignment
     checkpoints: dict    # "C.1" -> (title, needs)
+    notebooks: dict = None  # nbgrader assignment -> {test cell id: (selector, ...)}
 
     @property
     def exercises(self) -> list[Exercise]:
@@ -133,8 +134,52 @@ def parse(table: dict) -> Course:
     checkpoints = {key: (_field(c, "title", str, f"checkpoint {key}"),
                          _field(c, "needs", str, f"checkpoint {key}"))
                    for key, c in table.get("checkpoints", {}).items()}
+    notebooks = _notebooks(table.get("notebooks", {}), units)
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
-                  units, assignments, checkpoints)
+                  units, assignments, checkpoints, notebooks)
+
+
+def selector_unit(selector: str) -> str:
+    """The unit a notebook cell's selector names: "Linear" or "Linear: forward" -> "Linear"."""
+    return selector.split(":", 1)[0].strip()
+
+
+def _notebooks(table: dict, units: dict) -> dict:
+    """[notebooks.<assignment>]: test cell id -> selectors. Every selector names a known
+    unit; a unit belongs to one notebook; a unit split over cells by name ("Unit: start")
+    also has one cell taking the rest ("Unit"), so no check of it goes ungraded."""
+    notebooks, owner = {}, {}
+    for notebook, cells in table.items():
+        where = f"[notebooks.{notebook}]"
+        if not isinstance(cells, dict) or not cells:
+            raise CourseError(f"course.toml: {where} must map test cell ids to lists of "
+                              f"units, found {cells!r}")
+        whole, parts = {}, set()
+        for cell, selectors in cells.items():
+            if not isinstance(selectors, list) or not selectors or \
+                    not all(isinstance(s, str) for s in selectors):
+                raise CourseError(f"course.toml: {where}.{cell} must be a list of unit "
+                                  f"names, found {selectors!r}")
+            for selector in selectors:
+                unit = selector_unit(selector)
+                if unit not in units:
+                    raise CourseError(f"course.toml: {where}.{cell}: {selector!r} names no "
+                                      f"unit; the units are {', '.join(units)}")
+                if owner.setdefault(unit, notebook) != notebook:
+                    raise CourseError(f"course.toml: unit {unit} is graded in two notebooks, "
+                                      f"{owner[unit]} and {notebook}")
+                if ":" in selector:
+                    parts.add(unit)
+                elif unit in whole:
+                    raise CourseError(f"course.toml: {where}: unit {unit} is taken whole by "
+                                      f"both {whole[unit]} and {cell}")
+                else:
+                    whole[unit] = cell
+        for unit in sorted(parts - set(whole)):
+            raise CourseError(f"course.toml: {where}: {unit} is split by check name, but no "
+                              f"cell takes its remaining checks (add \"{unit}\" to one)")
+        notebooks[notebook] = {cell: tuple(s) for cell, s in cells.items()}
+    return notebooks
 
 
 def read(path: Path = COURSE_FILE) -> Course:

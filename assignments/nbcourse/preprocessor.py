@@ -1,0 +1,71 @@
+"""``TrustedGrades``: nbgrader's autograde asks the sandboxed grader for each test cell's
+score (see trusted.py for how).  Configured in nbgrader_config.py, between ``Execute``
+and ``SaveAutoGrades`` in ``Autograde.autograde_preprocessors``."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Unicode
+
+from . import trusted
+
+
+class TrustedGrades(NbGraderPreprocessor):
+    """Replace every autograded test cell's verdict by the sandboxed grader's."""
+
+    stubs = Unicode(help="the stub package (exercises/nn100): every name of the contract").tag(
+        config=True)
+    source = Unicode(help="the course's source/ folder (the trusted toolbox.py of each "
+                          "assignment)").tag(config=True)
+    timeout = Float(5.0, help="the grader's time limit per check, seconds").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from autograder import course, grade
+        assignment = resources["nbgrader"]["assignment"]
+        student = resources["nbgrader"].get("student", "?")
+        plan = trusted.notebook_plan(assignment)
+        tests = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells
+                 if trusted._is_test_cell(cell)}
+        if plan is None:
+            self.log.warning("TrustedGrades: %s has no [notebooks.%s] in course.toml: its "
+                             "test cells are scored by the student's kernel", assignment,
+                             assignment)
+            return nb, resources
+        units, claimed, _ = plan
+        started = time.monotonic()
+        folder = Path(tempfile.mkdtemp(prefix="nn100-notebook-"))
+        try:
+            toolbox = Path(self.source) / assignment / "toolbox.py"
+            trusted.assemble(nb, Path(self.stubs), folder, toolbox)
+            graded = grade.grade(folder, timeout=self.timeout, units=units)
+        except Exception as error:  # fail closed: no trusted verdict, no points
+            self.log.error("TrustedGrades: %s/%s could not be graded: %s", student,
+                           assignment, error)
+            for cell in tests.values():
+                cell.outputs = trusted._kernel_outputs_as_text(cell) + trusted.failure_outputs(
+                    f"the grader could not grade this notebook ({type(error).__name__}); "
+                    "tell your instructor")
+            return nb, resources
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        by_name = {o.check.name: o for o in graded.outcomes}
+        visibility = {name: unit.visibility for name, unit in course.load().units.items()}
+        shown = lambda o: visibility.get(o.check.name.split(":", 1)[0]) != "hidden"  # noqa: E731
+        for grade_id, cell in tests.items():
+            outcomes = [by_name[c.name] for c in claimed.get(grade_id, []) if c.name in by_name]
+            kernel = trusted._kernel_outputs_as_text(cell)
+            if not outcomes:
+                cell.outputs = kernel + trusted.failure_outputs(
+                    f"test cell {grade_id!r} stands for no check in course.toml, so it "
+                    "earns nothing")
+                continue
+            points = float(cell.metadata["nbgrader"]["points"])
+            cell.outputs = kernel + trusted.verdict_outputs(outcomes, points, shown)
+        self.log.info("TrustedGrades: %s/%s graded by the sandbox in %.2f s: %.2f / %.2f",
+                      student, assignment, time.monotonic() - started, graded.score,
+                      graded.max_score)
+        return nb, resources
