@@ -1,5 +1,6 @@
 """nbgrader configuration of the nn100 course.  Every path is inside this folder:
 no Jupyter server, no system-wide exchange, no personal settings needed."""
+import json
 import os
 import sys
 from pathlib import Path
@@ -36,9 +37,20 @@ c.Autograde.exclude_overwriting = {}
 # The grade is the sandboxed grader's: TrustedGrades, after the kernel ran the notebook
 # (Execute: outputs and plots stay) and before nbgrader reads the test cells' outputs
 # (SaveAutoGrades), sets each test cell's outcome from the grader's verdict.
-_default = list(Autograde.class_traits()["autograde_preprocessors"].default_value)
+_default = list(Autograde.class_traits()["autograde_preprocessors"].default())
 _at = _default.index(SaveAutoGrades)
 c.Autograde.autograde_preprocessors = _default[:_at] + [TrustedGrades] + _default[_at:]
+# The student's kernel runs confined (nbcourse/kernel.py): it can read only the system,
+# the packages and its own folder, and write only its own folder.
+KERNEL = "nn100-confined"
+c.Execute.kernel_name = KERNEL
+if os.environ.get("JUPYTER_DATA_DIR"):
+    _spec = Path(os.environ["JUPYTER_DATA_DIR"]) / "kernels" / KERNEL / "kernel.json"
+    _spec.parent.mkdir(parents=True, exist_ok=True)
+    _spec.write_text(json.dumps({
+        "argv": [sys.executable, "-m", "nbcourse.kernel", "-f", "{connection_file}"],
+        "display_name": "Python 3 (nn100, confined)", "language": "python",
+        "env": {"PYTHONPATH": os.pathsep.join([str(ROOT), str(REPO)])}}, indent=1))
 c.TrustedGrades.stubs = str(REPO / "exercises" / "nn100")
 c.TrustedGrades.source = str(ROOT / "source")
 

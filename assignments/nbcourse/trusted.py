@@ -23,13 +23,14 @@ from __future__ import annotations
 import ast
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from nbformat.v4 import new_output
 
-VERDICT = "GraderVerdict"      # ename of the error output that carries a failed verdict
-HEADER = "nn100 grader"
+from .feedback import VERDICT, WITHHELD, failing_line
+
+HEADER = "nn100 grader"        # starts every verdict; nbcourse.audit looks for it
+KERNEL = "(your kernel) "      # starts what the kernel's errors became
 # Imports kept in the assembled package: numpy and the standard library (all the
 # sandboxed child can import); matplotlib, gradcheck and the like serve the kernel only.
 KEPT_IMPORTS = {"numpy"} | set(sys.stdlib_module_names)
@@ -215,14 +216,13 @@ def _kernel_outputs_as_text(cell) -> list:
     for output in cell.get("outputs", []):
         kind = output.output_type
         if kind == "error":
-            from .feedback import WITHHELD, failing_line
             line = failing_line(output.get("traceback", []))
             message = output.get("evalue", "")
             if hidden_from is not None and (line is None or line >= hidden_from) \
                     and output.ename != "CellTimeoutError":
                 message = WITHHELD
             kept.append(new_output("stream", name="stdout",
-                                   text=f"(your kernel) {output.ename}: {message}\n"))
+                                   text=f"{KERNEL}{output.ename}: {message}\n"))
         elif kind == "stream" and output.name == "stderr":
             kept.append(new_output("stream", name="stdout", text=output.text))
         elif kind == "execute_result":
