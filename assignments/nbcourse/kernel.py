@@ -54,6 +54,10 @@ def main(argv=None) -> None:
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(sys.argv[1:] if argv is None else argv)  # binds the kernel's sockets
+    try:  # matplotlib's font cache is written once, before the kernel may no longer
+        import matplotlib.font_manager  # noqa: F401
+    except Exception:
+        pass
     applied = confine(os.getcwd())
     app.log.warning("nn100 kernel: %s", "; ".join(applied) or "NOT confined (no Landlock)")
     app.start()

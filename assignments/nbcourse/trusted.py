@@ -160,7 +160,9 @@ def notebook_module(nb) -> tuple[str, list]:
                 node = _import(node)
                 if node is None:
                     continue
-                kept.append(ast.unparse(node))
+                # The child imports only what it preloaded: a module it lacks leaves the
+                # name undefined (code that uses it fails there), the rest still counts.
+                kept.append(f"try:\n    {ast.unparse(node)}\nexcept ImportError:\n    pass")
                 names += [(a.asname or a.name).split(".")[0] for a in node.names]
                 continue
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
