@@ -3,7 +3,9 @@ score (see trusted.py for how).  Configured in nbgrader_config.py, between ``Exe
 and ``SaveAutoGrades`` in ``Autograde.autograde_preprocessors``."""
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -12,6 +14,19 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
 from . import trusted
+
+
+def reachable_tempdir() -> str:
+    """A temporary folder the sandbox's unprivileged child can enter. The Makefile points
+    TMPDIR into the course folder, which may sit below a folder only the grader's user
+    may enter (pytest's, a home folder of mode 700): the child would then fail to import
+    anything, and every notebook would score 0."""
+    for candidate in (tempfile.gettempdir(), "/tmp", "/var/tmp"):
+        path = Path(candidate).resolve()
+        if path.is_dir() and all(os.stat(p).st_mode & stat.S_IXOTH
+                                 for p in [path, *path.parents]):
+            return str(path)
+    return tempfile.gettempdir()
 
 
 class TrustedGrades(NbGraderPreprocessor):
@@ -37,6 +52,7 @@ class TrustedGrades(NbGraderPreprocessor):
             return nb, resources
         units, claimed, _ = plan
         started = time.monotonic()
+        saved, tempfile.tempdir = tempfile.tempdir, reachable_tempdir()
         folder = Path(tempfile.mkdtemp(prefix="nn100-notebook-"))
         try:
             toolbox = Path(self.source) / assignment / "toolbox.py"
@@ -52,6 +68,7 @@ class TrustedGrades(NbGraderPreprocessor):
             return nb, resources
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            tempfile.tempdir = saved
         by_name = {o.check.name: o for o in graded.outcomes}
         visibility = {name: unit.visibility for name, unit in course.load().units.items()}
         shown = lambda o: visibility.get(o.check.name.split(":", 1)[0]) != "hidden"  # noqa: E731

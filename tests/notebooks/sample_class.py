@@ -13,6 +13,7 @@ import nbformat
 from tests.grader.mutants import MUTANTS
 
 MUTANTS_BY_NAME = {m[0]: m for m in MUTANTS}
+ALL = "*"  # as ``stub``: every solution cell left as released
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -41,7 +42,7 @@ NAIVE_SIGMOID = '''class Sigmoid(Layer):
 class Student:
     name: str
     assignment: str
-    expected: float           # the score we expect, out of the notebook's total
+    expected: dict | None     # test cells that lose points (see CLASS)
     story: str
     replace: dict = field(default_factory=dict)   # grade_id -> [(old, new), ...]
     stub: list = field(default_factory=list)      # solution cells left as released
@@ -55,37 +56,37 @@ class Student:
     twin: str = ""            # hostile: the student whose notebook is this one minus the cheat
 
 
-BACKPROP_TOTAL = 10.0   # linear_forward 1, linear_backward 3, relu 1, sigmoid 2, sequential 3
-
+# ``expected``: the test cells that lose points, "less" (some or all of the cell's points)
+# or "zero"; every other test cell of the notebook keeps its full points.  None: not
+# checked this way (the tests of the grader's verdict compare those with the package track).
 CLASS = [
-    Student("ada", "backprop", 10, "the reference solution"),
+    Student("ada", "backprop", {}, "the reference solution"),
     Student("ada", "training", None, "the reference solution"),
     Student("ada", "classification", None, "the reference solution"),
     Student("ada", "optimizers", None, "the reference solution"),
-    Student("bob", "backprop", 5, "weight gradient overwritten, not added: the visible tests "
-            "pass, a hidden one fails (-3); sigmoid not attempted (-2); a gradcheck.py edited "
-            "to pass everything (replaced by the grader's copy)",
+    Student("bob", "backprop", {"linear_backward": "less", "sigmoid_tests": "zero"},
+            "weight gradient overwritten, not added: the visible tests pass, the grader's "
+            "accumulation check fails; sigmoid not attempted; a gradcheck.py edited to pass "
+            "everything (replaced by the grader's copy)",
             replace={"linear": [(WEIGHTS_ADD, WEIGHTS_SET)]}, stub=["sigmoid"],
             tamper_files={"gradcheck.py": "def relative_error(a, b):\n    return 0.0\n\n\n"
                           "def numerical_gradient(f, X, eps=1e-6):\n    return 0\n\n\n"
                           "def layer_loss(layer, X, D):\n    return None\n"}),
-    Student("cy", "backprop", 7, "an infinite loop in Linear.backward for odd batches: the "
-            "linear_backward cell times out (-3), everything else is graded",
+    Student("cy", "backprop", {"linear_backward": "less"}, "an infinite loop in "
+            "Linear.backward for odd batches: the kernel's cell times out, the grader's "
+            "checks on odd batches time out, everything else is graded",
             replace={"linear": [(LOOP_AFTER, LOOP_AFTER + LOOP)]}),
-    Student("dee", "backprop", 7, "bias gradient averaged over the batch, hidden by replacing the linear_backward "
-            "test with a print (restored: -3); deleted the sigmoid test cell (restored: +2)",
+    Student("dee", "backprop", {"linear_backward": "less"}, "bias gradient averaged over "
+            "the batch, hidden by replacing the linear_backward test with a print (restored, "
+            "and the grader decides anyway); deleted the sigmoid test cell (restored, graded)",
             replace={"linear": [(BIAS_SUM, BIAS_MEAN)],
                      "linear_backward": [(None, 'print("Linear.backward: tests passed")')]},
             delete=["sigmoid_tests"]),
-    Student("eve", "backprop", 10, "deleted the Sigmoid solution cell and retyped a naive "
-            "sigmoid in a new cell: a numpy overflow warning in the test cell, full marks",
+    Student("eve", "backprop", {}, "deleted the Sigmoid solution cell and retyped a naive "
+            "sigmoid in a new cell: a numpy overflow warning in the test cell, full marks "
+            "(the grader takes the definitions of every cell but the test cells)",
             delete=["sigmoid"], retype={"sigmoid": NAIVE_SIGMOID}),
 ]
-
-
-# Notebooks in which every solution cell is left as released.
-ALL = "*"
-
 
 def by_id(nb) -> dict:
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells
