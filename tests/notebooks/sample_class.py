@@ -72,9 +72,10 @@ CLASS = [
             tamper_files={"gradcheck.py": "def relative_error(a, b):\n    return 0.0\n\n\n"
                           "def numerical_gradient(f, X, eps=1e-6):\n    return 0\n\n\n"
                           "def layer_loss(layer, X, D):\n    return None\n"}),
-    Student("cy", "backprop", {"linear_backward": "less"}, "an infinite loop in "
-            "Linear.backward for odd batches: the kernel's cell times out, the grader's "
-            "checks on odd batches time out, everything else is graded",
+    Student("cy", "backprop", {"linear_forward": "zero", "linear_backward": "zero"},
+            "an infinite loop in Linear.backward for odd batches: the kernel's cell times "
+            "out; in the grader, Linear's checks time out and after two time-outs the unit's "
+            "other checks are skipped, as in the package track; everything else is graded",
             replace={"linear": [(LOOP_AFTER, LOOP_AFTER + LOOP)]}),
     Student("dee", "backprop", {"linear_backward": "less"}, "bias gradient averaged over "
             "the batch, hidden by replacing the linear_backward test with a print (restored, "

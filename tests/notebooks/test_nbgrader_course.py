@@ -151,8 +151,10 @@ def test_supporting_files_are_replaced_by_the_graders_copy(graded_class):
 
 def test_numpy_warning_in_a_test_cell_does_not_zero_it(graded_class):
     cell = by_id(notebook(graded_class, "autograded", "backprop", "eve"))["sigmoid_tests"]
-    streams = {output.name: output.text for output in cell.outputs
-               if output.output_type == "stream"}
+    streams = {}
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            streams[output.name] = streams.get(output.name, "") + output.text
     assert "RuntimeWarning: overflow" in streams.get("stdout", ""), "eve's warning did not occur"
     assert "stderr" not in streams
     assert cell_scores(graded_class, "eve", "backprop")["sigmoid_tests"] == (4.0, 4.0)
