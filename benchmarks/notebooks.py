@@ -38,6 +38,7 @@ def make(course: Path, *args: str) -> float:
 
 def course_copy(folder: Path, students: int, stock: bool) -> Path:
     course = folder / ("before" if stock else "after")
+    course.mkdir(parents=True)
     for name in COURSE_FILES:
         source = ROOT / "assignments" / name
         if source.is_dir():

@@ -18,7 +18,9 @@ from nbgrader.api import Gradebook  # noqa: E402
 
 # With `--dist loadgroup` xdist sends these tests to one worker; under plain `-n auto`
 # the file lock in conftest.py still lets only one worker build and grade the class.
-pytestmark = pytest.mark.xdist_group("nbgrader-course")
+# The first test builds and grades the whole sample class (about 5 minutes on a loaded
+# machine): more than the suite's default time limit per test.
+pytestmark = [pytest.mark.xdist_group("nbgrader-course"), pytest.mark.timeout(1800)]
 
 ASSIGNMENTS = ["backprop", "training", "classification", "optimizers"]
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)

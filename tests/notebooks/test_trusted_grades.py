@@ -17,7 +17,9 @@ from .test_nbgrader_course import by_id, cell_scores, grades_csv, notebook
 
 pytest.importorskip("nbgrader", reason="the notebook requirements are not installed")
 
-pytestmark = pytest.mark.xdist_group("nbgrader-course")
+# The first test builds and grades the whole sample class (about 5 minutes on a loaded
+# machine): more than the suite's default time limit per test.
+pytestmark = [pytest.mark.xdist_group("nbgrader-course"), pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "assignments"), str(REPO / "tests" / "grader")]
