@@ -12,9 +12,10 @@ REPO = Path(os.environ.get("NN100_REPO", ROOT.parent)).resolve()
 sys.path[:0] = [str(ROOT), str(REPO)]  # for nbcourse and autograder below
 
 from nbcourse.feedback import RedactHiddenTracebacks  # noqa: E402
-from nbcourse.preprocessor import TrustedGrades  # noqa: E402
+from nbcourse.preprocessor import ExecuteToTheEnd, TrustedGrades  # noqa: E402
 from nbgrader.converters import Autograde  # noqa: E402
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades, SaveAutoGrades  # noqa: E402
+from nbgrader.preprocessors import (ClearHiddenTests, Execute, GetGrades,  # noqa: E402
+                                    SaveAutoGrades)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
@@ -37,9 +38,13 @@ c.Autograde.exclude_overwriting = {}
 # The grade is the sandboxed grader's: TrustedGrades, after the kernel ran the notebook
 # (Execute: outputs and plots stay) and before nbgrader reads the test cells' outputs
 # (SaveAutoGrades), sets each test cell's outcome from the grader's verdict.
+# ExecuteToTheEnd is Execute, except that a dead kernel leaves the rest of the notebook
+# unrun instead of dropping the notebook before TrustedGrades can grade it.
 _default = list(Autograde.class_traits()["autograde_preprocessors"].default())
 _at = _default.index(SaveAutoGrades)
-c.Autograde.autograde_preprocessors = _default[:_at] + [TrustedGrades] + _default[_at:]
+c.Autograde.autograde_preprocessors = [
+    ExecuteToTheEnd if p is Execute else p for p in _default[:_at]] + [TrustedGrades] + \
+    _default[_at:]
 # The student's kernel runs confined (nbcourse/kernel.py): it can read only the system,
 # the packages and its own folder, and write only its own folder.
 KERNEL = "nn100-confined"

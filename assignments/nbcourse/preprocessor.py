@@ -1,6 +1,7 @@
 """``TrustedGrades``: nbgrader's autograde asks the sandboxed grader for each test cell's
 score (see trusted.py for how).  Configured in nbgrader_config.py, between ``Execute``
-and ``SaveAutoGrades`` in ``Autograde.autograde_preprocessors``."""
+and ``SaveAutoGrades`` in ``Autograde.autograde_preprocessors``; ``ExecuteToTheEnd``
+takes ``Execute``'s place so that a dead kernel does not stop the grading."""
 from __future__ import annotations
 
 import os
@@ -10,10 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Float, Unicode
 
 from . import trusted
+
+DIED = "the kernel died while running this cell (os._exit, sys.exit in a thread, a crash)"
+NOT_RUN = "not run: the kernel had died in an earlier cell"
 
 
 def reachable_tempdir() -> str:
@@ -86,3 +92,31 @@ class TrustedGrades(NbGraderPreprocessor):
                       student, assignment, time.monotonic() - started, graded.score,
                       graded.max_score)
         return nb, resources
+
+
+class ExecuteToTheEnd(Execute):
+    """nbgrader's Execute, except that a kernel that dies (``os._exit``, a crash) does
+    not end the notebook's grading: nbgrader would drop the notebook before any later
+    preprocessor runs, so the student would get no grade at all. The cell where it died
+    gets a DeadKernelError output, the cells after it one saying they did not run, and
+    TrustedGrades grades the code as usual."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.kernel_died = False
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if self.kernel_died:
+            if cell.cell_type == "code":
+                cell.outputs = [new_output("error", ename="NotRun", evalue=NOT_RUN,
+                                           traceback=[f"NotRun: {NOT_RUN}"])]
+            return cell, self.resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self.kernel_died = True
+            self.log.warning("the kernel died in cell %d; the grader still grades the code",
+                             index)
+            cell.outputs.append(new_output("error", ename="DeadKernelError", evalue=DIED,
+                                           traceback=[f"DeadKernelError: {DIED}"]))
+            return cell, self.resources

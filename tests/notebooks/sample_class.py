@@ -246,6 +246,7 @@ CLASS += [
             replace={"linear_backward": [(None, 'print("Linear.backward: tests passed")')]},
             delete=["sequential_tests"], twin="hal"),
     Student("oscar", "training", None, "the reference, but the Learner cell ends the kernel "
-            "(os._exit(0)) after defining its class", twin="ada",
+            "(os._exit(0)) after defining its class: the cells after it do not run, the "
+            "grader grades the code", twin="ada",
             append={"learner": "import os\nos._exit(0)"}),
 ]

@@ -123,14 +123,14 @@ def test_the_kernel_reads_and_writes_nothing_outside_its_folder(graded_class):
 
 def test_the_rest_of_the_class_is_graded_and_untouched(graded_class):
     """oscar's kernel exits (os._exit) and mallory tries to forge the gradebook; every
-    other notebook is graded, and the reference keeps exactly full marks."""
+    notebook is graded (oscar's too: the grader grades his code, the kernel's death costs
+    him nothing it did not cost the kernel), and the reference keeps exactly full marks."""
     rows = grades_csv(graded_class)
     with open(graded_class / "audit.csv", newline="") as file:
         audit = {(r["student"], r["assignment"], r["problem"]) for r in csv.DictReader(file)}
-    assert ("oscar", "training", "not autograded") in audit
+    assert ("oscar", "training", "kernel died") in audit
     for name, assignment in STUDENTS:
-        if name != "oscar":
-            assert (graded_class / "autograded" / name / assignment).is_dir(), name
+        assert (graded_class / "autograded" / name / assignment).is_dir(), name
     for assignment in ASSIGNMENTS:
         assert float(rows[("ada", assignment)]["score"]) == pytest.approx(
             float(rows[("ada", assignment)]["max_score"]))
