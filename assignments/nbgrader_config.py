@@ -47,9 +47,11 @@ c.Autograde.autograde_preprocessors = [
     _default[_at:]
 # The student's kernel runs confined (nbcourse/kernel.py): it can read only the system,
 # the packages and its own folder, and write only its own folder.
+# Without the Makefile's JUPYTER_DATA_DIR there is no place of ours for the kernelspec:
+# the notebook's own python3 kernel runs, unconfined (grades are the grader's anyway).
 KERNEL = "nn100-confined"
-c.Execute.kernel_name = KERNEL
 if os.environ.get("JUPYTER_DATA_DIR"):
+    c.Execute.kernel_name = KERNEL
     _spec = Path(os.environ["JUPYTER_DATA_DIR"]) / "kernels" / KERNEL / "kernel.json"
     _spec.parent.mkdir(parents=True, exist_ok=True)
     _spec.write_text(json.dumps({

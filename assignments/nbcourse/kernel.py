@@ -58,7 +58,11 @@ def main(argv=None) -> None:
         import matplotlib.font_manager  # noqa: F401
     except Exception:
         pass
-    applied = confine(os.getcwd())
+    try:
+        applied = confine(os.getcwd())
+    except Exception as error:  # a kernel that cannot start would fail every notebook
+        app.log.warning("nn100 kernel: confinement failed: %s", error)
+        applied = []
     app.log.warning("nn100 kernel: %s", "; ".join(applied) or "NOT confined (no Landlock)")
     app.start()
 
