@@ -7,11 +7,13 @@
 #
 # **How this notebook is graded.** Write your code in the cells that say
 # `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Each grey test
-# cell below a task checks it and is worth the points it states; the grader also runs
-# more checks that you do not see (hidden tests), on other shapes and values. Do not
-# delete, copy or edit the test cells: the grader puts its own copy back. Each cell has
-# a time limit when graded, so a cell that never finishes scores nothing. Before you
-# submit, run *Kernel → Restart & Run All* and check that no cell fails.
+# cell below a task checks it for you and is worth the points it states. The points
+# themselves come from the course's grader: it takes the classes and functions your
+# cells define (not the code that runs at the top level of a cell, such as prints or
+# plots), runs them apart from the notebook on many more shapes and values, and writes
+# its verdict, with a hint, under each test cell. Do not delete, copy or edit the test
+# cells: the grader puts its own copy back. Each cell has a time limit when graded.
+# Before you submit, run *Kernel → Restart & Run All* and check that no cell fails.
 
 # %%
 # nbgrader: given setup
