@@ -83,6 +83,7 @@ class Course:
     kind_hints: dict = None         # kind -> family -> Hint, shared by a kind's units
     family_visibility: dict = None  # family -> visibility, for every unit
     late: object = None  # late.Policy from [late]
+    notebook_cells: dict = None  # nbgrader assignment -> {test cell id: (selector, ...)}
 
     def hint(self, unit: str, family: str) -> str:
         """The hint a failed check of ``unit``'s ``family`` shows, in the course's mode
@@ -249,7 +250,7 @@ def parse(table: dict) -> Course:
     from .late import policy_from
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
                   units, assignments, checkpoints, notebooks, kind_hints, family_visibility,
-                  policy_from(table))
+                  policy_from(table), _notebook_cells(table.get("notebook_cells", {}), units))
 
 
 def _check_problems(problems: list, problems_of: dict) -> None:
@@ -269,6 +270,53 @@ def _check_problems(problems: list, problems_of: dict) -> None:
     if missing:
         raise CourseError(f"course.toml: convergence problems {missing} belong to no "
                           "assignment: add each to one assignment's convergence list")
+
+
+def selector_unit(selector: str) -> str:
+    """The unit a notebook cell's selector names: "Linear" or "Linear: forward" -> "Linear"."""
+    return selector.split(":", 1)[0].strip()
+
+
+def _notebook_cells(table: dict, units: dict) -> dict:
+    """[notebook_cells.<assignment>]: test cell id -> selectors. Every selector names a known
+    unit; a unit belongs to one notebook; a unit split over cells by name ("Unit: start")
+    also has one cell taking the rest ("Unit"), so no check of it goes ungraded."""
+    notebooks, owner = {}, {}
+    for notebook, cells in table.items():
+        where = f"[notebook_cells.{notebook}]"
+        if not isinstance(cells, dict) or not cells:
+            raise CourseError(f"course.toml: {where} must map test cell ids to lists of "
+                              f"units, found {cells!r}")
+        whole, parts = {}, set()
+        for cell, selectors in cells.items():
+            if not isinstance(selectors, list) or not selectors or \
+                    not all(isinstance(s, str) for s in selectors):
+                raise CourseError(f"course.toml: {where}.{cell} must be a list of unit "
+                                  f"names, found {selectors!r}")
+            for selector in selectors:
+                unit = selector_unit(selector)
+                if unit not in units:
+                    raise CourseError(f"course.toml: {where}.{cell}: {selector!r} names no "
+                                      f"unit; the units are {', '.join(units)}")
+                if units[unit].notebook != notebook:
+                    raise CourseError(f"course.toml: {where}.{cell} grades {unit}, but "
+                                      f"[units.{unit}].notebook is "
+                                      f"{units[unit].notebook or 'none'!r}")
+                if owner.setdefault(unit, notebook) != notebook:
+                    raise CourseError(f"course.toml: unit {unit} is graded in two notebooks, "
+                                      f"{owner[unit]} and {notebook}")
+                if ":" in selector:
+                    parts.add(unit)
+                elif unit in whole:
+                    raise CourseError(f"course.toml: {where}: unit {unit} is taken whole by "
+                                      f"both {whole[unit]} and {cell}")
+                else:
+                    whole[unit] = cell
+        for unit in sorted(parts - set(whole)):
+            raise CourseError(f"course.toml: {where}: {unit} is split by check name, but no "
+                              f"cell takes its remaining checks (add \"{unit}\" to one)")
+        notebooks[notebook] = {cell: tuple(s) for cell, s in cells.items()}
+    return notebooks
 
 
 def read(path: Path = COURSE_FILE) -> Course:

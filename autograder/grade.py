@@ -133,6 +133,10 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
 
 def selected(plans: list, units, problems) -> list:
     """The plans of ``units`` (None = all), Convergence cut down to ``problems``."""
+    if units is not None:
+        unknown = sorted(set(units) - {p.unit for p in plans})
+        if unknown:
+            raise UsageError(f"grade: unknown units {unknown}; the units are {sorted(UNITS)}")
     chosen = [p for p in plans if units is None or p.unit in set(units)]
     if problems is None:
         return chosen

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from .trusted import HEADER, KERNEL
+
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_FAILURES = {"CellTimeoutError": "time limit", "DeadKernelError": "kernel died"}
 
@@ -43,12 +45,25 @@ def compare_cells(released, submitted) -> list:
 
 
 def kernel_failures(autograded) -> list:
+    """Time-outs and dead kernels; in test cells the grader turned the kernel's errors
+    into text starting with trusted.KERNEL; and any test cell without the grader's
+    verdict (its score would be the kernel's: nbgrader did not run TrustedGrades)."""
     found = []
     for cell in autograded.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        cell_id = meta.get("grade_id", "(unnamed cell)")
+        texts = []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") in KERNEL_FAILURES:
-                cell_id = cell.metadata.get("nbgrader", {}).get("grade_id", "(unnamed cell)")
                 found.append((cell_id, KERNEL_FAILURES[output["ename"]]))
+            text = output.get("text", "") or output.get("evalue", "")
+            texts.append(text)
+            for ename, problem in KERNEL_FAILURES.items():
+                if text.startswith(f"{KERNEL}{ename}"):
+                    found.append((cell_id, problem))
+        if meta.get("grade") and not meta.get("solution") and \
+                not any(text.startswith(HEADER) for text in texts):
+            found.append((cell_id, "no verdict of the grader: scored by the student's kernel"))
     return found
 
 

@@ -117,7 +117,7 @@ def cell_role(cell) -> tuple:
         return None, None, None
     cell.source = rest
     kind, grade_id, points = match.groups()
-    if (kind == "tests") != (points is not None):
+    if kind != "tests" and points is not None:
         raise ValueError(f"cell_role: {grade_id}: points= belongs on test cells and only there")
     return kind, grade_id, float(points) if points else None
 
@@ -146,6 +146,7 @@ def check_test_cell(grade_id: str, source: str) -> None:
 def build_notebook(text: Path, solutions: Path) -> tuple:
     """The nbgrader source notebook of one text file, and the (module, name) it included."""
     nb = jupytext.read(text, fmt="py:percent")
+    registry = registry_points(text.stem, solutions)
     included, seen_ids, previous_kind = [], set(), None
     for cell in nb.cells:
         cell.metadata.pop("lines_to_next_cell", None)
@@ -166,6 +167,7 @@ def build_notebook(text: Path, solutions: Path) -> tuple:
                              "solution region")
         if kind == "tests":
             check_test_cell(grade_id, cell.source)
+            points = test_cell_points(text.name, grade_id, points, registry)
             # nbgrader re-inserts a deleted test cell after the nbgrader cell before it,
             # and fails when that one is a locked given cell (not tracked as solution/grade).
             if previous_kind == "given":
@@ -177,6 +179,10 @@ def build_notebook(text: Path, solutions: Path) -> tuple:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
+    missing = sorted(set(registry or {}) - seen_ids)
+    if missing:
+        raise ValueError(f"build_notebook: course.toml [notebook_cells.{text.stem}] names test "
+                         f"cells {missing} that {text.name} does not have")
     nbformat.validate(nb)
     return nb, included
 
@@ -200,6 +206,30 @@ def check_units(name: str, included: list, table) -> None:
                              extra and f"it includes {extra}",
                              missing and f"course.toml says it teaches {missing}, which it "
                                          "does not include"] if part))
+
+
+def registry_points(assignment: str, solutions: Path):
+    """{test cell id: points} from the course registry (the grader decides those cells),
+    or None for a notebook the registry does not map (its cells carry points=)."""
+    repo = str(Path(solutions).resolve().parents[1])  # solutions/nn100 -> the repository
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    from nbcourse import trusted
+    return trusted.cell_points(assignment) or None
+
+
+def test_cell_points(name: str, grade_id: str, points, registry):
+    if registry is None:
+        if points is None:
+            raise ValueError(f"build_notebook: {name}: test cell {grade_id} needs points=")
+        return points
+    if points is not None:
+        raise ValueError(f"build_notebook: {name}: test cell {grade_id}: its points come "
+                         "from course.toml [notebook_cells], drop points=")
+    if grade_id not in registry:
+        raise ValueError(f"build_notebook: {name}: test cell {grade_id} is not in course.toml "
+                         "[notebook_cells]: say which checks it stands for")
+    return registry[grade_id]
 
 
 def toolbox_source(solutions: Path, included: list) -> str:

@@ -7,11 +7,13 @@
 #
 # **How this notebook is graded.** Write your code in the cells that say
 # `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Each grey test
-# cell below a task checks it and is worth the points it states; the grader also runs
-# more checks that you do not see (hidden tests), on other shapes and values. Do not
-# delete, copy or edit the test cells: the grader puts its own copy back. Each cell has
-# a time limit when graded, so a cell that never finishes scores nothing. Before you
-# submit, run *Kernel → Restart & Run All* and check that no cell fails.
+# cell below a task checks it for you and is worth the points it states. The points
+# themselves come from the course's grader: it takes the classes and functions your
+# cells define (not the code that runs at the top level of a cell, such as prints or
+# plots), runs them apart from the notebook on many more shapes and values, and writes
+# its verdict, with a hint, under each test cell. Do not delete, copy or edit the test
+# cells: the grader puts its own copy back. Each cell has a time limit when graded.
+# Before you submit, run *Kernel → Restart & Run All* and check that no cell fails.
 
 # %%
 # nbgrader: given setup
@@ -94,7 +96,7 @@ print("analytic vs numerical, relative error:",
       relative_error(backward(D), numerical_gradient(layer_loss(Square(), X, D), X)))
 
 # %% [markdown]
-# ## Task 1: the linear layer (4 points)
+# ## Task 1: the linear layer
 #
 # `Linear(inputs, outputs)` computes `Y = X @ W + b` for `X` of shape `(N, inputs)`,
 # with `W` of shape `(inputs, outputs)` and `b` of shape `(outputs,)` added to every row.
@@ -113,7 +115,7 @@ print("analytic vs numerical, relative error:",
 # include: layers.Linear
 
 # %%
-# nbgrader: tests linear_forward points=1
+# nbgrader: tests linear_forward
 layer = Linear(3, 2, rng=0)
 layer.weights.tensor[:] = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
 layer.bias.tensor[:] = [0.5, -0.5]
@@ -133,7 +135,7 @@ for n, i, o in [(1, 1, 1), (7, 5, 3), (2, 9, 4)]:
 print("Linear.forward: tests passed")
 
 # %%
-# nbgrader: tests linear_backward points=3
+# nbgrader: tests linear_backward
 layer = Linear(4, 3, rng=1)
 X = rng.standard_normal((5, 4))
 D = rng.standard_normal((5, 3))
@@ -174,7 +176,7 @@ assert np.allclose(hidden_layer.bias.gradient, 4.0)
 print("Linear.backward: tests passed")
 
 # %% [markdown]
-# ## Task 2: activations (3 points)
+# ## Task 2: activations
 #
 # Stacked linear layers are still one linear map. A non-linear function applied to
 # every element in between changes that. Activations have no parameters, and each
@@ -192,7 +194,7 @@ print("Linear.backward: tests passed")
 # include: layers.ReLU
 
 # %%
-# nbgrader: tests relu_tests points=1
+# nbgrader: tests relu_tests
 Y, backward = ReLU().forward(np.array([[-2.0, 0.5], [3.0, -0.1]]))
 assert np.allclose(Y, [[0.0, 0.5], [3.0, 0.0]]), f"ReLU.forward: got {Y}"
 assert np.allclose(backward(np.array([[1.0, 2.0], [3.0, 4.0]])), [[0.0, 2.0], [3.0, 0.0]]), \
@@ -213,7 +215,7 @@ print("ReLU: tests passed")
 # include: layers.Sigmoid
 
 # %%
-# nbgrader: tests sigmoid_tests points=2
+# nbgrader: tests sigmoid_tests
 Y, backward = Sigmoid().forward(np.array([[-1000.0, 0.0, 1000.0]]))
 assert np.all(np.isfinite(Y)), f"Sigmoid.forward returned {Y}"
 assert np.allclose(Y, [[0.0, 0.5, 1.0]]), f"Sigmoid.forward: expected [[0, 0.5, 1]], got {Y}"
@@ -257,7 +259,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## Task 3: `Sequential` (3 points)
+# ## Task 3: `Sequential`
 #
 # A network is layers applied one after another. `Sequential(*layers).forward(X)` feeds
 # `X` through each layer in order and keeps every layer's `backward`. Its own
@@ -274,7 +276,7 @@ plt.show()
 # include: layers.Sequential
 
 # %%
-# nbgrader: tests sequential_tests points=3
+# nbgrader: tests sequential_tests
 class Scale(Layer):
     """Y = a * X with a trainable scalar a (a test helper)."""
 

@@ -30,7 +30,7 @@ warnings.showwarning = print_warning
 rng = np.random.default_rng(0)
 
 # %% [markdown]
-# ## Task 1: Tanh (1 point)
+# ## Task 1: Tanh
 #
 # `tanh` squashes its input into `(-1, 1)` like a sigmoid stretched and centred on
 # zero, which usually trains faster. Its derivative, like the sigmoid's, can be written
@@ -41,7 +41,7 @@ rng = np.random.default_rng(0)
 # include: layers.Tanh
 
 # %%
-# nbgrader: tests tanh_tests points=1
+# nbgrader: tests tanh_tests
 X = rng.standard_normal((3, 4))
 D = rng.standard_normal((3, 4))
 Y, backward = Tanh().forward(X)
@@ -57,7 +57,7 @@ assert np.allclose(hidden_backward(np.full((1, 5), 2.0)), 2 * (1 - np.tanh(hidde
 print("Tanh: tests passed")
 
 # %% [markdown]
-# ## Task 2: Softmax (2 points)
+# ## Task 2: Softmax
 #
 # `softmax` turns a row of `K` scores ("logits") into `K` positive numbers that sum to 1:
 # `Y[n, k] = exp(X[n, k]) / Σ_j exp(X[n, j])`.
@@ -75,7 +75,7 @@ print("Tanh: tests passed")
 # include: layers.Softmax
 
 # %%
-# nbgrader: tests softmax_tests points=2
+# nbgrader: tests softmax_tests
 Y, _ = Softmax().forward(np.array([[0.0, np.log(3.0)], [1.0, 1.0]]))
 assert np.allclose(Y, [[0.25, 0.75], [0.5, 0.5]]), f"expected [[0.25, 0.75], [0.5, 0.5]], got {Y}"
 Y, _ = Softmax().forward(np.array([[1000.0, 0.0, -1000.0]]))
@@ -101,7 +101,7 @@ assert np.allclose(hidden_backward(np.ones((6, 3))), 0), "a constant D changes n
 print("Softmax: tests passed")
 
 # %% [markdown]
-# ## Task 3: binary cross-entropy (2 points)
+# ## Task 3: binary cross-entropy
 #
 # For a yes/no target `Yt ∈ {0, 1}` and a predicted probability `P`, the cross-entropy
 # `-[Yt log P + (1 - Yt) log(1 - P)]` is the surprise of the right answer: 0 when the
@@ -119,7 +119,7 @@ print("Softmax: tests passed")
 # include: losses.bce_with_logits_loss
 
 # %%
-# nbgrader: tests bce_tests points=2
+# nbgrader: tests bce_tests
 P, Yt = np.array([[0.9], [0.2]]), np.array([[1.0], [0.0]])
 loss, dP = bce_loss(P, Yt)
 assert np.isclose(loss, -(np.log(0.9) + np.log(0.8)) / 2), f"bce_loss: got {loss}"
@@ -148,7 +148,7 @@ assert np.allclose(bce_with_logits_loss(np.array([[-1000.0]]), np.array([[1.0]])
 print("bce_loss and bce_with_logits_loss: tests passed")
 
 # %% [markdown]
-# ## Task 4: softmax cross-entropy (3 points)
+# ## Task 4: softmax cross-entropy
 #
 # With `K` classes the target is an integer label per row, and the loss is the mean of
 # `-log softmax(Z)[n, label[n]] = logsumexp(Z[n]) - Z[n, label[n]]`. As with the binary
@@ -161,7 +161,7 @@ print("bce_loss and bce_with_logits_loss: tests passed")
 # include: losses.softmax_cross_entropy_loss
 
 # %%
-# nbgrader: tests softmax_ce_tests points=3
+# nbgrader: tests softmax_ce_tests
 Z = np.array([[0.0, np.log(3.0)], [2.0, 2.0]])
 loss, dZ = softmax_cross_entropy_loss(Z, np.array([1, 0]))
 assert np.isclose(loss, -(np.log(0.75) + np.log(0.5)) / 2), f"expected {-(np.log(0.75) + np.log(0.5)) / 2:.4f}, got {loss}"
@@ -235,7 +235,8 @@ plt.tight_layout()
 plt.show()
 
 # %%
-# nbgrader: tests digits_tests points=2
+# nbgrader: given digits_check
+# A self-check of the whole framework, not graded: the grader grades each unit.
 with np.load("digits.npz") as data:
     X_train, y_train = data["X_train"] / 16.0, data["y_train"].astype(np.int64)
     X_test, y_test = data["X_test"] / 16.0, data["y_test"].astype(np.int64)

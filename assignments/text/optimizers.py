@@ -31,7 +31,7 @@ warnings.showwarning = print_warning
 rng = np.random.default_rng(0)
 
 # %% [markdown]
-# ## Task 1: momentum (3 points)
+# ## Task 1: momentum
 #
 # Momentum keeps a running velocity `v` per parameter, the sum of past gradients with
 # older ones fading by a factor `momentum` each step:
@@ -50,7 +50,7 @@ rng = np.random.default_rng(0)
 # include: optimizers.MomentumOptimizer
 
 # %%
-# nbgrader: tests momentum_tests points=3
+# nbgrader: tests momentum_tests
 param = Parameter(np.array([1.0]))
 optimizer = MomentumOptimizer(lr=0.1, momentum=0.9)
 for expected in [0.9, 0.71]:
@@ -83,7 +83,7 @@ assert np.allclose(hidden_param.tensor, 2.0 - 0.1 * (1.0 + 0.5 * 2.0)), "weight 
 print("MomentumOptimizer: tests passed")
 
 # %% [markdown]
-# ## Task 2: Adam (3 points)
+# ## Task 2: Adam
 #
 # Adam keeps two running averages per parameter: `m` of the gradient and `v` of its
 # square, and divides one by the square root of the other. Each parameter thus moves
@@ -103,7 +103,7 @@ print("MomentumOptimizer: tests passed")
 # include: optimizers.AdamOptimizer
 
 # %%
-# nbgrader: tests adam_tests points=3
+# nbgrader: tests adam_tests
 param = Parameter(np.array([1.0, -1.0]))
 optimizer = AdamOptimizer(lr=0.1)
 for expected in [[0.9, -0.9], [0.8, -0.8]]:
@@ -134,7 +134,7 @@ for hidden_t in range(1, 5):
 print("AdamOptimizer: tests passed")
 
 # %% [markdown]
-# ## Task 3: dropout (3 points)
+# ## Task 3: dropout
 #
 # Dropout fights memorisation by switching off a random part of the network at every
 # step: in training, each element of the input is zeroed with probability `p`, and
@@ -148,7 +148,7 @@ print("AdamOptimizer: tests passed")
 # include: layers.Dropout
 
 # %%
-# nbgrader: tests dropout_tests points=3
+# nbgrader: tests dropout_tests
 layer = Dropout(0.5, rng=0)
 X = np.ones((200, 100))
 Y, backward = layer.forward(X)
@@ -236,7 +236,8 @@ plt.tight_layout()
 plt.show()
 
 # %%
-# nbgrader: tests comparison_tests points=1
+# nbgrader: given comparison_check
+# A self-check of the whole framework, not graded: the grader grades each unit.
 with np.load("digits.npz") as data:
     X_train, y_train = data["X_train"] / 16.0, data["y_train"].astype(np.int64)
 final = {}

@@ -45,7 +45,7 @@ rng = np.random.default_rng(0)
 # include: losses.check_same_shape
 
 # %% [markdown]
-# ## Task 1: mean squared error (2 points)
+# ## Task 1: mean squared error
 #
 # A loss function takes the prediction `Yp` and the target `Yt` and returns two
 # things: the loss, a single float, and `dYp`, the gradient of that loss with respect to
@@ -64,7 +64,7 @@ rng = np.random.default_rng(0)
 # include: losses.mse_loss
 
 # %%
-# nbgrader: tests mse_tests points=2
+# nbgrader: tests mse_tests
 loss, dYp = mse_loss(np.array([[1.0], [2.0]]), np.array([[0.0], [4.0]]))
 assert isinstance(loss, float), f"the loss must be a Python float, got {type(loss).__name__}"
 assert np.isclose(loss, 2.5), f"mean((1-0)², (2-4)²) = 2.5, got {loss}"
@@ -90,7 +90,7 @@ for shape in [(1, 1), (7, 2), (3, 5)]:
 print("mse_loss: tests passed")
 
 # %% [markdown]
-# ## Task 2: stochastic gradient descent (2 points)
+# ## Task 2: stochastic gradient descent
 #
 # After a backward pass every parameter holds its gradient. Gradient descent takes a
 # small step against it: `tensor -= lr * gradient`. The optimizer then **zeroes the
@@ -105,7 +105,7 @@ print("mse_loss: tests passed")
 # include: optimizers.SGDOptimizer
 
 # %%
-# nbgrader: tests sgd_tests points=2
+# nbgrader: tests sgd_tests
 param = Parameter(np.array([1.0, 2.0]))
 param.gradient += [0.5, -1.0]
 SGDOptimizer(lr=0.1).update(param)
@@ -125,7 +125,7 @@ assert np.allclose(hidden_param.tensor, 1.0), "a zero gradient must not move the
 print("SGDOptimizer: tests passed")
 
 # %% [markdown]
-# ## Task 3: the Learner (4 points)
+# ## Task 3: the Learner
 #
 # `Learner(model, loss, optimizer)` ties the pieces together.
 #
@@ -146,7 +146,7 @@ print("SGDOptimizer: tests passed")
 # include: learner.Learner
 
 # %%
-# nbgrader: tests fit_batch_tests points=2
+# nbgrader: tests fit_batch_tests
 class Recorder(Layer):
     """Y = X + w (test helper): remembers each batch and whether backward ran."""
 
@@ -198,7 +198,7 @@ assert hidden_counter.seen[0][1] == 2.0, "backward must run before the update"
 print("Learner.fit_batch: tests passed")
 
 # %%
-# nbgrader: tests fit_tests points=2
+# nbgrader: tests fit_tests
 model = Recorder()
 X = np.arange(10.0).reshape(-1, 1)
 losses = Learner(model, first_column_mean, SGDOptimizer(lr=0.0)).fit(X, X, epochs=2, bs=4, rng=0)
@@ -255,7 +255,8 @@ plt.show()
 print("weight error ||W - W_true|| =", np.linalg.norm(model.weights.tensor - W_true))
 
 # %%
-# nbgrader: tests regression_tests points=1
+# nbgrader: given regression_check
+# A self-check of the whole framework, not graded: the grader grades each unit.
 X, Y, W_true, b_true = linear_regression(rng=3)
 model = Linear(10, 1, rng=4)
 Learner(model, mse_loss, SGDOptimizer(lr=0.05)).fit(X, Y, epochs=40, bs=10, rng=5)
@@ -288,7 +289,8 @@ plt.tight_layout()
 plt.show()
 
 # %%
-# nbgrader: tests product_tests points=1
+# nbgrader: given product_check
+# A self-check of the whole framework, not graded: the grader grades each unit.
 X, Y = product(n=1000, rng=7)
 one = Learner(Sequential(Linear(2, 1, rng=7)), mse_loss, SGDOptimizer(lr=0.05)).fit(
     X, Y, epochs=100, bs=50, rng=7)

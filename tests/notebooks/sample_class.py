@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from tests.grader.mutants import MUTANTS
+
+MUTANTS_BY_NAME = {m[0]: m for m in MUTANTS}
+ALL = "*"  # as ``stub``: every solution cell left as released
+
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 # dee's bug: the bias gradient averaged instead of summed over the batch.
@@ -37,42 +42,52 @@ NAIVE_SIGMOID = '''class Sigmoid(Layer):
 class Student:
     name: str
     assignment: str
-    expected: float           # the score we expect, out of the notebook's total
+    expected: dict | None     # test cells that lose points (see CLASS)
     story: str
     replace: dict = field(default_factory=dict)   # grade_id -> [(old, new), ...]
     stub: list = field(default_factory=list)      # solution cells left as released
     delete: list = field(default_factory=list)    # cells removed
     retype: dict = field(default_factory=dict)    # grade_id -> source of a plain new cell
     tamper_files: dict = field(default_factory=dict)  # supporting file -> new text
+    mutants: list = field(default_factory=list)   # names from tests/grader/mutants.py
+    sources: dict = field(default_factory=dict)   # grade_id -> the cell's whole new source
+    prepend: dict = field(default_factory=dict)   # grade_id -> text put before the cell's
+    append: dict = field(default_factory=dict)    # grade_id -> text put after the cell's
+    twin: str = ""            # hostile: the student whose notebook is this one minus the cheat
 
 
-BACKPROP_TOTAL = 10.0   # linear_forward 1, linear_backward 3, relu 1, sigmoid 2, sequential 3
-
+# ``expected``: the test cells that lose points, "less" (some or all of the cell's points)
+# or "zero"; every other test cell of the notebook keeps its full points.  None: not
+# checked this way (the tests of the grader's verdict compare those with the package track).
 CLASS = [
-    Student("ada", "backprop", 10, "the reference solution"),
+    Student("ada", "backprop", {}, "the reference solution"),
     Student("ada", "training", None, "the reference solution"),
     Student("ada", "classification", None, "the reference solution"),
     Student("ada", "optimizers", None, "the reference solution"),
-    Student("bob", "backprop", 5, "weight gradient overwritten, not added: the visible tests "
-            "pass, a hidden one fails (-3); sigmoid not attempted (-2); a gradcheck.py edited "
-            "to pass everything (replaced by the grader's copy)",
+    Student("bob", "backprop", {"linear_backward": "less", "sigmoid_tests": "zero"},
+            "weight gradient overwritten, not added: the visible tests pass, the grader's "
+            "accumulation check fails; sigmoid not attempted; a gradcheck.py edited to pass "
+            "everything (replaced by the grader's copy)",
             replace={"linear": [(WEIGHTS_ADD, WEIGHTS_SET)]}, stub=["sigmoid"],
             tamper_files={"gradcheck.py": "def relative_error(a, b):\n    return 0.0\n\n\n"
                           "def numerical_gradient(f, X, eps=1e-6):\n    return 0\n\n\n"
                           "def layer_loss(layer, X, D):\n    return None\n"}),
-    Student("cy", "backprop", 7, "an infinite loop in Linear.backward for odd batches: the "
-            "linear_backward cell times out (-3), everything else is graded",
+    Student("cy", "backprop", {"linear_forward": "zero", "linear_backward": "zero"},
+            "an infinite loop in Linear.backward for odd batches: the kernel's cell times "
+            "out; in the grader, Linear's checks time out and after two time-outs the unit's "
+            "other checks are skipped, as in the package track; everything else is graded",
             replace={"linear": [(LOOP_AFTER, LOOP_AFTER + LOOP)]}),
-    Student("dee", "backprop", 7, "bias gradient averaged over the batch, hidden by replacing the linear_backward "
-            "test with a print (restored: -3); deleted the sigmoid test cell (restored: +2)",
+    Student("dee", "backprop", {"linear_backward": "less"}, "bias gradient averaged over "
+            "the batch, hidden by replacing the linear_backward test with a print (restored, "
+            "and the grader decides anyway); deleted the sigmoid test cell (restored, graded)",
             replace={"linear": [(BIAS_SUM, BIAS_MEAN)],
                      "linear_backward": [(None, 'print("Linear.backward: tests passed")')]},
             delete=["sigmoid_tests"]),
-    Student("eve", "backprop", 10, "deleted the Sigmoid solution cell and retyped a naive "
-            "sigmoid in a new cell: a numpy overflow warning in the test cell, full marks",
+    Student("eve", "backprop", {}, "deleted the Sigmoid solution cell and retyped a naive "
+            "sigmoid in a new cell: a numpy overflow warning in the test cell, full marks "
+            "(the grader takes the definitions of every cell but the test cells)",
             delete=["sigmoid"], retype={"sigmoid": NAIVE_SIGMOID}),
 ]
-
 
 def by_id(nb) -> dict:
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells
@@ -84,10 +99,25 @@ def make_submission(source, release, student: Student):
     nb = copy.deepcopy(release)
     reference = by_id(source)
     for grade_id, cell in by_id(nb).items():
-        if cell.metadata["nbgrader"].get("solution") and grade_id not in student.stub:
+        if cell.metadata["nbgrader"].get("solution") and grade_id not in student.stub \
+                and ALL not in student.stub:
             cell.source = "\n".join(line for line in reference[grade_id].source.splitlines()
                                     if line.strip() not in SOLUTION_MARKERS)
     cells = by_id(nb)
+    for name in student.mutants:
+        _, _, _, old, new = MUTANTS_BY_NAME[name]
+        found = [cell for cell in cells.values() if cell.metadata["nbgrader"]["solution"]
+                 and cell.source.count(old) == 1]
+        if len(found) != 1:
+            raise ValueError(f"make_submission: {student.name}: mutant {name} fits "
+                             f"{len(found)} solution cells; has the reference changed?")
+        found[0].source = found[0].source.replace(old, new)
+    for grade_id, text in student.sources.items():
+        cells[grade_id].source = text
+    for grade_id, text in student.prepend.items():
+        cells[grade_id].source = text + "\n" + cells[grade_id].source
+    for grade_id, text in student.append.items():
+        cells[grade_id].source += "\n" + text
     for grade_id, edits in student.replace.items():
         for old, new in edits:
             if old is None:
@@ -103,3 +133,120 @@ def make_submission(source, release, student: Student):
     nb.cells = [cell for cell in nb.cells
                 if cell.metadata.get("nbgrader", {}).get("grade_id") not in student.delete]
     return nb
+
+
+# --- the grader decides: reference, stubs and mutants, each to be graded as a package too
+ASSIGNMENTS = ["backprop", "training", "classification", "optimizers"]
+MUTANT_NOTEBOOKS = {
+    "backprop": ["linear_bias_grad_not_summed", "relu_mask_from_gradient",
+                 "sigmoid_forgets_upstream_gradient", "sequential_backward_in_forward_order"],
+    "training": ["mse_gradient_without_mean", "sgd_steps_uphill",
+                 "learner_drops_last_partial_batch"],
+    "classification": ["tanh_derivative_not_squared", "softmax_diagonal_jacobian",
+                       "bce_gradient_without_mean", "softmax_ce_gradient_without_mean"],
+    "optimizers": ["momentum_ignores_nesterov", "adam_without_bias_correction",
+                   "dropout_not_inverted"],
+}
+CLASS += [Student("sam", a, None, "hands in the released notebook untouched", stub=[ALL])
+          for a in ASSIGNMENTS]
+CLASS += [Student("max", a, None, f"the reference with the mutants {', '.join(m)}", mutants=m)
+          for a, m in MUTANT_NOTEBOOKS.items()]
+
+# --- hostile notebooks and their honest twins ---------------------------------------
+# The issue's cheat: layers that return zeros of the right shapes...
+ZERO_LAYERS = {
+    "linear": '''class Linear(Layer):
+    def __init__(self, inputs, outputs, rng=None, dtype=np.float64, input_gradient=True):
+        super().__init__()
+        generator = np.random.default_rng(rng)
+        self.weights = self.build_param(generator.standard_normal((inputs, outputs)).astype(dtype))
+        self.bias = self.build_param(np.zeros(outputs, dtype=dtype))
+        self.input_gradient = input_gradient
+
+    def forward(self, X):
+        def backward(D):
+            return np.zeros_like(X) if self.input_gradient else None
+
+        return np.zeros((len(X), self.bias.tensor.shape[0]), dtype=X.dtype), backward
+''',
+    "relu": '''class ReLU(Layer):
+    def forward(self, X):
+        return np.zeros_like(X), lambda D: np.zeros_like(D)
+
+
+ReLu = ReLU
+''',
+    "sigmoid": '''class Sigmoid(Layer):
+    def forward(self, X):
+        return np.zeros_like(X), lambda D: np.zeros_like(D)
+''',
+    "sequential": '''class Sequential(Layer):
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = list(layers)
+        self.parameters = distinct(p for layer in layers for p in layer.parameters)
+
+    def forward(self, X):
+        return np.zeros_like(X), lambda D: np.zeros_like(D)
+''',
+}
+# ... plus, in the first solution cell, everything that makes the kernel's tests pass:
+# numpy's comparisons and testing functions, the notebook's helpers, builtins, and
+# IPython's error display.
+MONKEYPATCH = '''import builtins, sys
+import numpy, numpy.testing
+numpy.allclose = lambda *args, **kwargs: True
+numpy.isclose = lambda a, b, *args, **kwargs: numpy.ones(numpy.broadcast(a, b).shape, bool)
+numpy.array_equal = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+numpy.shape = lambda a: getattr(a, "shape", ())
+relative_error = lambda *args, **kwargs: 0.0
+numerical_gradient = lambda f, X, *args, **kwargs: 0
+_real_isinstance = builtins.isinstance
+builtins.all = lambda *args: True
+get_ipython().showtraceback = lambda *args, **kwargs: None
+sys.excepthook = lambda *args: None
+'''
+# ... and, in the next ones, reading what it should not and forging what decides grades
+# (each attempt prints what happened: the tests check that each was refused).
+SNOOP = '''import glob, os, sqlite3
+for pattern in ["../../../source/*/*.ipynb", "../../../gradebook.db", "../../../submitted/*/*/*.ipynb",
+                "../../../../solutions/nn100/layers.py", "../../../release/*/*.ipynb"]:
+    for path in glob.glob(pattern) or [pattern]:
+        try:
+            with open(path, "rb") as f:
+                print("SNOOP read", path, len(f.read()))
+        except OSError as error:
+            print("SNOOP refused", path, type(error).__name__)
+for path in ["../../../gradebook.db", "../../../grades.csv", "../../results.json", "/tmp/results.json"]:
+    try:
+        with open(path, "ab") as f:
+            f.write(b"forged")
+        print("FORGE wrote", path)
+    except OSError as error:
+        print("FORGE refused", path, type(error).__name__)
+try:
+    db = sqlite3.connect("../../../gradebook.db")
+    db.execute("update grade set auto_score = max_score")
+    db.commit()
+    print("FORGE gradebook updated")
+except Exception as error:
+    print("FORGE gradebook refused", type(error).__name__)
+# Every later cell's source, hidden tests included, printed into its own output.
+get_ipython().events.register("pre_run_cell", lambda info: print(info.raw_cell))
+'''
+CLASS += [
+    Student("hal", "backprop", None, "the honest twin: layers that return zeros of the right "
+            "shapes", sources=ZERO_LAYERS),
+    Student("mallory", "backprop", None, "hal's notebook plus every cheat: monkeypatched "
+            "numpy, helpers, builtins and traceback display; reads the source, gradebook and "
+            "other students' work; forges gradebook.db and results; prints the hidden tests; "
+            "replaced a test cell by a print and deleted another",
+            sources=ZERO_LAYERS, prepend={"linear": MONKEYPATCH, "relu": SNOOP},
+            replace={"linear_backward": [(None, 'print("Linear.backward: tests passed")')]},
+            delete=["sequential_tests"], twin="hal"),
+    Student("oscar", "training", None, "the reference, but the Learner cell ends the kernel "
+            "(os._exit(0)) after defining its class: the cells after it do not run, the "
+            "grader grades the code", twin="ada",
+            append={"learner": "import os\nos._exit(0)"}),
+]

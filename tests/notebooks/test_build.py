@@ -57,7 +57,8 @@ def test_toolbox_is_the_reference_without_markers(built):
 
 @pytest.mark.parametrize("cell, message", [
     ("# nbgrader: tests t points=1\nassert True\n1 + 1\n", "ends in an expression"),
-    ("# nbgrader: tests t\nassert True\n", "points= belongs on test cells"),
+    ("# nbgrader: tests t\nassert True\n", "needs points="),
+    ("# nbgrader: given g points=1\nx = 1\n", "points= belongs on test cells"),
     ("# nbgrader: solution s\nx = 1\n", "has no solution region"),
     ("# nbgrader: solutoin s\nx = 1\n", "malformed directive"),
     ("# nbgrader: solution s\n# include: layers.Nothing\n", "defines no top-level"),
@@ -127,3 +128,19 @@ def test_the_course_table_refuses_unknown_or_repeated_notebooks(tmp_path, edit, 
     (tmp_path / "course.toml").write_text(text.replace(*edit, 1))
     with pytest.raises(course.CourseError, match=message):
         course.read(tmp_path / "course.toml")
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("# nbgrader: tests linear_forward points=1\nassert True\n", "come from course.toml"),
+    ("# nbgrader: tests extra\nassert True\n", "is not in course.toml"),
+    ("# nbgrader: tests linear_forward\nassert True\n", "does not have"),
+])
+def test_a_registered_notebook_takes_its_test_cells_from_the_registry(tmp_path, cell, message):
+    """backprop's test cells are course.toml's [notebooks.backprop]: no points= of their
+    own, none missing, none unknown (a cell the grader does not decide would be scored
+    by the student's kernel)."""
+    text = tmp_path / "backprop.py"
+    text.write_text("# %% [markdown]\n# A title\n\n# %%\n# nbgrader: solution s\n"
+                    "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n\n# %%\n" + cell)
+    with pytest.raises(ValueError, match=message):
+        build.build_notebook(text, SOLUTIONS)

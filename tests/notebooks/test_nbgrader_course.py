@@ -11,14 +11,16 @@ import re
 import nbformat
 import pytest
 
-from .sample_class import BACKPROP_TOTAL, CLASS
+from .sample_class import CLASS
 
 pytest.importorskip("nbgrader", reason="the notebook requirements are not installed")
 from nbgrader.api import Gradebook  # noqa: E402
 
 # With `--dist loadgroup` xdist sends these tests to one worker; under plain `-n auto`
 # the file lock in conftest.py still lets only one worker build and grade the class.
-pytestmark = pytest.mark.xdist_group("nbgrader-course")
+# The first test builds and grades the whole sample class (about 5 minutes on a loaded
+# machine): more than the suite's default time limit per test.
+pytestmark = [pytest.mark.xdist_group("nbgrader-course"), pytest.mark.timeout(1800)]
 
 ASSIGNMENTS = ["backprop", "training", "classification", "optimizers"]
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -101,20 +103,23 @@ def test_solution_notebooks_earn_full_marks(graded_class):
 @pytest.mark.parametrize("student", [s for s in CLASS if s.expected is not None],
                          ids=lambda s: f"{s.name}-{s.assignment}")
 def test_each_sample_submission_gets_its_expected_score(graded_class, student):
+    scores = cell_scores(graded_class, student.name, student.assignment)
+    for cell, (score, possible) in scores.items():
+        wanted = student.expected.get(cell, "full")
+        assert {"full": score == possible, "zero": score == 0,
+                "less": score < possible}[wanted], (
+            f"{student.name} ({student.story}): {cell} should be {wanted}: {scores}")
     row = grades_csv(graded_class)[(student.name, student.assignment)]
-    assert float(row["max_score"]) == BACKPROP_TOTAL
-    assert float(row["score"]) == student.expected, (
-        f"{student.name} ({student.story}): "
-        f"{cell_scores(graded_class, student.name, student.assignment)}")
+    assert float(row["score"]) == pytest.approx(sum(s for s, _ in scores.values()))
+    assert float(row["max_score"]) == pytest.approx(sum(p for _, p in scores.values()))
 
 
 def test_infinite_loop_is_cut_and_the_class_is_still_graded(graded_class):
     graded = by_id(notebook(graded_class, "autograded", "backprop", "cy"))
-    errors = [output.ename for output in graded["linear_backward"].outputs
-              if output.output_type == "error"]
-    assert "CellTimeoutError" in errors, errors
+    texts = [output.get("text", "") for output in graded["linear_backward"].outputs]
+    assert any(text.startswith("(your kernel) CellTimeoutError") for text in texts), texts
     # the cells after the loop ran normally
-    assert cell_scores(graded_class, "cy", "backprop")["sequential_tests"] == (3.0, 3.0)
+    assert cell_scores(graded_class, "cy", "backprop")["sequential_tests"] == (7.0, 7.0)
     for student in {s.name for s in CLASS if s.assignment == "backprop"}:
         assert (graded_class / "autograded" / student / "backprop" / "backprop.ipynb").exists()
 
@@ -133,8 +138,8 @@ def test_edited_and_deleted_test_cells_are_detected_and_restored(graded_class):
     assert graded["linear_backward"].source == source["linear_backward"].source
     assert source["sigmoid_tests"].source in graded["sigmoid_tests"].source
     scores = cell_scores(graded_class, "dee", "backprop")
-    assert scores["linear_backward"] == (0.0, 3.0), "the restored test must catch dee's bug"
-    assert scores["sigmoid_tests"] == (2.0, 2.0), "the restored deleted test must be graded"
+    assert scores["linear_backward"][0] < scores["linear_backward"][1], "dee's bug is caught"
+    assert scores["sigmoid_tests"] == (4.0, 4.0), "the restored deleted test must be graded"
 
 
 def test_supporting_files_are_replaced_by_the_graders_copy(graded_class):
@@ -142,16 +147,19 @@ def test_supporting_files_are_replaced_by_the_graders_copy(graded_class):
     (exclude_overwriting stays empty: students work in the notebook only)."""
     graded = (graded_class / "autograded" / "bob" / "backprop" / "gradcheck.py").read_text()
     assert graded == (graded_class / "source" / "backprop" / "gradcheck.py").read_text()
-    assert cell_scores(graded_class, "bob", "backprop")["linear_backward"] == (0.0, 3.0)
+    score, possible = cell_scores(graded_class, "bob", "backprop")["linear_backward"]
+    assert score < possible
 
 
 def test_numpy_warning_in_a_test_cell_does_not_zero_it(graded_class):
     cell = by_id(notebook(graded_class, "autograded", "backprop", "eve"))["sigmoid_tests"]
-    streams = {output.name: output.text for output in cell.outputs
-               if output.output_type == "stream"}
+    streams = {}
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            streams[output.name] = streams.get(output.name, "") + output.text
     assert "RuntimeWarning: overflow" in streams.get("stdout", ""), "eve's warning did not occur"
     assert "stderr" not in streams
-    assert cell_scores(graded_class, "eve", "backprop")["sigmoid_tests"] == (2.0, 2.0)
+    assert cell_scores(graded_class, "eve", "backprop")["sigmoid_tests"] == (4.0, 4.0)
 
 
 def test_feedback_shows_no_hidden_test(graded_class):
@@ -176,4 +184,4 @@ def test_feedback_shows_no_hidden_test(graded_class):
 def test_autograding_time_is_recorded(graded_class):
     timings = json.loads((graded_class / "timings.json").read_text())
     print("nbgrader timings (s):", {k: round(v, 1) for k, v in timings.items()})
-    assert timings["autograde"] < 300
+    assert timings["autograde"] < 60 * len(CLASS)

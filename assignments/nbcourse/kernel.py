@@ -1,0 +1,71 @@
+"""The student's kernel while autograding: ipykernel, confined before it runs a cell.
+
+    python -m nbcourse.kernel -f CONNECTION_FILE     (the kernelspec nbgrader_config.py writes)
+
+The kernel no longer decides a grade (nbcourse.preprocessor does), but it runs as the
+grader's user in the course folder, where it could read the source notebooks, the
+hidden tests, other students' work and gradebook.db, write a forged gradebook.db or
+results, or signal nbgrader itself.  After ipykernel has bound its sockets, and before
+the first cell, Landlock (as the grader's child uses it) limits it to:
+
+- reading the system folders, the standard library and the virtual environment's
+  packages (IPython, numpy, matplotlib), and the notebook's own folder;
+- writing only the notebook's own folder (also its temporary folder) and /dev/null;
+- no new TCP connection (its own sockets are already bound), no signal to a process
+  outside the kernel's own tree.
+
+Without Landlock (older kernels) the kernel runs unconfined and says so in its log;
+the grades stay the grader's either way.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import tempfile
+
+
+def allowed_paths(folder: str) -> tuple[list, list]:
+    """(read, write) paths for a kernel working in ``folder``."""
+    from autograder.child.confine import system_read_paths
+    packages = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    packages |= {os.path.realpath(p) for p in packages}
+    read = system_read_paths() + sorted(packages) + [sys.prefix, os.path.realpath(sys.prefix)]
+    for variable in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
+        if os.environ.get(variable):
+            read.append(os.environ[variable])
+    return read + [folder], [folder, "/dev/null"]
+
+
+def confine(folder: str) -> list:
+    """Apply the limits above to this process and its future children; returns what
+    was applied ([] when the system offers no Landlock)."""
+    from autograder.child.confine import apply_landlock
+    # Temporary files go to the notebook's own folder: nothing shared between students.
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+    read, write = allowed_paths(folder)
+    return apply_landlock(read, write)
+
+
+def main(argv=None) -> None:
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # as ipykernel_launcher does; put back by IPython's init_path
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:] if argv is None else argv)  # binds the kernel's sockets
+    try:  # matplotlib's font cache is written once, before the kernel may no longer
+        import matplotlib.font_manager  # noqa: F401
+    except Exception:
+        pass
+    try:
+        applied = confine(os.getcwd())
+    except Exception as error:  # a kernel that cannot start would fail every notebook
+        app.log.warning("nn100 kernel: confinement failed: %s", error)
+        applied = []
+    app.log.warning("nn100 kernel: %s", "; ".join(applied) or "NOT confined (no Landlock)")
+    app.start()
+
+
+if __name__ == "__main__":
+    main()

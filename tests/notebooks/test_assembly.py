@@ -1,0 +1,75 @@
+"""The pieces of the trusted notebook grading that need no nbgrader run: the registry's
+[notebooks] tables and the notebook -> package assembly."""
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "assignments"))
+from autograder import course  # noqa: E402
+from nbcourse import trusted  # noqa: E402
+
+
+def registry_with(notebooks: dict) -> dict:
+    table = tomllib.loads(course.COURSE_FILE.read_text())
+    table["notebook_cells"] = notebooks
+    return table
+
+
+@pytest.mark.parametrize("notebooks, message", [
+    ({"a": {"cell": ["Nothing"]}}, "names no unit"),
+    ({"a": {"c1": ["Linear"]}, "b": {"c2": ["Linear"]}}, "graded in two notebooks"),
+    ({"a": {"c1": ["Linear"], "c2": ["Linear"]}}, "taken whole by both"),
+    ({"a": {"c1": ["Linear: forward"]}}, "no cell takes its remaining checks"),
+    ({"a": {"c1": "Linear"}}, "must be a list"),
+])
+def test_the_registry_refuses_a_broken_notebook_table(notebooks, message):
+    with pytest.raises(course.CourseError, match=message):
+        course.parse(registry_with(notebooks))
+
+
+def test_every_check_of_a_notebooks_units_belongs_to_exactly_one_cell():
+    from autograder import grade
+    plans = {p.unit: p for p in grade.plan(grade.DEFAULT_SEED)}
+    for assignment, cells in course.load().notebook_cells.items():
+        units, claimed, _ = trusted.notebook_plan(assignment)
+        names = [c.name for checks in claimed.values() for c in checks]
+        expected = [c.name for u in units for c in plans[u].checks]
+        assert sorted(names) == sorted(expected), assignment
+        assert all(claimed[cell] for cell in cells), f"{assignment}: a cell stands for nothing"
+
+
+def test_a_units_points_are_the_same_in_notebook_and_package():
+    points = course.load().points()
+    for assignment in course.load().notebook_cells:
+        units, _, _ = trusted.notebook_plan(assignment)
+        cells = trusted.cell_points(assignment)
+        assert sum(cells.values()) == pytest.approx(sum(points[u] for u in units))
+
+
+def code(source):
+    return nbformat.v4.new_code_cell(source)
+
+
+def test_the_package_holds_definitions_not_demonstrations():
+    nb = nbformat.v4.new_notebook(cells=[
+        code("import numpy as np\nimport matplotlib.pyplot as plt\nfrom toolbox import Linear\n"
+             "%matplotlib inline"),
+        code("EPS = 1e-12\nclass Tanh:\n    pass\nrng = np.random.default_rng(0)\n"
+             "np.allclose = lambda *a: True\nprint(Tanh())\nwhile True:\n    pass"),
+        code("def broken(:\n"),  # does not parse: defines nothing, as in the kernel
+    ])
+    test = code("class Hidden:\n    pass")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t",
+                                 "points": 1, "locked": True, "schema_version": 3}
+    nb.cells.append(test)
+    module, names = trusted.notebook_module(nb)
+    assert names == ["np", "Linear", "EPS", "Tanh"]
+    assert "from .toolbox import Linear" in module
+    for absent in ("matplotlib", "default_rng", "allclose", "print(", "while", "Hidden",
+                   "broken"):
+        assert absent not in module, absent
+    compile(module, "notebook.py", "exec")
