@@ -7,7 +7,9 @@ unit, the field, what was expected and what was found.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 try:
@@ -82,7 +84,7 @@ class Course:
     notebooks: dict = field(default_factory=dict)  # name -> Notebook, in teaching order
     kind_hints: dict = None         # kind -> family -> Hint, shared by a kind's units
     family_visibility: dict = None  # family -> visibility, for every unit
-    late: object = None  # late.Policy from [late]
+    late: object = None  # Policy from [late]
     notebook_cells: dict = None  # nbgrader assignment -> {test cell id: (selector, ...)}
 
     def hint(self, unit: str, family: str) -> str:
@@ -116,6 +118,42 @@ class Course:
 
     def points(self) -> dict:
         return {name: unit.points for name, unit in self.units.items()}
+
+
+class PolicyError(CourseError):
+    """A late policy or a due time that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    grace_minutes: float = 0.0
+    penalty_per_day: float = 0.0
+    cap: float = 100.0
+
+    def days_late(self, submitted: datetime, due: datetime) -> int:
+        over = submitted - due - timedelta(minutes=self.grace_minutes)
+        return max(0, math.ceil(over / timedelta(days=1)))
+
+    def penalty(self, days: int) -> float:
+        """Percent of the earned score taken for ``days`` late."""
+        return min(self.cap, days * self.penalty_per_day)
+
+
+def policy_from(table: dict) -> Policy:
+    late = table.get("late", {})
+    values = {}
+    for key, default in (("grace_minutes", 0.0), ("penalty_per_day", 0.0), ("cap", 100.0)):
+        value = late.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise PolicyError(f"course.toml: [late].{key} must be a number >= 0, found {value!r}")
+        values[key] = float(value)
+    if values["cap"] > 100:
+        raise PolicyError(f"course.toml: [late].cap is a percent, at most 100, found {values['cap']:g}")
+    unknown = sorted(set(late) - set(values))
+    if unknown:
+        raise PolicyError(f"course.toml: [late] has unknown keys {unknown}; "
+                          "expected grace_minutes, penalty_per_day, cap")
+    return Policy(**values)
 
 
 def _field(table: dict, key: str, kind, where: str, default=None):
@@ -247,7 +285,6 @@ def parse(table: dict) -> Course:
         kind_hints[kind] = _hints(families, f"[kind_hints.{kind}]")
     family_visibility = _visibilities(top.get("check_visibility", {}),
                                       "[course].check_visibility")
-    from .late import policy_from
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
                   units, assignments, checkpoints, notebooks, kind_hints, family_visibility,
                   policy_from(table), _notebook_cells(table.get("notebook_cells", {}), units))
@@ -281,7 +318,7 @@ def _notebook_cells(table: dict, units: dict) -> dict:
     """[notebook_cells.<assignment>]: test cell id -> selectors. Every selector names a known
     unit; a unit belongs to one notebook; a unit split over cells by name ("Unit: start")
     also has one cell taking the rest ("Unit"), so no check of it goes ungraded."""
-    notebooks, owner = {}, {}
+    notebooks = {}
     for notebook, cells in table.items():
         where = f"[notebook_cells.{notebook}]"
         if not isinstance(cells, dict) or not cells:
@@ -302,9 +339,6 @@ def _notebook_cells(table: dict, units: dict) -> dict:
                     raise CourseError(f"course.toml: {where}.{cell} grades {unit}, but "
                                       f"[units.{unit}].notebook is "
                                       f"{units[unit].notebook or 'none'!r}")
-                if owner.setdefault(unit, notebook) != notebook:
-                    raise CourseError(f"course.toml: unit {unit} is graded in two notebooks, "
-                                      f"{owner[unit]} and {notebook}")
                 if ":" in selector:
                     parts.add(unit)
                 elif unit in whole:

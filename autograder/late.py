@@ -11,47 +11,11 @@ recorded with each result, so changing ``--due`` or the policy needs no regradin
 """
 from __future__ import annotations
 
-import math
 import tomllib
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-
-class PolicyError(ValueError):
-    """A late policy or a due time that cannot be used."""
-
-
-@dataclass(frozen=True)
-class Policy:
-    grace_minutes: float = 0.0
-    penalty_per_day: float = 0.0
-    cap: float = 100.0
-
-    def days_late(self, submitted: datetime, due: datetime) -> int:
-        over = submitted - due - timedelta(minutes=self.grace_minutes)
-        return max(0, math.ceil(over / timedelta(days=1)))
-
-    def penalty(self, days: int) -> float:
-        """Percent of the earned score taken for ``days`` late."""
-        return min(self.cap, days * self.penalty_per_day)
-
-
-def policy_from(table: dict) -> Policy:
-    late = table.get("late", {})
-    values = {}
-    for key, default in (("grace_minutes", 0.0), ("penalty_per_day", 0.0), ("cap", 100.0)):
-        value = late.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise PolicyError(f"course.toml: [late].{key} must be a number >= 0, found {value!r}")
-        values[key] = float(value)
-    if values["cap"] > 100:
-        raise PolicyError(f"course.toml: [late].cap is a percent, at most 100, found {values['cap']:g}")
-    unknown = sorted(set(late) - set(values))
-    if unknown:
-        raise PolicyError(f"course.toml: [late] has unknown keys {unknown}; "
-                          "expected grace_minutes, penalty_per_day, cap")
-    return Policy(**values)
+from .course import Policy, PolicyError, policy_from  # noqa: F401 (the policy is part of the course table)
 
 
 def read_policy(path: Path) -> Policy:

@@ -21,9 +21,10 @@ def registry_with(notebooks: dict) -> dict:
 
 @pytest.mark.parametrize("notebooks, message", [
     ({"a": {"cell": ["Nothing"]}}, "names no unit"),
-    ({"a": {"c1": ["Linear"]}, "b": {"c2": ["Linear"]}}, "graded in two notebooks"),
-    ({"a": {"c1": ["Linear"], "c2": ["Linear"]}}, "taken whole by both"),
-    ({"a": {"c1": ["Linear: forward"]}}, "no cell takes its remaining checks"),
+    ({"backprop": {"c1": ["Linear"]}, "training": {"c2": ["Linear"]}},
+     r"training\]\.c2 grades Linear, but \[units.Linear\]\.notebook is 'backprop'"),
+    ({"backprop": {"c1": ["Linear"], "c2": ["Linear"]}}, "taken whole by both"),
+    ({"backprop": {"c1": ["Linear: forward"]}}, "no cell takes its remaining checks"),
     ({"a": {"c1": "Linear"}}, "must be a list"),
 ])
 def test_the_registry_refuses_a_broken_notebook_table(notebooks, message):

@@ -104,6 +104,11 @@ def test_a_notebook_whose_includes_disagree_with_the_course_table_is_refused(tmp
     start = text.index("[units.Tanh]")
     moved = text[:start] + text[start:].replace('notebook = "classification"',
                                                 'notebook = "backprop"', 1)
+    toml.write_text(moved)  # the unit moved, its test cell not: the table itself is refused
+    with pytest.raises(course.CourseError, match=r"tanh_tests grades Tanh, but \[units.Tanh\]"):
+        course.read(toml)
+    moved = moved.replace('tanh_tests = ["Tanh"]\n', "").replace(
+        '[notebook_cells.backprop]\n', '[notebook_cells.backprop]\ntanh_tests = ["Tanh"]\n')
     toml.write_text(moved)
     table = course.read(toml)
     texts = REPO / "assignments" / "text"
