@@ -60,7 +60,7 @@ def build(rng, ref):
         return ", ".join(notes)
 
     def scaling(results):
-        for k, (p, shape) in enumerate(STATS):
+        for k, (p, _shape) in enumerate(STATS):
             r, X = need(results, f"{UNIT}/stats{k}"), given[f"stats{k}"]["X"]
             Y = array(r, "Y0", "output")
             if Y.shape != X.shape or not np.all(np.isfinite(Y)):
@@ -73,7 +73,7 @@ def build(rng, ref):
         return "survivors scaled by 1/(1-p)"
 
     def same_mask(results):
-        for k, (p, shape) in enumerate(STATS):
+        for k, (p, _shape) in enumerate(STATS):
             r, g = need(results, f"{UNIT}/stats{k}"), given[f"stats{k}"]
             Y = array(r, "Y0", "output")
             if Y.shape != g["X"].shape:

@@ -63,7 +63,7 @@ def unit_builder(cls: str):
             optimizer = getattr(ref, cls)(**kwargs)
             params = [ref.Parameter(t.astype(np.float64)) for t in tensors]
             after = []
-            for i, g in zip(order, grads):
+            for i, g in zip(order, grads, strict=True):
                 params[i].gradient[...] = g
                 optimizer.update(params[i])
                 after.append((i, params[i].tensor.copy()))

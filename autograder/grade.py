@@ -9,7 +9,6 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -143,7 +142,7 @@ def selected(plans: list, units, problems) -> list:
             names = list(checks_convergence.PROBLEMS)
             jobs = {f"{p.unit}/{job}" for name in keep for job in checks_convergence.PROBLEMS[name]}
             p = UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
-                         [c for c, name in zip(p.checks, names) if name in keep],
+                         [c for c, name in zip(p.checks, names, strict=True) if name in keep],
                          p.extra if "product" in keep else None)
         out.append(p)
     return out

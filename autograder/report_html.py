@@ -186,7 +186,7 @@ def loss_figure(curves: dict) -> str:
         from matplotlib.figure import Figure
         figure = Figure(figsize=(4.2 * len(problems), 3.2), layout="constrained")
         axes = figure.subplots(1, len(problems), squeeze=False)[0]
-        for ax, problem in zip(axes, problems):
+        for ax, problem in zip(axes, problems, strict=True):
             pair = curves[problem] if isinstance(curves[problem], dict) else {}
             plotted = []
             for label, style in (("reference", dict(color="#888", linestyle="--")), ("student", dict(color="#3a6fd8"))):

@@ -316,12 +316,11 @@ class _Unit:
     def _lay_out(self, package, jobs, limits, calibrate):
         work, target = self.path, drop_target()
         for sub in ("out", "home", "in", "harness"):
-            grader_write("the unit's folders", lambda: (work / sub).mkdir())
+            grader_write("the unit's folders", os.mkdir, work / sub)
         if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
             self.mounts.append(work / "in")
         for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py"):
-            grader_write("the harness", lambda: shutil.copyfile(HARNESS / name,
-                                                                work / "harness" / name))
+            grader_write("the harness", shutil.copyfile, HARNESS / name, work / "harness" / name)
         if package is not None:
             grader_write("the copy of the submission",
                          lambda: _copy_submission(package, work / "sub" / "nn100"))
@@ -331,10 +330,10 @@ class _Unit:
                            "file_bytes": limits.file_bytes, "processes": limits.processes}}
         grader_write("task.json", lambda: (work / "task.json").write_text(json.dumps(task)))
         for name in ("jobs", "done"):
-            grader_write("the unit's FIFOs", lambda: os.mkfifo(work / name, 0o600))
+            grader_write("the unit's FIFOs", os.mkfifo, work / name, 0o600)
         for name in ("stdout.txt", "stderr.txt"):
-            self.fds[name] = grader_write("the child's output files", lambda: os.open(
-                work / name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            self.fds[name] = grader_write("the child's output files", os.open, work / name,
+                                          os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         if target:
             for sub in ("out", "home"):
                 os.chown(work / sub, *target)

@@ -164,10 +164,11 @@ def _unlink(name, dir_fd) -> None:
         pass
 
 
-def grader_write(what: str, action):
-    """Run one of the grader's own writes; a failure is the grader's error."""
+def grader_write(what: str, action, *args):
+    """Run one of the grader's own writes, ``action(*args)``; a failure is the grader's
+    error."""
     try:
-        return action()
+        return action(*args)
     except OSError as exc:
         reason = "its disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else str(exc)
         raise GraderError(f"the grader could not write {what}: {reason}") from None

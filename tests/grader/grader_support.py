@@ -17,8 +17,8 @@ def make_stubs(dest_root) -> Path:
     shutil.copytree(SOLUTIONS, package, ignore=shutil.ignore_patterns("__pycache__"))
     for path in package.glob("*.py"):
         text = path.read_text()
-        stubbed = BLOCK.sub(lambda m: f'{m.group(1)}raise NotImplementedError("Exercise: '
-                                      f'{path.stem}")\n', text)
+        stubbed = BLOCK.sub(lambda m, stem=path.stem: f'{m.group(1)}raise NotImplementedError('
+                                                      f'"Exercise: {stem}")\n', text)
         path.write_text(stubbed)
     return Path(dest_root)
 
