@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import (checks_convergence, checks_dropout, checks_layers, checks_learner, checks_losses,
-               checks_optimizers, checks_sequential, course, reference, sandbox)
+               checks_optimizers, checks_sequential, course, processes, reference, sandbox)
 from .checks import Outcome, blame, judge_all
 
 DEFAULT_SEED = 20240601
@@ -152,7 +152,7 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
     started = time.monotonic()
     points = load_points() if points is None else points
     sandbox.check_tmpdir()
-    sandbox.become_subreaper()
+    processes.become_subreaper()
     limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
     plans = selected(plan(seed), units, problems)
     protections = sandbox.protections(limits)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
+
+from .atomic import atomic_write
 
 
 def fmt(x: float) -> str:
@@ -62,17 +61,5 @@ def results_json(grade) -> dict:
 
 
 def write_atomically(path, data: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """``data`` as results.json (strict JSON: no NaN), written atomically."""
+    atomic_write(path, json.dumps(data, indent=1, allow_nan=False) + "\n")

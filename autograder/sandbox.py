@@ -15,7 +15,6 @@ killed before the next job starts: no process outlives its check.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import math
 import os
@@ -32,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
+from .processes import child_env, processes
 from .sandbox_io import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError,  # noqa: F401
                          check_tmpdir, expected_arrays, grader_write, load_array, make_folder,
                          mount_tmpfs, parse_npy, read_capped, remove_folder)
@@ -96,37 +97,15 @@ _active: set[int] = set()      # pids of running sandbox children
 _sessions: set[int] = set()    # sessions of finished sandboxes, whose members are swept
 
 
-def become_subreaper() -> bool:
-    """Make orphans of our children re-parent to this process, so they can be killed."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def _processes():
-    """(pid, ppid, session id) of every process we can see."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        yield int(entry), int(fields[1]), int(fields[3])
-
-
 def sweep() -> int:
     """Kill every process left over by a sandbox: members of a sandbox session, and
     orphans of other sessions re-parented to us.  Returns how many were killed."""
     me, my_session, killed = os.getpid(), os.getsid(0), 0
     for _ in range(100):
         with _lock:
-            doomed = [pid for pid, ppid, sid in _processes()
-                      if pid not in _active and pid != me
-                      and (sid in _sessions or (ppid == me and sid != my_session))]
+            doomed = [p.pid for p in processes()
+                      if p.pid not in _active and p.pid != me
+                      and (p.session in _sessions or (p.ppid == me and p.session != my_session))]
         if not doomed:
             return killed
         for pid in doomed:
@@ -231,10 +210,7 @@ def calibration(measure) -> dict:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         found = measure()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({key: found}))
-            os.replace(tmp, path)
+            atomic_write(path, json.dumps({key: found}))
         except OSError:
             pass  # no cache: the next grading measures again
     return found
@@ -463,13 +439,10 @@ def truncate(text: str, limit: int = MESSAGE_CHARS) -> str:
 
 def _start(unit: _Unit, limits: Limits) -> subprocess.Popen:
     work = unit.path
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(work / "home"), "TMPDIR": str(work / "home"),
-           "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     with _lock:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-B", str(work / "harness" / "harness.py"), str(work)],
-            cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=unit.fds["stdout.txt"],
+            cwd=work, env=child_env(work / "home"), stdin=subprocess.DEVNULL, stdout=unit.fds["stdout.txt"],
             stderr=unit.fds["stderr.txt"], start_new_session=True, close_fds=True)
         _active.add(proc.pid)
     return proc
@@ -658,14 +631,11 @@ class ForkServer:
         task = json.loads((self.root / "task.json").read_text())
         task["limits"]["cpu_seconds"] = 3600  # the server's own; each child sets its own
         grader_write("task.json", lambda: (self.root / "task.json").write_text(json.dumps(task)))
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root / "home"),
-               "TMPDIR": str(self.root / "home"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
         with _lock:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),
                  str(self.root), "--serve"],
-                cwd=self.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                cwd=self.root, env=child_env(self.root / "home"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=self.home.fds["stderr.txt"], start_new_session=True, close_fds=True)
             _active.add(self.proc.pid)
 

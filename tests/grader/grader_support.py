@@ -1,8 +1,9 @@
 """Shared helpers of the grader's tests: stubbed copies, grading, leftover processes."""
-import os
 import re
 import shutil
 from pathlib import Path
+
+from autograder.processes import processes
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions" / "nn100"
@@ -26,18 +27,10 @@ def make_stubs(dest_root) -> Path:
 def leftover_processes(*needles: str) -> list[str]:
     """Command lines of live processes that contain any of the needles."""
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and any(n in cmdline for n in needles):
-            found.append(f"{entry}: {cmdline}")
+    for process in processes():
+        cmdline = process.cmdline()
+        if process.state != "Z" and any(n in cmdline for n in needles):
+            found.append(f"{process.pid}: {cmdline}")
     return found
 
 
