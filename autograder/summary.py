@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from . import gradebook as gb
 from .atomic import atomic_write
+from .checks import NOT_JUDGED
 from .report_html import PLOT_LOCK, check_passed, figure_png, page
 
 TOP_CHECKS = 20  # the rest of the failed checks are folded away
@@ -107,10 +108,13 @@ def _units(graded: dict[str, dict]) -> str:
 
 
 def failed_counts(graded: dict[str, dict]) -> Counter:
-    """How many students failed each check (a check counts once per student)."""
+    """How many students failed each check (a check counts once per student).  A check
+    left "not judged" because one it stands on fails first is not a failure of its own:
+    counting it would rank a whole chain above the one check the students got wrong."""
     counts: Counter = Counter()
     for result in graded.values():
-        counts.update({str(t.get("name", "")) for t in result.get("tests") or [] if not check_passed(t)})
+        counts.update({str(t.get("name", "")) for t in result.get("tests") or []
+                       if not check_passed(t) and not str(t.get("output", "")).startswith(NOT_JUDGED)})
     return counts
 
 
