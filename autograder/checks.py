@@ -153,6 +153,9 @@ def array(result, name: str, what: str) -> np.ndarray:
 
 
 def rel_error(got: np.ndarray, expected: np.ndarray) -> float:
+    """The largest error relative to the largest expected value.  Deliberately not the
+    norm-based gradcheck.relative_error: a bound on it holds for every element alike,
+    so one wrong element among many right ones cannot be averaged away."""
     scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)
     return float(np.max(np.abs(got - expected))) / scale if got.size else 0.0
 
