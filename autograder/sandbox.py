@@ -32,9 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
+from .child import protocol
 from .processes import child_env, processes
 from .sandbox_io import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError,  # noqa: F401
-                         check_tmpdir, expected_arrays, grader_write, load_array, make_folder,
+                         check_tmpdir, grader_write, load_array, make_folder,
                          mount_tmpfs, parse_npy, read_capped, remove_folder)
 
 HARNESS = Path(__file__).resolve().parent / "child"
@@ -150,10 +151,10 @@ def protections(limits: Limits) -> list[str]:
             on_tmpfs = unit.on_tmpfs
             proc = _start(unit, limits)
             try:
-                unit.wait_for("sandbox", 30, proc)
+                unit.wait_for(protocol.PROBE, 30, proc)
             finally:
                 _finish(proc)
-            record = unit.read_json("sandbox.json") or {}
+            record = unit.read_json(protocol.result_file(protocol.PROBE)) or {}
         finally:
             unit.remove()
         found = [str(p)[:200] for p in record.get("protections", [])][:20]
@@ -295,17 +296,18 @@ class _Unit:
             grader_write("the unit's folders", os.mkdir, work / sub)
         if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
             self.mounts.append(work / "in")
-        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py"):
+        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py", "protocol.py"):
             grader_write("the harness", shutil.copyfile, HARNESS / name, work / "harness" / name)
         if package is not None:
             grader_write("the copy of the submission",
                          lambda: _copy_submission(package, work / "sub" / "nn100"))
         cpu = int(limits.timeout * (2 + sum(job.budget for job in jobs))) + 5
         task = {"calibrate": calibrate, "drop_to": target,
-                "limits": {"cpu_seconds": cpu, "memory_bytes": limits.memory_bytes,
-                           "file_bytes": limits.file_bytes, "processes": limits.processes}}
-        grader_write("task.json", lambda: (work / "task.json").write_text(json.dumps(task)))
-        for name in ("jobs", "done"):
+                "limits": dict(zip(protocol.LIMITS, (cpu, limits.memory_bytes, limits.file_bytes,
+                                                     limits.processes), strict=True))}
+        grader_write(protocol.TASK_FILE,
+                     lambda: (work / protocol.TASK_FILE).write_text(json.dumps(task)))
+        for name in (protocol.JOBS_FIFO, protocol.DONE_FIFO):
             grader_write("the unit's FIFOs", os.mkfifo, work / name, 0o600)
         for name in ("stdout.txt", "stderr.txt"):
             self.fds[name] = grader_write("the child's output files", os.open, work / name,
@@ -316,8 +318,8 @@ class _Unit:
         for path in [work / "in", work / "harness", *(work / "harness").iterdir()]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)  # the child reads, never writes
         self.fds["out"] = os.open(work / "out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        self.fds["jobs"] = os.open(work / "jobs", os.O_RDWR | os.O_NONBLOCK)
-        self.fds["done"] = os.open(work / "done", os.O_RDWR | os.O_NONBLOCK)
+        self.fds["jobs"] = os.open(work / protocol.JOBS_FIFO, os.O_RDWR | os.O_NONBLOCK)
+        self.fds["done"] = os.open(work / protocol.DONE_FIFO, os.O_RDWR | os.O_NONBLOCK)
         self.pending = b""
 
     # -- the protocol
@@ -381,7 +383,7 @@ class _Unit:
     def collect(self, index: int, job: Job, budget: list) -> JobResult | None:
         """Job ``index``'s result, or None when the child wrote none.  Only the arrays
         this job returns are read, within the job's and the unit's byte budgets."""
-        record = self.read_json(f"{index}.json")
+        record = self.read_json(protocol.result_file(index))
         if not isinstance(record, dict):
             return None
         if not record.get("ok"):
@@ -389,9 +391,9 @@ class _Unit:
         arrays, listed = {}, record.get("arrays")
         listed = listed if isinstance(listed, list) else []
         allowance = min(MAX_JOB_BYTES, budget[0])
-        for name in expected_arrays(job.op, job.spec) & {n for n in listed if isinstance(n, str)}:
+        for name in protocol.expected_arrays(job.op, job.spec) & {n for n in listed if isinstance(n, str)}:
             try:
-                data = read_capped(self.fds["out"], f"{index}__{name}.npy", allowance)
+                data = read_capped(self.fds["out"], protocol.array_file(index, name), allowance)
                 arrays[name] = parse_npy(data)
             except FileNotFoundError:
                 continue
@@ -508,8 +510,8 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
             proc = _start(unit, limits)
         try:
             limit = min(limits.timeout * 2 + 1.0, deadline - time.monotonic())
-            outcome = unit.wait_for("import", max(limit, 0), proc)
-            record = unit.read_json("import.json") if outcome == "done" else None
+            outcome = unit.wait_for(protocol.IMPORT, max(limit, 0), proc)
+            record = unit.read_json(protocol.result_file(protocol.IMPORT)) if outcome == "done" else None
             if record is None:
                 if outcome == "timeout" and time.monotonic() >= deadline:
                     status["out_of_time"] = True
@@ -628,9 +630,10 @@ class ForkServer:
         self.limits, self.broken, self.pending = limits, False, b""
         self.home = _Unit(None, [], limits)
         self.root = self.home.path
-        task = json.loads((self.root / "task.json").read_text())
+        task_file = self.root / protocol.TASK_FILE
+        task = json.loads(task_file.read_text())
         task["limits"]["cpu_seconds"] = 3600  # the server's own; each child sets its own
-        grader_write("task.json", lambda: (self.root / "task.json").write_text(json.dumps(task)))
+        grader_write(protocol.TASK_FILE, lambda: task_file.write_text(json.dumps(task)))
         with _lock:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),

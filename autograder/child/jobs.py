@@ -11,6 +11,7 @@ import sys
 import threading
 
 import numpy as np
+import protocol  # operations and array names, shared with the grader (protocol.py, beside this file)
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -124,13 +125,13 @@ def job_layer(spec: dict):
         if step[0] == "forward":
             X = given.setdefault(step[1], load(step[1]))
             Y, backward = layer.forward(X)
-            arrays[f"Y{len(closures)}"] = snap(Y)
+            arrays[protocol.output(len(closures))] = snap(Y)
             closures.append(backward)
         else:
             _, which, name = step
             D = given.setdefault(name, load(name))
             try:  # a failing backward must not hide a working forward
-                arrays[f"dX{which}"] = snap(counter.run(closures[which], D))
+                arrays[protocol.input_gradient(which)] = snap(counter.run(closures[which], D))
             except Exception as exc:
                 info["error"] = describe(exc)
                 break
@@ -138,21 +139,22 @@ def job_layer(spec: dict):
     info["counter_intact"] = counter.intact
     info["threads_in_backward"] = counter.threads
     for attr in spec.get("params", {}):
-        arrays[f"T_{attr}"] = snap(getattr(layer, attr).tensor)
-        arrays[f"G_{attr}"] = snap(getattr(layer, attr).gradient)
+        arrays[protocol.tensor(attr)] = snap(getattr(layer, attr).tensor)
+        arrays[protocol.gradient(attr)] = snap(getattr(layer, attr).gradient)
     if spec.get("save_inputs"):
         for name, value in given.items():
-            arrays[f"after_{name}"] = value
+            arrays[protocol.after(name)] = value
     info["forward_calls_in_backward"] = calls
     return info, arrays
 
 
 def job_loss(spec: dict):
     function = nn100_attr(spec["fn"])
-    Yp, Yt = load(spec["Yp"]), load(spec["Yt"])
+    Yp, Yt = load(spec[protocol.PREDICTION]), load(spec[protocol.TARGET])
     loss, dYp = function(Yp, Yt)
     return ({"loss_type": type(loss).__name__},
-            {"loss": snap(loss), "dYp": snap(dYp), "after_Yp": Yp, "after_Yt": Yt})
+            {protocol.LOSS_VALUE: snap(loss), protocol.LOSS_GRADIENT: snap(dYp),
+             protocol.after(protocol.PREDICTION): Yp, protocol.after(protocol.TARGET): Yt})
 
 
 class PlainParameter:
@@ -183,8 +185,8 @@ def job_optimizer(spec: dict):
         else:
             param.gradient = gradient.copy()
         optimizer.update(param)
-        arrays[f"T{k}"] = snap(param.tensor)
-        arrays[f"G{k}"] = snap(param.gradient)
+        arrays[protocol.step_tensor(k)] = snap(param.tensor)
+        arrays[protocol.step_gradient(k)] = snap(param.gradient)
     return {}, arrays
 
 
@@ -250,12 +252,12 @@ def job_sequential(spec: dict):
     listed = [ids.get(id(p), [-1, -1]) for p in model.parameters]
     arrays = {}
     Y, backward = model.forward(load("X"))
-    arrays["Y"] = snap(Y)
+    arrays[protocol.MODEL_OUTPUT] = snap(Y)
     if spec.get("backward"):
-        arrays["dX"] = snap(backward(load("D")))
+        arrays[protocol.MODEL_INPUT_GRADIENT] = snap(backward(load("D")))
     for i, r in enumerate(recorders):
         for k, p in enumerate(r.parameters):
-            arrays[f"G_{i}_{k}"] = p.gradient.copy()
+            arrays[protocol.recorder_gradient(i, k)] = p.gradient.copy()
     if spec.get("update"):
         model.update(RecordingOptimizer(log, {key: i for i, key in enumerate(
             id(p) for r in recorders for p in r.parameters)}))
@@ -312,9 +314,9 @@ def job_learner(spec: dict):
         returned = learner.fit(load("X"), load("Y"), spec["epochs"], spec["bs"], rng=spec["seed"])
     else:
         returned = None
-        arrays["prediction"] = snap(learner.predict(load("X")))
+        arrays[protocol.PREDICTED] = snap(learner.predict(load("X")))
     if returned is not None:
-        arrays["returned"] = np.asarray(returned, dtype=np.float64)
+        arrays[protocol.RETURNED] = np.asarray(returned, dtype=np.float64)
     return {"log": log}, arrays
 
 
@@ -328,16 +330,13 @@ def job_train(spec: dict):
     learner = nn100_attr("Learner")(model, nn100_attr(spec["loss"]), optimizer)
     Y = load("Y")
     losses = learner.fit(load("X"), Y, spec["epochs"], spec["bs"], rng=spec["seed"])
-    arrays = {"losses": np.asarray(losses, dtype=np.float64)}
+    arrays = {protocol.LOSSES: np.asarray(losses, dtype=np.float64)}
     for i, layer in enumerate(layers):
-        for attr in layer_params(layer):
-            arrays[f"P{i}_{attr}"] = snap(getattr(layer, attr).tensor)
+        for attr in protocol.TRAINED:
+            if hasattr(layer, attr):
+                arrays[protocol.trained(i, attr)] = snap(getattr(layer, attr).tensor)
     return {}, arrays
 
 
-def layer_params(layer) -> list:
-    return [attr for attr in ("weights", "bias") if hasattr(layer, attr)]
-
-
-JOBS = {"layer": job_layer, "loss": job_loss, "optimizer": job_optimizer,
-        "sequential": job_sequential, "learner": job_learner, "train": job_train}
+JOBS = {protocol.LAYER: job_layer, protocol.LOSS: job_loss, protocol.OPTIMIZER: job_optimizer,
+        protocol.SEQUENTIAL: job_sequential, protocol.LEARNER: job_learner, protocol.TRAIN: job_train}
