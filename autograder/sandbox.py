@@ -391,7 +391,8 @@ class _Unit:
         arrays, listed = {}, record.get("arrays")
         listed = listed if isinstance(listed, list) else []
         allowance = min(MAX_JOB_BYTES, budget[0])
-        for name in protocol.expected_arrays(job.op, job.spec) & {n for n in listed if isinstance(n, str)}:
+        returned = {n for n in listed if isinstance(n, str)}
+        for name in protocol.expected_arrays(job.op, job.spec) & returned:
             try:
                 data = read_capped(self.fds["out"], protocol.array_file(index, name), allowance)
                 arrays[name] = parse_npy(data)
@@ -444,7 +445,8 @@ def _start(unit: _Unit, limits: Limits) -> subprocess.Popen:
     with _lock:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-B", str(work / "harness" / "harness.py"), str(work)],
-            cwd=work, env=child_env(work / "home"), stdin=subprocess.DEVNULL, stdout=unit.fds["stdout.txt"],
+            cwd=work, env=child_env(work / "home"), stdin=subprocess.DEVNULL,
+            stdout=unit.fds["stdout.txt"],
             stderr=unit.fds["stderr.txt"], start_new_session=True, close_fds=True)
         _active.add(proc.pid)
     return proc
@@ -511,7 +513,8 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
         try:
             limit = min(limits.timeout * 2 + 1.0, deadline - time.monotonic())
             outcome = unit.wait_for(protocol.IMPORT, max(limit, 0), proc)
-            record = unit.read_json(protocol.result_file(protocol.IMPORT)) if outcome == "done" else None
+            record = (unit.read_json(protocol.result_file(protocol.IMPORT))
+                      if outcome == "done" else None)
             if record is None:
                 if outcome == "timeout" and time.monotonic() >= deadline:
                     status["out_of_time"] = True
@@ -638,7 +641,8 @@ class ForkServer:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),
                  str(self.root), "--serve"],
-                cwd=self.root, env=child_env(self.root / "home"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                cwd=self.root, env=child_env(self.root / "home"), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
                 stderr=self.home.fds["stderr.txt"], start_new_session=True, close_fds=True)
             _active.add(self.proc.pid)
 

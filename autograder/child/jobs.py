@@ -11,7 +11,7 @@ import sys
 import threading
 
 import numpy as np
-import protocol  # operations and array names, shared with the grader (protocol.py, beside this file)
+import protocol  # operations and array names, shared with the grader (beside this file)
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -339,4 +339,5 @@ def job_train(spec: dict):
 
 
 JOBS = {protocol.LAYER: job_layer, protocol.LOSS: job_loss, protocol.OPTIMIZER: job_optimizer,
-        protocol.SEQUENTIAL: job_sequential, protocol.LEARNER: job_learner, protocol.TRAIN: job_train}
+        protocol.SEQUENTIAL: job_sequential, protocol.LEARNER: job_learner,
+        protocol.TRAIN: job_train}
