@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from . import course
+from .sandbox import JobStatus
 
 # Bounds, calibrated on the reference (see README.md for its own errors):
 MATCH = 1e-9        # float64 result against the reference, relative to the largest value
@@ -135,9 +136,9 @@ def need(results: dict, job_id: str):
     result = results.get(job_id)
     if result is None:
         raise Fail("this check did not run")
-    if result.status == "ok":
+    if result.status == JobStatus.OK:
         return result
-    if result.status == "error":
+    if result.status == JobStatus.ERROR:
         raise Fail(f"your code raised {result.message}")
     return_text = result.message or result.status
     raise Fail(return_text)

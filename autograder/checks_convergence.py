@@ -17,7 +17,7 @@ import numpy as np
 
 from .checks import Check, Fail, array
 from .child import protocol
-from .sandbox import Job
+from .sandbox import Job, JobStatus
 
 UNIT = "Convergence"
 WEIGHT_BOUND = 1e-4   # linear regression: largest error in the recovered weights
@@ -80,7 +80,7 @@ def returned_params(result, architecture):
             inputs, outputs = args
             for attr, key, shape in (("weights", "W", (inputs, outputs)),
                                      ("bias", "b", (outputs,))):
-                value = array(result, protocol.trained(i, attr), f"layer {i} {attr}")
+                value = array(result, protocol.TRAINED_PARAM.format(i, attr), f"layer {i} {attr}")
                 if value.shape != shape or not np.all(np.isfinite(value)):
                     raise Fail(f"layer {i} {attr}: shape {value.shape} (expected {shape}) or "
                                "non-finite values after training")
@@ -131,7 +131,8 @@ def build(rng, ref):
         """The returned loss curve is one of training from the given start."""
         init, training, X, Y = given[name]
         epochs = training["epochs"]
-        curve = np.asarray(result.arrays.get(protocol.LOSSES, np.empty(0)), dtype=np.float64).ravel()
+        curve = np.asarray(result.arrays.get(protocol.LOSSES, np.empty(0)), dtype=np.float64)
+        curve = curve.ravel()
         if curve.shape != (epochs,) or not np.all(np.isfinite(curve)):
             raise Fail(f"training ({name}): fit returned {curve.size} losses for {epochs} "
                        "epochs (or non-finite ones): expected one mean loss per epoch")
@@ -144,9 +145,9 @@ def build(rng, ref):
 
     def trained(results, name):
         result = results.get(f"{UNIT}/{name}")
-        if result is None or result.status != "ok":
+        if result is None or result.status != JobStatus.OK:
             why = "did not run" if result is None else (
-                f"your code raised {result.message}" if result.status == "error"
+                f"your code raised {result.message}" if result.status == JobStatus.ERROR
                 else result.message)
             raise Fail(f"training ({name}) failed: {why}")
         params = returned_params(result, ARCHITECTURES[name])
@@ -186,7 +187,8 @@ def build(rng, ref):
         """Epoch losses of the student and of the reference (same data, start and seed)."""
         result = results.get(f"{UNIT}/product_2layer")
         student = []
-        if result is not None and result.status == "ok" and protocol.LOSSES in result.arrays:
+        if (result is not None and result.status == JobStatus.OK
+                and protocol.LOSSES in result.arrays):
             losses = np.asarray(result.arrays[protocol.LOSSES], dtype=np.float64).ravel()
             student = [float(x) if np.isfinite(x) else None for x in losses[:1000]]
         return {"product_2layer": {"student": student,

@@ -12,8 +12,9 @@ from .sandbox import Job
 UNIT = "Dropout"
 # What a Dropout job returns (child/protocol.py): the first and second forward outputs,
 # what the first backward returned, and the inputs as they were afterwards.
-Y0, Y1, DX0 = protocol.output(0), protocol.output(1), protocol.input_gradient(0)
-X_AFTER, D_AFTER = protocol.after("X"), protocol.after("D")
+Y0, Y1 = protocol.OUTPUT.format(0), protocol.OUTPUT.format(1)
+DX0 = protocol.INPUT_GRADIENT.format(0)
+X_AFTER, D_AFTER = protocol.AFTER.format("X"), protocol.AFTER.format("D")
 STATS = [(0.3, (200, 100)), (0.5, (100, 100))]
 
 
@@ -32,12 +33,12 @@ def build(rng, ref):
     def nonzero(shape, dtype=np.float64):
         return (rng.choice([-1, 1], shape) * rng.uniform(0.5, 2.0, shape)).astype(dtype)
 
-    both = [["forward", "X"], ["backward", 0, "D"]]
+    both = [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]
     add("eval", 0.5, nonzero((7, 5)), both, "eval", rng.standard_normal((7, 5)))
     add("p0", 0.0, nonzero((7, 5)), both, "train", rng.standard_normal((7, 5)))
     for k, (p, shape) in enumerate(STATS):
         add(f"stats{k}", p, nonzero(shape), both, "train", rng.standard_normal(shape))
-    add("twice", 0.5, nonzero((20, 20)), [["forward", "X"], ["forward", "X"]])
+    add("twice", 0.5, nonzero((20, 20)), [[protocol.FORWARD, "X"], [protocol.FORWARD, "X"]])
     add("float32", 0.5, nonzero((7, 5), np.float32), both, "train",
         rng.standard_normal((7, 5)).astype(np.float32))
 

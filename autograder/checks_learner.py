@@ -29,7 +29,8 @@ def data(rng, n):
 def build(rng, ref):
     jobs, given = [], {}
     X, Y = data(rng, 6)
-    jobs.append(Job(f"{UNIT}/fit_batch", protocol.LEARNER, {"action": "fit_batch"}, {"X": X, "Y": Y}))
+    jobs.append(Job(f"{UNIT}/fit_batch", protocol.LEARNER, {"action": "fit_batch"},
+                    {"X": X, "Y": Y}))
     given["fit_batch"] = (X, Y)
     for job_id, (n, bs, epochs, seed) in FITS.items():
         X, Y = data(rng, n) if job_id != "fit_again" else given["fit"]
@@ -43,7 +44,7 @@ def build(rng, ref):
 
     def log(results, job_id):
         r = need(results, f"{UNIT}/{job_id}")
-        entries = r.info.get("log")
+        entries = r.info.get(protocol.LOG)
         if not isinstance(entries, list):
             raise Fail("the grader could not read what the Learner did")
         return r, entries

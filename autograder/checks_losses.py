@@ -8,7 +8,7 @@ import numpy as np
 from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, Worst, array, compare,
                      dtype_of, need, passed, rel_error, same, scope)
 from .child import protocol
-from .sandbox import Job
+from .sandbox import Job, JobStatus
 
 SHAPES = {"mse_loss": [(1, 1), (7, 3), (16, 1), (2, 3, 4)],
           "bce_loss": [(1, 1), (7, 3), (16, 1)],
@@ -150,7 +150,7 @@ def unit_builder(fn: str):
                 r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
                 for name, given, what in ((protocol.PREDICTION, e["Yp"], "the prediction"),
                                           (protocol.TARGET, e["Yt"], "the target")):
-                    same(r.arrays.get(protocol.after(name), np.empty(0)), given, what)
+                    same(r.arrays.get(protocol.AFTER.format(name), np.empty(0)), given, what)
             return "prediction and target unchanged"
 
         def float32(results):
@@ -182,9 +182,9 @@ def unit_builder(fn: str):
         def shape(results):
             r, e = results.get(f"{fn}/shape"), expected["shape"]
             pair = f"prediction {e['Yp'].shape} and target {e['Yt'].shape}"
-            if r is not None and r.status == "error" and r.message.startswith(SHAPE_ERRORS):
+            if r is not None and r.status == JobStatus.ERROR and r.message.startswith(SHAPE_ERRORS):
                 return f"{pair} refused: {r.message.split(':')[0]}"
-            if r is not None and r.status == "ok":
+            if r is not None and r.status == JobStatus.OK:
                 raise Fail(f"{pair}: the loss returned a value instead of raising an error")
             raise Fail(f"{pair}: expected a ValueError, got "
                        f"{r.message if r is not None else 'nothing'}")

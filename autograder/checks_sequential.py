@@ -67,7 +67,7 @@ def build(rng, ref):
         return need(results, f"{UNIT}/{case}"), expected[case]
 
     def log_of(result, kind):
-        log = result.info.get("log", [])
+        log = result.info.get(protocol.LOG, [])
         return [entry for entry in log if isinstance(entry, list) and entry and entry[0] == kind]
 
     def forward_order(results):
@@ -92,20 +92,20 @@ def build(rng, ref):
 
     def parameters(results):
         r, e = run(results, "chain")
-        if r.info.get("parameters") != e["parameters"]:
+        if r.info.get(protocol.PARAMETERS) != e["parameters"]:
             raise Fail(f"parameters lists (layer, index) {r.info.get('parameters')}, expected "
                        f"{e['parameters']}")
         return "every layer's parameters, in order"
 
     def shared(results):
         r, e = run(results, "shared")
-        if r.info.get("parameters") != e["parameters"]:
+        if r.info.get(protocol.PARAMETERS) != e["parameters"]:
             raise Fail(f"with layer A used twice, parameters lists (layer, index) "
                        f"{r.info.get('parameters')}, expected {e['parameters']} (each once)")
         if log_of(r, "backward") != [x for x in e["log"] if x[0] == "backward"]:
             raise Fail("with a layer used twice, both of its closures must be called, in "
                        "reverse order")
-        compare(array(r, protocol.recorder_gradient(0, 0), "gradient of the shared layer"),
+        compare(array(r, protocol.RECORDER_GRADIENT.format(0, 0), "gradient of the shared layer"),
                 np.full(2, e["grads"][(0, 0)]),
                 "gradient of the shared layer (sum of both uses)")
         updates = log_of(r, "update")
@@ -121,13 +121,13 @@ def build(rng, ref):
                 "output of a Sequential inside a Sequential")
         compare(array(r, protocol.MODEL_INPUT_GRADIENT, "backward's return value"), e["dX"],
                 "input gradient, nested")
-        if r.info.get("parameters") != e["parameters"]:
+        if r.info.get(protocol.PARAMETERS) != e["parameters"]:
             raise Fail(f"nested parameters {r.info.get('parameters')}, expected {e['parameters']}")
         return "nested Sequential works"
 
     def modes(results):
         r, e = run(results, "nested")
-        got = r.info.get("modes")
+        got = r.info.get(protocol.MODES)
         count = len(flatten(CASES["nested"][1]))
         for k, mode in enumerate(MODES):
             want = [mode == "train"] * count

@@ -203,7 +203,7 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
     return Grade(outcomes, unit_scores, score, max_score, time.monotonic() - started,
                  protections, extra_data, notes,
                  {job: r.seconds for report in reports.values() if report
-                  for job, r in report.results.items() if r.status == "ok"})
+                  for job, r in report.results.items() if r.status == sandbox.JobStatus.OK})
 
 
 def reference_times(seed, timeout, jobs) -> dict:

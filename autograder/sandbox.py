@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -75,9 +76,18 @@ class Job:
     budget: float = 1.0                           # multiple of Limits.timeout
 
 
+class JobStatus(StrEnum):
+    """What became of one job: the only values JobResult.status takes."""
+    OK = "ok"              # ran to the end: its info and arrays are in the result
+    ERROR = "error"        # the submission raised, or returned what could not be read
+    CRASHED = "crashed"    # the child died during the job
+    TIMEOUT = "timeout"    # the job's time limit
+    NOT_RUN = "not run"    # never started: earlier failures, or the time budget spent
+
+
 @dataclass
 class JobResult:
-    status: str            # "ok", "error" (the submission raised), "crashed", "timeout", "not run"
+    status: JobStatus
     message: str = ""
     info: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)  # name -> plain ndarray (numeric dtype)
@@ -154,7 +164,7 @@ def protections(limits: Limits) -> list[str]:
                 unit.wait_for(protocol.PROBE, 30, proc)
             finally:
                 _finish(proc)
-            record = unit.read_json(protocol.result_file(protocol.PROBE)) or {}
+            record = unit.read_json(protocol.RESULT_FILE.format(protocol.PROBE)) or {}
         finally:
             unit.remove()
         found = [str(p)[:200] for p in record.get("protections", [])][:20]
@@ -383,28 +393,29 @@ class _Unit:
     def collect(self, index: int, job: Job, budget: list) -> JobResult | None:
         """Job ``index``'s result, or None when the child wrote none.  Only the arrays
         this job returns are read, within the job's and the unit's byte budgets."""
-        record = self.read_json(protocol.result_file(index))
+        record = self.read_json(protocol.RESULT_FILE.format(index))
         if not isinstance(record, dict):
             return None
         if not record.get("ok"):
-            return JobResult("error", self.clean(str(record.get("error", "an exception"))))
+            return JobResult(JobStatus.ERROR, self.clean(str(record.get("error", "an exception"))))
         arrays, listed = {}, record.get("arrays")
         listed = listed if isinstance(listed, list) else []
         allowance = min(MAX_JOB_BYTES, budget[0])
         returned = {n for n in listed if isinstance(n, str)}
         for name in protocol.expected_arrays(job.op, job.spec) & returned:
             try:
-                data = read_capped(self.fds["out"], protocol.array_file(index, name), allowance)
+                name_on_disk = protocol.ARRAY_FILE.format(index, name)
+                data = read_capped(self.fds["out"], name_on_disk, allowance)
                 arrays[name] = parse_npy(data)
             except FileNotFoundError:
                 continue
             except (OSError, ChildFileError) as exc:
-                return JobResult("error", f"the value returned for {name} could not be read "
-                                          f"back as a numeric array ({exc})")
+                return JobResult(JobStatus.ERROR, f"the value returned for {name} could not "
+                                                  f"be read back as a numeric array ({exc})")
             allowance -= len(data)
             budget[0] -= len(data)
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
-        return JobResult("ok", "", info, arrays)
+        return JobResult(JobStatus.OK, "", info, arrays)
 
     def clean(self, text: str) -> str:
         text = text.replace(str(self.path / "sub") + os.sep, "").replace(str(self.path),
@@ -513,7 +524,7 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
         try:
             limit = min(limits.timeout * 2 + 1.0, deadline - time.monotonic())
             outcome = unit.wait_for(protocol.IMPORT, max(limit, 0), proc)
-            record = (unit.read_json(protocol.result_file(protocol.IMPORT))
+            record = (unit.read_json(protocol.RESULT_FILE.format(protocol.IMPORT))
                       if outcome == "done" else None)
             if record is None:
                 if outcome == "timeout" and time.monotonic() >= deadline:
@@ -582,20 +593,21 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None,
         results.update(done)
         if status["out_of_time"]:
             for job in remaining:
-                results.setdefault(job.id, JobResult("not run", NOT_REACHED))
+                results.setdefault(job.id, JobResult(JobStatus.NOT_RUN, NOT_REACHED))
             break
         if status["stopped_at"] is None:
             break
         index, reason = status["stopped_at"]
         results[remaining[index].id] = JobResult(
-            "timeout" if "time limit" in reason.split("\n")[0] else "crashed", reason)
+            JobStatus.TIMEOUT if "time limit" in reason.split("\n")[0] else JobStatus.CRASHED,
+            reason)
         remaining, failures = remaining[index + 1:], failures + 1
         if not remaining:
             break
         if failures >= MAX_FAILURES_PER_CHILD_RUN:
             for job in remaining:
                 results[job.id] = JobResult(
-                    "not run", "not run: earlier checks of this unit crashed or timed out")
+                    JobStatus.NOT_RUN, "not run: earlier checks of this unit crashed or timed out")
             break
     return ChildReport(True, "", results)
 

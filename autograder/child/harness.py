@@ -107,13 +107,14 @@ def save_result(token, record: dict, arrays: dict) -> None:
     names = []
     for name, value in arrays.items():
         value = np.asarray(value)
-        np.save(os.path.join(OUT, protocol.array_file(token, name)), value, allow_pickle=False)
+        path = os.path.join(OUT, protocol.ARRAY_FILE.format(token, name))
+        np.save(path, value, allow_pickle=False)
         names.append(name)
     record["arrays"] = names
     tmp = os.path.join(OUT, f"{token}.tmp")
     with open(tmp, "w") as f:
         json.dump(record, f)
-    os.replace(tmp, os.path.join(OUT, protocol.result_file(token)))
+    os.replace(tmp, os.path.join(OUT, protocol.RESULT_FILE.format(token)))
 
 
 def describe(exc: BaseException) -> str:

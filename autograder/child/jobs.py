@@ -122,29 +122,30 @@ def job_layer(spec: dict):
     counter = ForwardCounter(layer)
     arrays, closures, calls, given, info = {}, [], [], {}, {}
     for step in spec["steps"]:
-        if step[0] == "forward":
+        if step[0] == protocol.FORWARD:
             X = given.setdefault(step[1], load(step[1]))
             Y, backward = layer.forward(X)
-            arrays[protocol.output(len(closures))] = snap(Y)
+            arrays[protocol.OUTPUT.format(len(closures))] = snap(Y)
             closures.append(backward)
         else:
             _, which, name = step
             D = given.setdefault(name, load(name))
             try:  # a failing backward must not hide a working forward
-                arrays[protocol.input_gradient(which)] = snap(counter.run(closures[which], D))
+                dX = counter.run(closures[which], D)
+                arrays[protocol.INPUT_GRADIENT.format(which)] = snap(dX)
             except Exception as exc:
                 info["error"] = describe(exc)
                 break
             calls.append(counter.count)
-    info["counter_intact"] = counter.intact
-    info["threads_in_backward"] = counter.threads
+    info[protocol.COUNTER_INTACT] = counter.intact
+    info[protocol.THREADS_IN_BACKWARD] = counter.threads
     for attr in spec.get("params", {}):
-        arrays[protocol.tensor(attr)] = snap(getattr(layer, attr).tensor)
-        arrays[protocol.gradient(attr)] = snap(getattr(layer, attr).gradient)
+        arrays[protocol.TENSOR.format(attr)] = snap(getattr(layer, attr).tensor)
+        arrays[protocol.GRADIENT.format(attr)] = snap(getattr(layer, attr).gradient)
     if spec.get("save_inputs"):
         for name, value in given.items():
-            arrays[protocol.after(name)] = value
-    info["forward_calls_in_backward"] = calls
+            arrays[protocol.AFTER.format(name)] = value
+    info[protocol.FORWARD_CALLS] = calls
     return info, arrays
 
 
@@ -152,9 +153,10 @@ def job_loss(spec: dict):
     function = nn100_attr(spec["fn"])
     Yp, Yt = load(spec[protocol.PREDICTION]), load(spec[protocol.TARGET])
     loss, dYp = function(Yp, Yt)
-    return ({"loss_type": type(loss).__name__},
+    return ({protocol.LOSS_TYPE: type(loss).__name__},
             {protocol.LOSS_VALUE: snap(loss), protocol.LOSS_GRADIENT: snap(dYp),
-             protocol.after(protocol.PREDICTION): Yp, protocol.after(protocol.TARGET): Yt})
+             protocol.AFTER.format(protocol.PREDICTION): Yp,
+             protocol.AFTER.format(protocol.TARGET): Yt})
 
 
 class PlainParameter:
@@ -185,8 +187,8 @@ def job_optimizer(spec: dict):
         else:
             param.gradient = gradient.copy()
         optimizer.update(param)
-        arrays[protocol.step_tensor(k)] = snap(param.tensor)
-        arrays[protocol.step_gradient(k)] = snap(param.gradient)
+        arrays[protocol.STEP_TENSOR.format(k)] = snap(param.tensor)
+        arrays[protocol.STEP_GRADIENT.format(k)] = snap(param.gradient)
     return {}, arrays
 
 
@@ -257,7 +259,7 @@ def job_sequential(spec: dict):
         arrays[protocol.MODEL_INPUT_GRADIENT] = snap(backward(load("D")))
     for i, r in enumerate(recorders):
         for k, p in enumerate(r.parameters):
-            arrays[protocol.recorder_gradient(i, k)] = p.gradient.copy()
+            arrays[protocol.RECORDER_GRADIENT.format(i, k)] = p.gradient.copy()
     if spec.get("update"):
         model.update(RecordingOptimizer(log, {key: i for i, key in enumerate(
             id(p) for r in recorders for p in r.parameters)}))
@@ -269,7 +271,7 @@ def job_sequential(spec: dict):
             modes.append(describe(exc))
             break
         modes.append([bool(getattr(r, "training", None)) for r in recorders])
-    return {"log": log, "parameters": listed, "modes": modes}, arrays
+    return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
 
 
 class RecordingModel(StandIn):
@@ -317,7 +319,7 @@ def job_learner(spec: dict):
         arrays[protocol.PREDICTED] = snap(learner.predict(load("X")))
     if returned is not None:
         arrays[protocol.RETURNED] = np.asarray(returned, dtype=np.float64)
-    return {"log": log}, arrays
+    return {protocol.LOG: log}, arrays
 
 
 def job_train(spec: dict):
@@ -334,7 +336,7 @@ def job_train(spec: dict):
     for i, layer in enumerate(layers):
         for attr in protocol.TRAINED:
             if hasattr(layer, attr):
-                arrays[protocol.trained(i, attr)] = snap(getattr(layer, attr).tensor)
+                arrays[protocol.TRAINED_PARAM.format(i, attr)] = snap(getattr(layer, attr).tensor)
     return {}, arrays
 
 

@@ -29,88 +29,48 @@ PROBE = "sandbox"          # the token (and result name) of the calibration prob
 # task.json "limits": the rlimits the child sets on itself before any student code
 LIMITS = ("cpu_seconds", "memory_bytes", "file_bytes", "processes")
 
+# Names with a number or a parameter in them are templates: NAME.format(...).
+RESULT_FILE = "{}.json"        # out/: the JSON record of job k (or IMPORT, PROBE)
+ARRAY_FILE = "{}__{}.npy"      # out/: array ``name`` returned by job k
 
-def result_file(token) -> str:
-    """The JSON record of job ``token`` (an index, IMPORT or PROBE) in out/."""
-    return f"{token}.json"
-
-
-def array_file(token, name: str) -> str:
-    """The .npy file of array ``name`` returned by job ``token`` in out/."""
-    return f"{token}__{name}.npy"
-
+# What a job records in its JSON "info" besides the arrays
+FORWARD_CALLS = "forward_calls_in_backward"  # layer: forward calls during each backward
+COUNTER_INTACT = "counter_intact"            # layer: the forward counter was not tampered with
+THREADS_IN_BACKWARD = "threads_in_backward"  # layer: backward calls that changed the threads
+LOSS_TYPE = "loss_type"                      # loss: the type of the returned loss
+LOG = "log"                                  # sequential, learner: what was called, in order
+PARAMETERS = "parameters"                    # sequential: (layer, index) of model.parameters
+MODES = "modes"                              # sequential: training flags after train()/eval()
 
 # ---------------------------------------------------------------- array names
-# layer jobs
-def output(k: int) -> str:
-    """Y of the k-th forward call."""
-    return f"Y{k}"
-
-
-def input_gradient(k: int) -> str:
-    """What the k-th forward's backward closure returned."""
-    return f"dX{k}"
-
-
-def tensor(attr: str) -> str:
-    """A parameter's tensor after the steps (a layer's ``weights``, ``bias``, ...)."""
-    return f"T_{attr}"
-
-
-def gradient(attr: str) -> str:
-    """A parameter's gradient after the steps."""
-    return f"G_{attr}"
-
-
-def after(name: str) -> str:
-    """An input array as it was after the job (to see that it was not changed)."""
-    return f"after_{name}"
-
+# layer jobs: steps are [FORWARD, input] and [BACKWARD, k, upstream gradient]
+FORWARD, BACKWARD = "forward", "backward"
+OUTPUT = "Y{}"                 # Y of the k-th forward call
+INPUT_GRADIENT = "dX{}"        # what the k-th forward's backward closure returned
+TENSOR = "T_{}"                # a parameter's tensor after the steps ("weights", "gamma", ...)
+GRADIENT = "G_{}"              # a parameter's gradient after the steps
+AFTER = "after_{}"             # an input as it was after the job (it must be unchanged)
 
 # loss jobs
-LOSS_VALUE = "loss"
-LOSS_GRADIENT = "dYp"
+LOSS_VALUE, LOSS_GRADIENT = "loss", "dYp"
 PREDICTION, TARGET = "Yp", "Yt"   # the input names of a loss job
 
-
-# optimizer jobs: the parameter and its gradient after each update step
-def step_tensor(k: int) -> str:
-    return f"T{k}"
-
-
-def step_gradient(k: int) -> str:
-    return f"G{k}"
-
-
-def start_tensor(i: int) -> str:
-    """Input: parameter i's starting tensor."""
-    return f"P{i}"
-
-
-def given_gradient(k: int) -> str:
-    """Input: the gradient of step k."""
-    return f"G{k}"
-
+# optimizer jobs: inputs START_TENSOR (parameter i) and GIVEN_GRADIENT (step k);
+# outputs the parameter's tensor and gradient after each step k
+START_TENSOR, GIVEN_GRADIENT = "P{}", "G{}"
+STEP_TENSOR, STEP_GRADIENT = "T{}", "G{}"
 
 # sequential jobs
 MODEL_OUTPUT, MODEL_INPUT_GRADIENT = "Y", "dX"
-
-
-def recorder_gradient(layer: int, k: int) -> str:
-    """The gradient of recording layer ``layer``'s k-th parameter."""
-    return f"G_{layer}_{k}"
-
+RECORDER_GRADIENT = "G_{}_{}"  # recording layer i's k-th parameter's gradient
 
 # learner jobs
 PREDICTED, RETURNED = "prediction", "returned"
 
 # train jobs
 LOSSES = "losses"
-TRAINED = ("weights", "bias")     # the parameters a trained layer returns, where it has them
-
-
-def trained(layer: int, attr: str) -> str:
-    return f"P{layer}_{attr}"
+TRAINED = ("weights", "bias")  # the parameters a trained layer returns, where it has them
+TRAINED_PARAM = "P{}_{}"       # layer i's trained parameter attr
 
 
 def expected_arrays(op: str, spec: dict) -> set:
@@ -118,30 +78,30 @@ def expected_arrays(op: str, spec: dict) -> set:
     if op == LAYER:
         names, forwards, given = set(), 0, []
         for step in spec["steps"]:
-            if step[0] == "forward":
-                names.add(output(forwards))
+            if step[0] == FORWARD:
+                names.add(OUTPUT.format(forwards))
                 forwards += 1
                 given.append(step[1])
             else:
-                names.add(input_gradient(step[1]))
+                names.add(INPUT_GRADIENT.format(step[1]))
                 given.append(step[2])
         for attr in spec.get("params", {}):
-            names |= {tensor(attr), gradient(attr)}
+            names |= {TENSOR.format(attr), GRADIENT.format(attr)}
         if spec.get("save_inputs"):
-            names |= {after(name) for name in given}
+            names |= {AFTER.format(name) for name in given}
         return names
     if op == LOSS:
-        return {LOSS_VALUE, LOSS_GRADIENT, after(PREDICTION), after(TARGET)}
+        return {LOSS_VALUE, LOSS_GRADIENT, AFTER.format(PREDICTION), AFTER.format(TARGET)}
     if op == OPTIMIZER:
         steps = range(len(spec["steps"]))
-        return {step_tensor(k) for k in steps} | {step_gradient(k) for k in steps}
+        return {STEP_TENSOR.format(k) for k in steps} | {STEP_GRADIENT.format(k) for k in steps}
     if op == SEQUENTIAL:
         return {MODEL_OUTPUT, MODEL_INPUT_GRADIENT} | {
-            recorder_gradient(i, k) for i, layer in enumerate(spec["layers"])
+            RECORDER_GRADIENT.format(i, k) for i, layer in enumerate(spec["layers"])
             for k in range(layer[2])}
     if op == LEARNER:
         return {PREDICTED, RETURNED}
     if op == TRAIN:
-        return {LOSSES} | {trained(i, attr) for i in range(len(spec["layers"]))
+        return {LOSSES} | {TRAINED_PARAM.format(i, attr) for i in range(len(spec["layers"]))
                            for attr in TRAINED}
     return set()
