@@ -143,11 +143,12 @@ def number(value) -> float:
 
 
 def fmt(value) -> str:
-    """The one way class grading writes a number: at most two decimals, none when whole."""
+    """The one way the grader and class grading write a score: at most two decimals,
+    trailing zeros dropped (12.5, 0.33, 10), "" for None."""
     if value is None:
         return ""
     x = round(number(value), 2)  # 9.999999 of float sums reads as 10
-    return str(int(x)) if x == int(x) else f"{x:.2f}"
+    return str(int(x)) if x == int(x) else f"{x:.2f}".rstrip("0")
 
 
 

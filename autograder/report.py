@@ -4,10 +4,7 @@ from __future__ import annotations
 import json
 
 from .atomic import atomic_write
-
-
-def fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
+from .gradebook import fmt
 
 
 def table(grade, details: bool = False) -> str:
