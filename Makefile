@@ -46,6 +46,7 @@ grade: $(CORE) ## grade a folder or zip: make grade [SUBMISSION=exercises] [ASSI
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(FAIL_UNDER),--fail-under $(FAIL_UNDER))
 
 test: $(CORE) $(NOTEBOOK_DEPS) $(DEV_DEPS) ## the project's whole test suite (what CI runs)
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n auto --dist loadgroup
 
 demo: $(CORE) ## the post's experiments and the digits example, with figures

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from . import course
+from .sandbox import JobStatus
 
 # Bounds, calibrated on the reference (see README.md for its own errors):
 MATCH = 1e-9        # float64 result against the reference, relative to the largest value
@@ -135,9 +136,9 @@ def need(results: dict, job_id: str):
     result = results.get(job_id)
     if result is None:
         raise Fail("this check did not run")
-    if result.status == "ok":
+    if result.status == JobStatus.OK:
         return result
-    if result.status == "error":
+    if result.status == JobStatus.ERROR:
         raise Fail(f"your code raised {result.message}")
     return_text = result.message or result.status
     raise Fail(return_text)
@@ -153,6 +154,9 @@ def array(result, name: str, what: str) -> np.ndarray:
 
 
 def rel_error(got: np.ndarray, expected: np.ndarray) -> float:
+    """The largest error relative to the largest expected value.  Deliberately not the
+    norm-based gradcheck.relative_error: a bound on it holds for every element alike,
+    so one wrong element among many right ones cannot be averaged away."""
     scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)
     return float(np.max(np.abs(got - expected))) / scale if got.size else 0.0
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import Check, Fail, array
-from .sandbox import Job
+from .child import protocol
+from .sandbox import Job, JobStatus
 
 UNIT = "Convergence"
 WEIGHT_BOUND = 1e-4   # linear regression: largest error in the recovered weights
@@ -79,7 +80,7 @@ def returned_params(result, architecture):
             inputs, outputs = args
             for attr, key, shape in (("weights", "W", (inputs, outputs)),
                                      ("bias", "b", (outputs,))):
-                value = array(result, f"P{i}_{attr}", f"layer {i} {attr}")
+                value = array(result, protocol.TRAINED_PARAM.format(i, attr), f"layer {i} {attr}")
                 if value.shape != shape or not np.all(np.isfinite(value)):
                     raise Fail(f"layer {i} {attr}: shape {value.shape} (expected {shape}) or "
                                "non-finite values after training")
@@ -104,7 +105,7 @@ def build(rng, ref):
     for name, (X, Y, training) in problems.items():
         specs, init = layer_specs(rng, ARCHITECTURES[name])
         arrays = dict(init, X=X, Y=Y)
-        jobs.append(Job(f"{UNIT}/{name}", "train", dict(training, layers=specs, seed=seed),
+        jobs.append(Job(f"{UNIT}/{name}", protocol.TRAIN, dict(training, layers=specs, seed=seed),
                         arrays, budget=3.0))
         given[name] = (init, training, X, Y)
     X_check, Y_check = ref.data.product(n=1000, rng=seed + 1)
@@ -130,7 +131,8 @@ def build(rng, ref):
         """The returned loss curve is one of training from the given start."""
         init, training, X, Y = given[name]
         epochs = training["epochs"]
-        curve = np.asarray(result.arrays.get("losses", np.empty(0)), dtype=np.float64).ravel()
+        curve = np.asarray(result.arrays.get(protocol.LOSSES, np.empty(0)), dtype=np.float64)
+        curve = curve.ravel()
         if curve.shape != (epochs,) or not np.all(np.isfinite(curve)):
             raise Fail(f"training ({name}): fit returned {curve.size} losses for {epochs} "
                        "epochs (or non-finite ones): expected one mean loss per epoch")
@@ -143,9 +145,9 @@ def build(rng, ref):
 
     def trained(results, name):
         result = results.get(f"{UNIT}/{name}")
-        if result is None or result.status != "ok":
+        if result is None or result.status != JobStatus.OK:
             why = "did not run" if result is None else (
-                f"your code raised {result.message}" if result.status == "error"
+                f"your code raised {result.message}" if result.status == JobStatus.ERROR
                 else result.message)
             raise Fail(f"training ({name}) failed: {why}")
         params = returned_params(result, ARCHITECTURES[name])
@@ -185,8 +187,9 @@ def build(rng, ref):
         """Epoch losses of the student and of the reference (same data, start and seed)."""
         result = results.get(f"{UNIT}/product_2layer")
         student = []
-        if result is not None and result.status == "ok" and "losses" in result.arrays:
-            losses = np.asarray(result.arrays["losses"], dtype=np.float64).ravel()
+        if (result is not None and result.status == JobStatus.OK
+                and protocol.LOSSES in result.arrays):
+            losses = np.asarray(result.arrays[protocol.LOSSES], dtype=np.float64).ravel()
             student = [float(x) if np.isfinite(x) else None for x in losses[:1000]]
         return {"product_2layer": {"student": student,
                                    "reference": list(reference_curve("product_2layer")),

@@ -6,9 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import Check, Fail, array, compare, dtype_of, need, same
+from .child import protocol
 from .sandbox import Job
 
 UNIT = "Dropout"
+# What a Dropout job returns (child/protocol.py): the first and second forward outputs,
+# what the first backward returned, and the inputs as they were afterwards.
+Y0, Y1 = protocol.OUTPUT.format(0), protocol.OUTPUT.format(1)
+DX0 = protocol.INPUT_GRADIENT.format(0)
+X_AFTER, D_AFTER = protocol.AFTER.format("X"), protocol.AFTER.format("D")
 STATS = [(0.3, (200, 100)), (0.5, (100, 100))]
 
 
@@ -19,7 +25,7 @@ def build(rng, ref):
         arrays = {"X": X}
         if D is not None:
             arrays["D"] = D
-        jobs.append(Job(f"{UNIT}/{job_id}", "layer", {
+        jobs.append(Job(f"{UNIT}/{job_id}", protocol.LAYER, {
             "cls": UNIT, "args": [p], "kwargs": {"rng": int(rng.integers(2**31))}, "mode": mode,
             "steps": steps, "save_inputs": True}, arrays))
         given[job_id] = dict(arrays, p=p)
@@ -27,12 +33,12 @@ def build(rng, ref):
     def nonzero(shape, dtype=np.float64):
         return (rng.choice([-1, 1], shape) * rng.uniform(0.5, 2.0, shape)).astype(dtype)
 
-    both = [["forward", "X"], ["backward", 0, "D"]]
+    both = [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]
     add("eval", 0.5, nonzero((7, 5)), both, "eval", rng.standard_normal((7, 5)))
     add("p0", 0.0, nonzero((7, 5)), both, "train", rng.standard_normal((7, 5)))
     for k, (p, shape) in enumerate(STATS):
         add(f"stats{k}", p, nonzero(shape), both, "train", rng.standard_normal(shape))
-    add("twice", 0.5, nonzero((20, 20)), [["forward", "X"], ["forward", "X"]])
+    add("twice", 0.5, nonzero((20, 20)), [[protocol.FORWARD, "X"], [protocol.FORWARD, "X"]])
     add("float32", 0.5, nonzero((7, 5), np.float32), both, "train",
         rng.standard_normal((7, 5)).astype(np.float32))
 
@@ -40,15 +46,15 @@ def build(rng, ref):
         for job_id in ("eval", "p0"):
             r, g = need(results, f"{UNIT}/{job_id}"), given[job_id]
             where = "in eval mode" if job_id == "eval" else "with p=0"
-            compare(array(r, "Y0", "output"), g["X"], f"forward {where}", 0.0)
-            compare(array(r, "dX0", "backward's return"), g["D"], f"backward {where}", 0.0)
+            compare(array(r, Y0, "output"), g["X"], f"forward {where}", 0.0)
+            compare(array(r, DX0, "backward's return"), g["D"], f"backward {where}", 0.0)
         return "identity in eval mode and with p=0"
 
     def fraction(results):
         notes = []
         for k, (p, shape) in enumerate(STATS):
             r = need(results, f"{UNIT}/stats{k}")
-            Y = array(r, "Y0", "output")
+            Y = array(r, Y0, "output")
             if Y.shape != shape:
                 raise Fail(f"output shape {Y.shape}, expected {shape}")
             dropped = float(np.mean(Y == 0))
@@ -60,9 +66,9 @@ def build(rng, ref):
         return ", ".join(notes)
 
     def scaling(results):
-        for k, (p, shape) in enumerate(STATS):
+        for k, (p, _shape) in enumerate(STATS):
             r, X = need(results, f"{UNIT}/stats{k}"), given[f"stats{k}"]["X"]
-            Y = array(r, "Y0", "output")
+            Y = array(r, Y0, "output")
             if Y.shape != X.shape or not np.all(np.isfinite(Y)):
                 raise Fail(f"output has shape {Y.shape} or non-finite values")
             kept = Y != 0
@@ -73,25 +79,25 @@ def build(rng, ref):
         return "survivors scaled by 1/(1-p)"
 
     def same_mask(results):
-        for k, (p, shape) in enumerate(STATS):
+        for k, (p, _shape) in enumerate(STATS):
             r, g = need(results, f"{UNIT}/stats{k}"), given[f"stats{k}"]
-            Y = array(r, "Y0", "output")
+            Y = array(r, Y0, "output")
             if Y.shape != g["X"].shape:
                 raise Fail(f"output shape {Y.shape}, expected {g['X'].shape}")
-            compare(array(r, "dX0", "backward's return"), g["D"] * (Y / g["X"]),
+            compare(array(r, DX0, "backward's return"), g["D"] * (Y / g["X"]),
                     f"p={p}: backward against D times forward's mask and scale", 1e-12)
         return "backward applies forward's mask and scale"
 
     def new_mask(results):
         r = need(results, f"{UNIT}/twice")
-        first, second = array(r, "Y0", "first output"), array(r, "Y1", "second output")
+        first, second = array(r, Y0, "first output"), array(r, Y1, "second output")
         if first.shape != second.shape or np.array_equal(first == 0, second == 0):
             raise Fail("two forward calls on the same input dropped the same elements")
         return "a fresh mask per call"
 
     def float32(results):
         r = need(results, f"{UNIT}/float32")
-        for name, what in (("Y0", "forward output"), ("dX0", "input gradient")):
+        for name, what in ((Y0, "forward output"), (DX0, "input gradient")):
             if dtype_of(r, name, what) != "float32":
                 raise Fail(f"{what}: dtype {dtype_of(r, name, what)} for a float32 input")
         return "float32 kept"
@@ -99,9 +105,9 @@ def build(rng, ref):
     def not_mutated(results):
         for job_id, g in given.items():
             r = need(results, f"{UNIT}/{job_id}")
-            same(r.arrays.get("after_X", np.empty(0)), g["X"], "the input X")
+            same(r.arrays.get(X_AFTER, np.empty(0)), g["X"], "the input X")
             if "D" in g:
-                same(r.arrays.get("after_D", np.empty(0)), g["D"], "the upstream gradient D")
+                same(r.arrays.get(D_AFTER, np.empty(0)), g["D"], "the upstream gradient D")
         return "inputs unchanged"
 
     values = ("identity", "fraction")

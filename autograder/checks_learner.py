@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import Check, Fail, array, compare, need
+from .child import protocol
 from .sandbox import Job
 
 UNIT = "Learner"
@@ -28,21 +29,22 @@ def data(rng, n):
 def build(rng, ref):
     jobs, given = [], {}
     X, Y = data(rng, 6)
-    jobs.append(Job(f"{UNIT}/fit_batch", "learner", {"action": "fit_batch"}, {"X": X, "Y": Y}))
+    jobs.append(Job(f"{UNIT}/fit_batch", protocol.LEARNER, {"action": "fit_batch"},
+                    {"X": X, "Y": Y}))
     given["fit_batch"] = (X, Y)
     for job_id, (n, bs, epochs, seed) in FITS.items():
         X, Y = data(rng, n) if job_id != "fit_again" else given["fit"]
-        jobs.append(Job(f"{UNIT}/{job_id}", "learner",
+        jobs.append(Job(f"{UNIT}/{job_id}", protocol.LEARNER,
                         {"action": "fit", "epochs": epochs, "bs": bs, "seed": seed},
                         {"X": X, "Y": Y}))
         given[job_id] = (X, Y)
     X, _ = data(rng, 4)
-    jobs.append(Job(f"{UNIT}/predict", "learner", {"action": "predict"}, {"X": X}))
+    jobs.append(Job(f"{UNIT}/predict", protocol.LEARNER, {"action": "predict"}, {"X": X}))
     given["predict"] = (X, None)
 
     def log(results, job_id):
         r = need(results, f"{UNIT}/{job_id}")
-        entries = r.info.get("log")
+        entries = r.info.get(protocol.LOG)
         if not isinstance(entries, list):
             raise Fail("the grader could not read what the Learner did")
         return r, entries
@@ -83,7 +85,7 @@ def build(rng, ref):
             raise Fail("the loss must receive the model's prediction for X and the targets Y")
         if not entries[2][2]:
             raise Fail("backward must receive the gradient the loss returned")
-        returned = array(r, "returned", "fit_batch's return value")
+        returned = array(r, protocol.RETURNED, "fit_batch's return value")
         compare(returned, np.mean(Y[:, 1]), "fit_batch's return value (the batch loss)")
         return "forward, loss, backward, one update per parameter, loss returned"
 
@@ -154,7 +156,7 @@ def build(rng, ref):
                     raise Fail("every batch must call the loss right after forward")
                 total = sum(np.mean(Y[batch[1][2], 1]) * len(batch[1][2]) for batch in epoch)
                 want.append(total / n)
-            returned = array(r, "returned", "fit's return value")
+            returned = array(r, protocol.RETURNED, "fit's return value")
             if returned.shape != (epochs,):
                 raise Fail(f"fit returned {returned.shape[0] if returned.ndim else 'a scalar'} "
                            f"values for {epochs} epochs: expected one mean loss per epoch")
@@ -167,7 +169,7 @@ def build(rng, ref):
         if len(forwards) != 1 or forwards[0][2] is not False:
             raise Fail("predict must call model.eval() and then forward once")
         X, _ = given["predict"]
-        compare(array(r, "prediction", "predict's return value"), 2 * X,
+        compare(array(r, protocol.PREDICTED, "predict's return value"), 2 * X,
                 "predict's return value (the model's output)")
         return "eval mode, model output returned"
 

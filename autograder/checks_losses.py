@@ -7,7 +7,8 @@ import numpy as np
 
 from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, Worst, array, compare,
                      dtype_of, need, passed, rel_error, same, scope)
-from .sandbox import Job
+from .child import protocol
+from .sandbox import Job, JobStatus
 
 SHAPES = {"mse_loss": [(1, 1), (7, 3), (16, 1), (2, 3, 4)],
           "bce_loss": [(1, 1), (7, 3), (16, 1)],
@@ -33,15 +34,13 @@ def inputs(fn, rng, shape, dtype=np.float64):
     return (rng.standard_normal(shape) * 2).astype(dtype), target
 
 
-def reference_fd_error(function, Yp, Yt) -> float:
+def reference_fd_error(ref, function, Yp, Yt) -> float:
+    """The reference's own error against central differences (step FD_STEP) at Yp,
+    measured as the check measures the student's (relative to the largest value)."""
     _, analytic = function(Yp, Yt)
-    numeric = np.zeros(Yp.size)
-    for i in range(Yp.size):
-        up, down = Yp.copy(), Yp.copy()
-        up.flat[i] += FD_STEP
-        down.flat[i] -= FD_STEP
-        numeric[i] = (function(up, Yt)[0] - function(down, Yt)[0]) / (2 * FD_STEP)
-    return rel_error(np.ravel(analytic), numeric)
+    point = Yp.copy()  # moved in place, one element at a time, by numerical_gradient
+    numeric = ref.gradcheck.numerical_gradient(lambda: function(point, Yt)[0], point, FD_STEP)
+    return rel_error(analytic, numeric)
 
 
 def unit_builder(fn: str):
@@ -49,9 +48,14 @@ def unit_builder(fn: str):
         function = getattr(ref, fn)
         jobs, expected = [], {}
 
-        def add(job_id, Yp, Yt, op="loss", **extra):
-            jobs.append(Job(f"{fn}/{job_id}", op, {"fn": fn, "Yp": "Yp", "Yt": "Yt", **extra},
-                            {"Yp": Yp, "Yt": Yt}))
+        def job(job_id, Yp, Yt):
+            """One call of the loss on (Yp, Yt); the spec names the input holding each."""
+            given = {protocol.PREDICTION: Yp, protocol.TARGET: Yt}
+            jobs.append(Job(f"{fn}/{job_id}", protocol.LOSS, {"fn": fn, **{k: k for k in given}},
+                            given))
+
+        def add(job_id, Yp, Yt):
+            job(job_id, Yp, Yt)
             loss, grad = function(Yp.astype(np.float64), Yt)
             expected[job_id] = {"Yp": Yp, "Yt": Yt, "loss": loss, "grad": grad}
 
@@ -67,9 +71,8 @@ def unit_builder(fn: str):
             moved = Yp.copy()
             if sign:
                 moved.flat[i] += sign * FD_STEP
-            jobs.append(Job(f"{fn}/fd/{i}/{sign}", "loss", {"fn": fn, "Yp": "Yp", "Yt": "Yt"},
-                            {"Yp": moved, "Yt": Yt}))
-        expected["fd"] = {"Yp": Yp, "reference_error": reference_fd_error(function, Yp, Yt)}
+            job(f"fd/{i}/{sign}", moved, Yt)
+        expected["fd"] = {"Yp": Yp, "reference_error": reference_fd_error(ref, function, Yp, Yt)}
         Yp, Yt = inputs(fn, rng, SHAPES[fn][1], np.float32)
         add("float32", Yp, Yt)
         if fn == "bce_loss":
@@ -87,8 +90,7 @@ def unit_builder(fn: str):
         # the given shape check: a target that differs in shape must be refused
         Yp, Yt = inputs(fn, rng, (6, 1) if fn != "softmax_cross_entropy_loss" else (6, 3))
         Yt = Yt[:, None] if fn == "softmax_cross_entropy_loss" else Yt[:, 0]
-        jobs.append(Job(f"{fn}/shape", "loss", {"fn": fn, "Yp": "Yp", "Yt": "Yt"},
-                        {"Yp": Yp, "Yt": Yt}))
+        job("shape", Yp, Yt)
         expected["shape"] = {"Yp": Yp, "Yt": Yt}
 
         passes = [k for k in expected if k.startswith("pass")]
@@ -97,7 +99,7 @@ def unit_builder(fn: str):
             worst = Worst(MATCH)
             for job_id in passes:
                 r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
-                loss = array(r, "loss", "the loss")
+                loss = array(r, protocol.LOSS_VALUE, "the loss")
                 if loss.shape != ():
                     raise Fail(f"the loss must be a single number, got an array of shape "
                                f"{loss.shape}")
@@ -108,24 +110,25 @@ def unit_builder(fn: str):
             worst = Worst(MATCH)
             for job_id in passes:
                 r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
-                worst.compare(array(r, "dYp", "the gradient"), e["grad"],
+                worst.compare(array(r, protocol.LOSS_GRADIENT, "the gradient"), e["grad"],
                               "the gradient (the loss's second return value)",
                               f"prediction {scope(e['Yp'].shape)}")
             return worst.verdict()
 
         def finite_differences(results):
             here = need(results, f"{fn}/fd_analytic")
-            analytic = array(here, "dYp", "the gradient")
+            analytic = array(here, protocol.LOSS_GRADIENT, "the gradient")
             e = expected["fd"]
-            loss = array(here, "loss", "the loss")
+            loss = array(here, protocol.LOSS_VALUE, "the loss")
             compare(loss, expected["fd_analytic"]["loss"], "loss at the finite-difference point")
-            again = array(need(results, f"{fn}/fd/0/0"), "loss", "the loss")
+            again = array(need(results, f"{fn}/fd/0/0"), protocol.LOSS_VALUE, "the loss")
             if again.shape != loss.shape or not np.allclose(again, loss, rtol=MATCH, atol=0):
                 raise Fail("the loss gave two different values for the same inputs: it must "
                            "depend on its inputs only")
 
             def loss_at(i, sign):
-                found = array(need(results, f"{fn}/fd/{i}/{sign}"), "loss", "the loss")
+                found = array(need(results, f"{fn}/fd/{i}/{sign}"), protocol.LOSS_VALUE,
+                              "the loss")
                 if found.shape != ():
                     raise Fail("the loss did not return one number per call")
                 return float(found)
@@ -145,18 +148,19 @@ def unit_builder(fn: str):
         def not_mutated(results):
             for job_id in passes:
                 r, e = need(results, f"{fn}/{job_id}"), expected[job_id]
-                same(r.arrays.get("after_Yp", np.empty(0)), e["Yp"], "the prediction")
-                same(r.arrays.get("after_Yt", np.empty(0)), e["Yt"], "the target")
+                for name, given, what in ((protocol.PREDICTION, e["Yp"], "the prediction"),
+                                          (protocol.TARGET, e["Yt"], "the target")):
+                    same(r.arrays.get(protocol.AFTER.format(name), np.empty(0)), given, what)
             return "prediction and target unchanged"
 
         def float32(results):
             r, e = need(results, f"{fn}/float32"), expected["float32"]
-            found = dtype_of(r, "dYp", "the gradient")
+            found = dtype_of(r, protocol.LOSS_GRADIENT, "the gradient")
             if found != "float32":
                 raise Fail(f"the gradient has dtype {found} for a float32 prediction")
             try:
-                error = compare(array(r, "dYp", "the gradient"), e["grad"], "float32 gradient",
-                                FLOAT32)
+                error = compare(array(r, protocol.LOSS_GRADIENT, "the gradient"), e["grad"],
+                                "float32 gradient", FLOAT32)
             except Fail as failure:  # the dtype is right: precision, not dtype, is the issue
                 raise Fail(f"{failure} (the dtype is right and float64 inputs give the right "
                            "gradient: float32 loses precision somewhere)", hint=False) from None
@@ -164,7 +168,8 @@ def unit_builder(fn: str):
 
         def stable(results):
             r, e = need(results, f"{fn}/extreme"), expected["extreme"]
-            loss, grad = array(r, "loss", "the loss"), array(r, "dYp", "the gradient")
+            loss = array(r, protocol.LOSS_VALUE, "the loss")
+            grad = array(r, protocol.LOSS_GRADIENT, "the gradient")
             if loss.shape != () or not np.isfinite(loss) or not np.all(np.isfinite(grad)):
                 raise Fail("the loss or its gradient is not finite at extreme inputs")
             if fn == "bce_loss":
@@ -177,9 +182,9 @@ def unit_builder(fn: str):
         def shape(results):
             r, e = results.get(f"{fn}/shape"), expected["shape"]
             pair = f"prediction {e['Yp'].shape} and target {e['Yt'].shape}"
-            if r is not None and r.status == "error" and r.message.startswith(SHAPE_ERRORS):
+            if r is not None and r.status == JobStatus.ERROR and r.message.startswith(SHAPE_ERRORS):
                 return f"{pair} refused: {r.message.split(':')[0]}"
-            if r is not None and r.status == "ok":
+            if r is not None and r.status == JobStatus.OK:
                 raise Fail(f"{pair}: the loss returned a value instead of raising an error")
             raise Fail(f"{pair}: expected a ValueError, got "
                        f"{r.message if r is not None else 'nothing'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import FLOAT32, Check, Fail, array, dtype_of, need, passed
+from .child import protocol
 from .sandbox import Job
 
 STEP_BOUND = 1e-9  # relative to how far the reference moved the tensor so far
@@ -55,15 +56,17 @@ def unit_builder(cls: str):
             dtype = np.float32 if case == "float32" else np.float64
             tensors = [rng.standard_normal(s).astype(dtype) for s in shapes]
             grads = [rng.standard_normal(shapes[i]).astype(dtype) for i in order]
-            arrays = {f"P{i}": t for i, t in enumerate(tensors)}
-            arrays.update({f"G{k}": g for k, g in enumerate(grads)})
-            jobs.append(Job(f"{cls}/{case}", "optimizer", {
-                "cls": cls, "kwargs": kwargs, "params": [f"P{i}" for i in range(len(shapes))],
-                "steps": [[i, f"G{k}"] for k, i in enumerate(order)]}, arrays))
+            arrays = {protocol.START_TENSOR.format(i): t for i, t in enumerate(tensors)}
+            arrays.update({protocol.GIVEN_GRADIENT.format(k): g for k, g in enumerate(grads)})
+            jobs.append(Job(f"{cls}/{case}", protocol.OPTIMIZER, {
+                "cls": cls, "kwargs": kwargs,
+                "params": [protocol.START_TENSOR.format(i) for i in range(len(shapes))],
+                "steps": [[i, protocol.GIVEN_GRADIENT.format(k)] for k, i in enumerate(order)]},
+                arrays))
             optimizer = getattr(ref, cls)(**kwargs)
             params = [ref.Parameter(t.astype(np.float64)) for t in tensors]
             after = []
-            for i, g in zip(order, grads):
+            for i, g in zip(order, grads, strict=True):
                 params[i].gradient[...] = g
                 optimizer.update(params[i])
                 after.append((i, params[i].tensor.copy()))
@@ -74,7 +77,7 @@ def unit_builder(cls: str):
             r, e = need(results, f"{cls}/{case}"), expected[case]
             errors, worst = [], None
             for k, (i, want) in enumerate(e["after"]):
-                got = array(r, f"T{k}", "the parameter's tensor")
+                got = array(r, protocol.STEP_TENSOR.format(k), "the parameter's tensor")
                 moved = want - e["start"][i]
                 scale = max(float(np.max(np.abs(moved))), 1e-12)
                 if got.shape != want.shape:
@@ -99,7 +102,7 @@ def unit_builder(cls: str):
             for case in CASES[cls]:
                 r = need(results, f"{cls}/{case}")
                 for k in range(len(expected[case]["after"])):
-                    g = array(r, f"G{k}", "the gradient after update")
+                    g = array(r, protocol.STEP_GRADIENT.format(k), "the gradient after update")
                     if g.size and not np.all(g == 0):
                         raise Fail(f"the gradient is not zero after update (case {case}, "
                                    f"step {k + 1})")
@@ -108,7 +111,7 @@ def unit_builder(cls: str):
         def float32(results):
             r = need(results, f"{cls}/float32")
             for k in range(len(expected["float32"]["after"])):
-                found = dtype_of(r, f"T{k}", "the tensor")
+                found = dtype_of(r, protocol.STEP_TENSOR.format(k), "the tensor")
                 if found != "float32":
                     raise Fail(f"the tensor has dtype {found} after step {k + 1}, expected float32")
             try:

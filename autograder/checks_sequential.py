@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import Check, Fail, array, compare, need
+from .child import protocol
 from .sandbox import Job
 
 UNIT = "Sequential"
@@ -56,7 +57,7 @@ def build(rng, ref):
     jobs, expected = [], {}
     for case, (layers, structure) in CASES.items():
         X, D = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-        jobs.append(Job(f"{UNIT}/{case}", "sequential",
+        jobs.append(Job(f"{UNIT}/{case}", protocol.SEQUENTIAL,
                         {"layers": layers, "structure": structure, "backward": True,
                          "update": True, "modes": list(MODES) if case == "nested" else []},
                         {"X": X, "D": D}))
@@ -66,12 +67,13 @@ def build(rng, ref):
         return need(results, f"{UNIT}/{case}"), expected[case]
 
     def log_of(result, kind):
-        log = result.info.get("log", [])
+        log = result.info.get(protocol.LOG, [])
         return [entry for entry in log if isinstance(entry, list) and entry and entry[0] == kind]
 
     def forward_order(results):
         r, e = run(results, "chain")
-        compare(array(r, "Y", "output"), e["Y"], "output of three layers in order")
+        compare(array(r, protocol.MODEL_OUTPUT, "output"), e["Y"],
+                "output of three layers in order")
         if log_of(r, "forward") != [x for x in e["log"] if x[0] == "forward"]:
             raise Fail(f"layers' forward called in order {[x[1] for x in log_of(r, 'forward')]}, "
                        f"expected {[x[1] for x in e['log'] if x[0] == 'forward']}")
@@ -84,26 +86,27 @@ def build(rng, ref):
         if got != want:
             raise Fail(f"closures called as (layer, forward call) {[x[1:] for x in got]}, "
                        f"expected {[x[1:] for x in want]}")
-        compare(array(r, "dX", "backward's return value"), e["dX"],
+        compare(array(r, protocol.MODEL_INPUT_GRADIENT, "backward's return value"), e["dX"],
                 "input gradient through three layers")
         return "closures called last to first, each given the previous one's result"
 
     def parameters(results):
         r, e = run(results, "chain")
-        if r.info.get("parameters") != e["parameters"]:
+        if r.info.get(protocol.PARAMETERS) != e["parameters"]:
             raise Fail(f"parameters lists (layer, index) {r.info.get('parameters')}, expected "
                        f"{e['parameters']}")
         return "every layer's parameters, in order"
 
     def shared(results):
         r, e = run(results, "shared")
-        if r.info.get("parameters") != e["parameters"]:
+        if r.info.get(protocol.PARAMETERS) != e["parameters"]:
             raise Fail(f"with layer A used twice, parameters lists (layer, index) "
                        f"{r.info.get('parameters')}, expected {e['parameters']} (each once)")
         if log_of(r, "backward") != [x for x in e["log"] if x[0] == "backward"]:
             raise Fail("with a layer used twice, both of its closures must be called, in "
                        "reverse order")
-        compare(array(r, "G_0_0", "gradient of the shared layer"), np.full(2, e["grads"][(0, 0)]),
+        compare(array(r, protocol.RECORDER_GRADIENT.format(0, 0), "gradient of the shared layer"),
+                np.full(2, e["grads"][(0, 0)]),
                 "gradient of the shared layer (sum of both uses)")
         updates = log_of(r, "update")
         if updates != [x for x in e["log"] if x[0] == "update"]:
@@ -114,15 +117,17 @@ def build(rng, ref):
 
     def nested(results):
         r, e = run(results, "nested")
-        compare(array(r, "Y", "output"), e["Y"], "output of a Sequential inside a Sequential")
-        compare(array(r, "dX", "backward's return value"), e["dX"], "input gradient, nested")
-        if r.info.get("parameters") != e["parameters"]:
+        compare(array(r, protocol.MODEL_OUTPUT, "output"), e["Y"],
+                "output of a Sequential inside a Sequential")
+        compare(array(r, protocol.MODEL_INPUT_GRADIENT, "backward's return value"), e["dX"],
+                "input gradient, nested")
+        if r.info.get(protocol.PARAMETERS) != e["parameters"]:
             raise Fail(f"nested parameters {r.info.get('parameters')}, expected {e['parameters']}")
         return "nested Sequential works"
 
     def modes(results):
         r, e = run(results, "nested")
-        got = r.info.get("modes")
+        got = r.info.get(protocol.MODES)
         count = len(flatten(CASES["nested"][1]))
         for k, mode in enumerate(MODES):
             want = [mode == "train"] * count

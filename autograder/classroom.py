@@ -33,11 +33,13 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from . import assignments, class_settings, from_git, late, lms, merge, provenance, report_html, summary
+from . import (assignments, class_settings, from_git, late, lms, merge, processes, provenance, report_html,
+               summary)
 from . import course as course_table
 from . import gradebook as gb
+from .atomic import atomic_write
 from .gradebook import Status
-from .grader_process import (RETRY_STATUSES, Context, become_subreaper, dumps_results, failure_result,
+from .grader_process import (RETRY_STATUSES, Context, dumps_results, failure_result,
                              kill_running, reap_orphans, run_grader)
 from .submissions import Submission, SubmissionError, digest, find_submissions, materialize, submission_time
 
@@ -168,7 +170,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     for stale in ctx.out.glob("*/.*.tmp"):
         stale.unlink(missing_ok=True)
     (ctx.out / ".work").mkdir(mode=0o700)
-    ctx.subreaper = become_subreaper()
+    ctx.subreaper = processes.become_subreaper()
 
     try:
         submissions, failed = _read_class(class_dir, ctx, settings, console)
@@ -200,7 +202,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     ctx.people, ctx.on_result = settings.people, lambda result: class_settings.apply_late(result, settings)
     for result in results.values():
         ctx.on_result(result)
-    gb.atomic_write(gradebook, gb.render_csv(students, results, settings.people))
+    atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     console.print(f"grade-all: {len(submissions)} submissions in {class_dir}, "
                   f"{current} already graded, "
                   f"{len(todo)} to grade with {jobs} jobs"
@@ -247,7 +249,7 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
     students = sorted(set(students) | set(settings.people))
     for result in results.values():
         class_settings.apply_late(result, settings)
-    gb.atomic_write(gradebook, gb.render_csv(students, results, settings.people))
+    atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     summary_path = gradebook.parent / "summary.html"
     summary.write_summary(summary_path, students, results, out, gradebook)
     rows = gb.table_rows(students, results, settings.people)
@@ -255,7 +257,7 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
     for kind, path in settings.exports:
         text = (lms.export_canvas(rows, settings.column, maximum) if kind == "canvas"
                 else lms.export_moodle(rows, maximum))
-        gb.atomic_write(path, text)
+        atomic_write(path, text)
         console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
     if late_rows:
@@ -289,7 +291,7 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                 result = future.result()
                 results[sub.student] = result
                 ctx.on_result(result)
-                gb.atomic_write(gradebook, gb.render_csv(students, results, ctx.people))
+                atomic_write(gradebook, gb.render_csv(students, results, ctx.people))
                 info = gb.classroom(result)
                 if info["status"] != gb.GRADED:
                     failed += 1
@@ -337,7 +339,7 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     except Exception as error:  # a report is a courtesy; the grade must still be saved
         info["report_error"] = f"{type(error).__name__}: {error}"
     if info["status"] not in RETRY_STATUSES:
-        gb.atomic_write(folder / "results.json", dumps_results(result))
+        atomic_write(folder / "results.json", dumps_results(result))
     return result
 
 

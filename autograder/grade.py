@@ -9,12 +9,11 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from . import (checks_convergence, checks_dropout, checks_layers, checks_learner, checks_losses,
-               checks_optimizers, checks_sequential, course, reference, sandbox)
+               checks_optimizers, checks_sequential, course, processes, reference, sandbox)
 from .checks import Outcome, blame, judge_all
 
 DEFAULT_SEED = 20240601
@@ -147,7 +146,7 @@ def selected(plans: list, units, problems) -> list:
             names = list(checks_convergence.PROBLEMS)
             jobs = {f"{p.unit}/{job}" for name in keep for job in checks_convergence.PROBLEMS[name]}
             p = UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
-                         [c for c, name in zip(p.checks, names) if name in keep],
+                         [c for c, name in zip(p.checks, names, strict=True) if name in keep],
                          p.extra if "product" in keep else None)
         out.append(p)
     return out
@@ -157,7 +156,7 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
     started = time.monotonic()
     points = load_points() if points is None else points
     sandbox.check_tmpdir()
-    sandbox.become_subreaper()
+    processes.become_subreaper()
     limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
     plans = selected(plan(seed), units, problems)
     protections = sandbox.protections(limits)
@@ -208,7 +207,8 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
     return Grade(outcomes, unit_scores, score, max_score, time.monotonic() - started,
                  protections, extra_data, notes,
                  {job: r.seconds for report in reports.values() if report
-                  for job, r in report.results.items() if r.status in ("ok", "error")})
+                  for job, r in report.results.items()
+                  if r.status in (sandbox.JobStatus.OK, sandbox.JobStatus.ERROR)})
 
 
 def reference_times(seed, timeout, jobs) -> dict:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 
@@ -31,23 +29,6 @@ class Status(StrEnum):
 
 
 GRADED = Status.GRADED
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_json(path: Path):
@@ -162,14 +143,13 @@ def number(value) -> float:
 
 
 def fmt(value) -> str:
-    """The one way class grading writes a number: at most two decimals, none when whole."""
+    """The one way the grader and class grading write a score: at most two decimals,
+    trailing zeros dropped (12.5, 0.33, 10), "" for None."""
     if value is None:
         return ""
     x = round(number(value), 2)  # 9.999999 of float sums reads as 10
-    return str(int(x)) if x == int(x) else f"{x:.2f}"
+    return str(int(x)) if x == int(x) else f"{x:.2f}".rstrip("0")
 
-
-_fmt, _number = fmt, number  # the names report_html.py still uses
 
 
 def _cell(text) -> str:

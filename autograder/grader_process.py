@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import gradebook as gb
 from .gradebook import Status
+from .processes import grader_env, processes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOG_TAIL = 4000  # bytes of the grader's output kept to explain a failure
@@ -69,10 +70,8 @@ def run_grader(root: Path, work: Path, ctx: Context) -> dict:
     results_file = work / "results.json"
     log_file = work / "grade.log"
     command = [*ctx.grade_command, str(root), "--results", str(results_file), *ctx.grade_args]
-    env = dict(os.environ, NN100_GRADE_ALL_PID=str(os.getpid()), NN100_FILE_CAP=str(256 * 1024 * 1024))
+    env = grader_env(NN100_GRADE_ALL_PID=str(os.getpid()), NN100_FILE_CAP=str(256 * 1024 * 1024))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(name, "1")  # jobs, not BLAS threads, use the cores
     with open(log_file, "wb") as log:
         with ctx.lock:  # so that reap_orphans never takes a grader being started for an orphan
             child = subprocess.Popen([sys.executable, "-c", _GUARD, *command], stdin=subprocess.DEVNULL,
@@ -165,27 +164,15 @@ def _kill_group(child: subprocess.Popen) -> None:
     child.wait()
 
 
-def become_subreaper() -> bool:
-    """Adopt the orphans of our graders (Linux), so none outlives its student."""
-    try:
-        import ctypes
-        return ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
 def reap_orphans(ctx: Context) -> None:
     """Kill and reap our children that are not running graders: what a grader left
     behind when it died (a submission's process that outlived its grader, say)."""
     if not ctx.subreaper:
         return
-    me = str(os.getpid())
+    me = os.getpid()
     with ctx.lock:
         ours = {child.pid for child in ctx.running}
-        orphans = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) not in ours and _parent_of(entry) == me:
-                orphans.append(int(entry))
+        orphans = [p.pid for p in processes() if p.ppid == me and p.pid not in ours]
         for pid in orphans:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -196,15 +183,6 @@ def reap_orphans(ctx: Context) -> None:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-
-
-def _parent_of(pid: str) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            # "pid (comm) state ppid ...": comm may hold spaces and parentheses
-            return stat.read().rsplit(b")", 1)[1].split()[1].decode()
-    except (OSError, IndexError):
-        return None
 
 
 def kill_running(ctx: Context) -> None:

@@ -29,4 +29,7 @@ def load():
         del sys.modules[MODULE]
         raise
     importlib.import_module(MODULE + ".data")
+    # The one numerics module (central differences, the norm-based relative error),
+    # shared with nn100.gradcheck, the visible checks and the notebooks: ref.gradcheck.
+    importlib.import_module(MODULE + ".gradcheck")
     return module

@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
-
-def fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
+from .atomic import atomic_write
+from .gradebook import fmt
 
 
 def table(grade, details: bool = False) -> str:
@@ -62,17 +58,5 @@ def results_json(grade) -> dict:
 
 
 def write_atomically(path, data: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """``data`` as results.json (strict JSON: no NaN), written atomically."""
+    atomic_write(path, json.dumps(data, indent=1, allow_nan=False) + "\n")

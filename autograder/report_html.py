@@ -17,9 +17,10 @@ import threading
 from pathlib import Path
 
 from . import gradebook as gb
+from .atomic import atomic_write
 
 # pyplot keeps global state; grade-all renders from several threads.
-_PLOT_LOCK = threading.Lock()
+PLOT_LOCK = threading.Lock()
 MAX_POINTS = 5000  # a loss curve longer than this is cut (it is student data)
 HUGE = 1e12
 MAX_OUTPUT = 6000  # characters of one check's output shown
@@ -40,7 +41,7 @@ img { max-width: 100%; }
 
 def write_report(path: Path, student: str, result: dict) -> None:
     """Write the feedback page of ``student`` to ``path`` (atomically)."""
-    gb.atomic_write(Path(path), render_report(student, result))
+    atomic_write(Path(path), render_report(student, result))
 
 
 def render_report(student: str, result: dict) -> str:
@@ -51,9 +52,9 @@ def render_report(student: str, result: dict) -> str:
         parts.append(f'<p class="problem"><b>Not graded ({esc(str(info.get("status")))}):</b> '
                      f'{esc(str(info.get("reason", "")))}</p><p>Score: 0. Fix the submission and submit again.</p>')
         return page(f"Feedback: {student}", "\n".join(parts))
-    score, out_of = gb._number(result.get("score")), gb._number(result.get("max_score"))
+    score, out_of = gb.number(result.get("score")), gb.number(result.get("max_score"))
     percent = f" ({100 * score / out_of:.0f} %)" if out_of else ""
-    parts.append(f"<p><b>Score: {gb._fmt(score)} / {gb._fmt(out_of)}</b>{percent}</p>")
+    parts.append(f"<p><b>Score: {gb.fmt(score)} / {gb.fmt(out_of)}</b>{percent}</p>")
     if result.get("output"):  # the grader's notes: protections, seed, an import failure
         opened = " open" if score == 0 else ""
         parts.append(f"<details{opened}><summary>How this was graded</summary><pre>{esc(str(result['output']))}</pre></details>")
@@ -62,7 +63,7 @@ def render_report(student: str, result: dict) -> str:
     parts.append(_failed_checks(result))
     parts.append(_passed_checks(result))
     if info.get("graded_at"):
-        parts.append(f"<p><small>Graded {esc(str(info['graded_at']))} in {gb._number(info.get('seconds')):.1f} s.</small></p>")
+        parts.append(f"<p><small>Graded {esc(str(info['graded_at']))} in {gb.number(info.get('seconds')):.1f} s.</small></p>")
     return page(f"Feedback: {student}", "\n".join(parts))
 
 
@@ -75,22 +76,23 @@ def _unit_table(result: dict) -> str:
     passed: dict[str, list[int]] = {}
     for test in result.get("tests") or []:
         count = passed.setdefault(gb.unit_of(test.get("name", "")), [0, 0])
-        count[0] += _passed(test)
+        count[0] += check_passed(test)
         count[1] += 1
     rows = []
     for unit, (got, out_of) in gb.unit_points(result).items():
         kind = "full" if got >= out_of else ("zero" if got <= 0 else "partial")
         ok, total = passed[unit]
-        rows.append(f'<tr class="{kind}"><td>{html.escape(unit)}</td><td class="num">{gb._fmt(got)}</td>'
-                    f'<td class="num">{gb._fmt(out_of)}</td><td class="num">{ok} / {total}</td></tr>')
+        rows.append(f'<tr class="{kind}"><td>{html.escape(unit)}</td><td class="num">{gb.fmt(got)}</td>'
+                    f'<td class="num">{gb.fmt(out_of)}</td><td class="num">{ok} / {total}</td></tr>')
     return ("<h2>By unit</h2><table><tr><th>Unit</th><th>Points</th><th>Out of</th><th>Checks passed</th></tr>"
             + "".join(rows) + "</table>")
 
 
-def _passed(test: dict) -> bool:
+def check_passed(test: dict) -> bool:
+    """Whether a results.json test passed: its status, else its score against its maximum."""
     if test.get("status") in ("passed", "failed"):
         return test["status"] == "passed"
-    return gb._number(test.get("score")) >= gb._number(test.get("max_score"))
+    return gb.number(test.get("score")) >= gb.number(test.get("max_score"))
 
 
 def _visible(test: dict) -> bool:
@@ -110,14 +112,14 @@ def split_hint(output: str) -> tuple[str, str]:
 
 
 def _failed_checks(result: dict) -> str:
-    failed = [t for t in result.get("tests") or [] if not _passed(t)]
+    failed = [t for t in result.get("tests") or [] if not check_passed(t)]
     if not failed:
         return "<h2>Failed checks</h2><p>None: every check passed.</p>"
     parts = [f"<h2>Failed checks ({len(failed)})</h2>"]
     for test in failed:
-        lost = gb._number(test.get("max_score")) - gb._number(test.get("score"))
+        lost = gb.number(test.get("max_score")) - gb.number(test.get("score"))
         parts.append(f'<div class="check"><h3>{html.escape(str(test.get("name", "")))} '
-                     f'<span class="lost">(&minus;{gb._fmt(lost)})</span></h3>')
+                     f'<span class="lost">(&minus;{gb.fmt(lost)})</span></h3>')
         if not _visible(test):
             parts.append("<p>The details of this check are hidden.</p></div>")
             continue
@@ -131,10 +133,10 @@ def _failed_checks(result: dict) -> str:
 
 
 def _passed_checks(result: dict) -> str:
-    passed = [t for t in result.get("tests") or [] if _passed(t)]
+    passed = [t for t in result.get("tests") or [] if check_passed(t)]
     if not passed:
         return ""
-    items = "".join(f"<li>{html.escape(str(t.get('name', '')))} ({gb._fmt(t.get('score'))})</li>" for t in passed)
+    items = "".join(f"<li>{html.escape(str(t.get('name', '')))} ({gb.fmt(t.get('score'))})</li>" for t in passed)
     return f"<details><summary>Passed checks ({len(passed)})</summary><ul>{items}</ul></details>"
 
 
@@ -182,11 +184,11 @@ PROBLEM_TITLES = {"product_2layer": "y = x1*x2, 2-layer network: training loss"}
 def loss_figure(curves: dict) -> str:
     """A PNG (base64) with one panel per problem: the student's curve and the reference's."""
     problems = list(curves)[:6]
-    with _PLOT_LOCK:
+    with PLOT_LOCK:
         from matplotlib.figure import Figure
         figure = Figure(figsize=(4.2 * len(problems), 3.2), layout="constrained")
         axes = figure.subplots(1, len(problems), squeeze=False)[0]
-        for ax, problem in zip(axes, problems):
+        for ax, problem in zip(axes, problems, strict=True):
             pair = curves[problem] if isinstance(curves[problem], dict) else {}
             plotted = []
             for label, style in (("reference", dict(color="#888", linestyle="--")), ("student", dict(color="#3a6fd8"))):

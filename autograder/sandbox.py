@@ -15,7 +15,6 @@ killed before the next job starts: no process outlives its check.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import math
 import os
@@ -28,12 +27,16 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
+from .child import protocol
+from .processes import child_env, processes
 from .sandbox_io import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError,  # noqa: F401
-                         check_tmpdir, expected_arrays, grader_write, load_array, make_folder,
+                         check_tmpdir, grader_write, load_array, make_folder,
                          mount_tmpfs, parse_npy, read_capped, remove_folder)
 
 HARNESS = Path(__file__).resolve().parent / "child"
@@ -73,9 +76,18 @@ class Job:
     budget: float = 1.0                           # multiple of Limits.timeout
 
 
+class JobStatus(StrEnum):
+    """What became of one job: the only values JobResult.status takes."""
+    OK = "ok"              # ran to the end: its info and arrays are in the result
+    ERROR = "error"        # the submission raised, or returned what could not be read
+    CRASHED = "crashed"    # the child died during the job
+    TIMEOUT = "timeout"    # the job's time limit
+    NOT_RUN = "not run"    # never started: earlier failures, or the time budget spent
+
+
 @dataclass
 class JobResult:
-    status: str            # "ok", "error" (the submission raised), "crashed", "timeout", "not run"
+    status: JobStatus
     message: str = ""
     info: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)  # name -> plain ndarray (numeric dtype)
@@ -96,37 +108,15 @@ _active: set[int] = set()      # pids of running sandbox children
 _sessions: set[int] = set()    # sessions of finished sandboxes, whose members are swept
 
 
-def become_subreaper() -> bool:
-    """Make orphans of our children re-parent to this process, so they can be killed."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def _processes():
-    """(pid, ppid, session id) of every process we can see."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        yield int(entry), int(fields[1]), int(fields[3])
-
-
 def sweep() -> int:
     """Kill every process left over by a sandbox: members of a sandbox session, and
     orphans of other sessions re-parented to us.  Returns how many were killed."""
     me, my_session, killed = os.getpid(), os.getsid(0), 0
     for _ in range(100):
         with _lock:
-            doomed = [pid for pid, ppid, sid in _processes()
-                      if pid not in _active and pid != me
-                      and (sid in _sessions or (ppid == me and sid != my_session))]
+            doomed = [p.pid for p in processes()
+                      if p.pid not in _active and p.pid != me
+                      and (p.session in _sessions or (p.ppid == me and p.session != my_session))]
         if not doomed:
             return killed
         for pid in doomed:
@@ -171,10 +161,10 @@ def protections(limits: Limits) -> list[str]:
             on_tmpfs = unit.on_tmpfs
             proc = _start(unit, limits)
             try:
-                unit.wait_for("sandbox", 30, proc)
+                unit.wait_for(protocol.PROBE, 30, proc)
             finally:
                 _finish(proc)
-            record = unit.read_json("sandbox.json") or {}
+            record = unit.read_json(protocol.RESULT_FILE.format(protocol.PROBE)) or {}
         finally:
             unit.remove()
         found = [str(p)[:200] for p in record.get("protections", [])][:20]
@@ -231,10 +221,7 @@ def calibration(measure) -> dict:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         found = measure()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({key: found}))
-            os.replace(tmp, path)
+            atomic_write(path, json.dumps({key: found}))
         except OSError:
             pass  # no cache: the next grading measures again
     return found
@@ -316,33 +303,33 @@ class _Unit:
     def _lay_out(self, package, jobs, limits, calibrate):
         work, target = self.path, drop_target()
         for sub in ("out", "home", "in", "harness"):
-            grader_write("the unit's folders", lambda: (work / sub).mkdir())
+            grader_write("the unit's folders", os.mkdir, work / sub)
         if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
             self.mounts.append(work / "in")
-        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py"):
-            grader_write("the harness", lambda: shutil.copyfile(HARNESS / name,
-                                                                work / "harness" / name))
+        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py", "protocol.py"):
+            grader_write("the harness", shutil.copyfile, HARNESS / name, work / "harness" / name)
         if package is not None:
             grader_write("the copy of the submission",
                          lambda: _copy_submission(package, work / "sub" / "nn100"))
         cpu = int(limits.timeout * (2 + sum(job.budget for job in jobs))) + 5
         task = {"calibrate": calibrate, "drop_to": target,
-                "limits": {"cpu_seconds": cpu, "memory_bytes": limits.memory_bytes,
-                           "file_bytes": limits.file_bytes, "processes": limits.processes}}
-        grader_write("task.json", lambda: (work / "task.json").write_text(json.dumps(task)))
-        for name in ("jobs", "done"):
-            grader_write("the unit's FIFOs", lambda: os.mkfifo(work / name, 0o600))
+                "limits": dict(zip(protocol.LIMITS, (cpu, limits.memory_bytes, limits.file_bytes,
+                                                     limits.processes), strict=True))}
+        grader_write(protocol.TASK_FILE,
+                     lambda: (work / protocol.TASK_FILE).write_text(json.dumps(task)))
+        for name in (protocol.JOBS_FIFO, protocol.DONE_FIFO):
+            grader_write("the unit's FIFOs", os.mkfifo, work / name, 0o600)
         for name in ("stdout.txt", "stderr.txt"):
-            self.fds[name] = grader_write("the child's output files", lambda: os.open(
-                work / name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            self.fds[name] = grader_write("the child's output files", os.open, work / name,
+                                          os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         if target:
             for sub in ("out", "home"):
                 os.chown(work / sub, *target)
         for path in [work / "in", work / "harness", *(work / "harness").iterdir()]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)  # the child reads, never writes
         self.fds["out"] = os.open(work / "out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        self.fds["jobs"] = os.open(work / "jobs", os.O_RDWR | os.O_NONBLOCK)
-        self.fds["done"] = os.open(work / "done", os.O_RDWR | os.O_NONBLOCK)
+        self.fds["jobs"] = os.open(work / protocol.JOBS_FIFO, os.O_RDWR | os.O_NONBLOCK)
+        self.fds["done"] = os.open(work / protocol.DONE_FIFO, os.O_RDWR | os.O_NONBLOCK)
         self.pending = b""
 
     # -- the protocol
@@ -406,27 +393,29 @@ class _Unit:
     def collect(self, index: int, job: Job, budget: list) -> JobResult | None:
         """Job ``index``'s result, or None when the child wrote none.  Only the arrays
         this job returns are read, within the job's and the unit's byte budgets."""
-        record = self.read_json(f"{index}.json")
+        record = self.read_json(protocol.RESULT_FILE.format(index))
         if not isinstance(record, dict):
             return None
         if not record.get("ok"):
-            return JobResult("error", self.clean(str(record.get("error", "an exception"))))
+            return JobResult(JobStatus.ERROR, self.clean(str(record.get("error", "an exception"))))
         arrays, listed = {}, record.get("arrays")
         listed = listed if isinstance(listed, list) else []
         allowance = min(MAX_JOB_BYTES, budget[0])
-        for name in expected_arrays(job.op, job.spec) & {n for n in listed if isinstance(n, str)}:
+        returned = {n for n in listed if isinstance(n, str)}
+        for name in protocol.expected_arrays(job.op, job.spec) & returned:
             try:
-                data = read_capped(self.fds["out"], f"{index}__{name}.npy", allowance)
+                name_on_disk = protocol.ARRAY_FILE.format(index, name)
+                data = read_capped(self.fds["out"], name_on_disk, allowance)
                 arrays[name] = parse_npy(data)
             except FileNotFoundError:
                 continue
             except (OSError, ChildFileError) as exc:
-                return JobResult("error", f"the value returned for {name} could not be read "
-                                          f"back as a numeric array ({exc})")
+                return JobResult(JobStatus.ERROR, f"the value returned for {name} could not "
+                                                  f"be read back as a numeric array ({exc})")
             allowance -= len(data)
             budget[0] -= len(data)
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
-        return JobResult("ok", "", info, arrays)
+        return JobResult(JobStatus.OK, "", info, arrays)
 
     def clean(self, text: str) -> str:
         text = text.replace(str(self.path / "sub") + os.sep, "").replace(str(self.path),
@@ -464,13 +453,11 @@ def truncate(text: str, limit: int = MESSAGE_CHARS) -> str:
 
 def _start(unit: _Unit, limits: Limits) -> subprocess.Popen:
     work = unit.path
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(work / "home"), "TMPDIR": str(work / "home"),
-           "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     with _lock:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-B", str(work / "harness" / "harness.py"), str(work)],
-            cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=unit.fds["stdout.txt"],
+            cwd=work, env=child_env(work / "home"), stdin=subprocess.DEVNULL,
+            stdout=unit.fds["stdout.txt"],
             stderr=unit.fds["stderr.txt"], start_new_session=True, close_fds=True)
         _active.add(proc.pid)
     return proc
@@ -536,8 +523,9 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
             proc = _start(unit, limits)
         try:
             limit = min(limits.timeout * 2 + 1.0, deadline - time.monotonic())
-            outcome = unit.wait_for("import", max(limit, 0), proc)
-            record = unit.read_json("import.json") if outcome == "done" else None
+            outcome = unit.wait_for(protocol.IMPORT, max(limit, 0), proc)
+            record = (unit.read_json(protocol.RESULT_FILE.format(protocol.IMPORT))
+                      if outcome == "done" else None)
             if record is None:
                 if outcome == "timeout" and time.monotonic() >= deadline:
                     status["out_of_time"] = True
@@ -605,20 +593,21 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None,
         results.update(done)
         if status["out_of_time"]:
             for job in remaining:
-                results.setdefault(job.id, JobResult("not run", NOT_REACHED))
+                results.setdefault(job.id, JobResult(JobStatus.NOT_RUN, NOT_REACHED))
             break
         if status["stopped_at"] is None:
             break
         index, reason = status["stopped_at"]
         results[remaining[index].id] = JobResult(
-            "timeout" if "time limit" in reason.split("\n")[0] else "crashed", reason)
+            JobStatus.TIMEOUT if "time limit" in reason.split("\n")[0] else JobStatus.CRASHED,
+            reason)
         remaining, failures = remaining[index + 1:], failures + 1
         if not remaining:
             break
         if failures >= MAX_FAILURES_PER_CHILD_RUN:
             for job in remaining:
                 results[job.id] = JobResult(
-                    "not run", "not run: earlier checks of this unit crashed or timed out")
+                    JobStatus.NOT_RUN, "not run: earlier checks of this unit crashed or timed out")
             break
     return ChildReport(True, "", results)
 
@@ -656,17 +645,16 @@ class ForkServer:
         self.limits, self.broken, self.pending = limits, False, b""
         self.home = _Unit(None, [], limits)
         self.root = self.home.path
-        task = json.loads((self.root / "task.json").read_text())
+        task_file = self.root / protocol.TASK_FILE
+        task = json.loads(task_file.read_text())
         task["limits"]["cpu_seconds"] = 3600  # the server's own; each child sets its own
-        grader_write("task.json", lambda: (self.root / "task.json").write_text(json.dumps(task)))
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root / "home"),
-               "TMPDIR": str(self.root / "home"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        grader_write(protocol.TASK_FILE, lambda: task_file.write_text(json.dumps(task)))
         with _lock:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),
                  str(self.root), "--serve"],
-                cwd=self.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                cwd=self.root, env=child_env(self.root / "home"), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
                 stderr=self.home.fds["stderr.txt"], start_new_session=True, close_fds=True)
             _active.add(self.proc.pid)
 

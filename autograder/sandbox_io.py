@@ -164,10 +164,11 @@ def _unlink(name, dir_fd) -> None:
         pass
 
 
-def grader_write(what: str, action):
-    """Run one of the grader's own writes; a failure is the grader's error."""
+def grader_write(what: str, action, *args):
+    """Run one of the grader's own writes, ``action(*args)``; a failure is the grader's
+    error."""
     try:
-        return action()
+        return action(*args)
     except OSError as exc:
         reason = "its disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else str(exc)
         raise GraderError(f"the grader could not write {what}: {reason}") from None
@@ -258,35 +259,3 @@ def load_array(path) -> np.ndarray:
         return parse_npy(read_capped(fd, name, 256 << 20))
     finally:
         os.close(fd)
-
-
-def expected_arrays(op: str, spec: dict) -> set[str]:
-    """The names of the arrays a job of ``op`` returns: only these are ever loaded."""
-    if op == "layer":
-        names, forwards, given = set(), 0, []
-        for step in spec["steps"]:
-            if step[0] == "forward":
-                names.add(f"Y{forwards}")
-                forwards += 1
-                given.append(step[1])
-            else:
-                names.add(f"dX{step[1]}")
-                given.append(step[2])
-        for attr in spec.get("params", {}):
-            names |= {f"T_{attr}", f"G_{attr}"}
-        if spec.get("save_inputs"):
-            names |= {f"after_{name}" for name in given}
-        return names
-    if op == "loss":
-        return {"loss", "dYp", "after_Yp", "after_Yt"}
-    if op == "optimizer":
-        return {f"{kind}{k}" for k in range(len(spec["steps"])) for kind in "TG"}
-    if op == "sequential":
-        return {"Y", "dX"} | {f"G_{i}_{k}" for i, layer in enumerate(spec["layers"])
-                              for k in range(layer[2])}
-    if op == "learner":
-        return {"prediction", "returned"}
-    if op == "train":
-        return {"losses"} | {f"P{i}_{attr}" for i in range(len(spec["layers"]))
-                             for attr in ("weights", "bias")}
-    return set()

@@ -14,13 +14,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import gradebook as gb
-from .report_html import _PLOT_LOCK, _passed, figure_png, page
+from .atomic import atomic_write
+from .checks import NOT_JUDGED
+from .report_html import PLOT_LOCK, check_passed, figure_png, page
 
 TOP_CHECKS = 20  # the rest of the failed checks are folded away
 
 
 def write_summary(path: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path) -> None:
-    gb.atomic_write(Path(path), render_summary(Path(path).parent, students, results, reports, gradebook))
+    atomic_write(Path(path), render_summary(Path(path).parent, students, results, reports, gradebook))
 
 
 def render_summary(here: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path) -> str:
@@ -75,7 +77,7 @@ def _student_link(here: Path, reports: Path, student: str) -> str:
 
 
 def _histogram(percents: list[float], not_gradable: int) -> str:
-    with _PLOT_LOCK:
+    with PLOT_LOCK:
         from matplotlib.figure import Figure
         figure = Figure(figsize=(7, 3.2), layout="constrained")
         ax = figure.subplots()
@@ -106,10 +108,13 @@ def _units(graded: dict[str, dict]) -> str:
 
 
 def failed_counts(graded: dict[str, dict]) -> Counter:
-    """How many students failed each check (a check counts once per student)."""
+    """How many students failed each check (a check counts once per student).  A check
+    left "not judged" because one it stands on fails first is not a failure of its own:
+    counting it would rank a whole chain above the one check the students got wrong."""
     counts: Counter = Counter()
     for result in graded.values():
-        counts.update({str(t.get("name", "")) for t in result.get("tests") or [] if not _passed(t)})
+        counts.update({str(t.get("name", "")) for t in result.get("tests") or []
+                       if not check_passed(t) and not str(t.get("output", "")).startswith(NOT_JUDGED)})
     return counts
 
 

@@ -10,6 +10,8 @@ four ways from the same initial weights on the same batches:
 Parameters travel as one flat list [W1, b1, W2, b2, ...] with W of shape
 (inputs, outputs), as in nn100.
 """
+import itertools
+
 import numpy as np
 
 import nn100
@@ -24,7 +26,7 @@ def initial_parameters(sizes, dtype, seed: int = 0) -> list:
 
 def nn100_model(sizes, dtype, seed: int = 0, first_layer=nn100.Linear):
     layers = []
-    for index, (inputs, outputs) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for index, (inputs, outputs) in enumerate(itertools.pairwise(sizes)):
         linear = first_layer if index == 0 else nn100.Linear
         layers.append(linear(inputs, outputs, rng=seed + index, dtype=dtype))
         layers.append(nn100.ReLU())
@@ -37,7 +39,7 @@ def nn100_learner(parameters, make_optimizer, first_layer=nn100.Linear):
     """A fresh Learner whose model starts from ``parameters``."""
     sizes = [parameters[0].shape[0]] + [W.shape[1] for W in parameters[::2]]
     model = nn100_model(sizes, parameters[0].dtype, first_layer=first_layer)
-    for param, start in zip(model.parameters, parameters):
+    for param, start in zip(model.parameters, parameters, strict=True):
         param.tensor[...] = start
     return nn100.Learner(model, nn100.softmax_cross_entropy_loss, make_optimizer())
 
@@ -89,7 +91,7 @@ def raw_gradients(params, X, labels, input_gradient: bool):
 
 def raw_sgd_step(params, X, labels, lr: float, input_gradient: bool) -> float:
     loss, grads = raw_gradients(params, X, labels, input_gradient)
-    for param, grad in zip(params, grads):
+    for param, grad in zip(params, grads, strict=True):
         param -= lr * grad
     return loss
 
@@ -99,7 +101,7 @@ def raw_adam_step(params, state, X, labels, lr, beta1=0.9, beta2=0.999, eps=1e-8
     loss, grads = raw_gradients(params, X, labels, input_gradient=True)
     state["t"] += 1
     t = state["t"]
-    for param, grad, m, v in zip(params, grads, state["m"], state["v"]):
+    for param, grad, m, v in zip(params, grads, state["m"], state["v"], strict=True):
         m *= beta1
         m += (1 - beta1) * grad
         v *= beta2
@@ -119,7 +121,7 @@ def torch_model(parameters):
     import torch
 
     layers = []
-    for W, b in zip(parameters[::2], parameters[1::2]):
+    for W, b in zip(parameters[::2], parameters[1::2], strict=True):
         linear = torch.nn.Linear(*W.shape, dtype=getattr(torch, W.dtype.name))
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(W.T.copy()))  # torch keeps (outputs, inputs)

@@ -51,4 +51,4 @@ def paired_ratio(numerator, denominator) -> float:
     """Median over rounds of numerator[r] / denominator[r]."""
     if len(numerator) != len(denominator):
         raise ValueError(f"paired_ratio: {len(numerator)} and {len(denominator)} samples differ")
-    return statistics.median(a / b for a, b in zip(numerator, denominator))
+    return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))

@@ -206,10 +206,10 @@ def digits_time_to_accuracy(runs: int, max_epochs: int = 100, seed: int = 0):
             trained += time.perf_counter() - begin
             accuracy = float(np.mean(learner.predict(X_test).argmax(axis=1) == y_test))
             if accuracy >= DIGITS_TARGET:
+                epochs_needed = epoch
                 break
         else:
             raise RuntimeError(f"digits: {DIGITS_TARGET:.0%} not reached in {max_epochs} epochs")
         seconds.append(trained)
-        epochs_needed = epoch
     return {"target": DIGITS_TARGET, "epochs": epochs_needed, "accuracy": accuracy,
             "median_s": median(seconds), "samples_s": seconds}

@@ -9,7 +9,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
 
 from _paths import FIGURES
 from nn100 import Learner, Linear, ReLU, Sequential, SGDOptimizer, mse_loss

@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from autograder.grader_process import Context, dumps_results, failure_result, run_grader
-from autograder.gradebook import GRADED, atomic_write
+from autograder.atomic import atomic_write
+from autograder.gradebook import GRADED
 from autograder.submissions import SubmissionError, resolved
 
 # Gradescope stops a submission after 10 minutes by default and then keeps nothing:

@@ -68,7 +68,7 @@ def status(number: str, outcomes) -> tuple[str, str]:
         return "no checks", "no check ran (see the errors above)"
     failures = [message for outcome, message in outcomes if outcome == "failed"]
     unstarted = [STUB.search(message) for message in failures]
-    real = [message for message, stub in zip(failures, unstarted) if stub is None]
+    real = [message for message, stub in zip(failures, unstarted, strict=True) if stub is None]
     if real:
         return "FAILING", real[0]
     if number in CHECKPOINTS:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
+
+from autograder.atomic import replacing
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "gradescope"
@@ -61,24 +61,17 @@ def build(zip_path: Path, assignment: int | None = None) -> Path:
         if assignment not in known:
             raise ValueError(f"gradescope: the course has assignments {sorted(known)}, not {assignment}")
     zip_path = Path(zip_path)
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=zip_path.parent, prefix=".autograder-", suffix=".zip")
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            for source, name in entries():
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = (0o100755 if name in EXECUTABLE else 0o100644) << 16
-                archive.writestr(info, source.read_bytes())
-            if assignment is not None:
-                info = zipfile.ZipInfo("assignment.json", date_time=(1980, 1, 1, 0, 0, 0))
-                info.external_attr = 0o100644 << 16
-                archive.writestr(info, json.dumps({"assignment": assignment}) + "\n")
-        os.replace(tmp, zip_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # 0600: the zip holds the reference solution and the hidden checks.
+    with replacing(zip_path, mode=0o600) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for source, name in entries():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o100755 if name in EXECUTABLE else 0o100644) << 16
+            archive.writestr(info, source.read_bytes())
+        if assignment is not None:
+            info = zipfile.ZipInfo("assignment.json", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, json.dumps({"assignment": assignment}) + "\n")
     return zip_path
 
 

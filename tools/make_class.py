@@ -223,7 +223,7 @@ def as_canvas(class_dir: Path, out_zip: Path, roster: Path, times: list) -> list
     entries = sorted(p for p in Path(class_dir).iterdir() if not p.name.startswith("."))
     folks = people(len(entries))
     with zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as archive:
-        for i, (entry, person, (when, is_late)) in enumerate(zip(entries, folks, times)):
+        for i, (entry, person, (when, is_late)) in enumerate(zip(entries, folks, times, strict=True)):
             name = (f"{person['sortable']}{'_LATE' if is_late else ''}_{person['canvas_id']}_"
                     f"{800001 + i}_submission.zip")
             archive.writestr(zipfile.ZipInfo(name, date_time=when.timetuple()[:6]), _as_zip_bytes(entry))
@@ -242,7 +242,7 @@ def as_moodle(class_dir: Path, out_dir: Path, roster: Path) -> list[dict]:
     the file sent), and the roster as Moodle's grading worksheet has it."""
     entries = sorted(p for p in Path(class_dir).iterdir() if not p.name.startswith("."))
     folks = people(len(entries))
-    for entry, person in zip(entries, folks):
+    for entry, person in zip(entries, folks, strict=True):
         folder = Path(out_dir) / f"{person['name']}_{person['moodle_id']}_assignsubmission_file"
         folder.mkdir(parents=True)
         (folder / "submission.zip").write_bytes(_as_zip_bytes(entry))

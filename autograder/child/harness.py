@@ -27,14 +27,13 @@ OUT = os.path.join(WORK, "out")
 
 sys.path.insert(0, HERE)
 import confine  # noqa: E402  (the harness's own folder, removed from sys.path below)
+import protocol  # noqa: E402
 import seccomp  # noqa: E402
 
 sys.path.remove(HERE)
-with open(os.path.join(WORK, "task.json")) as f:
+with open(os.path.join(WORK, protocol.TASK_FILE)) as f:
     TASK = json.load(f)
-limits = TASK["limits"]
-confine.set_limits(limits["cpu_seconds"], limits["memory_bytes"], limits["file_bytes"],
-                   limits["processes"])
+confine.set_limits(*(TASK["limits"][key] for key in protocol.LIMITS))
 
 import numpy as np  # noqa: E402
 # Once the child is confined it may no longer read the interpreter's folder (a user
@@ -79,8 +78,8 @@ CHANNEL = {}  # "jobs": the file jobs arrive on, "done": the descriptor to repor
 
 def open_channel(work: str) -> None:
     """The grader's FIFOs (it holds both ends open, so neither open blocks)."""
-    CHANNEL["jobs"] = open(os.path.join(work, "jobs"), "rb")
-    CHANNEL["done"] = os.open(os.path.join(work, "done"), os.O_WRONLY)
+    CHANNEL["jobs"] = open(os.path.join(work, protocol.JOBS_FIFO), "rb")
+    CHANNEL["done"] = os.open(os.path.join(work, protocol.DONE_FIFO), os.O_WRONLY)
 
 
 if not SERVING:
@@ -104,17 +103,18 @@ def lock_down() -> None:
     PROTECTIONS.extend(seccomp.apply())
 
 
-def save_result(index: int, record: dict, arrays: dict) -> None:
+def save_result(token, record: dict, arrays: dict) -> None:
     names = []
     for name, value in arrays.items():
         value = np.asarray(value)
-        np.save(os.path.join(OUT, f"{index}__{name}.npy"), value, allow_pickle=False)
+        path = os.path.join(OUT, protocol.ARRAY_FILE.format(token, name))
+        np.save(path, value, allow_pickle=False)
         names.append(name)
     record["arrays"] = names
-    tmp = os.path.join(OUT, f"{index}.tmp")
+    tmp = os.path.join(OUT, f"{token}.tmp")
     with open(tmp, "w") as f:
         json.dump(record, f)
-    os.replace(tmp, os.path.join(OUT, f"{index}.json"))
+    os.replace(tmp, os.path.join(OUT, protocol.RESULT_FILE.format(token)))
 
 
 def describe(exc: BaseException) -> str:
@@ -179,9 +179,9 @@ def main() -> None:
     lock_down()
     if TASK.get("calibrate"):
         PROTECTIONS.extend(seccomp.forbid_processes())
-        save_result("sandbox", {"protections": PROTECTIONS, "uid": os.getuid(),
-                                "probe": calibration_probe()}, {})
-        report("sandbox")
+        save_result(protocol.PROBE, {"protections": PROTECTIONS, "uid": os.getuid(),
+                                     "probe": calibration_probe()}, {})
+        report(protocol.PROBE)
         return
     sub = os.path.join(WORK, "sub")
     sys.path.insert(0, sub)
@@ -196,8 +196,8 @@ def main() -> None:
         record = {"ok": False, "error": describe(exc)}
     if record["ok"]:
         record["protections"] = seccomp.forbid_processes()  # from here on, no new processes
-    save_result("import", record, {})
-    report("import")
+    save_result(protocol.IMPORT, record, {})
+    report(protocol.IMPORT)
     if not record["ok"]:
         return
     index = 0
@@ -252,7 +252,7 @@ def become_unit(unit: str) -> None:
     global WORK, OUT, TASK
     os.setsid()
     WORK, OUT = unit, os.path.join(unit, "out")
-    with open(os.path.join(unit, "task.json")) as f:
+    with open(os.path.join(unit, protocol.TASK_FILE)) as f:
         TASK = json.load(f)
     for fd, path, mode in ((0, "/dev/null", os.O_RDONLY), (1, "stdout.txt", os.O_WRONLY),
                            (2, "stderr.txt", os.O_WRONLY)):

@@ -11,6 +11,7 @@ import sys
 import threading
 
 import numpy as np
+import protocol  # operations and array names, shared with the grader (beside this file)
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -121,38 +122,41 @@ def job_layer(spec: dict):
     counter = ForwardCounter(layer)
     arrays, closures, calls, given, info = {}, [], [], {}, {}
     for step in spec["steps"]:
-        if step[0] == "forward":
+        if step[0] == protocol.FORWARD:
             X = given.setdefault(step[1], load(step[1]))
             Y, backward = layer.forward(X)
-            arrays[f"Y{len(closures)}"] = snap(Y)
+            arrays[protocol.OUTPUT.format(len(closures))] = snap(Y)
             closures.append(backward)
         else:
             _, which, name = step
             D = given.setdefault(name, load(name))
             try:  # a failing backward must not hide a working forward
-                arrays[f"dX{which}"] = snap(counter.run(closures[which], D))
+                dX = counter.run(closures[which], D)
+                arrays[protocol.INPUT_GRADIENT.format(which)] = snap(dX)
             except Exception as exc:
                 info["error"] = describe(exc)
                 break
             calls.append(counter.count)
-    info["counter_intact"] = counter.intact
-    info["threads_in_backward"] = counter.threads
+    info[protocol.COUNTER_INTACT] = counter.intact
+    info[protocol.THREADS_IN_BACKWARD] = counter.threads
     for attr in spec.get("params", {}):
-        arrays[f"T_{attr}"] = snap(getattr(layer, attr).tensor)
-        arrays[f"G_{attr}"] = snap(getattr(layer, attr).gradient)
+        arrays[protocol.TENSOR.format(attr)] = snap(getattr(layer, attr).tensor)
+        arrays[protocol.GRADIENT.format(attr)] = snap(getattr(layer, attr).gradient)
     if spec.get("save_inputs"):
         for name, value in given.items():
-            arrays[f"after_{name}"] = value
-    info["forward_calls_in_backward"] = calls
+            arrays[protocol.AFTER.format(name)] = value
+    info[protocol.FORWARD_CALLS] = calls
     return info, arrays
 
 
 def job_loss(spec: dict):
     function = nn100_attr(spec["fn"])
-    Yp, Yt = load(spec["Yp"]), load(spec["Yt"])
+    Yp, Yt = load(spec[protocol.PREDICTION]), load(spec[protocol.TARGET])
     loss, dYp = function(Yp, Yt)
-    return ({"loss_type": type(loss).__name__},
-            {"loss": snap(loss), "dYp": snap(dYp), "after_Yp": Yp, "after_Yt": Yt})
+    return ({protocol.LOSS_TYPE: type(loss).__name__},
+            {protocol.LOSS_VALUE: snap(loss), protocol.LOSS_GRADIENT: snap(dYp),
+             protocol.AFTER.format(protocol.PREDICTION): Yp,
+             protocol.AFTER.format(protocol.TARGET): Yt})
 
 
 class PlainParameter:
@@ -183,8 +187,8 @@ def job_optimizer(spec: dict):
         else:
             param.gradient = gradient.copy()
         optimizer.update(param)
-        arrays[f"T{k}"] = snap(param.tensor)
-        arrays[f"G{k}"] = snap(param.gradient)
+        arrays[protocol.STEP_TENSOR.format(k)] = snap(param.tensor)
+        arrays[protocol.STEP_GRADIENT.format(k)] = snap(param.gradient)
     return {}, arrays
 
 
@@ -250,12 +254,12 @@ def job_sequential(spec: dict):
     listed = [ids.get(id(p), [-1, -1]) for p in model.parameters]
     arrays = {}
     Y, backward = model.forward(load("X"))
-    arrays["Y"] = snap(Y)
+    arrays[protocol.MODEL_OUTPUT] = snap(Y)
     if spec.get("backward"):
-        arrays["dX"] = snap(backward(load("D")))
+        arrays[protocol.MODEL_INPUT_GRADIENT] = snap(backward(load("D")))
     for i, r in enumerate(recorders):
         for k, p in enumerate(r.parameters):
-            arrays[f"G_{i}_{k}"] = p.gradient.copy()
+            arrays[protocol.RECORDER_GRADIENT.format(i, k)] = p.gradient.copy()
     if spec.get("update"):
         model.update(RecordingOptimizer(log, {key: i for i, key in enumerate(
             id(p) for r in recorders for p in r.parameters)}))
@@ -267,7 +271,7 @@ def job_sequential(spec: dict):
             modes.append(describe(exc))
             break
         modes.append([bool(getattr(r, "training", None)) for r in recorders])
-    return {"log": log, "parameters": listed, "modes": modes}, arrays
+    return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
 
 
 class RecordingModel(StandIn):
@@ -312,10 +316,10 @@ def job_learner(spec: dict):
         returned = learner.fit(load("X"), load("Y"), spec["epochs"], spec["bs"], rng=spec["seed"])
     else:
         returned = None
-        arrays["prediction"] = snap(learner.predict(load("X")))
+        arrays[protocol.PREDICTED] = snap(learner.predict(load("X")))
     if returned is not None:
-        arrays["returned"] = np.asarray(returned, dtype=np.float64)
-    return {"log": log}, arrays
+        arrays[protocol.RETURNED] = np.asarray(returned, dtype=np.float64)
+    return {protocol.LOG: log}, arrays
 
 
 def job_train(spec: dict):
@@ -328,16 +332,14 @@ def job_train(spec: dict):
     learner = nn100_attr("Learner")(model, nn100_attr(spec["loss"]), optimizer)
     Y = load("Y")
     losses = learner.fit(load("X"), Y, spec["epochs"], spec["bs"], rng=spec["seed"])
-    arrays = {"losses": np.asarray(losses, dtype=np.float64)}
+    arrays = {protocol.LOSSES: np.asarray(losses, dtype=np.float64)}
     for i, layer in enumerate(layers):
-        for attr in layer_params(layer):
-            arrays[f"P{i}_{attr}"] = snap(getattr(layer, attr).tensor)
+        for attr in protocol.TRAINED:
+            if hasattr(layer, attr):
+                arrays[protocol.TRAINED_PARAM.format(i, attr)] = snap(getattr(layer, attr).tensor)
     return {}, arrays
 
 
-def layer_params(layer) -> list:
-    return [attr for attr in ("weights", "bias") if hasattr(layer, attr)]
-
-
-JOBS = {"layer": job_layer, "loss": job_loss, "optimizer": job_optimizer,
-        "sequential": job_sequential, "learner": job_learner, "train": job_train}
+JOBS = {protocol.LAYER: job_layer, protocol.LOSS: job_loss, protocol.OPTIMIZER: job_optimizer,
+        protocol.SEQUENTIAL: job_sequential, protocol.LEARNER: job_learner,
+        protocol.TRAIN: job_train}

@@ -1,6 +1,5 @@
 """Helpers for the class-grading tests: correct submissions, zips, the fake grader."""
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 

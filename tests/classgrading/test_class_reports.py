@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from autograder import gradebook as gb
+from autograder.checks import Check, Fail, judge_all
 from autograder.report_html import render_report, split_hint
 from autograder.summary import failed_counts, render_summary
 
@@ -80,6 +81,22 @@ def test_summary_counts_each_failed_check_once_per_student_and_ranks_them():
     assert "<td>ReLU: mask</td><td class=\"num\">3</td><td class=\"num\">100 %</td>" in page
     assert '<a href="reports/d/report.html">d</a>' in page
     assert len(pngs(page)) == 1  # the histogram
+
+
+def test_summary_leaves_checks_that_were_not_judged_out_of_the_failures():
+    """A dependent check the grader did not judge (its value check fails first) is not
+    a failure of its own: only the value check counts, in the ranking and the page."""
+    def fails(results):
+        raise Fail("bias gradient wrong")
+    value = Check("Linear", "bias gradient", fails, family="bias")
+    dependent = Check("Linear", "accumulates", lambda results: "", family="accumulate", needs=("bias",))
+    chain = {o.check.name: o.text for o in judge_all([value, dependent], {})}
+    a = result(1, [check(name, 0, 1, output=text) for name, text in chain.items()] + [check("SGD: step", 1, 1)])
+    b = result(1, [check("Linear: accumulates", 0, 1, output="accumulated twice"), check("SGD: step", 1, 1)])
+    assert failed_counts({"a": a, "b": b}) == {"Linear: bias gradient": 1, "Linear: accumulates": 1}
+    assert failed_counts({"a": a}) == {"Linear: bias gradient": 1}
+    page = render_summary(OUT, ["a"], {"a": a}, OUT / "reports", OUT / "gradebook.csv")
+    assert "<td>Linear: bias gradient</td>" in page and "<td>Linear: accumulates</td>" not in page
 
 
 def test_csv_has_one_row_per_student_units_and_no_formulas():

@@ -6,8 +6,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from autograder.processes import processes
 from classgrading_support import FAKE_EXPECTED, ROOT, solved
 
 
@@ -77,16 +77,7 @@ def test_second_run_grades_only_what_changed(fake_class, fake_grade_command, tmp
 
 def _children_of_test(marker: str) -> list[int]:
     """Processes whose command line mentions ``marker`` (this test's own folder)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if marker in cmdline and "fake_grade" in cmdline:
-                found.append(int(entry.name))
-    return found
+    return [p.pid for p in processes() if marker in p.cmdline() and "fake_grade" in p.cmdline()]
 
 
 def test_kill_9_mid_run_then_resume_gives_one_row_per_student(tmp_path, fake_grade_command):
@@ -183,13 +174,5 @@ def test_processes_left_behind_by_a_dead_grader_are_killed(tmp_path, fake_grade_
     run = grade_all(class_dir, tmp_path / "gradebook.csv", fake_grade_command)
     assert run.returncode == 0, run.stderr
     assert rows(tmp_path / "gradebook.csv")[0]["status"] == "grader-error"
-    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, "orphan-of", str(tmp_path))]
+    leftovers = [p.pid for p in processes() if "orphan-of" in p.cmdline() and str(tmp_path) in p.cmdline()]
     assert leftovers == []
-
-
-def _cmdline_has(proc, *needles):
-    try:
-        cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-    return all(needle in cmdline for needle in needles)

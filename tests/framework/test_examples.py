@@ -1,4 +1,5 @@
 """The post's experiments and the digits example, run as the demos run them."""
+import itertools
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import product  # noqa: E402
 def test_linear_regression_recovers_the_true_weights():
     errors = linear_regression.weight_errors(seed=0, epochs=40)
     assert errors[9] < 0.05 and errors[-1] < 1e-7
-    assert all(later <= earlier * 1.5 for earlier, later in zip(errors, errors[1:]))
+    assert all(later <= earlier * 1.5 for earlier, later in itertools.pairwise(errors))
 
 
 def test_two_layers_learn_the_product_far_better_than_one(tmp_path):

@@ -97,11 +97,11 @@ def test_backward_accumulates_and_mutates_nothing(make_layer):
     once = [p.gradient.copy() for p in layer.parameters]
     dX_twice = backward(D)
     np.testing.assert_allclose(dX_twice, dX_once)
-    for param, first in zip(layer.parameters, once):
+    for param, first in zip(layer.parameters, once, strict=True):
         np.testing.assert_allclose(param.gradient, 2 * first)  # added, not overwritten
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(D, D_before)
-    for param, before in zip(layer.parameters, tensors_before):
+    for param, before in zip(layer.parameters, tensors_before, strict=True):
         np.testing.assert_array_equal(param.tensor, before)
 
 

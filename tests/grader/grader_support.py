@@ -1,8 +1,9 @@
 """Shared helpers of the grader's tests: stubbed copies, grading, leftover processes."""
-import os
 import re
 import shutil
 from pathlib import Path
+
+from autograder.processes import processes
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions" / "nn100"
@@ -17,8 +18,8 @@ def make_stubs(dest_root) -> Path:
     shutil.copytree(SOLUTIONS, package, ignore=shutil.ignore_patterns("__pycache__"))
     for path in package.glob("*.py"):
         text = path.read_text()
-        stubbed = BLOCK.sub(lambda m: f'{m.group(1)}raise NotImplementedError("Exercise: '
-                                      f'{path.stem}")\n', text)
+        stubbed = BLOCK.sub(lambda m, stem=path.stem: f'{m.group(1)}raise NotImplementedError('
+                                                      f'"Exercise: {stem}")\n', text)
         path.write_text(stubbed)
     return Path(dest_root)
 
@@ -26,18 +27,10 @@ def make_stubs(dest_root) -> Path:
 def leftover_processes(*needles: str) -> list[str]:
     """Command lines of live processes that contain any of the needles."""
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and any(n in cmdline for n in needles):
-            found.append(f"{entry}: {cmdline}")
+    for process in processes():
+        cmdline = process.cmdline()
+        if process.state != "Z" and any(n in cmdline for n in needles):
+            found.append(f"{process.pid}: {cmdline}")
     return found
 
 

@@ -77,7 +77,7 @@ def test_toolbox_of_an_assignment_holds_only_earlier_units(graded_class):
     for assignment in ASSIGNMENTS[1:]:
         toolbox = (graded_class / "release" / assignment / "toolbox.py").read_text()
         source = notebook(graded_class, "source", assignment)
-        for grade_id, cell in by_id(source).items():
+        for cell in by_id(source).values():
             if cell.metadata["nbgrader"]["solution"]:
                 for name in re.findall(r"^(?:class|def) (\w+)", cell.source, re.M):
                     assert not re.search(rf"^(class|def) {name}\b", toolbox, re.M), \
