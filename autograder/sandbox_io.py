@@ -274,6 +274,7 @@ def expected_arrays(op: str, spec: dict) -> set[str]:
                 given.append(step[2])
         for attr in spec.get("params", {}):
             names |= {f"T_{attr}", f"G_{attr}"}
+        names |= {f"S_{attr}" for attr in spec.get("state_out", [])}
         if spec.get("save_inputs"):
             names |= {f"after_{name}" for name in given}
         return names

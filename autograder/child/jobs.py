@@ -108,6 +108,8 @@ def build(spec: dict):
         param.gradient = np.zeros_like(param.tensor)
     for attr, name in spec.get("grads", {}).items():
         getattr(layer, attr).gradient = load(name).copy()
+    for attr, name in spec.get("state", {}).items():  # e.g. running statistics
+        setattr(layer, attr, load(name).copy())
     if spec.get("mode") == "eval":
         layer.eval()
     elif spec.get("mode") == "train":
@@ -140,6 +142,8 @@ def job_layer(spec: dict):
     for attr in spec.get("params", {}):
         arrays[f"T_{attr}"] = snap(getattr(layer, attr).tensor)
         arrays[f"G_{attr}"] = snap(getattr(layer, attr).gradient)
+    for attr in spec.get("state_out", []):
+        arrays[f"S_{attr}"] = snap(getattr(layer, attr))
     if spec.get("save_inputs"):
         for name, value in given.items():
             arrays[f"after_{name}"] = value
