@@ -285,9 +285,13 @@ def expected_arrays(op: str, spec: dict) -> set[str]:
     if op == "sequential":
         return {"Y", "dX"} | {f"G_{i}_{k}" for i, layer in enumerate(spec["layers"])
                               for k in range(layer[2])}
+    if op == "residual":
+        return {"Y0", "Y1", "dX0", "dX1"} | {f"G_{k}" for k in range(spec["layer"][2])}
     if op == "learner":
         return {"prediction", "returned"}
     if op == "train":
-        return {"losses"} | {f"P{i}_{attr}" for i in range(len(spec["layers"]))
-                             for attr in ("weights", "bias")}
+        return {"losses"} | {f"{kind}{i}_{attr}" for i, layer in enumerate(spec["layers"])
+                             for kind, attrs in (("P", layer.get("params", {})),
+                                                 ("S", layer.get("state_out", [])))
+                             for attr in attrs}
     return set()

@@ -274,6 +274,34 @@ def job_sequential(spec: dict):
     return {"log": log, "parameters": listed, "modes": modes}, arrays
 
 
+def job_residual(spec: dict):
+    """A Residual around a Recorder: two forward calls, their closures called in reverse
+    order, the parameters it lists, and the inner layer's mode after each mode call."""
+    log = []
+    inner = Recorder(0, *spec["layer"], log)
+    model = nn100_attr("Residual")(inner)
+    listed = [next((k for k, q in enumerate(inner.parameters) if q is p), -1)
+              for p in model.parameters]
+    arrays, closures = {}, []
+    for k in range(2):
+        Y, backward = model.forward(load(f"X{k}"))
+        arrays[f"Y{k}"] = snap(Y)
+        closures.append(backward)
+    for k in (1, 0):
+        arrays[f"dX{k}"] = snap(closures[k](load(f"D{k}")))
+    for k, p in enumerate(inner.parameters):
+        arrays[f"G_{k}"] = p.gradient.copy()
+    modes = []
+    for mode in spec.get("modes", []):
+        try:
+            getattr(model, mode)()
+        except Exception as exc:  # a broken train()/eval() must not hide the rest
+            modes.append(describe(exc))
+            break
+        modes.append(bool(inner.training))
+    return {"log": log, "parameters": listed, "modes": modes}, arrays
+
+
 class RecordingModel(StandIn):
     """The model a Learner is driven with: Y = 2 X, logs every call. Column 0 of X and
     of the targets holds each sample's index, so the grader can see what went where."""
@@ -333,15 +361,13 @@ def job_train(spec: dict):
     Y = load("Y")
     losses = learner.fit(load("X"), Y, spec["epochs"], spec["bs"], rng=spec["seed"])
     arrays = {"losses": np.asarray(losses, dtype=np.float64)}
-    for i, layer in enumerate(layers):
-        for attr in layer_params(layer):
+    for i, (layer, entry) in enumerate(zip(layers, spec["layers"])):
+        for attr in entry.get("params", {}):
             arrays[f"P{i}_{attr}"] = snap(getattr(layer, attr).tensor)
+        for attr in entry.get("state_out", []):
+            arrays[f"S{i}_{attr}"] = snap(getattr(layer, attr))
     return {}, arrays
 
 
-def layer_params(layer) -> list:
-    return [attr for attr in ("weights", "bias") if hasattr(layer, attr)]
-
-
 JOBS = {"layer": job_layer, "loss": job_loss, "optimizer": job_optimizer,
-        "sequential": job_sequential, "learner": job_learner, "train": job_train}
+        "sequential": job_sequential, "residual": job_residual, "learner": job_learner, "train": job_train}

@@ -39,8 +39,7 @@ def im2col(X, kernel: int, stride: int):
     stride 1, without copying; slice it for the stride, move C next to the kernel axes,
     then reshape (which copies).
     """
-    windows = sliding_window_view(X, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(-1, X.shape[1] * kernel * kernel)
+    raise NotImplementedError("Exercise 7.1: im2col")
 
 
 def col2im(cols, shape, kernel: int, stride: int):
@@ -51,14 +50,7 @@ def col2im(cols, shape, kernel: int, stride: int):
     Hint: loop over the kernel * kernel offsets (a, b), not over pixels: offset (a, b) of
     every patch lands on one strided slice of the image.
     """
-    N, C, H, W = shape
-    rows, columns = output_size("col2im", shape, kernel, stride)
-    patches = cols.reshape(N, rows, columns, C, kernel, kernel).transpose(0, 3, 4, 5, 1, 2)
-    image = np.zeros(shape, dtype=cols.dtype)
-    for a in range(kernel):
-        for b in range(kernel):
-            image[:, :, a:a + stride * rows:stride, b:b + stride * columns:stride] += patches[:, :, a, b]
-    return image
+    raise NotImplementedError("Exercise 7.3: col2im")
 
 
 class Conv2D(Layer):
@@ -95,10 +87,7 @@ class Conv2D(Layer):
         s, p = self.stride, self.padding
         check_images("Conv2D.forward", X, C)
         rows, columns = output_size("Conv2D.forward", X.shape, k, s, p)
-        Xpad = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p)))
-        cols = im2col(Xpad, k, s)
-        filters = self.weights.tensor.reshape(F, -1)
-        Y = (cols @ filters.T + self.bias.tensor).reshape(len(X), rows, columns, F).transpose(0, 3, 1, 2)
+        raise NotImplementedError("Exercise 7.2: Conv2D.forward")
 
         def backward(D):
             """D: (N, F, H', W') -> dX: (N, C, H, W).  Adds dL/dW (F, C, k, k) to
@@ -108,11 +97,7 @@ class Conv2D(Layer):
             (N H' W', F) layout, then fold the gradient of cols back with col2im and drop
             the padding.
             """
-            D_rows = D.transpose(0, 2, 3, 1).reshape(-1, F)
-            self.weights.gradient += (D_rows.T @ cols).reshape(self.weights.tensor.shape)
-            self.bias.gradient += D_rows.sum(axis=0)
-            dXpad = col2im(D_rows @ filters, Xpad.shape, k, s)
-            return dXpad[:, :, p:p + X.shape[2], p:p + X.shape[3]]
+            raise NotImplementedError("Exercise 7.4: Conv2D.backward")
 
         return Y, backward
 
@@ -140,10 +125,7 @@ class MaxPool2D(Layer):
         k, s = self.kernel_size, self.stride
         check_images("MaxPool2D.forward", X)
         output_size("MaxPool2D.forward", X.shape, k, s)
-        windows = sliding_window_view(X, (k, k), axis=(2, 3))[:, :, ::s, ::s]
-        windows = windows.reshape(*windows.shape[:4], k * k)
-        best = windows.argmax(axis=-1)
-        Y = np.take_along_axis(windows, best[..., None], axis=-1)[..., 0]
+        raise NotImplementedError("Exercise 7.5: MaxPool2D.forward")
 
         def backward(D):
             """dX: each D[n, c, i, j] added at the position of its window's maximum, zeros
@@ -152,10 +134,7 @@ class MaxPool2D(Layer):
             Hint: turn the argmax into row and column indexes of X; np.add.at adds at
             repeated indexes (overlapping windows may share a maximum).
             """
-            n, c, i, j = np.indices(best.shape, sparse=True)
-            dX = np.zeros_like(X)
-            np.add.at(dX, (n, c, i * s + best // k, j * s + best % k), D)
-            return dX
+            raise NotImplementedError("Exercise 7.6: MaxPool2D.backward")
 
         return Y, backward
 
@@ -171,10 +150,7 @@ class Flatten(Layer):
         if getattr(X, "ndim", 0) < 2:
             raise ValueError(f"Flatten.forward: expected input of shape (N, ...) with at least "
                              f"2 axes, got {getattr(X, 'shape', None)}")
-        Y = X.reshape(len(X), -1)
-
-        def backward(D):
-            return D.reshape(X.shape)
+        raise NotImplementedError("Exercise 7.7: Flatten")
 
         return Y, backward
 
@@ -199,14 +175,14 @@ class Residual(Layer):
         if np.shape(inner) != np.shape(X):
             raise ValueError(f"Residual.forward: the inner layer's output must have the input's "
                              f"shape {np.shape(X)}, got {np.shape(inner)}")
-        Y = X + inner
+        raise NotImplementedError("Exercise 7.8: Residual.forward")
 
         def backward(D):
             """D: shape of Y -> dX: shape of X; the inner layer adds its parameter gradients.
 
             Hint: X reaches Y along two paths, the skip and the inner layer.
             """
-            return D + inner_backward(D)
+            raise NotImplementedError("Exercise 7.9: Residual.backward")
 
         return Y, backward
 

@@ -47,18 +47,7 @@ class BatchNorm(Layer):
         if training and count < 2:
             raise ValueError(f"BatchNorm.forward: training needs more than one value per feature "
                              f"to estimate a variance, got input {X.shape}")
-        if training:
-            mean = X.mean(axis=axes, keepdims=True)
-            var = X.var(axis=axes, keepdims=True)
-            m = self.momentum
-            self.running_mean[...] = (1 - m) * self.running_mean + m * mean.reshape(-1)
-            self.running_var[...] = (1 - m) * self.running_var + m * var.reshape(-1) * count / (count - 1)
-        else:
-            mean, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
-        inv_std = 1 / np.sqrt(var + self.eps)
-        X_hat = (X - mean) * inv_std
-        gamma = self.gamma.tensor.reshape(shape)
-        Y = gamma * X_hat + self.beta.tensor.reshape(shape)
+        raise NotImplementedError("Exercise 6.1: BatchNorm.forward")
 
         def backward(D):
             """D: shape of Y -> dX: shape of X.  Adds dL/dgamma (F,) to ``gamma.gradient``
@@ -67,13 +56,7 @@ class BatchNorm(Layer):
             Hint: in evaluation mode mean and var were constants; in training mode they
             depend on every X of the feature, so dX has two more terms.
             """
-            self.gamma.gradient += (D * X_hat).sum(axis=axes)
-            self.beta.gradient += D.sum(axis=axes)
-            D_hat = D * gamma
-            if not training:
-                return D_hat * inv_std
-            return inv_std * (D_hat - D_hat.mean(axis=axes, keepdims=True)
-                              - X_hat * (D_hat * X_hat).mean(axis=axes, keepdims=True))
+            raise NotImplementedError("Exercise 6.2: BatchNorm.backward")
 
         return Y, backward
 
@@ -97,10 +80,7 @@ class LayerNorm(Layer):
         if shape is None or len(shape) < 2 or shape[-1] != self.features:
             raise ValueError(f"LayerNorm.forward: expected input of shape (N, ..., {self.features}), "
                              f"got {shape}")
-        mean = X.mean(axis=-1, keepdims=True)
-        inv_std = 1 / np.sqrt(X.var(axis=-1, keepdims=True) + self.eps)
-        X_hat = (X - mean) * inv_std
-        Y = self.gamma.tensor * X_hat + self.beta.tensor
+        raise NotImplementedError("Exercise 6.3: LayerNorm.forward")
 
         def backward(D):
             """D: shape of Y -> dX: shape of X.  Adds dL/dgamma and dL/dbeta (features,).
@@ -108,11 +88,6 @@ class LayerNorm(Layer):
             Hint: BatchNorm's backward with the roles of the axes exchanged: the statistics
             are now per sample, and the parameter gradients sum over every other axis.
             """
-            batch_axes = tuple(range(X.ndim - 1))
-            self.gamma.gradient += (D * X_hat).sum(axis=batch_axes)
-            self.beta.gradient += D.sum(axis=batch_axes)
-            D_hat = D * self.gamma.tensor
-            return inv_std * (D_hat - D_hat.mean(axis=-1, keepdims=True)
-                              - X_hat * (D_hat * X_hat).mean(axis=-1, keepdims=True))
+            raise NotImplementedError("Exercise 6.4: LayerNorm.backward")
 
         return Y, backward

@@ -47,6 +47,7 @@ class BatchNorm(Layer):
         if training and count < 2:
             raise ValueError(f"BatchNorm.forward: training needs more than one value per feature "
                              f"to estimate a variance, got input {X.shape}")
+        ### BEGIN SOLUTION
         if training:
             mean = X.mean(axis=axes, keepdims=True)
             var = X.var(axis=axes, keepdims=True)
@@ -59,6 +60,7 @@ class BatchNorm(Layer):
         X_hat = (X - mean) * inv_std
         gamma = self.gamma.tensor.reshape(shape)
         Y = gamma * X_hat + self.beta.tensor.reshape(shape)
+        ### END SOLUTION
 
         def backward(D):
             """D: shape of Y -> dX: shape of X.  Adds dL/dgamma (F,) to ``gamma.gradient``
@@ -67,6 +69,7 @@ class BatchNorm(Layer):
             Hint: in evaluation mode mean and var were constants; in training mode they
             depend on every X of the feature, so dX has two more terms.
             """
+            ### BEGIN SOLUTION
             self.gamma.gradient += (D * X_hat).sum(axis=axes)
             self.beta.gradient += D.sum(axis=axes)
             D_hat = D * gamma
@@ -74,6 +77,7 @@ class BatchNorm(Layer):
                 return D_hat * inv_std
             return inv_std * (D_hat - D_hat.mean(axis=axes, keepdims=True)
                               - X_hat * (D_hat * X_hat).mean(axis=axes, keepdims=True))
+            ### END SOLUTION
 
         return Y, backward
 
@@ -97,10 +101,12 @@ class LayerNorm(Layer):
         if shape is None or len(shape) < 2 or shape[-1] != self.features:
             raise ValueError(f"LayerNorm.forward: expected input of shape (N, ..., {self.features}), "
                              f"got {shape}")
+        ### BEGIN SOLUTION
         mean = X.mean(axis=-1, keepdims=True)
         inv_std = 1 / np.sqrt(X.var(axis=-1, keepdims=True) + self.eps)
         X_hat = (X - mean) * inv_std
         Y = self.gamma.tensor * X_hat + self.beta.tensor
+        ### END SOLUTION
 
         def backward(D):
             """D: shape of Y -> dX: shape of X.  Adds dL/dgamma and dL/dbeta (features,).
@@ -108,11 +114,13 @@ class LayerNorm(Layer):
             Hint: BatchNorm's backward with the roles of the axes exchanged: the statistics
             are now per sample, and the parameter gradients sum over every other axis.
             """
+            ### BEGIN SOLUTION
             batch_axes = tuple(range(X.ndim - 1))
             self.gamma.gradient += (D * X_hat).sum(axis=batch_axes)
             self.beta.gradient += D.sum(axis=batch_axes)
             D_hat = D * self.gamma.tensor
             return inv_std * (D_hat - D_hat.mean(axis=-1, keepdims=True)
                               - X_hat * (D_hat * X_hat).mean(axis=-1, keepdims=True))
+            ### END SOLUTION
 
         return Y, backward

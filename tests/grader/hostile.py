@@ -249,6 +249,73 @@ from .layers import (Parameter, Layer, Linear, ReLU, ReLu, Sigmoid, Tanh, LeakyR
 from .losses import mse_loss, bce_loss, bce_with_logits_loss, softmax_cross_entropy_loss
 from .optimizers import SGDOptimizer, MomentumOptimizer, AdamOptimizer
 from .learner import Learner
+from .conv import Conv2D, MaxPool2D, Flatten, Residual
+from .norm import BatchNorm, LayerNorm
+""",
+    "conv.py": """
+import numpy as np
+
+from .layers import Layer, Parameter
+
+
+class Conv2D(Layer):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None,
+                 dtype=np.float64):
+        super().__init__()
+        self.k, self.s, self.p = kernel_size, stride, padding
+        self.weights = Parameter(np.zeros((out_channels, in_channels, kernel_size, kernel_size),
+                                          dtype=dtype))
+        self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
+        self.parameters = [self.weights, self.bias]
+
+    def output_shape(self, X):
+        size = lambda n: (n + 2 * self.p - self.k) // self.s + 1
+        return (len(X), len(self.bias.tensor), size(X.shape[2]), size(X.shape[3]))
+
+
+class MaxPool2D(Layer):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.k, self.s = kernel_size, stride or kernel_size
+
+    def output_shape(self, X):
+        size = lambda n: (n - self.k) // self.s + 1
+        return X.shape[:2] + (size(X.shape[2]), size(X.shape[3]))
+
+
+class Flatten(Layer):
+    def output_shape(self, X):
+        return (len(X), int(np.prod(X.shape[1:])))
+
+
+class Residual(Layer):
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        self.parameters = layer.parameters
+""",
+    "norm.py": """
+import numpy as np
+
+from .layers import Layer, Parameter
+
+
+class BatchNorm(Layer):
+    def __init__(self, features, momentum=0.1, eps=1e-5, dtype=np.float64):
+        super().__init__()
+        self.gamma = Parameter(np.zeros(features, dtype=dtype))
+        self.beta = Parameter(np.zeros(features, dtype=dtype))
+        self.parameters = [self.gamma, self.beta]
+        self.running_mean = np.zeros(features, dtype=dtype)
+        self.running_var = np.zeros(features, dtype=dtype)
+
+
+class LayerNorm(Layer):
+    def __init__(self, features, eps=1e-5, dtype=np.float64):
+        super().__init__()
+        self.gamma = Parameter(np.zeros(features, dtype=dtype))
+        self.beta = Parameter(np.zeros(features, dtype=dtype))
+        self.parameters = [self.gamma, self.beta]
 """,
     "layers.py": """
 import numpy as np
