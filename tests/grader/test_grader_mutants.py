@@ -10,6 +10,7 @@ import pytest
 from autograder import grade
 from grader_support import graded_once, unit_table
 from mutants import MUTANTS, apply_mutant, apply_mutants, combined
+from mutants_conv import MUTANTS as CHAPTER_MUTANTS
 
 GROUPS = combined()
 ALONE = list({m[1]: m for m in reversed(MUTANTS)}.values())  # the first mutant of each unit
@@ -18,7 +19,8 @@ ALONE = list({m[1]: m for m in reversed(MUTANTS)}.values())  # the first mutant 
 def test_enough_mutants_covering_every_unit():
     assert len(MUTANTS) >= 30
     assert len({m[0] for m in MUTANTS}) == len(MUTANTS)
-    assert {m[1] for m in MUTANTS} == set(grade.UNITS) - {"Convergence"}
+    chapters = {m[1] for m in CHAPTER_MUTANTS}  # conv.py, norm.py: test_grader_mutants_conv
+    assert {m[1] for m in MUTANTS} | chapters == set(grade.UNITS) - {"Convergence"}
     assert sorted(m[0] for g in GROUPS for m in g) == sorted(m[0] for m in MUTANTS)
 
 
@@ -30,6 +32,12 @@ def check_caught(result, mutants):
     elsewhere = {u: e for u, e in earned.items()
                  if u not in broken | {"Convergence"} and e < points[u]}
     assert elsewhere == {}, f"{[m[0] for m in mutants]} cost points outside their units"
+    check_hinted(result, broken)
+
+
+def check_hinted(result, broken: set) -> None:
+    """No grader error; each broken unit has a judged failure with its hint, and no
+    "not judged" outcome carries a hint."""
     failed = [o for o in result.outcomes if o.check.unit in broken and not o.passed]
     assert all("internal grader error" not in o.text for o in failed)
     for unit in broken:  # the mistake is named, with the concept to revisit
