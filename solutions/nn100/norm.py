@@ -96,7 +96,12 @@ class LayerNorm(Layer):
         self.beta = self.build_param(np.zeros(features, dtype=dtype))
 
     def forward(self, X):
-        """Y as above.  X: (..., features) -> Y: same shape."""
+        """Y as above.  X: (..., features) -> Y: same shape.
+
+        Hint: the statistics are each sample's own: reduce over the last axis with
+        keepdims=True so they broadcast against X; gamma and beta (features,) broadcast
+        along the last axis as they are.
+        """
         shape = getattr(X, "shape", None)
         if shape is None or len(shape) < 2 or shape[-1] != self.features:
             raise ValueError(f"LayerNorm.forward: expected input of shape (N, ..., {self.features}), "
