@@ -25,10 +25,12 @@ UNIT = "Convergence"
 WEIGHT_BOUND = 1e-4   # linear regression: largest error in the recovered weights
 PRODUCT_RATIO = 0.2   # x1*x2: 2-layer test MSE must be below this fraction of 1-layer's
 DIGITS_ACCURACY = 0.90
-# The ConvNet on the digits as (N, 1, 8, 8) images, 2 epochs of Adam: the reference
-# reaches 0.936-0.975 on 8 seeds (0.2 s each on a loaded machine); 30 epochs of the
-# larger net of examples/convnet.py reach 99 %, too long for grading.
+# The ConvNet on the digits as (N, 1, 8, 8) images, 3 epochs of Adam (lr 0.01): the
+# reference reaches 0.942-0.969 on 20 seeds (median 0.956; 0.15-0.4 s of training,
+# depending on load). 2 epochs at lr 0.02 spread wider (0.897 on one seed in 20).
+# 30 epochs of the larger net of examples/convnet.py reach 99 %, too long for grading.
 CONVNET_ACCURACY = 0.90
+CONVNET_EPOCHS = 3
 # The first epoch's mean loss against the reference's from the same start: another
 # shuffle moves it by 0.94x-1.15x (20 seeds, every problem). The last epoch's is no
 # signal: SGD noise moves x1*x2's by up to 20x against the returned parameters' loss.
@@ -131,7 +133,8 @@ def build(rng, ref):
                                              "epochs": 10, "bs": 32})
     problems["convnet"] = (X_train.reshape(IMAGES), y_train,
                            {"loss": "softmax_cross_entropy_loss", "optimizer": "AdamOptimizer",
-                            "optimizer_kwargs": {"lr": 0.02}, "epochs": 2, "bs": 32})
+                            "optimizer_kwargs": {"lr": 0.01}, "epochs": CONVNET_EPOCHS,
+                            "bs": 32})
     for name, (X, Y, training) in problems.items():
         specs, init = layer_specs(rng, ref, ARCHITECTURES[name])
         arrays = dict(init, X=X, Y=Y)
@@ -219,8 +222,8 @@ def build(rng, ref):
         accuracy = float(np.mean(model.forward(X_test.reshape(IMAGES))[0].argmax(axis=1)
                                  == y_test))
         if not accuracy >= CONVNET_ACCURACY:
-            raise Fail(f"test accuracy {accuracy:.3f} after 2 epochs, expected at least "
-                       f"{CONVNET_ACCURACY} (the reference gets about 0.95)")
+            raise Fail(f"test accuracy {accuracy:.3f} after {CONVNET_EPOCHS} epochs, expected "
+                       f"at least {CONVNET_ACCURACY} (the reference gets about 0.95)")
         return f"test accuracy {accuracy:.3f}"
 
     def curves(results):
@@ -241,7 +244,8 @@ def build(rng, ref):
               uses=USES["product"]),
         Check(UNIT, f"digits: test accuracy at least {DIGITS_ACCURACY:.0%}", digits, "digits", 1,
               uses=USES["digits"]),
-        Check(UNIT, f"digits as images: a ConvNet reaches {CONVNET_ACCURACY:.0%} in 2 epochs",
+        Check(UNIT, f"digits as images: a ConvNet reaches {CONVNET_ACCURACY:.0%} in "
+                    f"{CONVNET_EPOCHS} epochs",
               convnet, "convnet", 1, uses=USES["convnet"]),
     ]
     return jobs, checks, curves  # curves: results -> extra_data for the report

@@ -37,8 +37,8 @@ FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipsch
 # central differences at their best step 1.1e-11 (Tanh) and 2.2e-11 (Sigmoid), five-point
 # stencils 1.6e-13 and 3.5e-13.
 # (course.toml states each layer's bound: 1e-14 elementwise, 1e-13 Softmax, 1e-12 Linear.)
-# Inputs at and near a kink, as offsets from it: every difference step straddles one of them, or is too
-# small to move the other inputs at all.
+# Inputs at and near a kink, as offsets from it: every difference step straddles one of
+# them, or is too small to move the other inputs at all.
 KINKS = np.array([0.0, 1e-7, -1e-7, 3e-8, -3e-8, 1e-9, -1e-9, 1e-11, -1e-11, 1e-13, -1e-13,
                   1e-15, -1e-15, 1e-200, -1e-200, 0.0])
 

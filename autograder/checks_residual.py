@@ -50,8 +50,9 @@ def build(rng, ref):
     def parameters(results):
         r = run(results)
         if r.info.get("parameters") != list(range(nparams)):
-            raise Fail(f"parameters lists the inner layer's parameters as {r.info.get('parameters')} "
-                       f"(-1: not one of them), expected {list(range(nparams))}")
+            raise Fail(f"parameters lists the inner layer's parameters as "
+                       f"{r.info.get('parameters')} (-1: not one of them), expected "
+                       f"{list(range(nparams))}")
         worst = Worst()
         for k in range(nparams):
             worst.compare(array(r, f"G_{k}", "the inner layer's parameter gradient"),

@@ -370,4 +370,5 @@ def job_train(spec: dict):
 
 
 JOBS = {"layer": job_layer, "loss": job_loss, "optimizer": job_optimizer,
-        "sequential": job_sequential, "residual": job_residual, "learner": job_learner, "train": job_train}
+        "sequential": job_sequential, "residual": job_residual, "learner": job_learner,
+        "train": job_train}

@@ -137,4 +137,5 @@ def test_checkpoint_convnet_on_digit_images():
     learner = nn100.Learner(model, nn100.softmax_cross_entropy_loss, nn100.AdamOptimizer(lr=0.01))
     learner.fit(X_train, y_train, epochs=3, bs=32, rng=0)
     accuracy = np.mean(learner.predict(X_test).argmax(axis=1) == y_test)
-    assert accuracy > 0.95, f"ConvNet on digit images: test accuracy {accuracy:.1%}, expected above 95%"
+    assert accuracy > 0.95, \
+        f"ConvNet on digit images: test accuracy {accuracy:.1%}, expected above 95%"
