@@ -83,7 +83,9 @@ class LayerUnit:
         layer = self.reference_layer(case.args, {})
         params = {a: self.rng.standard_normal(getattr(layer, a).tensor.shape)
                   for a in self.params}
-        out_shape = np.shape(self.reference_layer(case.args, params).forward(X)[0])
+        # the output's shape from one sample (in evaluation mode, where one sample is fine)
+        probe = self.reference_layer(case.args, params, "eval").forward(X[:1])[0]
+        out_shape = (len(X),) + np.shape(probe)[1:]
         D = self.rng.standard_normal(out_shape)
         cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
         return cast(X), {k: cast(v) for k, v in params.items()}, cast(D), list(case.args)

@@ -554,4 +554,18 @@ return np.einsum("no,io->ni", D, self.weights.tensor) if self.input_gradient els
      "return float(np.mean(diff * diff)), diff * (2.0 / diff.size)"),
     ("losses.py", "    sigmoid = np.exp(-np.logaddexp(0.0, -Z))\n",
      "    sigmoid = 0.5 * (1 + np.tanh(Z / 2))\n"),
+    # BatchNorm: the chain rule staged through the variance and the mean (2.1e-16 from
+    # the reference on its large case)
+    ("norm.py", "            return inv_std * (D_hat - D_hat.mean(axis=axes, keepdims=True)\n"
+                "                              - X_hat * (D_hat * X_hat).mean(axis=axes, "
+                "keepdims=True))\n", body("""
+centred = X - mean
+dvar = np.sum(D_hat * centred, axis=axes, keepdims=True) * -0.5 * inv_std ** 3
+dmean = (-np.sum(D_hat * inv_std, axis=axes, keepdims=True)
+         + dvar * np.mean(-2 * centred, axis=axes, keepdims=True))
+return D_hat * inv_std + dvar * 2 * centred / count + dmean / count
+""")),
+    # Conv2D: the products as einsum (another summation order)
+    ("conv.py", "(D_rows.T @ cols).reshape", 'np.einsum("rf,rk->fk", D_rows, cols).reshape'),
+    ("conv.py", "col2im(D_rows @ filters,", 'col2im(np.einsum("rf,fk->rk", D_rows, filters),'),
 ]
