@@ -1,6 +1,9 @@
-"""Checks for the layers: Linear, the activations, Softmax (and Dropout, which is random).
+"""Checks for every layer of the course (Dropout, which is random, has its own family).
 
-Every layer is checked on several shapes (a batch of 1, odd sizes): forward against the
+A layer is driven by its spec in course.toml ([kind_spec.layer], [units.<name>.spec]):
+its input shapes and constructor arguments, parameter names, value ranges, kinks, the
+large case and the finite-difference case; no layer is named here.  Every layer is
+checked on several shapes (a batch of 1, odd sizes): forward against the
 reference, the input gradient and each parameter gradient against the reference and
 against central differences of the student's own forward, accumulation and
 closure state over two calls, unchanged inputs, float32 in -> float32 out, and that
@@ -12,9 +15,11 @@ stands on two signals: the large layer (a backward that costs a forward per elem
 cannot finish there, and then no gradient check is judged), and the gradients' accuracy.
 Analytic derivatives, in any honest algebraic form, match the reference to a few units
 in the last place; central differences reach about 1e-11 at their best step (five-point
-stencils about 1e-13), so the gradient bounds below sit between the two.  ReLU and
-LeakyReLU also get inputs at and within 1e-7 of their kink, where no difference step
-gives the derivative (at exactly 0 either one-sided derivative is accepted).
+stencils about 1e-13), so the spec's gradient bounds sit between the two.  A layer with a
+kink (ReLU, LeakyReLU) also gets inputs at and within 1e-7 of it, where no difference step
+gives the derivative (at the kink itself either one-sided derivative is accepted).  A
+layer with state (BatchNorm) is also checked in evaluation mode from a given state, and
+on its state after several training batches.
 """
 from __future__ import annotations
 
