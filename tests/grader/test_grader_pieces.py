@@ -157,6 +157,34 @@ def test_course_table_refuses_bad_hints_and_visibility():
         course.parse(bad)
 
 
+@pytest.mark.parametrize("spec, message", [
+    ({"passes": [{"input": [2, 3]}]}, r"Tanh\]\.spec\.passes needs at least 2"),
+    ({"pases": []}, r"unknown keys \['pases'\]"),
+    ({"fd": {"input": [3, 0]}}, r"Tanh\]\.spec\.fd\.input must be a list of positive sizes"),
+    ({"fd": {"shape": [3, 4]}}, r"Tanh\]\.spec\.fd must be \{ input"),
+    ({"values": "uniform"}, r"spec\.values must be one of"),
+    ({"bound": 2.0}, r"spec\.bound must be in \(0, 1\)"),
+    ({"state": {"running_mean": "normal"}}, "needs a `running` and an `eval` case"),
+])
+def test_course_table_refuses_a_bad_layer_spec(spec, message):
+    import tomllib
+    with open(course.COURSE_FILE, "rb") as f:
+        table = tomllib.load(f)
+    bad = dict(table, units=dict(table["units"], Tanh=dict(table["units"]["Tanh"], spec=spec)))
+    with pytest.raises(course.CourseError, match=message):
+        course.parse(bad)
+
+
+def test_a_layer_spec_is_the_defaults_with_the_units_keys_over_them():
+    table = course.load()
+    tanh, conv = table.units["Tanh"].spec, table.units["Conv2D"].spec
+    assert [case.input for case in tanh.passes] == [(1, 5), (7, 3), (16, 9), (2, 3, 5)]
+    assert tanh.params == () and tanh.kink is None and tanh.bound == 1e-14
+    assert [p.name for p in conv.params] == ["weights", "bias"] and conv.bound == 1e-12
+    assert conv.large.input == (32, 8, 16, 16) and table.units["ReLU"].spec.kink == 0.0
+    assert table.units["mse_loss"].spec is None
+
+
 def test_not_judged_names_the_first_failing_value_check():
     def fails(results):
         raise checks.Fail("dX wrong")
