@@ -53,6 +53,7 @@ demo: $(CORE) ## the post's experiments and the digits example, with figures
 	$(PY) examples/linear_regression.py
 	$(PY) examples/product.py
 	$(PY) examples/digits.py
+	$(PY) examples/convnet.py
 
 exercises: $(CORE) ## regenerate exercises/ from solutions/
 	$(PY) -m tools.make_exercises

@@ -1,6 +1,9 @@
-"""Checks for the layers: Linear, the activations, Softmax (and Dropout, which is random).
+"""Checks for every layer of the course (Dropout, which is random, has its own family).
 
-Every layer is checked on several shapes (a batch of 1, odd sizes): forward against the
+A layer is driven by its spec in course.toml ([kind_spec.layer], [units.<name>.spec]):
+its input shapes and constructor arguments, parameter names, value ranges, kinks, the
+large case and the finite-difference case; no layer is named here.  Every layer is
+checked on several shapes (a batch of 1, odd sizes): forward against the
 reference, the input gradient and each parameter gradient against the reference and
 against central differences of the student's own forward, accumulation and
 closure state over two calls, unchanged inputs, float32 in -> float32 out, and that
@@ -12,9 +15,11 @@ stands on two signals: the large layer (a backward that costs a forward per elem
 cannot finish there, and then no gradient check is judged), and the gradients' accuracy.
 Analytic derivatives, in any honest algebraic form, match the reference to a few units
 in the last place; central differences reach about 1e-11 at their best step (five-point
-stencils about 1e-13), so the gradient bounds below sit between the two.  ReLU and
-LeakyReLU also get inputs at and within 1e-7 of their kink, where no difference step
-gives the derivative (at exactly 0 either one-sided derivative is accepted).
+stencils about 1e-13), so the spec's gradient bounds sit between the two.  A layer with a
+kink (ReLU, LeakyReLU) also gets inputs at and within 1e-7 of it, where no difference step
+gives the derivative (at the kink itself either one-sided derivative is accepted).  A
+layer with state (BatchNorm) is also checked in evaluation mode from a given state, and
+on its state after several training batches.
 """
 from __future__ import annotations
 
@@ -23,21 +28,11 @@ import numpy as np
 from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, MAX_FORWARD_CALLS, Check, Fail,
                      NotJudged, Worst, array, compare, dtype_of, need, passed, rel_error, same,
                      scope)
+from . import course
 from .sandbox import Job
 
-# (constructor args, input shape) per pass; Linear's shape is (N, inputs, outputs).
-SHAPES = {
-    "Linear": [((1, 3, 4)), ((7, 5, 3)), ((16, 9, 11))],
-    "ReLU": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
-    "Sigmoid": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
-    "Tanh": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
-    "LeakyReLU": [(1, 5), (7, 3), (16, 9), (2, 3, 5)],
-    "Softmax": [(1, 5), (7, 3), (16, 9)],
-}
-BIG = {"Linear": (64, 256, 256), "Softmax": (128, 1024)}
-BIG_ELEMENTWISE = (256, 512)
-FD_SHAPE = {"Linear": (3, 4, 2), "Softmax": (3, 4)}
-FD_SHAPE_ELEMENTWISE = (3, 4)
+# Every layer's shapes, constructor arguments, parameters, value ranges, kinks and bounds
+# are its spec in course.toml ([kind_spec.layer], [units.<name>.spec]; course.LayerSpec).
 FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipschitz <= 1000)
 
 # Gradient bounds (float64, relative to the largest expected value), measured on the
@@ -46,11 +41,9 @@ FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipsch
 # 1.2e-15 for Softmax (row-wise Jacobian products), 1.4e-15 for Linear (einsum, loops);
 # central differences at their best step 1.1e-11 (Tanh) and 2.2e-11 (Sigmoid), five-point
 # stencils 1.6e-13 and 3.5e-13.
-GRADIENT_BOUND = {"Linear": 1e-12, "Softmax": 1e-13}
-ELEMENTWISE_BOUND = 1e-14
-KINKED = ("ReLU", "LeakyReLU")
-# Inputs at and near the kink: every difference step straddles one of them, or is too
-# small to move the other inputs at all.
+# (course.toml states each layer's bound: 1e-14 elementwise, 1e-13 Softmax, 1e-12 Linear.)
+# Inputs at and near a kink, as offsets from it: every difference step straddles one of
+# them, or is too small to move the other inputs at all.
 KINKS = np.array([0.0, 1e-7, -1e-7, 3e-8, -3e-8, 1e-9, -1e-9, 1e-11, -1e-11, 1e-13, -1e-13,
                   1e-15, -1e-15, 1e-200, -1e-200, 0.0])
 
@@ -60,58 +53,68 @@ def signed_uniform(rng, shape):
     return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.5, size=shape)
 
 
-class LayerUnit:
-    """Builds the jobs and expected values of one layer unit, then its checks."""
+def draw(rng, values: str, shape, scale: float = 1.0) -> np.ndarray:
+    """Input values of one of the spec's kinds (course.VALUES)."""
+    if values == "signed":
+        X = signed_uniform(rng, shape)
+    elif values == "ties":  # a few small integers: windows and rows with equal values
+        X = rng.integers(-2, 3, size=shape).astype(np.float64)
+    elif values == "positive":
+        X = rng.uniform(0.5, 2.0, size=shape)
+    else:
+        X = rng.standard_normal(shape)
+    return X * scale
 
-    def __init__(self, unit: str, rng, ref):
-        self.unit, self.rng, self.ref = unit, rng, ref
+
+class LayerUnit:
+    """Builds the jobs and expected values of one layer unit from its spec, then its checks."""
+
+    def __init__(self, unit: str, rng, ref, spec: course.LayerSpec):
+        self.unit, self.rng, self.ref, self.spec = unit, rng, ref, spec
         self.jobs: list[Job] = []
         self.expected: dict = {}
-        self.linear = unit == "Linear"
-        self.bound = GRADIENT_BOUND.get(unit, ELEMENTWISE_BOUND)
+        self.params = [p.name for p in spec.params]
+        self.bound = spec.bound
 
     # ---- inputs and reference values
 
-    def ctor(self, k: int) -> list:
-        return [0.2] if self.unit == "LeakyReLU" and k % 2 else []
-
-    def make_inputs(self, shape, dtype=np.float64, scale=1.0, kinks=False):
-        if self.linear:
-            n, inputs, outputs = shape
-            X = self.rng.standard_normal((n, inputs))
-            params = {"weights": self.rng.standard_normal((inputs, outputs)),
-                      "bias": self.rng.standard_normal(outputs)}
-            args = [inputs, outputs]
-            out_shape = (n, outputs)
-        else:
-            X = (self.rng.standard_normal(shape) * 2 if self.unit == "Softmax"
-                 else signed_uniform(self.rng, shape)) * scale
-            params, args, out_shape = {}, [], shape
-            if kinks and self.unit in KINKED and X.size >= KINKS.size:
-                where = self.rng.choice(X.size, KINKS.size, replace=False)
-                X.flat[where] = KINKS
+    def make_inputs(self, case: course.Case, dtype=np.float64, kinks=False):
+        """X, parameters and D for ``case``; parameter and output shapes are the reference's."""
+        X = draw(self.rng, case.values or self.spec.values, case.input,
+                 self.spec.scale * case.scale)
+        if kinks and self.spec.kink is not None and X.size >= KINKS.size:
+            where = self.rng.choice(X.size, KINKS.size, replace=False)
+            X.flat[where] = self.spec.kink + KINKS
+        layer = self.reference_layer(case.args, {})
+        params = {a: self.rng.standard_normal(getattr(layer, a).tensor.shape)
+                  for a in self.params}
+        # the output's shape from one sample (in evaluation mode, where one sample is fine)
+        probe = self.reference_layer(case.args, params, "eval").forward(X[:1])[0]
+        out_shape = (len(X),) + np.shape(probe)[1:]
         D = self.rng.standard_normal(out_shape)
         cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
-        return cast(X), {k: cast(v) for k, v in params.items()}, cast(D), args
+        return cast(X), {k: cast(v) for k, v in params.items()}, cast(D), list(case.args)
 
-    def reference_layer(self, args, params):
+    def reference_layer(self, args, params, mode=None, state=None):
         layer = getattr(self.ref, self.unit)(*args)
         for attr, value in params.items():
             getattr(layer, attr).tensor = value.copy()
             getattr(layer, attr).gradient = np.zeros_like(value)
+        for attr, value in (state or {}).items():
+            setattr(layer, attr, value.copy())
+        if mode == "eval":
+            layer.eval()
         return layer
 
-    def spec(self, args, params, steps, **extra):
+    def spec_of(self, args, params, steps, **extra):
         spec = {"cls": self.unit, "args": args, "params": {a: a for a in params}, "steps": steps}
         spec.update(extra)
         return spec
 
-    def add_pass(self, job_id, shape, ctor=(), dtype=np.float64, scale=1.0, budget=1.0,
-                 save_inputs=True):
-        X, params, D, args = self.make_inputs(shape, dtype, scale, kinks=dtype == np.float64)
-        args = args or list(ctor)
-        kwargs = {"dtype": "float32"} if (self.linear and dtype == np.float32) else {}
-        self.jobs.append(Job(f"{self.unit}/{job_id}", "layer", self.spec(
+    def add_pass(self, job_id, case, dtype=np.float64, budget=1.0, save_inputs=True):
+        X, params, D, args = self.make_inputs(case, dtype, kinks=dtype == np.float64)
+        kwargs = dict(self.spec.float32_kwargs) if dtype == np.float32 else {}
+        self.jobs.append(Job(f"{self.unit}/{job_id}", "layer", self.spec_of(
             args, params, [["forward", "X"], ["backward", 0, "D"]], kwargs=kwargs,
             save_inputs=save_inputs), {"X": X, "D": D, **params}, budget))
         layer = self.reference_layer(args, {k: v.astype(np.float64) for k, v in params.items()})
@@ -119,20 +122,21 @@ class LayerUnit:
         dX = backward(D.astype(np.float64))
         self.expected[job_id] = {"X": X, "D": D, "params": params, "Y": Y, "dX": dX,
                                  "grads": {a: getattr(layer, a).gradient for a in params},
-                                 "shape": shape, "args": args}
-        if self.unit in KINKED and np.any(X == 0):
-            # the other one-sided derivative at exactly 0: the reference just right of it
+                                 "shape": case.input, "args": args}
+        kink = self.spec.kink
+        if kink is not None and np.any(X == kink):
+            # the other one-sided derivative at the kink: the reference just right of it
             _, right = self.reference_layer(args, {}).forward(
-                np.where(X == 0, 5e-324, X).astype(np.float64))
+                np.where(X == kink, np.nextafter(kink, np.inf), X).astype(np.float64))
             self.expected[job_id]["dX_right"] = right(D.astype(np.float64))
 
     def add_accumulation(self):
-        shape = (5, 4, 3) if self.linear else (5, 4)
-        X0, params, D0, args = self.make_inputs(shape)
-        X1, _, D1, _ = self.make_inputs(shape)
+        case = self.spec.accumulate
+        X0, params, D0, args = self.make_inputs(case)
+        X1, _, D1, _ = self.make_inputs(case)
         G0 = {a: self.rng.standard_normal(v.shape) for a, v in params.items()}
         steps = [["forward", "X0"], ["forward", "X1"], ["backward", 1, "D1"], ["backward", 0, "D0"]]
-        spec = self.spec(args, params, steps, grads={a: "G0_" + a for a in params})
+        spec = self.spec_of(args, params, steps, grads={a: "G0_" + a for a in params})
         arrays = {"X0": X0, "X1": X1, "D0": D0, "D1": D1, **params,
                   **{"G0_" + a: g for a, g in G0.items()}}
         self.jobs.append(Job(f"{self.unit}/accumulate", "layer", spec, arrays))
@@ -150,9 +154,8 @@ class LayerUnit:
         element of X or of a parameter, plus one at the point itself, shuffled, each
         built exactly like the unit's other jobs, so the code under test cannot tell
         them from any other check."""
-        shape = FD_SHAPE.get(self.unit, FD_SHAPE_ELEMENTWISE)
-        X, params, D, args = self.make_inputs(shape)
-        self.jobs.append(Job(f"{self.unit}/fd_analytic", "layer", self.spec(
+        X, params, D, args = self.make_inputs(self.spec.fd)
+        self.jobs.append(Job(f"{self.unit}/fd_analytic", "layer", self.spec_of(
             args, params, [["forward", "X"], ["backward", 0, "D"]]), {"X": X, "D": D, **params}))
         points = [("base", 0, 0)] + [(target, i, sign)
                                      for target, base in {"X": X, **params}.items()
@@ -162,7 +165,7 @@ class LayerUnit:
             moved = {"X": X.copy(), **{a: v.copy() for a, v in params.items()}}
             if target != "base":
                 moved[target].flat[i] += sign * FD_STEP
-            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", "layer", self.spec(
+            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", "layer", self.spec_of(
                 args, params, [["forward", "X"], ["backward", 0, "D"]]), {"D": D, **moved}))
         layer = self.reference_layer(args, params)
         reference_error = fd_error_of(layer, X, params, D)
@@ -170,16 +173,52 @@ class LayerUnit:
         self.expected["fd"] = {"X": X, "params": params, "D": D, "Y": Y,
                                "reference_error": reference_error}
 
+    def state_values(self):
+        """The state an evaluation-mode layer is given (e.g. running statistics)."""
+        features = self.reference_layer(self.spec.eval.args, {})
+        return {attr: draw(self.rng, values, np.shape(getattr(features, attr)))
+                for attr, values in self.spec.state.items()}
+
+    def add_eval(self):
+        """Evaluation mode from a given state: forward and every gradient."""
+        X, params, D, args = self.make_inputs(self.spec.eval)
+        state = self.state_values()
+        self.jobs.append(Job(f"{self.unit}/eval", "layer", self.spec_of(
+            args, params, [["forward", "X"], ["backward", 0, "D"]], mode="eval",
+            state={a: "S_" + a for a in state}),
+            {"X": X, "D": D, **params, **{"S_" + a: v for a, v in state.items()}}))
+        layer = self.reference_layer(args, params, "eval", state)
+        Y, backward = layer.forward(X)
+        self.expected["eval"] = {"X": X, "Y": Y, "dX": backward(D),
+                                 "grads": {a: getattr(layer, a).gradient for a in params}}
+
+    def add_running(self):
+        """The state after several training batches."""
+        case = self.spec.running
+        batches = [self.make_inputs(case)[0] for _ in range(self.spec.batches)]
+        names = [f"X{k}" for k in range(len(batches))]
+        self.jobs.append(Job(f"{self.unit}/running", "layer", self.spec_of(
+            list(case.args), {}, [["forward", name] for name in names],
+            state_out=list(self.spec.state)), dict(zip(names, batches, strict=False))))
+        layer = self.reference_layer(case.args, {})
+        for X in batches:
+            layer.forward(X)
+        self.expected["running"] = {"shape": case.input, "state": {
+            a: np.array(getattr(layer, a), dtype=np.float64) for a in self.spec.state}}
+
     def build(self):
-        for k, shape in enumerate(SHAPES[self.unit]):
-            self.add_pass(f"pass{k}", shape, ctor=self.ctor(k))
-        if self.unit == "Softmax":
-            self.add_pass("large_logits", (6, 5), scale=500.0)
+        passes = self.spec.passes
+        for k, case in enumerate(passes):
+            self.add_pass(f"pass{k}", case)
+        if self.spec.stability is not None:
+            self.add_pass("large_logits", self.spec.stability)
         self.add_accumulation()
         self.add_fd()
-        self.add_pass("float32", SHAPES[self.unit][1], ctor=self.ctor(1), dtype=np.float32)
-        big = BIG.get(self.unit, BIG_ELEMENTWISE)
-        self.add_pass("big", big, budget=1.0, save_inputs=False)
+        self.add_pass("float32", passes[1], dtype=np.float32)
+        self.add_pass("big", self.spec.large, budget=1.0, save_inputs=False)
+        if self.spec.state:
+            self.add_eval()
+            self.add_running()
         return self.jobs, self.checks()
 
     # ---- checks
@@ -213,7 +252,7 @@ class LayerUnit:
         big = results.get(f"{self.unit}/big")
         shape = scope(self.expected["big"]["shape"])
         if big is not None and big.status not in ("ok", "error"):
-            raise NotJudged(f"'{TITLES['backprop']}' fails first (on a {shape} layer: "
+            raise NotJudged(f"'{TITLES['backprop']}' fails first (on input {shape}: "
                             f"{big.message or big.status})")
         for job_id, result in results.items():
             if job_id.startswith(self.unit + "/") and result.status == "ok":
@@ -252,16 +291,41 @@ class LayerUnit:
                           f"input {scope(e['X'].shape)}")
         return worst.verdict()
 
-    def check_param_gradient(self, results, attr):
+    def check_param_gradient(self, results, param: course.Param):
         self.cost_gate(results)
         worst = Worst(self.bound)
-        what = {"weights": "dW (weights.gradient)", "bias": "db (bias.gradient)"}[attr]
         for job_id in self.passes():
             e = self.expected[job_id]
             r = self.result(results, job_id)
             self.backprop_only(r, f"input {scope(e['X'].shape)}")
-            worst.compare(array(r, f"G_{attr}", f"{attr}.gradient"), e["grads"][attr], what,
-                          f"input {scope(e['X'].shape)}")
+            worst.compare(array(r, f"G_{param.name}", f"{param.name}.gradient"),
+                          e["grads"][param.name], param.what, f"input {scope(e['X'].shape)}")
+        return worst.verdict()
+
+    def check_eval(self, results):
+        self.cost_gate(results)
+        e = self.expected["eval"]
+        r = self.result(results, "eval")
+        self.backprop_only(r, "evaluation mode")
+        where = f"evaluation mode, input {scope(e['X'].shape)}"
+        worst = Worst(self.bound)
+        worst.compare(array(r, "Y0", "output"), e["Y"], "forward output Y", where, MATCH)
+        worst.compare(array(r, "dX0", "backward's return value (dX)"), e["dX"],
+                      "dX (the input gradient)", where)
+        for attr, value in e["grads"].items():
+            worst.compare(array(r, f"G_{attr}", f"{attr}.gradient"), value, f"{attr}.gradient",
+                          where)
+        return worst.verdict()
+
+    def check_running(self, results):
+        e = self.expected["running"]
+        r = self.result(results, "running")
+        if r.info.get("error"):
+            raise Fail(f"your code raised {r.info['error']}")
+        worst = Worst(MATCH)
+        for attr, value in e["state"].items():
+            worst.compare(array(r, f"S_{attr}", attr), value, attr,
+                          f"{self.spec.batches} training batches of {scope(e['shape'])}")
         return worst.verdict()
 
     def check_fd(self, results):
@@ -353,45 +417,51 @@ class LayerUnit:
         worst = Worst(self.bound)
         got = array(r, "dX0", "backward's return value (dX)")
         worst.compare(got, self.expected_dX(e, got), "dX (the input gradient)",
-                      f"a {scope(e['shape'])} layer")
+                      f"a large input {scope(e['shape'])}")
         for attr, value in e["grads"].items():
             worst.compare(array(r, f"G_{attr}", f"{attr}.gradient"), value, f"{attr}.gradient",
-                          f"a {scope(e['shape'])} layer")
+                          f"a large input {scope(e['shape'])}")
         return f"no forward calls inside backward; {worst.verdict()}"
 
     def check_large(self, results):
         e = self.expected["large_logits"]
         r = self.result(results, "large_logits")
         worst = Worst(MATCH)
-        worst.compare(array(r, "Y0", "output"), e["Y"], "forward output Y", "logits of size 1000")
+        worst.compare(array(r, "Y0", "output"), e["Y"], "forward output Y",
+                      f"large inputs {scope(e['X'].shape)}")
         got = array(r, "dX0", "gradient")
-        worst.compare(got, e["dX"], "dX (the input gradient)", "logits of size 1000", self.bound)
+        worst.compare(got, e["dX"], "dX (the input gradient)",
+                      f"large inputs {scope(e['X'].shape)}", self.bound)
         return worst.verdict()
 
     def checks(self) -> list[Check]:
-        u = self.unit
-        grads = ("input",) + (("weights", "bias") if self.linear else ())
+        u, spec = self.unit, self.spec
+        grads = ("input",) + tuple(self.params)
         out = [Check(u, TITLES["forward"], self.check_forward, "forward", 2),
                Check(u, TITLES["input"], self.check_input_gradient, "input", 2)]
-        if self.linear:
-            out += [Check(u, "weight gradient matches the reference",
-                          lambda r: self.check_param_gradient(r, "weights"), "weights", 2),
-                    Check(u, "bias gradient matches the reference",
-                          lambda r: self.check_param_gradient(r, "bias"), "bias", 1)]
+        for param in spec.params:
+            out.append(Check(u, f"{param.title} matches the reference",
+                             lambda r, param=param: self.check_param_gradient(r, param),
+                             param.name, param.weight))
         out += [Check(u, "gradients match finite differences of your own forward", self.check_fd,
                       "fd", 2, needs=grads),
                 Check(u, ("gradients accumulate over two backward calls, each closure using "
-                          "its own forward's values") if self.linear else
+                          "its own forward's values") if self.params else
                       "each backward closure uses the values of its own forward call",
-                      self.check_accumulate, "accumulate", 2 if self.linear else 1, needs=grads),
+                      self.check_accumulate, "accumulate", 2 if self.params else 1, needs=grads),
                 Check(u, "inputs and parameters are not modified", self.check_not_mutated,
                       "mutation", 1, needs=("forward",) + grads),
                 Check(u, "float32 in, float32 out", self.check_float32, "float32", 1,
                       needs=("forward",) + grads),
                 Check(u, TITLES["backprop"], self.check_backprop, "backprop", 1)]
-        if self.unit == "Softmax":
-            out.append(Check(u, "forward and backward are stable for logits of size 1000",
-                             self.check_large, "stability", 1, needs=("forward",)))
+        if spec.stability is not None:
+            out.append(Check(u, spec.stability_title, self.check_large, "stability", 1,
+                             needs=("forward",)))
+        if spec.state:
+            out += [Check(u, f"evaluation mode uses the given {' and '.join(spec.state)}, "
+                          "forward and backward", self.check_eval, "eval", 2),
+                    Check(u, f"{' and '.join(spec.state)} after several training batches",
+                          self.check_running, "running", 1)]
         return out
 
 
@@ -449,6 +519,7 @@ def fd_error_of(layer, X, params, D) -> float:
 
 
 def unit_builder(unit: str):
+    """The builder of a layer unit, driven by its spec in course.toml."""
     def build(rng, ref):
-        return LayerUnit(unit, rng, ref).build()
+        return LayerUnit(unit, rng, ref, course.load().units[unit].spec).build()
     return build

@@ -44,6 +44,7 @@ class Unit:
     module: str = ""     # its file in the nn100 package ("" for Convergence)
     hints: dict = None             # check family -> Hint (from [units.<name>.hints])
     check_visibility: dict = None  # check family -> visibility (overrides the unit's)
+    spec: "LayerSpec | None" = None  # how the generic layer checks drive it (layers only)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,47 @@ class Notebook:
     name: str               # assignments/text/<name>.py
     data: tuple[str, ...]   # files of data/ copied next to it
     units: tuple[str, ...]  # the units it teaches, each pasted with ``# include:``
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way of calling a layer: an input shape, constructor arguments, how the
+    input's values are drawn, and (for the stability case) how they are scaled."""
+    input: tuple[int, ...]
+    args: tuple = ()
+    values: str = ""    # "" = the spec's own
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter attribute of a layer; its shape is the reference's for the case."""
+    name: str
+    title: str    # "<title> matches the reference"
+    what: str     # how feedback names its gradient
+    weight: int
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """The input specification the generic layer checks (autograder/checks_layers.py)
+    read, from [kind_spec.layer] with the unit's [units.<name>.spec] over it."""
+    passes: tuple[Case, ...]
+    accumulate: Case
+    fd: Case
+    large: Case
+    values: str
+    scale: float
+    bound: float
+    params: tuple[Param, ...] = ()
+    float32_kwargs: dict = field(default_factory=dict)
+    kink: float | None = None
+    stability: Case | None = None
+    stability_title: str = ""
+    state: dict = field(default_factory=dict)   # attribute -> values drawn for "eval"
+    running: Case | None = None
+    batches: int = 3
+    eval: Case | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +240,76 @@ def _visibilities(table, where: str) -> dict:
             for family, value in table.items()}
 
 
+VALUES = ("signed", "normal", "ties", "positive")
+SPEC_KEYS = {"passes", "accumulate", "fd", "large", "values", "scale", "bound", "params",
+             "float32_kwargs", "kink", "stability", "state", "running", "eval"}
+
+
+def _case(entry, where: str, values_allowed=VALUES) -> Case:
+    if not isinstance(entry, dict) or "input" not in entry \
+            or set(entry) - {"input", "args", "values", "scale", "title", "batches"}:
+        raise CourseError(f"course.toml: {where} must be {{ input = [sizes], args = [...] }}, "
+                          f"found {entry!r}")
+    shape = entry["input"]
+    if not isinstance(shape, list) or not shape or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+        raise CourseError(f"course.toml: {where}.input must be a list of positive sizes, "
+                          f"found {shape!r}")
+    args = _field(entry, "args", list, where, [])
+    values = _field(entry, "values", str, where, "") if "values" in entry else ""
+    if values:
+        _choice(values, values_allowed, f"{where}.values")
+    return Case(tuple(shape), tuple(args), values, _field(entry, "scale", float, where, 1.0))
+
+
+def _spec(defaults: dict, own, where: str) -> LayerSpec:
+    """A layer's spec: the kind's defaults with the unit's keys over them."""
+    if not isinstance(own, dict):
+        raise CourseError(f"course.toml: {where} must be a table, found {own!r}")
+    unknown = sorted(set(own) - SPEC_KEYS)
+    if unknown:
+        raise CourseError(f"course.toml: {where} has unknown keys {unknown} "
+                          f"(known: {', '.join(sorted(SPEC_KEYS))})")
+    spec = {**defaults, **own}
+    for key in ("passes", "accumulate", "fd", "large"):
+        if key not in spec:
+            raise CourseError(f"course.toml: {where} has no {key!r} (nor [kind_spec.layer])")
+    passes = _field(spec, "passes", list, where)
+    if len(passes) < 2:
+        raise CourseError(f"course.toml: {where}.passes needs at least 2 cases (the second "
+                          f"is also the float32 case), found {len(passes)}")
+    params = []
+    for name, entry in _field(spec, "params", dict, where, {}).items():
+        entry = _field({"p": entry}, "p", dict, f"{where}.params.{name}")
+        params.append(Param(name, _field(entry, "title", str, where, f"{name} gradient"),
+                            _field(entry, "what", str, where, f"{name}.gradient"),
+                            _field(entry, "weight", int, where, 1)))
+    bound = _field(spec, "bound", float, where)
+    if not 0 < bound < 1:
+        raise CourseError(f"course.toml: {where}.bound must be in (0, 1), found {bound:g}")
+    state = _field(spec, "state", dict, where, {})
+    for attr, values in state.items():
+        _choice(values, VALUES, f"{where}.state.{attr}")
+    optional = {key: _case(spec[key], f"{where}.{key}") if key in spec else None
+                for key in ("stability", "running", "eval")}
+    if state and not (optional["running"] and optional["eval"]):
+        raise CourseError(f"course.toml: {where} has state {sorted(state)}: it needs a "
+                          "`running` and an `eval` case too")
+    stability = spec.get("stability", {})
+    return LayerSpec(
+        tuple(_case(p, f"{where}.passes[{k}]") for k, p in enumerate(passes)),
+        _case(spec["accumulate"], f"{where}.accumulate"), _case(spec["fd"], f"{where}.fd"),
+        _case(spec["large"], f"{where}.large"),
+        _choice(_field(spec, "values", str, where), VALUES, f"{where}.values"),
+        _field(spec, "scale", float, where, 1.0), bound, tuple(params),
+        _field(spec, "float32_kwargs", dict, where, {}),
+        _field(spec, "kink", float, where) if "kink" in spec else None,
+        optional["stability"], stability.get("title", "") if optional["stability"] else "",
+        state, optional["running"],
+        _field(spec.get("running", {}), "batches", int, f"{where}.running", 3),
+        optional["eval"])
+
+
 def parse(table: dict) -> Course:
     top = table.get("course", {})
     hints = _choice(_field(top, "hints", str, "[course]", "concept"), HINT_MODES,
@@ -252,11 +364,15 @@ def parse(table: dict) -> Course:
         if notebook and notebook not in notebook_data:
             raise CourseError(f"course.toml: {where}.notebook is {notebook!r}, but the "
                               f"notebooks are {sorted(notebook_data)}")
+        if "spec" in entry and kind != "layer":
+            raise CourseError(f"course.toml: {where}.spec is for layers, but {name} is a {kind}")
+        spec = (_spec(table.get("kind_spec", {}).get("layer", {}), entry.get("spec", {}),
+                      f"{where}.spec") if kind == "layer" else None)
         units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility,
                            notebook, module,
                            _hints(entry.get("hints", {}), f"{where}.hints"),
                            _visibilities(entry.get("check_visibility", {}),
-                                         f"{where}.check_visibility"))
+                                         f"{where}.check_visibility"), spec)
         if kind == "convergence":
             problems = _field(entry, "problems", list, where)
     _check_problems(problems, problems_of)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import (checks_convergence, checks_dropout, checks_layers, checks_learner, checks_losses,
-               checks_optimizers, checks_sequential, course, processes, reference, sandbox)
+               checks_optimizers, checks_residual, checks_sequential, course, processes,
+               reference, sandbox)
 from .checks import Outcome, blame, judge_all
 
 DEFAULT_SEED = 20240601
@@ -31,7 +32,8 @@ FAMILIES = {
 # Units whose checks are not their kind's. Dropout is a layer, but its forward is random
 # in training mode: it is judged statistically (the fraction dropped, the same mask in
 # backward, identity in evaluation), not against the reference element by element.
-SPECIAL = {"Dropout": checks_dropout.build}
+# Residual is a container like Sequential, around a different trusted inner layer.
+SPECIAL = {"Dropout": checks_dropout.build, "Residual": checks_residual.build}
 
 
 def unit_builders(table: course.Course | None = None) -> dict:

@@ -1,6 +1,6 @@
 """`make bench`: nn100's speed against raw numpy and PyTorch, and the grader's speed.
 
-    python benchmarks/bench.py [--quick] [--only train,dtype,digits,grading] [--no-torch]
+    python benchmarks/bench.py [--quick] [--only train,dtype,digits,conv,grading] [--no-torch]
                                [--rounds N] [--class-size N] [--class-jobs 1,2] [--out DIR]
 
 Prints a Markdown report, writes it to benchmarks/results/latest.md with a JSON twin
@@ -30,13 +30,13 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 import report  # noqa: E402
 import training  # noqa: E402
 
-SECTIONS = ("train", "dtype", "digits", "grading")
+SECTIONS = ("train", "dtype", "digits", "conv", "grading")
 
 # rounds (interleaved, after one warm-up) and steps per timed run
 FULL = {"rounds": 31, "steps128": 40, "steps8": 200, "digits_epochs": 2, "digits_runs": 5,
-        "grading_rounds": 3, "startup_rounds": 10}
+        "grading_rounds": 3, "startup_rounds": 10, "conv_steps": 10}
 QUICK = {"rounds": 7, "steps128": 20, "steps8": 100, "digits_epochs": 1, "digits_runs": 2,
-         "grading_rounds": 1, "startup_rounds": 5}
+         "grading_rounds": 1, "startup_rounds": 5, "conv_steps": 5}
 
 
 def main(argv=None) -> int:
@@ -114,6 +114,11 @@ def run_sections(sections, settings, use_torch, args, results) -> None:
         progress("digits example")
         comparisons.append(training.digits_speed(settings["digits_epochs"], rounds, use_torch))
         results["digits_time_to_accuracy"] = training.digits_time_to_accuracy(settings["digits_runs"])
+    if "conv" in sections:
+        import conv2d
+
+        progress("Conv2D")
+        comparisons.append(conv2d.conv_speed(rounds, settings["conv_steps"], use_torch, training.compare))
     if "grading" in sections:
         import grading
 

@@ -47,7 +47,10 @@ GENERIC_LINES = {
     "return D": "the identity backward; the given Layer base and the checks' fake layers "
                 "return D too",
     "backward(D)": "the closure contract's own notation, all over the docstrings and the guide",
+    "def backward(D):": "the closure's signature, given in every other layer's stub (Flatten's "
+                        "block holds its whole two-line forward, closure included)",
     "return X, lambda D: D": "the given Layer base class's identity forward (scaffolding)",
+    "else:": "a bare keyword (BatchNorm's block has one): it tells nothing of any solution",
     "for layer in self.layers:": "the loop header of the given Sequential.train and .eval",
 }
 

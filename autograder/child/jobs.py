@@ -109,6 +109,8 @@ def build(spec: dict):
         param.gradient = np.zeros_like(param.tensor)
     for attr, name in spec.get("grads", {}).items():
         getattr(layer, attr).gradient = load(name).copy()
+    for attr, name in spec.get("state", {}).items():  # e.g. running statistics
+        setattr(layer, attr, load(name).copy())
     if spec.get("mode") == "eval":
         layer.eval()
     elif spec.get("mode") == "train":
@@ -142,6 +144,8 @@ def job_layer(spec: dict):
     for attr in spec.get("params", {}):
         arrays[protocol.TENSOR.format(attr)] = snap(getattr(layer, attr).tensor)
         arrays[protocol.GRADIENT.format(attr)] = snap(getattr(layer, attr).gradient)
+    for attr in spec.get("state_out", []):
+        arrays[protocol.STATE.format(attr)] = snap(getattr(layer, attr))
     if spec.get("save_inputs"):
         for name, value in given.items():
             arrays[protocol.AFTER.format(name)] = value
@@ -274,6 +278,34 @@ def job_sequential(spec: dict):
     return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
 
 
+def job_residual(spec: dict):
+    """A Residual around a Recorder: two forward calls, their closures called in reverse
+    order, the parameters it lists, and the inner layer's mode after each mode call."""
+    log = []
+    inner = Recorder(0, *spec["layer"], log)
+    model = nn100_attr("Residual")(inner)
+    listed = [next((k for k, q in enumerate(inner.parameters) if q is p), -1)
+              for p in model.parameters]
+    arrays, closures = {}, []
+    for k in range(2):
+        Y, backward = model.forward(load(f"X{k}"))
+        arrays[protocol.OUTPUT.format(k)] = snap(Y)
+        closures.append(backward)
+    for k in (1, 0):
+        arrays[protocol.INPUT_GRADIENT.format(k)] = snap(closures[k](load(f"D{k}")))
+    for k, p in enumerate(inner.parameters):
+        arrays[protocol.INNER_GRADIENT.format(k)] = p.gradient.copy()
+    modes = []
+    for mode in spec.get("modes", []):
+        try:
+            getattr(model, mode)()
+        except Exception as exc:  # a broken train()/eval() must not hide the rest
+            modes.append(describe(exc))
+            break
+        modes.append(bool(inner.training))
+    return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
+
+
 class RecordingModel(StandIn):
     """The model a Learner is driven with: Y = 2 X, logs every call. Column 0 of X and
     of the targets holds each sample's index, so the grader can see what went where."""
@@ -333,13 +365,14 @@ def job_train(spec: dict):
     Y = load("Y")
     losses = learner.fit(load("X"), Y, spec["epochs"], spec["bs"], rng=spec["seed"])
     arrays = {protocol.LOSSES: np.asarray(losses, dtype=np.float64)}
-    for i, layer in enumerate(layers):
-        for attr in protocol.TRAINED:
-            if hasattr(layer, attr):
-                arrays[protocol.TRAINED_PARAM.format(i, attr)] = snap(getattr(layer, attr).tensor)
+    for i, (layer, entry) in enumerate(zip(layers, spec["layers"], strict=True)):
+        for attr in entry.get("params", {}):
+            arrays[protocol.TRAINED_PARAM.format(i, attr)] = snap(getattr(layer, attr).tensor)
+        for attr in entry.get("state_out", []):
+            arrays[protocol.TRAINED_STATE.format(i, attr)] = snap(getattr(layer, attr))
     return {}, arrays
 
 
 JOBS = {protocol.LAYER: job_layer, protocol.LOSS: job_loss, protocol.OPTIMIZER: job_optimizer,
-        protocol.SEQUENTIAL: job_sequential, protocol.LEARNER: job_learner,
-        protocol.TRAIN: job_train}
+        protocol.SEQUENTIAL: job_sequential, protocol.RESIDUAL: job_residual,
+        protocol.LEARNER: job_learner, protocol.TRAIN: job_train}

@@ -18,7 +18,8 @@ OPTIMIZER = "optimizer"    # update steps on parameters (cls, kwargs, params, st
 SEQUENTIAL = "sequential"  # a Sequential of recording layers (layers, structure, ...)
 LEARNER = "learner"        # a Learner driven with a recording model (action, ...)
 TRAIN = "train"            # training a model of the submission's layers (layers, loss, ...)
-OPS = (LAYER, LOSS, OPTIMIZER, SEQUENTIAL, LEARNER, TRAIN)
+RESIDUAL = "residual"      # a Residual around a recording layer (layer, modes)
+OPS = (LAYER, LOSS, OPTIMIZER, SEQUENTIAL, LEARNER, TRAIN, RESIDUAL)
 
 # ---------------------------------------------------------------- files and tokens
 JOBS_FIFO = "jobs"         # grader -> child: one job per line
@@ -50,6 +51,7 @@ INPUT_GRADIENT = "dX{}"        # what the k-th forward's backward closure return
 TENSOR = "T_{}"                # a parameter's tensor after the steps ("weights", "gamma", ...)
 GRADIENT = "G_{}"              # a parameter's gradient after the steps
 AFTER = "after_{}"             # an input as it was after the job (it must be unchanged)
+STATE = "S_{}"                 # a layer's state array after the steps ("running_mean", ...)
 
 # loss jobs
 LOSS_VALUE, LOSS_GRADIENT = "loss", "dYp"
@@ -64,13 +66,16 @@ STEP_TENSOR, STEP_GRADIENT = "T{}", "G{}"
 MODEL_OUTPUT, MODEL_INPUT_GRADIENT = "Y", "dX"
 RECORDER_GRADIENT = "G_{}_{}"  # recording layer i's k-th parameter's gradient
 
+# residual jobs: outputs OUTPUT/INPUT_GRADIENT of its two calls and
+INNER_GRADIENT = "G_{}"        # the inner recording layer's k-th parameter's gradient
+
 # learner jobs
 PREDICTED, RETURNED = "prediction", "returned"
 
 # train jobs
 LOSSES = "losses"
-TRAINED = ("weights", "bias")  # the parameters a trained layer returns, where it has them
-TRAINED_PARAM = "P{}_{}"       # layer i's trained parameter attr
+TRAINED_PARAM = "P{}_{}"       # layer i's trained parameter attr (the spec's "params")
+TRAINED_STATE = "S{}_{}"       # layer i's state array attr after training (its "state_out")
 
 
 def expected_arrays(op: str, spec: dict) -> set:
@@ -87,6 +92,7 @@ def expected_arrays(op: str, spec: dict) -> set:
                 given.append(step[2])
         for attr in spec.get("params", {}):
             names |= {TENSOR.format(attr), GRADIENT.format(attr)}
+        names |= {STATE.format(attr) for attr in spec.get("state_out", [])}
         if spec.get("save_inputs"):
             names |= {AFTER.format(name) for name in given}
         return names
@@ -99,9 +105,14 @@ def expected_arrays(op: str, spec: dict) -> set:
         return {MODEL_OUTPUT, MODEL_INPUT_GRADIENT} | {
             RECORDER_GRADIENT.format(i, k) for i, layer in enumerate(spec["layers"])
             for k in range(layer[2])}
+    if op == RESIDUAL:
+        return ({OUTPUT.format(k) for k in range(2)} | {INPUT_GRADIENT.format(k) for k in range(2)}
+                | {INNER_GRADIENT.format(k) for k in range(spec["layer"][2])})
     if op == LEARNER:
         return {PREDICTED, RETURNED}
     if op == TRAIN:
-        return {LOSSES} | {TRAINED_PARAM.format(i, attr) for i in range(len(spec["layers"]))
-                           for attr in TRAINED}
+        return {LOSSES} | {name.format(i, attr) for i, layer in enumerate(spec["layers"])
+                           for name, attrs in ((TRAINED_PARAM, layer.get("params", {})),
+                                               (TRAINED_STATE, layer.get("state_out", [])))
+                           for attr in attrs}
     return set()

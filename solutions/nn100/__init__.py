@@ -9,10 +9,13 @@ from .layers import (Parameter, Layer, Linear, ReLU, ReLu, Sigmoid, Tanh, LeakyR
 from .losses import mse_loss, bce_loss, bce_with_logits_loss, softmax_cross_entropy_loss
 from .optimizers import SGDOptimizer, MomentumOptimizer, AdamOptimizer
 from .learner import Learner
+from .norm import BatchNorm, LayerNorm
+from .conv import Conv2D, MaxPool2D, Flatten, Residual
 
 __all__ = [
     "Parameter", "Layer", "Linear", "ReLU", "ReLu", "Sigmoid", "Tanh", "LeakyReLU",
     "Softmax", "Dropout", "Sequential",
     "mse_loss", "bce_loss", "bce_with_logits_loss", "softmax_cross_entropy_loss",
     "SGDOptimizer", "MomentumOptimizer", "AdamOptimizer", "Learner",
+    "BatchNorm", "LayerNorm", "Conv2D", "MaxPool2D", "Flatten", "Residual",
 ]

@@ -37,10 +37,12 @@ def test_actionlint_passes_on_every_workflow():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_the_push_workflow_grades_the_reference_at_100():
-    step = steps("test.yml", "test")["The reference scores 100"]
-    assert "FAIL_UNDER=100" in step["run"]
-    assert "Score: 100 / 100" in run_step(step, {}).stdout
+def test_the_push_workflow_grades_the_reference_at_full_marks():
+    from autograder import course
+    total = f"{course.load().total:g}"
+    step = steps("test.yml", "test")["The reference scores full marks"]
+    assert f"FAIL_UNDER={total}" in step["run"]
+    assert f"Score: {total} / {total}" in run_step(step, {}).stdout
 
 
 def test_the_class_workflow_shards_and_merges(tmp_path):

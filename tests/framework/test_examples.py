@@ -8,6 +8,7 @@ import numpy as np
 import nn100.data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+import convnet  # noqa: E402
 import digits  # noqa: E402
 import linear_regression  # noqa: E402
 import product  # noqa: E402
@@ -30,6 +31,13 @@ def test_digits_reach_97_percent(tmp_path):
     result = digits.main(seed=0, figure=tmp_path / "digits.png")
     assert result["accuracy"] >= 0.97
     assert (tmp_path / "digits.png").exists()
+
+
+def test_the_convnet_learns_the_digits_as_images(tmp_path):
+    # a smoke run: 2 of the demo's 30 epochs (the full run reaches 99 %, see examples/convnet.py)
+    result = convnet.main(seed=0, epochs=2, figure=tmp_path / "convnet.png")
+    assert result["accuracy"] >= 0.9 and result["losses"][1] < result["losses"][0]
+    assert (tmp_path / "convnet.png").stat().st_size > 10_000
 
 
 def test_digits_data_has_the_fixed_split():

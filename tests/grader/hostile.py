@@ -249,6 +249,73 @@ from .layers import (Parameter, Layer, Linear, ReLU, ReLu, Sigmoid, Tanh, LeakyR
 from .losses import mse_loss, bce_loss, bce_with_logits_loss, softmax_cross_entropy_loss
 from .optimizers import SGDOptimizer, MomentumOptimizer, AdamOptimizer
 from .learner import Learner
+from .conv import Conv2D, MaxPool2D, Flatten, Residual
+from .norm import BatchNorm, LayerNorm
+""",
+    "conv.py": """
+import numpy as np
+
+from .layers import Layer, Parameter
+
+
+class Conv2D(Layer):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None,
+                 dtype=np.float64):
+        super().__init__()
+        self.k, self.s, self.p = kernel_size, stride, padding
+        self.weights = Parameter(np.zeros((out_channels, in_channels, kernel_size, kernel_size),
+                                          dtype=dtype))
+        self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
+        self.parameters = [self.weights, self.bias]
+
+    def output_shape(self, X):
+        size = lambda n: (n + 2 * self.p - self.k) // self.s + 1
+        return (len(X), len(self.bias.tensor), size(X.shape[2]), size(X.shape[3]))
+
+
+class MaxPool2D(Layer):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.k, self.s = kernel_size, stride or kernel_size
+
+    def output_shape(self, X):
+        size = lambda n: (n - self.k) // self.s + 1
+        return X.shape[:2] + (size(X.shape[2]), size(X.shape[3]))
+
+
+class Flatten(Layer):
+    def output_shape(self, X):
+        return (len(X), int(np.prod(X.shape[1:])))
+
+
+class Residual(Layer):
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        self.parameters = layer.parameters
+""",
+    "norm.py": """
+import numpy as np
+
+from .layers import Layer, Parameter
+
+
+class BatchNorm(Layer):
+    def __init__(self, features, momentum=0.1, eps=1e-5, dtype=np.float64):
+        super().__init__()
+        self.gamma = Parameter(np.zeros(features, dtype=dtype))
+        self.beta = Parameter(np.zeros(features, dtype=dtype))
+        self.parameters = [self.gamma, self.beta]
+        self.running_mean = np.zeros(features, dtype=dtype)
+        self.running_var = np.zeros(features, dtype=dtype)
+
+
+class LayerNorm(Layer):
+    def __init__(self, features, eps=1e-5, dtype=np.float64):
+        super().__init__()
+        self.gamma = Parameter(np.zeros(features, dtype=dtype))
+        self.beta = Parameter(np.zeros(features, dtype=dtype))
+        self.parameters = [self.gamma, self.beta]
 """,
     "layers.py": """
 import numpy as np
@@ -487,4 +554,18 @@ return np.einsum("no,io->ni", D, self.weights.tensor) if self.input_gradient els
      "return float(np.mean(diff * diff)), diff * (2.0 / diff.size)"),
     ("losses.py", "    sigmoid = np.exp(-np.logaddexp(0.0, -Z))\n",
      "    sigmoid = 0.5 * (1 + np.tanh(Z / 2))\n"),
+    # BatchNorm: the chain rule staged through the variance and the mean (2.1e-16 from
+    # the reference on its large case)
+    ("norm.py", "            return inv_std * (D_hat - D_hat.mean(axis=axes, keepdims=True)\n"
+                "                              - X_hat * (D_hat * X_hat).mean(axis=axes, "
+                "keepdims=True))\n", body("""
+centred = X - mean
+dvar = np.sum(D_hat * centred, axis=axes, keepdims=True) * -0.5 * inv_std ** 3
+dmean = (-np.sum(D_hat * inv_std, axis=axes, keepdims=True)
+         + dvar * np.mean(-2 * centred, axis=axes, keepdims=True))
+return D_hat * inv_std + dvar * 2 * centred / count + dmean / count
+""")),
+    # Conv2D: the products as einsum (another summation order)
+    ("conv.py", "(D_rows.T @ cols).reshape", 'np.einsum("rf,rk->fk", D_rows, cols).reshape'),
+    ("conv.py", "col2im(D_rows @ filters,", 'col2im(np.einsum("rf,fk->rk", D_rows, filters),'),
 ]

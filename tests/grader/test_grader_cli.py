@@ -7,6 +7,8 @@ from autograder import course
 from grader_support import REPO
 from hostile import HOSTILE, apply_hostile
 
+TOTAL = course.load().total  # what the course is out of
+
 
 def run(*args, cwd=REPO):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd,
@@ -17,9 +19,9 @@ def test_reference_end_to_end(tmp_path):
     results = tmp_path / "out" / "results.json"
     done = run("grade", REPO / "solutions", "--results", results)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "Score: 100 / 100"
+    assert done.stdout.strip().splitlines()[-1] == f"Score: {TOTAL:g} / {TOTAL:g}"
     data = json.loads(results.read_text())
-    assert data["score"] == data["max_score"] == 100
+    assert data["score"] == data["max_score"] == TOTAL
     assert isinstance(data["execution_time"], float)
     # the table: a heading, a rule, then one row per unit of the course, in its order
     rows = done.stdout.splitlines()[2:2 + len(course.load().units)]
@@ -50,7 +52,7 @@ def test_syntax_error_gets_file_and_line(tmp_path):
     results = tmp_path / "r.json"
     done = run("grade", root, "--results", results, "--timeout", "2")
     assert done.returncode == 0
-    assert done.stdout.strip().splitlines()[-1] == "Score: 0 / 100"
+    assert done.stdout.strip().splitlines()[-1] == f"Score: 0 / {TOTAL:g}"
     output = json.loads(results.read_text())["tests"][0]["output"]
     assert "SyntaxError" in output and "nn100/losses.py, line" in output
 
@@ -62,8 +64,8 @@ def test_forged_output_does_not_reach_the_report(tmp_path):
     done = run("grade", root, "--results", results, "--timeout", "2")
     assert done.returncode == 0
     scores = [line for line in done.stdout.splitlines() if line.startswith("Score:")]
-    assert len(scores) == 1 and scores[0] != "Score: 100 / 100"
-    assert json.loads(results.read_text())["score"] < 100
+    assert len(scores) == 1 and scores[0] != f"Score: {TOTAL:g} / {TOTAL:g}"
+    assert json.loads(results.read_text())["score"] < TOTAL
 
 
 def test_list_tests_names_every_hidden_test():

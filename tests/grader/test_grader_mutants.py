@@ -3,23 +3,40 @@
 
 Mutants are graded a few at a time, each from a different unit (mutants.combined()):
 units are graded in isolation, so each must still cost points in its own unit while
-every unit without a mutant keeps full marks.  One mutant per unit is also graded alone.
+every unit without a mutant keeps full marks.  The mistakes of chapters 6 and 7
+(mutants_conv.py) ride along in the same gradings, at most one per unit in each: their
+units are not those of mutants.py, so they cost no grading of their own.  One mutant per
+unit of mutants.py is also graded alone.
 """
 import pytest
 
 from autograder import grade
 from grader_support import graded_once, unit_table
 from mutants import MUTANTS, apply_mutant, apply_mutants, combined
+from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # conv.py, norm.py
 
-GROUPS = combined()
+
+
+def with_chapter_mutants(groups: list[list]) -> list[list]:
+    """``groups`` with each chapter mutant added where its unit has none yet."""
+    for mutant in CHAPTER_MUTANTS:
+        free = [g for g in groups if mutant[1] not in {m[1] for m in g}]
+        min(free, key=len).append(mutant)
+    return groups
+
+
+GROUPS = with_chapter_mutants(combined())
 ALONE = list({m[1]: m for m in reversed(MUTANTS)}.values())  # the first mutant of each unit
 
 
 def test_enough_mutants_covering_every_unit():
     assert len(MUTANTS) >= 30
     assert len({m[0] for m in MUTANTS}) == len(MUTANTS)
-    assert {m[1] for m in MUTANTS} == set(grade.UNITS) - {"Convergence"}
-    assert sorted(m[0] for g in GROUPS for m in g) == sorted(m[0] for m in MUTANTS)
+    chapters = {m[1] for m in CHAPTER_MUTANTS}
+    assert {m[1] for m in MUTANTS} | chapters == set(grade.UNITS) - {"Convergence"}
+    everything = MUTANTS + CHAPTER_MUTANTS
+    assert sorted(m[0] for g in GROUPS for m in g) == sorted(m[0] for m in everything)
+    assert all(sum(m[1] == unit for m in CHAPTER_MUTANTS) >= 3 for unit in chapters)
 
 
 def check_caught(result, mutants):
@@ -30,6 +47,12 @@ def check_caught(result, mutants):
     elsewhere = {u: e for u, e in earned.items()
                  if u not in broken | {"Convergence"} and e < points[u]}
     assert elsewhere == {}, f"{[m[0] for m in mutants]} cost points outside their units"
+    check_hinted(result, broken)
+
+
+def check_hinted(result, broken: set) -> None:
+    """No grader error; each broken unit has a judged failure with its hint, and no
+    "not judged" outcome carries a hint."""
     failed = [o for o in result.outcomes if o.check.unit in broken and not o.passed]
     assert all("internal grader error" not in o.text for o in failed)
     for unit in broken:  # the mistake is named, with the concept to revisit

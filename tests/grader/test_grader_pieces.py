@@ -64,12 +64,14 @@ def test_points_come_from_the_course_table_and_a_wrong_total_is_refused(tmp_path
     assert sum(points.values()) == course.load().total
     # one more point for Linear without saying so in the total: refused, with both sums
     wrong = tmp_path / "course.toml"
+    total = course.load().total
     wrong.write_text(text.replace("points = 10\n", "points = 11\n", 1))
-    with pytest.raises(course.CourseError, match="add up to 101, but .course..total says 100"):
+    with pytest.raises(course.CourseError,
+                       match=f"add up to {total + 1:g}, but .course..total says {total:g}"):
         course.read(wrong)
     # said in both places, it is accepted and the grader's points follow
     wrong.write_text(text.replace("points = 10\n", "points = 11\n", 1)
-                     .replace("total = 100\n", "total = 101\n", 1))
+                     .replace(f"total = {total:g}\n", f"total = {total + 1:g}\n", 1))
     assert grade.load_points(course.read(wrong))["Linear"] == 11 == points["Linear"] + 1
 
 
@@ -153,6 +155,34 @@ def test_course_table_refuses_bad_hints_and_visibility():
                                                            check_visibility={"fd": "secret"})))
     with pytest.raises(course.CourseError, match="must be one of"):
         course.parse(bad)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"passes": [{"input": [2, 3]}]}, r"Tanh\]\.spec\.passes needs at least 2"),
+    ({"pases": []}, r"unknown keys \['pases'\]"),
+    ({"fd": {"input": [3, 0]}}, r"Tanh\]\.spec\.fd\.input must be a list of positive sizes"),
+    ({"fd": {"shape": [3, 4]}}, r"Tanh\]\.spec\.fd must be \{ input"),
+    ({"values": "uniform"}, r"spec\.values must be one of"),
+    ({"bound": 2.0}, r"spec\.bound must be in \(0, 1\)"),
+    ({"state": {"running_mean": "normal"}}, "needs a `running` and an `eval` case"),
+])
+def test_course_table_refuses_a_bad_layer_spec(spec, message):
+    import tomllib
+    with open(course.COURSE_FILE, "rb") as f:
+        table = tomllib.load(f)
+    bad = dict(table, units=dict(table["units"], Tanh=dict(table["units"]["Tanh"], spec=spec)))
+    with pytest.raises(course.CourseError, match=message):
+        course.parse(bad)
+
+
+def test_a_layer_spec_is_the_defaults_with_the_units_keys_over_them():
+    table = course.load()
+    tanh, conv = table.units["Tanh"].spec, table.units["Conv2D"].spec
+    assert [case.input for case in tanh.passes] == [(1, 5), (7, 3), (16, 9), (2, 3, 5)]
+    assert tanh.params == () and tanh.kink is None and tanh.bound == 1e-14
+    assert [p.name for p in conv.params] == ["weights", "bias"] and conv.bound == 1e-12
+    assert conv.large.input == (32, 8, 16, 16) and table.units["ReLU"].spec.kink == 0.0
+    assert table.units["mse_loss"].spec is None
 
 
 def test_not_judged_names_the_first_failing_value_check():

@@ -1,7 +1,7 @@
 """The reference earns full marks on every seed, the stubs exactly 0, and grading repeats."""
 import pytest
 
-from autograder import grade
+from autograder import course, grade
 from grader_support import EXERCISES, make_stubs
 
 SEEDS = [grade.DEFAULT_SEED] + list(range(1, 20))
@@ -12,7 +12,7 @@ def test_reference_scores_full_marks(seed):
     result = grade.grade(grade.reference.SOLUTIONS.parent, seed=seed)
     failed = [f"{o.check.name}: {o.text}" for o in result.outcomes if not o.passed]
     assert failed == []
-    assert result.score == result.max_score == 100
+    assert result.score == result.max_score == course.load().total
 
 
 def test_fallback_stubs_score_zero_without_grader_error(tmp_path):
@@ -37,6 +37,6 @@ def test_same_submission_same_result(tmp_path):
     mutant = next(m for m in MUTANTS if m[0] == "dropout_not_inverted")
     root = apply_mutant(mutant, tmp_path)
     first, second = grade.grade(root), grade.grade(root)
-    assert first.score == second.score < 100
+    assert first.score == second.score < course.load().total
     assert [(o.check.name, o.passed, o.text) for o in first.outcomes] == \
            [(o.check.name, o.passed, o.text) for o in second.outcomes]

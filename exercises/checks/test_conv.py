@@ -1,0 +1,141 @@
+"""Visible checks for convolution, pooling, flattening and skip connections (chapter 7).
+
+A first safety net, not the graded tests: the grader checks more shapes, strides and
+paddings, ties, float32 and more. Passing here is necessary, not sufficient.
+"""
+import numpy as np
+import pytest
+
+import nn100
+from check_helpers import assert_close, assert_gradients_match
+
+
+def random(*shape, seed=7):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def grid(*shape):
+    return np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+
+
+class Scale(nn100.Layer):
+    """A tiny inner layer for Residual (so its checks do not depend on your other layers):
+    Y = X * w, one weight per column."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = self.build_param(np.array(w, dtype=np.float64))
+
+    def forward(self, X):
+        def backward(D):
+            self.w.gradient += (X * D).sum(axis=0)
+            return D * self.w.tensor
+        return X * self.w.tensor, backward
+
+
+# ---- 7.1 to 7.4: Conv2D ------------------------------------------------------------
+
+@pytest.mark.exercise("7.1")
+def test_im2col_by_hand():
+    from nn100.conv import im2col
+    cols = im2col(grid(1, 1, 4, 4), 2, 2)
+    assert_close(cols, [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]],
+                 "im2col of a 4x4 image, 2x2 patches, stride 2")
+
+
+@pytest.mark.exercise("7.2")
+def test_conv_forward_is_a_cross_correlation_by_hand():
+    layer = nn100.Conv2D(1, 1, 2)
+    layer.weights.tensor[...] = [[[[1.0, 2.0], [3.0, 4.0]]]]
+    layer.bias.tensor[...] = 1.0
+    Y, backward = layer.forward(grid(1, 1, 3, 3))
+    assert_close(Y, [[[[28.0, 38.0], [58.0, 68.0]]]], "Conv2D.forward (the kernel is not flipped)")
+    assert callable(backward), "Conv2D.forward must return (Y, backward)"
+
+
+@pytest.mark.exercise("7.2")
+def test_conv_forward_shapes_with_stride_and_padding():
+    Y, _ = nn100.Conv2D(2, 3, 3, stride=2, padding=1).forward(random(2, 2, 7, 6))
+    assert Y.shape == (2, 3, 4, 3), f"Conv2D(2, 3, 3, stride=2, padding=1): output {Y.shape}"
+
+
+@pytest.mark.exercise("7.3")
+def test_col2im_adds_overlapping_patches():
+    from nn100.conv import col2im
+    image = col2im(np.ones((4, 4)), (1, 1, 3, 3), 2, 1)
+    assert_close(image, [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]],
+                 "col2im of ones: how many 2x2 patches cover each pixel of a 3x3 image")
+
+
+@pytest.mark.exercise("7.4")
+def test_conv_backward_matches_finite_differences():
+    layer = nn100.Conv2D(2, 3, 3, stride=2, padding=1, rng=0)
+    layer.bias.tensor[...] = random(3, seed=1)
+    assert_gradients_match(layer, random(2, 2, 5, 5))
+    assert_gradients_match(nn100.Conv2D(1, 2, 2, rng=1), random(1, 1, 4, 4))
+
+
+# ---- 7.5 and 7.6: MaxPool2D --------------------------------------------------------
+
+@pytest.mark.exercise("7.5")
+def test_max_pool_forward_by_hand():
+    Y, backward = nn100.MaxPool2D(2).forward(grid(1, 1, 4, 4))
+    assert_close(Y, [[[[5.0, 7.0], [13.0, 15.0]]]], "MaxPool2D(2).forward")
+    assert callable(backward), "MaxPool2D.forward must return (Y, backward)"
+    Y, _ = nn100.MaxPool2D(2, stride=1).forward(grid(1, 1, 3, 3))
+    assert_close(Y, [[[[4.0, 5.0], [7.0, 8.0]]]], "MaxPool2D(2, stride=1).forward")
+
+
+@pytest.mark.exercise("7.6")
+def test_max_pool_backward_routes_to_the_first_maximum():
+    _, backward = nn100.MaxPool2D(2).forward(np.array([[[[1.0, 1.0], [0.0, 1.0]]]]))
+    assert_close(backward(np.array([[[[3.0]]]])), [[[[3.0, 0.0], [0.0, 0.0]]]],
+                 "MaxPool2D backward with a tie (the first maximum, row by row, gets it)")
+
+
+@pytest.mark.exercise("7.6")
+def test_max_pool_backward_matches_finite_differences():
+    assert_gradients_match(nn100.MaxPool2D(2), random(2, 3, 4, 4))
+    assert_gradients_match(nn100.MaxPool2D(3, stride=2), random(1, 2, 7, 5))
+
+
+# ---- 7.7: Flatten ------------------------------------------------------------------
+
+@pytest.mark.exercise("7.7")
+def test_flatten_forward_and_backward():
+    X = grid(2, 3, 2, 2)
+    Y, backward = nn100.Flatten().forward(X)
+    assert_close(Y, X.reshape(2, 12), "Flatten.forward")
+    assert_close(backward(Y), X, "Flatten backward (the input's shape back)")
+
+
+# ---- 7.8 and 7.9: Residual ---------------------------------------------------------
+
+@pytest.mark.exercise("7.8")
+def test_residual_forward_adds_the_skip():
+    layer = nn100.Residual(Scale([2.0, -1.0]))
+    Y, backward = layer.forward(np.array([[1.0, 1.0], [2.0, 3.0]]))
+    assert_close(Y, [[3.0, 0.0], [6.0, 0.0]], "Residual.forward")
+    assert callable(backward), "Residual.forward must return (Y, backward)"
+    assert layer.parameters == layer.layer.parameters, "Residual.parameters: the inner layer's"
+
+
+@pytest.mark.exercise("7.9")
+def test_residual_backward_matches_finite_differences():
+    assert_gradients_match(nn100.Residual(Scale([2.0, -1.0, 0.5])), random(4, 3))
+
+
+@pytest.mark.exercise("C.3")
+def test_checkpoint_convnet_on_digit_images():
+    """The digits as 8x8 images: a small ConvNet reaches 95% in 3 epochs."""
+    from nn100.data import load_digits
+    X_train, y_train, X_test, y_test = load_digits()
+    X_train, X_test = X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8)
+    model = nn100.Sequential(nn100.Conv2D(1, 8, 3, padding=1, rng=0), nn100.BatchNorm(8),
+                             nn100.ReLU(), nn100.MaxPool2D(2), nn100.Flatten(),
+                             nn100.Linear(128, 10, rng=1))
+    learner = nn100.Learner(model, nn100.softmax_cross_entropy_loss, nn100.AdamOptimizer(lr=0.01))
+    learner.fit(X_train, y_train, epochs=3, bs=32, rng=0)
+    accuracy = np.mean(learner.predict(X_test).argmax(axis=1) == y_test)
+    assert accuracy > 0.95, \
+        f"ConvNet on digit images: test accuracy {accuracy:.1%}, expected above 95%"
