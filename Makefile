@@ -12,7 +12,8 @@ SUBMISSIONS ?= build/class/submissions
 RESULTS ?= build/grade/results.json
 GRADEBOOK ?= build/class/gradebook.csv
 # ASSIGNMENT=N grades (or packs for Gradescope) one assignment of course.toml only;
-# FAIL_UNDER=X makes `make grade` fail below X points (CI: the reference at 100).
+# FAIL_UNDER=X makes `make grade` fail below X points, or below full marks with
+# FAIL_UNDER=full (CI: the reference must keep every point).
 ASSIGNMENT ?=
 FAIL_UNDER ?=
 

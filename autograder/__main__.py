@@ -15,6 +15,20 @@ def positive(text: str) -> float:
     return value
 
 
+FULL = "full"  # --fail-under full: every point of what was graded
+
+
+def threshold(text: str):
+    """--fail-under's value: a number of points, or "full"."""
+    if text == FULL:
+        return FULL
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of points or 'full', got {text!r}") from None
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m autograder",
                                   description="The nn100 autograder.")
@@ -25,8 +39,9 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignment", type=int, default=None,
                        help="grade only this assignment's units, scaled to its total (course.toml)")
     grade.add_argument("--course", default=None, help="the course table (default: autograder/course.toml)")
-    grade.add_argument("--fail-under", type=float, default=None, metavar="X",
-                       help="exit with status 1 when the score is below X (for CI)")
+    grade.add_argument("--fail-under", type=threshold, default=None, metavar="X",
+                       help="exit with status 1 when the score is below X, a number of "
+                            "points or 'full' for the graded total (for CI)")
     grade.add_argument("--results", help="write Gradescope results.json here")
     grade.add_argument("--timeout", type=positive, default=5.0,
                        help="seconds allowed to each check's student code (default 5; "
@@ -74,8 +89,10 @@ def main(argv=None) -> int:
     print(report.table(result, details=args.details))
     if args.results:
         report.write_atomically(args.results, report.results_json(result))
-    if args.fail_under is not None and result.score < args.fail_under - 1e-9:
-        print(f"grade: score {report.fmt(result.score)} is below --fail-under {args.fail_under:g}",
+    bar = result.max_score if args.fail_under == FULL else args.fail_under
+    if bar is not None and result.score < bar - 1e-9:
+        print(f"grade: score {report.fmt(result.score)} is below --fail-under "
+              f"{args.fail_under if args.fail_under == FULL else report.fmt(bar)}",
               file=sys.stderr)
         return 1
     return 0

@@ -1,4 +1,5 @@
 """One resolver for every way a student hands in the package (grade, grade-all, Gradescope)."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -73,3 +74,18 @@ def test_grade_takes_the_make_submit_zip_and_fails_under(tmp_path):
     stubs = subprocess.run([sys.executable, "-m", "autograder", "grade", "exercises", "--assignment", "4",
                             "--fail-under", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert stubs.returncode == 1 and "below --fail-under 0.5" in stubs.stderr, stubs.stderr
+    # "full": every point of what is graded (assignment 4's 100 here, not the course's total)
+    full = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "submission.zip"),
+                           "--assignment", "4", "--fail-under", "full"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert full.returncode == 0, full.stdout + full.stderr
+    mutant = tmp_path / "mutant"
+    shutil.copytree(ROOT / "solutions" / "nn100", mutant / "nn100")
+    losses = mutant / "nn100" / "losses.py"
+    text = losses.read_text()
+    assert text.count("loss = -np.mean(Yt") == 1
+    losses.write_text(text.replace("loss = -np.mean(Yt", "loss = -np.sum(Yt"))  # bce_loss wrong
+    short = subprocess.run([sys.executable, "-m", "autograder", "grade", str(mutant),
+                            "--assignment", "4", "--fail-under", "full"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert short.returncode == 1 and "below --fail-under full" in short.stderr, short.stderr
