@@ -30,6 +30,7 @@ class Exercise:
     target: str    # qualified name of the function that encloses the solution block
     title: str     # what the stub's NotImplementedError names
     unit: str      # the unit the grader scores it under
+    write: str = ""  # the guide's "What you write" for it (exercises/README.md)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class Unit:
     hints: dict = None             # check family -> Hint (from [units.<name>.hints])
     check_visibility: dict = None  # check family -> visibility (overrides the unit's)
     spec: "LayerSpec | None" = None  # how the generic layer checks drive it (layers only)
+    guide_row: "GuideRow | None" = None  # its exercises shown as one row of the guide
+
+
+@dataclass(frozen=True)
+class GuideRow:
+    """A unit's exercises shown as one row of the guide's table ("3.1, 3.2 | Tanh forward,
+    backward | ..."), from ``guide_row = { title = "...", write = "..." }``."""
+    title: str
+    write: str = ""
 
 
 @dataclass(frozen=True)
@@ -357,7 +367,9 @@ def parse(table: dict) -> Course:
                                   f"{seen_numbers[number]} and {name}")
             seen_numbers[number] = name
             exercises.append(Exercise(number, module, _field(item, "target", str, where),
-                                      _field(item, "title", str, where), name))
+                                      _field(item, "title", str, where), name,
+                                      _field(item, "write", str, f"{where} exercise {number}", "")))
+        guide_row = _guide_row(entry, exercises, where)
         unit_visibility = _choice(_field(entry, "visibility", str, where, visibility),
                                   VISIBILITIES, f"{where}.visibility")
         notebook = _field(entry, "notebook", str, where, "")
@@ -372,7 +384,7 @@ def parse(table: dict) -> Course:
                            notebook, module,
                            _hints(entry.get("hints", {}), f"{where}.hints"),
                            _visibilities(entry.get("check_visibility", {}),
-                                         f"{where}.check_visibility"), spec)
+                                         f"{where}.check_visibility"), spec, guide_row)
         if kind == "convergence":
             problems = _field(entry, "problems", list, where)
     _check_problems(problems, problems_of)
@@ -400,6 +412,26 @@ def parse(table: dict) -> Course:
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
                   units, assignments, checkpoints, notebooks, kind_hints, family_visibility,
                   policy_from(table), _notebook_cells(table.get("notebook_cells", {}), units))
+
+
+def _guide_row(entry: dict, exercises: list, where: str) -> GuideRow | None:
+    """[units.X].guide_row: one row of the guide for all the unit's exercises."""
+    if "guide_row" not in entry:
+        return None
+    row = entry["guide_row"]
+    if not isinstance(row, dict) or "title" not in row or set(row) - {"title", "write"}:
+        raise CourseError(f"course.toml: {where}.guide_row must be "
+                          f'{{ title = "...", write = "..." }}, found {row!r}')
+    if len(exercises) < 2:
+        raise CourseError(f"course.toml: {where}.guide_row groups the exercises of one row, "
+                          f"but the unit has {len(exercises)}")
+    own = [e.number for e in exercises if e.write]
+    if own:
+        raise CourseError(f"course.toml: {where}: exercises {own} have their own `write`, but "
+                          "the unit's guide_row shows them as one row: put the text in "
+                          "guide_row.write")
+    return GuideRow(_field(row, "title", str, f"{where}.guide_row"),
+                    _field(row, "write", str, f"{where}.guide_row", ""))
 
 
 def _check_problems(problems: list, problems_of: dict) -> None:

@@ -40,6 +40,7 @@ class BatchNorm(Layer):
         if shape is None or len(shape) not in (2, 4) or shape[1] != self.features:
             raise ValueError(f"BatchNorm.forward: expected input of shape (N, {self.features}) or "
                              f"(N, {self.features}, H, W), got {shape}")
+        axes = (0,) if X.ndim == 2 else (0, 2, 3)
         shape = (1, self.features) + (1,) * (X.ndim - 2)
         count = X.size // self.features
         training = self.training  # backward follows the mode forward ran in

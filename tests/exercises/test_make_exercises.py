@@ -146,7 +146,10 @@ def test_check_mode_names_stale_extra_and_missing_files(tmp_path, capsys):
         name: unit for name, unit in full.units.items()
         if all(e.module == "layers.py" for e in unit.exercises)})
     out = tmp_path / "out"
-    argv = ["--source", str(source), "--output", str(out), "--table", str(tmp_path / "t.json")]
+    guide = tmp_path / "README.md"  # the guide as it is: its tables are the full course's
+    guide.write_text(make_exercises.GUIDE.read_text())
+    argv = ["--source", str(source), "--output", str(out), "--table", str(tmp_path / "t.json"),
+            "--guide", str(guide)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(course, "load", lambda: table)
         assert make_exercises.main(argv + ["--check"]) == 1
@@ -164,6 +167,44 @@ def test_check_mode_names_stale_extra_and_missing_files(tmp_path, capsys):
     errors = capsys.readouterr().err
     assert "layers.py: differs" in errors and "extra.py: not generated" in errors
     assert "t.json: differs" in errors
+    # the guide was rewritten for the smaller course: its tables list only those units
+    assert "| Linear | 1.1, 1.2 | 10 |" in guide.read_text()
+    assert "| mse_loss |" not in guide.read_text()
+    assert "## The ideas behind the steps" in guide.read_text()  # the prose is kept
+    guide.write_text(guide.read_text().replace("| Linear | 1.1, 1.2 | 10 |", "| Linear | 1.1 | 10 |"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(course, "load", lambda: table)
+        assert make_exercises.main(argv + ["--check"]) == 1
+    assert "README.md: its tables differ" in capsys.readouterr().err
+
+
+def test_the_guide_tables_are_generated_from_the_course_table():
+    """The guide's two tables are exactly what the course table gives, prose around kept."""
+    guide = make_exercises.GUIDE.read_text()
+    assert make_exercises.guide_text(guide, course.load()) == guide, \
+        "the guide's tables are stale: run `make exercises`"
+    grouped = make_exercises.exercise_rows(course.load())
+    assert "| 3.5, 3.6 | Softmax forward, backward | rows sum to 1; a full Jacobian | Softmax |" \
+        in grouped
+    assert "| 1.1 | Linear.forward | Y = X @ W + b | Linear |" in grouped
+
+
+def test_a_guide_without_its_markers_is_refused():
+    guide = make_exercises.GUIDE.read_text()
+    for marker in (make_exercises.GUIDE_MARKERS["points"], make_exercises.END_MARKER):
+        with pytest.raises(MarkerError, match="README.md"):
+            make_exercises.guide_text(guide.replace(marker, ""), course.load())
+
+
+def test_a_grouped_row_with_its_own_texts_is_refused():
+    raw = tomllib.loads((ROOT / "autograder" / "course.toml").read_text())
+    raw["units"]["Tanh"]["exercises"][0]["write"] = "Y = tanh(X)"
+    with pytest.raises(course.CourseError, match=r"Tanh.*own `write`.*guide_row.write"):
+        course.parse(raw)
+    raw["units"]["Flatten"]["guide_row"] = {"title": "Flatten"}
+    del raw["units"]["Tanh"]["exercises"][0]["write"]
+    with pytest.raises(course.CourseError, match=r"Flatten.*guide_row.*has 1"):
+        course.parse(raw)
 
 
 def test_the_student_side_without_its_table_says_how_to_get_it(tmp_path):

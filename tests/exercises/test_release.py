@@ -203,8 +203,8 @@ def test_what_the_course_table_says_beyond_the_exercise_table_stays_out(tmp_path
     toml = root / "autograder" / "course.toml"
     unit_secret, exercise_secret = "planted unit answer 7f3a", "planted exercise answer 9c1e"
     text = toml.read_text().replace("[units.Linear]\n", f'[units.Linear]\nanswer = "{unit_secret}"\n')
-    text = text.replace('title = "Linear.backward" }',
-                        f'title = "Linear.backward", answer = "{exercise_secret}" }}')
+    text = text.replace('title = "Linear.backward",',
+                        f'title = "Linear.backward", answer = "{exercise_secret}",')
     toml.write_text(text)
     assert unit_secret in text and exercise_secret in text
     course.read(toml)  # still a valid course
