@@ -1,5 +1,8 @@
 """The student guide's two tables (exercises by chapter; points by unit), read back and
-held against the course table. Shared by test_guide.py and the test that adds a unit."""
+held against the course table. `make exercises` writes them (tools/make_exercises.py);
+this reader is independent of that writer, so a generator bug or a hand edit of the
+tables shows here as a named difference. Shared by test_guide.py and the test that adds
+a unit."""
 import re
 
 from autograder import course

@@ -1,9 +1,10 @@
 """Adding a unit, as CONTRIBUTING.md says, to a copy of the course: a toy layer, Softplus.
 
-The edits below are the whole addition (the test checks that nothing else changed but
-what `make exercises` regenerates). What follows from them: the stubs and the students'
-exercise table, `make check`, the student edition (no leak), the guide's tables and the
-points total, and the grader: the generic layer checks drive it from the course's default
+The edits below are the whole addition, in three places: the solution (its class and its
+export), its entry in the course table, its visible check. The test checks that nothing
+else changed but what `make exercises` regenerates. What follows from them: the stubs and
+the students' exercise table, the guide's two tables and its points total, `make check`,
+the student edition (no leak), and the grader: the generic layer checks drive it from the course's default
 layer spec, so the reference gets full marks and the stub 0 with no grader code.
 """
 import filecmp
@@ -55,6 +56,7 @@ kind = "layer"
 assignment = 3
 points = 4
 module = "layers.py"
+guide_row = { title = "Softplus forward, backward", write = "a smooth ReLU, without overflow" }
 exercises = [
     { number = "3.9", target = "Softplus.forward", title = "Softplus.forward" },
     { number = "3.10", target = "Softplus.forward.backward", title = "Softplus.backward" },
@@ -99,13 +101,6 @@ def add_softplus(root: Path, total: str = NEW_TOTAL) -> None:
     edit(toml, f'name = "nn100"\ntotal = {TOTAL:g}\n', f'name = "nn100"\ntotal = {total}\n')
     with open(root / "exercises" / "checks" / "test_layers.py", "a") as checks:  # 3. its check
         checks.write(CHECK)
-    guide = root / "exercises" / "README.md"                              # 4. the guide's rows
-    text = guide.read_text()
-    text = re.sub(r"^(\| 3\.7, 3\.8 \|.*\n)", r"\1| 3.9, 3.10 | Softplus forward, backward | | Softplus |\n",
-                  text, count=1, flags=re.M)
-    text = re.sub(r"^(\| Dropout \| 3\.7, 3\.8 \|.*\n)", r"\1| Softplus | 3.9, 3.10 | 4 |\n",
-                  text, count=1, flags=re.M)
-    guide.write_text(text.replace(f"### Points ({TOTAL:g} in all)", f"### Points ({total} in all)"))
 
 
 def run(root: Path, *arguments, check=True):
@@ -146,12 +141,12 @@ def changed_files(root: Path) -> set[str]:
 
 
 def test_the_addition_touches_only_its_files_and_what_is_regenerated(course_copy):
-    assert changed_files(course_copy) == {
-        # edited by hand
-        "solutions/nn100/layers.py", "solutions/nn100/__init__.py", "autograder/course.toml",
-        "exercises/checks/test_layers.py", "exercises/README.md",
-        # written by `make exercises`
-        "exercises/nn100/layers.py", "exercises/nn100/__init__.py", "exercises/exercises.json"}
+    edited = {"solutions/nn100/layers.py", "solutions/nn100/__init__.py",  # the solution
+              "autograder/course.toml",                                    # its entry
+              "exercises/checks/test_layers.py"}                           # its check
+    regenerated = {"exercises/nn100/layers.py", "exercises/nn100/__init__.py",
+                   "exercises/exercises.json", "exercises/README.md"}      # by `make exercises`
+    assert changed_files(course_copy) == edited | regenerated
 
 
 def test_the_points_total_must_be_said(course_copy, tmp_path):
@@ -208,6 +203,12 @@ def test_the_guide_tables_show_the_new_unit_and_the_new_total(course_copy):
     table = course.read(course_copy / "autograder" / "course.toml")
     guide = (course_copy / "exercises" / "README.md").read_text()
     assert problems(guide, table) == []
+    # written by `make exercises`, after Dropout's rows, from the entry alone
+    assert "| 3.7, 3.8 | Dropout forward, backward | inverted dropout, only in training | " \
+        "Dropout |\n| 3.9, 3.10 | Softplus forward, backward | a smooth ReLU, without overflow | " \
+        "Softplus |\n" in guide
+    assert "| Dropout | 3.7, 3.8 | 5 |\n| Softplus | 3.9, 3.10 | 4 |\n" in guide
+    assert f"### Points ({NEW_TOTAL} in all)" in guide
     # the guide as it was does not: the check names what is missing
     found = problems((ROOT / "exercises" / "README.md").read_text(), table)
     assert any("3.10" in problem for problem in found), found
