@@ -16,6 +16,7 @@ from datetime import datetime
 
 import pytest
 
+from autograder.course import load as load_course
 from classgrading_support import ROOT, solved
 from tools.make_class import as_canvas, as_moodle
 
@@ -23,6 +24,9 @@ DUE = "2026-09-14T23:59:00+00:00"
 ON_TIME = (datetime(2026, 9, 14, 20, 0), False)
 IN_GRACE = (datetime(2026, 9, 15, 0, 10), False)     # 11 minutes late: inside the 15-minute grace
 TWO_DAYS = (datetime(2026, 9, 16, 12, 0), True)      # 36 h late: 2 days, 20 %
+
+TOTAL = int(load_course().total)           # the course's [course].total, whatever it is now
+COURSE_TOTAL = 'name = "nn100"\ntotal = {}\n'  # that line of course.toml
 
 
 def grade_all(*args, cwd=ROOT):
@@ -103,13 +107,13 @@ def test_a_whole_term(term):
     as_canvas(plain, base / "a1.zip", base / "roster.csv", [ON_TIME, ON_TIME, IN_GRACE, ON_TIME, TWO_DAYS])
     course.write_text(course.read_text().replace("[units.Tanh]\nkind = \"layer\"\nassignment = 3\npoints = 4",
                                                  "[units.Tanh]\nkind = \"layer\"\nassignment = 3\npoints = 5")
-                      .replace("total = 100\n", "total = 101\n", 1))
+                      .replace(COURSE_TOTAL.format(TOTAL), COURSE_TOTAL.format(TOTAL + 1)))
     log = grade_all(base / "a1.zip", "--gradebook", a1 / "gradebook.csv", *common)
     assert "4 already graded, 1 to grade" in log and "the submission changed (1)" in log, log
     assert by_student(a1 / "gradebook.csv")[ids[0]]["score"] == "15"
     # Linear's points change: every graded row of assignment 1 is graded again, and says why.
     course.write_text(course.read_text().replace("points = 10\nmodule = \"layers.py\"", "points = 9\nmodule = \"layers.py\"")
-                      .replace("total = 101\n", "total = 100\n", 1))
+                      .replace(COURSE_TOTAL.format(TOTAL + 1), COURSE_TOTAL.format(TOTAL)))
     before = by_student(a1 / "gradebook.csv")
     log = grade_all(base / "a1.zip", "--gradebook", a1 / "gradebook.csv", *common)
     assert "0 already graded, 5 to grade" in log and "the course table changed (5)" in log, log
