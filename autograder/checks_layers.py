@@ -29,7 +29,12 @@ from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, MAX_FORWARD_CALLS, Check
                      NotJudged, Worst, array, compare, dtype_of, need, passed, rel_error, same,
                      scope)
 from . import course
-from .sandbox import Job
+from .child import protocol
+from .sandbox import Job, JobStatus
+
+Y0 = protocol.OUTPUT.format(0)            # the first forward call's output
+DX0 = protocol.INPUT_GRADIENT.format(0)   # what its closure returned
+DX1 = protocol.INPUT_GRADIENT.format(1)   # the second call's closure
 
 # Every layer's shapes, constructor arguments, parameters, value ranges, kinks and bounds
 # are its spec in course.toml ([kind_spec.layer], [units.<name>.spec]; course.LayerSpec).
@@ -114,8 +119,8 @@ class LayerUnit:
     def add_pass(self, job_id, case, dtype=np.float64, budget=1.0, save_inputs=True):
         X, params, D, args = self.make_inputs(case, dtype, kinks=dtype == np.float64)
         kwargs = dict(self.spec.float32_kwargs) if dtype == np.float32 else {}
-        self.jobs.append(Job(f"{self.unit}/{job_id}", "layer", self.spec_of(
-            args, params, [["forward", "X"], ["backward", 0, "D"]], kwargs=kwargs,
+        self.jobs.append(Job(f"{self.unit}/{job_id}", protocol.LAYER, self.spec_of(
+            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]], kwargs=kwargs,
             save_inputs=save_inputs), {"X": X, "D": D, **params}, budget))
         layer = self.reference_layer(args, {k: v.astype(np.float64) for k, v in params.items()})
         Y, backward = layer.forward(X.astype(np.float64))
@@ -135,18 +140,18 @@ class LayerUnit:
         X0, params, D0, args = self.make_inputs(case)
         X1, _, D1, _ = self.make_inputs(case)
         G0 = {a: self.rng.standard_normal(v.shape) for a, v in params.items()}
-        steps = [["forward", "X0"], ["forward", "X1"], ["backward", 1, "D1"], ["backward", 0, "D0"]]
+        steps = [[protocol.FORWARD, "X0"], [protocol.FORWARD, "X1"], [protocol.BACKWARD, 1, "D1"], [protocol.BACKWARD, 0, "D0"]]
         spec = self.spec_of(args, params, steps, grads={a: "G0_" + a for a in params})
         arrays = {"X0": X0, "X1": X1, "D0": D0, "D1": D1, **params,
                   **{"G0_" + a: g for a, g in G0.items()}}
-        self.jobs.append(Job(f"{self.unit}/accumulate", "layer", spec, arrays))
+        self.jobs.append(Job(f"{self.unit}/accumulate", protocol.LAYER, spec, arrays))
         layer = self.reference_layer(args, params)
         for attr, g in G0.items():
             getattr(layer, attr).gradient = g.copy()
         _, back0 = layer.forward(X0)
         _, back1 = layer.forward(X1)
         dX1, dX0 = back1(D1), back0(D0)
-        self.expected["accumulate"] = {"dX0": dX0, "dX1": dX1,
+        self.expected["accumulate"] = {DX0: dX0, DX1: dX1,
                                        "grads": {a: getattr(layer, a).gradient for a in params}}
 
     def add_fd(self):
@@ -155,8 +160,8 @@ class LayerUnit:
         built exactly like the unit's other jobs, so the code under test cannot tell
         them from any other check."""
         X, params, D, args = self.make_inputs(self.spec.fd)
-        self.jobs.append(Job(f"{self.unit}/fd_analytic", "layer", self.spec_of(
-            args, params, [["forward", "X"], ["backward", 0, "D"]]), {"X": X, "D": D, **params}))
+        self.jobs.append(Job(f"{self.unit}/fd_analytic", protocol.LAYER, self.spec_of(
+            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]), {"X": X, "D": D, **params}))
         points = [("base", 0, 0)] + [(target, i, sign)
                                      for target, base in {"X": X, **params}.items()
                                      for i in range(base.size) for sign in (+1, -1)]
@@ -165,8 +170,8 @@ class LayerUnit:
             moved = {"X": X.copy(), **{a: v.copy() for a, v in params.items()}}
             if target != "base":
                 moved[target].flat[i] += sign * FD_STEP
-            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", "layer", self.spec_of(
-                args, params, [["forward", "X"], ["backward", 0, "D"]]), {"D": D, **moved}))
+            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", protocol.LAYER, self.spec_of(
+                args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]), {"D": D, **moved}))
         layer = self.reference_layer(args, params)
         reference_error = fd_error_of(layer, X, params, D)
         Y, _ = self.reference_layer(args, params).forward(X)
@@ -183,8 +188,8 @@ class LayerUnit:
         """Evaluation mode from a given state: forward and every gradient."""
         X, params, D, args = self.make_inputs(self.spec.eval)
         state = self.state_values()
-        self.jobs.append(Job(f"{self.unit}/eval", "layer", self.spec_of(
-            args, params, [["forward", "X"], ["backward", 0, "D"]], mode="eval",
+        self.jobs.append(Job(f"{self.unit}/eval", protocol.LAYER, self.spec_of(
+            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]], mode="eval",
             state={a: "S_" + a for a in state}),
             {"X": X, "D": D, **params, **{"S_" + a: v for a, v in state.items()}}))
         layer = self.reference_layer(args, params, "eval", state)
@@ -197,8 +202,8 @@ class LayerUnit:
         case = self.spec.running
         batches = [self.make_inputs(case)[0] for _ in range(self.spec.batches)]
         names = [f"X{k}" for k in range(len(batches))]
-        self.jobs.append(Job(f"{self.unit}/running", "layer", self.spec_of(
-            list(case.args), {}, [["forward", name] for name in names],
+        self.jobs.append(Job(f"{self.unit}/running", protocol.LAYER, self.spec_of(
+            list(case.args), {}, [[protocol.FORWARD, name] for name in names],
             state_out=list(self.spec.state)), dict(zip(names, batches, strict=False))))
         layer = self.reference_layer(case.args, {})
         for X in batches:
@@ -232,13 +237,13 @@ class LayerUnit:
     def backprop_only(self, result, where):
         if result.info.get("error"):
             raise Fail(f"your code raised {result.info['error']}")
-        calls = result.info.get("forward_calls_in_backward", [])
+        calls = result.info.get(protocol.FORWARD_CALLS, [])
         if not isinstance(calls, list) or not all(isinstance(c, int) for c in calls):
             raise Fail("the grader could not tell how backward computed its result")
-        if result.info.get("counter_intact") is False:
+        if result.info.get(protocol.COUNTER_INTACT) is False:
             raise Fail(f"{where}: backward detached or replaced the grader's call counter. "
                        "Gradients must come from the chain rule.")
-        if result.info.get("threads_in_backward"):
+        if result.info.get(protocol.THREADS_IN_BACKWARD):
             raise Fail(f"{where}: backward started threads. Gradients must come from the "
                        "chain rule, computed in the call itself.")
         if any(c > MAX_FORWARD_CALLS for c in calls):
@@ -251,12 +256,12 @@ class LayerUnit:
         large layer and no backward re-ran forward.  Every backward point stands on it."""
         big = results.get(f"{self.unit}/big")
         shape = scope(self.expected["big"]["shape"])
-        if big is not None and big.status not in ("ok", "error"):
+        if big is not None and big.status not in (JobStatus.OK, JobStatus.ERROR):
             raise NotJudged(f"'{TITLES['backprop']}' fails first (on input {shape}: "
                             f"{big.message or big.status})")
         for job_id, result in results.items():
-            if job_id.startswith(self.unit + "/") and result.status == "ok":
-                calls = result.info.get("forward_calls_in_backward", [])
+            if job_id.startswith(self.unit + "/") and result.status == JobStatus.OK:
+                calls = result.info.get(protocol.FORWARD_CALLS, [])
                 if isinstance(calls, list) and any(isinstance(c, int) and c > MAX_FORWARD_CALLS
                                                    for c in calls):
                     raise NotJudged(f"'{TITLES['backprop']}' fails first (backward called "
@@ -275,7 +280,7 @@ class LayerUnit:
         for job_id in self.passes():
             e = self.expected[job_id]
             r = self.result(results, job_id)
-            worst.compare(array(r, "Y0", "output"), e["Y"], "forward output Y",
+            worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y",
                           f"input {scope(e['X'].shape)}")
         return worst.verdict()
 
@@ -286,7 +291,7 @@ class LayerUnit:
             e = self.expected[job_id]
             r = self.result(results, job_id)
             self.backprop_only(r, f"input {scope(e['X'].shape)}")
-            got = array(r, "dX0", "backward's return value (dX)")
+            got = array(r, DX0, "backward's return value (dX)")
             worst.compare(got, self.expected_dX(e, got), "dX (the input gradient)",
                           f"input {scope(e['X'].shape)}")
         return worst.verdict()
@@ -298,7 +303,7 @@ class LayerUnit:
             e = self.expected[job_id]
             r = self.result(results, job_id)
             self.backprop_only(r, f"input {scope(e['X'].shape)}")
-            worst.compare(array(r, f"G_{param.name}", f"{param.name}.gradient"),
+            worst.compare(array(r, protocol.GRADIENT.format(param.name), f"{param.name}.gradient"),
                           e["grads"][param.name], param.what, f"input {scope(e['X'].shape)}")
         return worst.verdict()
 
@@ -309,11 +314,11 @@ class LayerUnit:
         self.backprop_only(r, "evaluation mode")
         where = f"evaluation mode, input {scope(e['X'].shape)}"
         worst = Worst(self.bound)
-        worst.compare(array(r, "Y0", "output"), e["Y"], "forward output Y", where, MATCH)
-        worst.compare(array(r, "dX0", "backward's return value (dX)"), e["dX"],
+        worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y", where, MATCH)
+        worst.compare(array(r, DX0, "backward's return value (dX)"), e["dX"],
                       "dX (the input gradient)", where)
         for attr, value in e["grads"].items():
-            worst.compare(array(r, f"G_{attr}", f"{attr}.gradient"), value, f"{attr}.gradient",
+            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value, f"{attr}.gradient",
                           where)
         return worst.verdict()
 
@@ -324,7 +329,7 @@ class LayerUnit:
             raise Fail(f"your code raised {r.info['error']}")
         worst = Worst(MATCH)
         for attr, value in e["state"].items():
-            worst.compare(array(r, f"S_{attr}", attr), value, attr,
+            worst.compare(array(r, protocol.STATE.format(attr), attr), value, attr,
                           f"{self.spec.batches} training batches of {scope(e['shape'])}")
         return worst.verdict()
 
@@ -332,20 +337,20 @@ class LayerUnit:
         e = self.expected["fd"]
         analytic = self.result(results, "fd_analytic")
         self.backprop_only(analytic, "finite-difference point")
-        here = array(analytic, "Y0", "forward output")
+        here = array(analytic, Y0, "forward output")
         compare(here, e["Y"], "forward output at the finite-difference point")
-        again = array(self.result(results, "fd/base/0/0"), "Y0", "forward output")
+        again = array(self.result(results, "fd/base/0/0"), Y0, "forward output")
         if again.shape != here.shape or not np.allclose(again, here, rtol=MATCH, atol=0):
             raise Fail("forward gave two different outputs for the same layer and input: "
                        "it must depend on its input and parameters only")
         shapes = {"X": e["X"].shape, **{a: v.shape for a, v in e["params"].items()}}
         numeric = fd_from_outputs(
             lambda target, i, sign: array(self.result(results, f"fd/{target}/{i}/{sign}"),
-                                          "Y0", "forward output at a perturbed point"),
+                                          Y0, "forward output at a perturbed point"),
             e["D"], shapes, here)
-        given = {"X": array(analytic, "dX0", "backward's return value")}
+        given = {"X": array(analytic, DX0, "backward's return value")}
         for attr in e["params"]:
-            given[attr] = array(analytic, f"G_{attr}", f"{attr}.gradient")
+            given[attr] = array(analytic, protocol.GRADIENT.format(attr), f"{attr}.gradient")
         errors = []
         for target, value in numeric.items():
             what = "input" if target == "X" else target
@@ -360,12 +365,12 @@ class LayerUnit:
         r = self.result(results, "accumulate")
         self.backprop_only(r, "two calls")
         worst = Worst(self.bound)
-        worst.compare(array(r, "dX1", "second backward's return"), e["dX1"], "dX",
+        worst.compare(array(r, DX1, "second backward's return"), e[DX1], "dX",
                       "the 2nd forward call (its backward called first)")
-        worst.compare(array(r, "dX0", "first backward's return"), e["dX0"], "dX of call 1",
+        worst.compare(array(r, DX0, "first backward's return"), e[DX0], "dX of call 1",
                       "the 1st forward call (its backward called last)")
         for attr, value in e["grads"].items():
-            worst.compare(array(r, f"G_{attr}", f"{attr}.gradient"), value,
+            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
                           f"{attr}.gradient", "two backward calls, starting from a non-zero "
                           "gradient")
         return worst.verdict()
@@ -376,25 +381,25 @@ class LayerUnit:
             r = self.result(results, job_id)
             if r.info.get("error"):
                 raise Fail(f"your code raised {r.info['error']}")
-            same(r.arrays.get("after_X", np.empty(0)), e["X"], "the input X")
-            same(r.arrays.get("after_D", np.empty(0)), e["D"], "the upstream gradient D")
+            same(r.arrays.get(protocol.AFTER.format("X"), np.empty(0)), e["X"], "the input X")
+            same(r.arrays.get(protocol.AFTER.format("D"), np.empty(0)), e["D"], "the upstream gradient D")
             for attr, value in e["params"].items():
-                same(r.arrays.get(f"T_{attr}", np.empty(0)), value, f"{attr}.tensor")
+                same(r.arrays.get(protocol.TENSOR.format(attr), np.empty(0)), value, f"{attr}.tensor")
         return "inputs, upstream gradients and parameters unchanged"
 
     def check_float32(self, results):
         e = self.expected["float32"]
         r = self.result(results, "float32")
-        names = {"Y0": "forward output Y", "dX0": "dX (the input gradient)"}
-        names.update({f"G_{a}": f"{a}.gradient" for a in e["params"]})
+        names = {Y0: "forward output Y", DX0: "dX (the input gradient)"}
+        names.update({protocol.GRADIENT.format(a): f"{a}.gradient" for a in e["params"]})
         for name, what in names.items():
             found = dtype_of(r, name, what)
             if found != "float32":
                 raise Fail(f"{what}: dtype {found} for float32 inputs (expected float32)")
         worst = Worst(FLOAT32)
-        worst.compare(array(r, "Y0", "output"), e["Y"], "float32 forward output Y",
+        worst.compare(array(r, Y0, "output"), e["Y"], "float32 forward output Y",
                       f"input {scope(e['X'].shape)}")
-        worst.compare(array(r, "dX0", "gradient"), e["dX"], "float32 dX",
+        worst.compare(array(r, DX0, "gradient"), e["dX"], "float32 dX",
                       f"input {scope(e['X'].shape)}")
         return worst.verdict()
 
@@ -402,8 +407,8 @@ class LayerUnit:
         e = self.expected["big"]
         r = self.result(results, "big")  # a time-out fails here, with the hint
         for job_id, result in results.items():  # (an exception is judged below, unhinted)
-            if job_id.startswith(self.unit + "/") and result.status == "ok" \
-                    and "forward_calls_in_backward" in result.info \
+            if job_id.startswith(self.unit + "/") and result.status == JobStatus.OK \
+                    and protocol.FORWARD_CALLS in result.info \
                     and not result.info.get("error"):
                 self.backprop_only(result, job_id.split("/")[1])
         try:  # finished without re-running forward: what fails now is not its cost
@@ -415,11 +420,11 @@ class LayerUnit:
         if r.info.get("error"):
             raise Fail(f"your code raised {r.info['error']}")
         worst = Worst(self.bound)
-        got = array(r, "dX0", "backward's return value (dX)")
+        got = array(r, DX0, "backward's return value (dX)")
         worst.compare(got, self.expected_dX(e, got), "dX (the input gradient)",
                       f"a large input {scope(e['shape'])}")
         for attr, value in e["grads"].items():
-            worst.compare(array(r, f"G_{attr}", f"{attr}.gradient"), value, f"{attr}.gradient",
+            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value, f"{attr}.gradient",
                           f"a large input {scope(e['shape'])}")
         return f"no forward calls inside backward; {worst.verdict()}"
 
@@ -427,9 +432,9 @@ class LayerUnit:
         e = self.expected["large_logits"]
         r = self.result(results, "large_logits")
         worst = Worst(MATCH)
-        worst.compare(array(r, "Y0", "output"), e["Y"], "forward output Y",
+        worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y",
                       f"large inputs {scope(e['X'].shape)}")
-        got = array(r, "dX0", "gradient")
+        got = array(r, DX0, "gradient")
         worst.compare(got, e["dX"], "dX (the input gradient)",
                       f"large inputs {scope(e['X'].shape)}", self.bound)
         return worst.verdict()

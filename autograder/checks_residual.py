@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import Check, Fail, Worst, array, need
+from .child import protocol
 from .sandbox import Job
 
 UNIT = "Residual"
@@ -23,7 +24,7 @@ def build(rng, ref):
     X = [rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 2, 4))]
     D = [rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 2, 4))]
     arrays = {f"X{k}": X[k] for k in range(2)} | {f"D{k}": D[k] for k in range(2)}
-    jobs = [Job(f"{UNIT}/paths", "residual", {"layer": list(INNER), "modes": list(MODES)},
+    jobs = [Job(f"{UNIT}/paths", protocol.RESIDUAL, {"layer": list(INNER), "modes": list(MODES)},
                 arrays)]
     expected = {"Y": [x + (x * scale + shift) for x in X], "dX": [d + d * scale for d in D],
                 "grad": float(np.sum(D[0]) + np.sum(D[1]))}
@@ -35,7 +36,7 @@ def build(rng, ref):
         r = run(results)
         worst = Worst()
         for k in range(2):
-            worst.compare(array(r, f"Y{k}", "forward output"), expected["Y"][k],
+            worst.compare(array(r, protocol.OUTPUT.format(k), "forward output"), expected["Y"][k],
                           "forward output Y", f"forward call {k + 1}")
         return worst.verdict()
 
@@ -43,26 +44,26 @@ def build(rng, ref):
         r = run(results)
         worst = Worst()
         for k in (1, 0):
-            worst.compare(array(r, f"dX{k}", "backward's return value (dX)"), expected["dX"][k],
+            worst.compare(array(r, protocol.INPUT_GRADIENT.format(k), "backward's return value (dX)"), expected["dX"][k],
                           "dX (the input gradient)", f"the closure of forward call {k + 1}")
         return worst.verdict()
 
     def parameters(results):
         r = run(results)
-        if r.info.get("parameters") != list(range(nparams)):
+        if r.info.get(protocol.PARAMETERS) != list(range(nparams)):
             raise Fail(f"parameters lists the inner layer's parameters as "
                        f"{r.info.get('parameters')} (-1: not one of them), expected "
                        f"{list(range(nparams))}")
         worst = Worst()
         for k in range(nparams):
-            worst.compare(array(r, f"G_{k}", "the inner layer's parameter gradient"),
+            worst.compare(array(r, protocol.INNER_GRADIENT.format(k), "the inner layer's parameter gradient"),
                           np.full(2, expected["grad"]), "the inner layer's parameter gradient",
                           "two backward calls")
         return f"the inner layer's parameters, their gradients filled; {worst.verdict()}"
 
     def closures(results):
         r = run(results)
-        log = [e for e in r.info.get("log", []) if isinstance(e, list) and e[:1] == ["backward"]]
+        log = [e for e in r.info.get(protocol.LOG, []) if isinstance(e, list) and e[:1] == ["backward"]]
         if log != [["backward", 0, 2], ["backward", 0, 1]]:
             calls = [e[2] for e in log if len(e) > 2]
             raise Fail("the closures of forward calls 2 and 1, called in that order, ran the "
@@ -70,7 +71,7 @@ def build(rng, ref):
         return "each closure ran its own forward call's inner closure"
 
     def modes(results):
-        got = run(results).info.get("modes")
+        got = run(results).info.get(protocol.MODES)
         want = [mode == "train" for mode in MODES]
         if got != want:
             raise Fail(f"after model.eval(), model.train(), model.eval() the inner layer's "
