@@ -46,3 +46,22 @@ def away_from_zero(rng, shape) -> np.ndarray:
     """Random values with |x| >= 0.1, so finite differences never straddle a ReLU kink."""
     X = rng.standard_normal(shape)
     return np.sign(X) * (0.1 + np.abs(X))
+
+
+def assert_accumulates_and_mutates_nothing(layer, X: np.ndarray, rng) -> None:
+    """One closure called twice with the same D: the same dX both times, every parameter
+    gradient added to (twice the first call's), and X, D and the tensors left as given."""
+    X_before = X.copy()
+    tensors_before = [p.tensor.copy() for p in layer.parameters]
+    Y, backward = layer.forward(X)
+    D = rng.standard_normal(Y.shape)
+    D_before = D.copy()
+    dX_once = backward(D).copy()
+    once = [p.gradient.copy() for p in layer.parameters]
+    np.testing.assert_allclose(backward(D), dX_once)
+    for param, first in zip(layer.parameters, once, strict=True):
+        np.testing.assert_allclose(param.gradient, 2 * first)  # added, not overwritten
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(D, D_before)
+    for param, before in zip(layer.parameters, tensors_before, strict=True):
+        np.testing.assert_array_equal(param.tensor, before)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import nn100 as nn
-from numeric import GRAD_TOLERANCE, away_from_zero, layer_gradient_errors
+from numeric import GRAD_TOLERANCE, assert_accumulates_and_mutates_nothing, away_from_zero, layer_gradient_errors
 
 SHAPES = [(1, 3, 2), (5, 7, 3), (4, 1, 1), (6, 2, 5)]  # (batch, inputs, outputs): batch of 1, odd sizes
 
@@ -88,21 +88,7 @@ def test_backward_accumulates_and_mutates_nothing(make_layer):
     layer = make_layer()
     rng = np.random.default_rng(2)
     X = away_from_zero(rng, (5, 3))
-    X_before = X.copy()
-    tensors_before = [p.tensor.copy() for p in layer.parameters]
-    Y, backward = layer.forward(X)
-    D = rng.standard_normal(Y.shape)
-    D_before = D.copy()
-    dX_once = backward(D).copy()
-    once = [p.gradient.copy() for p in layer.parameters]
-    dX_twice = backward(D)
-    np.testing.assert_allclose(dX_twice, dX_once)
-    for param, first in zip(layer.parameters, once, strict=True):
-        np.testing.assert_allclose(param.gradient, 2 * first)  # added, not overwritten
-    np.testing.assert_array_equal(X, X_before)
-    np.testing.assert_array_equal(D, D_before)
-    for param, before in zip(layer.parameters, tensors_before, strict=True):
-        np.testing.assert_array_equal(param.tensor, before)
+    assert_accumulates_and_mutates_nothing(layer, X, rng)
 
 
 @pytest.mark.parametrize("make_layer", [lambda: nn.Linear(3, 4, rng=0, dtype=np.float32), *ELEMENTWISE,

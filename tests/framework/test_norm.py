@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nn100 as nn
-from numeric import GRAD_TOLERANCE, layer_gradient_errors
+from numeric import GRAD_TOLERANCE, assert_accumulates_and_mutates_nothing, layer_gradient_errors
 
 EPS = 1e-5
 SHAPES = [(2, 3), (7, 1), (5, 4), (1, 2, 3, 3), (3, 4, 2, 5), (2, 1, 1, 3)]  # 2-D and 4-D, odd sizes
@@ -160,20 +160,7 @@ def test_backward_accumulates_and_mutates_nothing(make_layer, shape):
     layer = make_layer()
     rng = np.random.default_rng(2)
     X = rng.standard_normal(shape)
-    X_before = X.copy()
-    tensors_before = [p.tensor.copy() for p in layer.parameters]
-    Y, backward = layer.forward(X)
-    D = rng.standard_normal(Y.shape)
-    D_before = D.copy()
-    dX_once = backward(D).copy()
-    once = [p.gradient.copy() for p in layer.parameters]
-    np.testing.assert_allclose(backward(D), dX_once)
-    for param, first in zip(layer.parameters, once, strict=False):
-        np.testing.assert_allclose(param.gradient, 2 * first)  # added, not overwritten
-    np.testing.assert_array_equal(X, X_before)
-    np.testing.assert_array_equal(D, D_before)
-    for param, before in zip(layer.parameters, tensors_before, strict=False):
-        np.testing.assert_array_equal(param.tensor, before)
+    assert_accumulates_and_mutates_nothing(layer, X, rng)
 
 
 @pytest.mark.parametrize("make_layer", LAYERS)
