@@ -267,15 +267,24 @@ def job_sequential(spec: dict):
     if spec.get("update"):
         model.update(RecordingOptimizer(log, {key: i for i, key in enumerate(
             id(p) for r in recorders for p in r.parameters)}))
-    modes = []  # after each mode call, every recording layer's training flag
-    for mode in spec.get("modes", []):
+    modes = after_modes(model, spec.get("modes", []),
+                        lambda: [bool(getattr(r, "training", None)) for r in recorders])
+    return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
+
+
+def after_modes(model, modes: list, flags) -> list:
+    """Call each of ``modes`` ("train", "eval") on ``model``; after each, ``flags()``: the
+    recording layers' training flags. A raising call is recorded and ends the list, so a
+    broken train()/eval() does not hide what came before."""
+    found = []
+    for mode in modes:
         try:
             getattr(model, mode)()
-        except Exception as exc:  # a broken train()/eval() must not hide the rest
-            modes.append(describe(exc))
+        except Exception as exc:
+            found.append(describe(exc))
             break
-        modes.append([bool(getattr(r, "training", None)) for r in recorders])
-    return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
+        found.append(flags())
+    return found
 
 
 def job_residual(spec: dict):
@@ -295,14 +304,7 @@ def job_residual(spec: dict):
         arrays[protocol.INPUT_GRADIENT.format(k)] = snap(closures[k](load(f"D{k}")))
     for k, p in enumerate(inner.parameters):
         arrays[protocol.INNER_GRADIENT.format(k)] = p.gradient.copy()
-    modes = []
-    for mode in spec.get("modes", []):
-        try:
-            getattr(model, mode)()
-        except Exception as exc:  # a broken train()/eval() must not hide the rest
-            modes.append(describe(exc))
-            break
-        modes.append(bool(inner.training))
+    modes = after_modes(model, spec.get("modes", []), lambda: bool(inner.training))
     return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
 
 
