@@ -23,7 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_FILES = ["Makefile", "nbgrader_config.py", "nbcourse", "text"]
-ASSIGNMENTS = ["backprop", "training", "classification", "optimizers"]
+sys.path.insert(0, str(ROOT))
+from autograder import course  # noqa: E402
+
+ASSIGNMENTS = list(course.load().notebooks)
 # Appended to the copy's nbgrader_config.py for the "before" runs.
 STOCK = ("\nc.Autograde.autograde_preprocessors = _default\n"
          "c.Execute.kernel_name = ''\n")

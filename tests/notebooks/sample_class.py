@@ -6,12 +6,18 @@ what the scenario says.  The expected score of each scenario is written here by
 hand from the points in the notebook, not read back from nbgrader.
 """
 import copy
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 
-from tests.grader.mutants import MUTANTS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grader"))
+from autograder import course  # noqa: E402
+from mutants import MUTANTS as POST_MUTANTS  # noqa: E402  (layers.py ... learner.py)
+from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # noqa: E402  (norm.py, conv.py)
 
+MUTANTS = POST_MUTANTS + CHAPTER_MUTANTS
 MUTANTS_BY_NAME = {m[0]: m for m in MUTANTS}
 ALL = "*"  # as ``stub``: every solution cell left as released
 
@@ -64,6 +70,7 @@ CLASS = [
     Student("ada", "training", None, "the reference solution"),
     Student("ada", "classification", None, "the reference solution"),
     Student("ada", "optimizers", None, "the reference solution"),
+    Student("ada", "convnet", None, "the reference solution"),
     Student("bob", "backprop", {"linear_backward": "less", "sigmoid_tests": "zero"},
             "weight gradient overwritten, not added: the visible tests pass, the grader's "
             "accumulation check fails; sigmoid not attempted; a gradcheck.py edited to pass "
@@ -87,6 +94,13 @@ CLASS = [
             "sigmoid in a new cell: a numpy overflow warning in the test cell, full marks "
             "(the grader takes the definitions of every cell but the test cells)",
             delete=["sigmoid"], retype={"sigmoid": NAIVE_SIGMOID}),
+    Student("fay", "convnet", {"batchnorm_forward": "less", "conv2d_forward": "zero",
+                               "conv2d_backward": "less"},
+            "BatchNorm's running variance biased (only the running statistics check sees it) "
+            "and Conv2D flipping its filters (a convolution, not a cross-correlation): the "
+            "forward misses the reference, the gradients still match her own forward",
+            mutants=["batch_norm_biased_running_var",
+                     "conv_is_a_convolution_not_a_cross_correlation"]),
 ]
 
 def by_id(nb) -> dict:
@@ -136,7 +150,7 @@ def make_submission(source, release, student: Student):
 
 
 # --- the grader decides: reference, stubs and mutants, each to be graded as a package too
-ASSIGNMENTS = ["backprop", "training", "classification", "optimizers"]
+ASSIGNMENTS = list(course.load().notebooks)  # every notebook, in teaching order
 MUTANT_NOTEBOOKS = {
     "backprop": ["linear_bias_grad_not_summed", "relu_mask_from_gradient",
                  "sigmoid_forgets_upstream_gradient", "sequential_backward_in_forward_order"],
@@ -146,6 +160,10 @@ MUTANT_NOTEBOOKS = {
                        "bce_gradient_without_mean", "softmax_ce_gradient_without_mean"],
     "optimizers": ["momentum_ignores_nesterov", "adam_without_bias_correction",
                    "dropout_not_inverted"],
+    "convnet": ["batch_norm_mean_term_dropped", "layer_norm_mean_over_the_batch",
+                "conv_padding_ignored_in_backward", "maxpool_routes_to_every_maximum",
+                "flatten_backward_in_column_major_order",
+                "residual_returns_only_the_inner_gradient"],
 }
 CLASS += [Student("sam", a, None, "hands in the released notebook untouched", stub=[ALL])
           for a in ASSIGNMENTS]

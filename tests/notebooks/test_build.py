@@ -23,7 +23,7 @@ def built(tmp_path_factory):
 def test_every_solution_cell_is_the_reference_source_verbatim(built):
     import nbformat
     names = [name for name, _ in build.assignments(build.load_course(SOLUTIONS))]
-    assert names == ["backprop", "training", "classification", "optimizers"]
+    assert names == ["backprop", "training", "classification", "optimizers", "convnet"]
     for name in names:
         text = (REPO / "assignments" / "text" / f"{name}.py").read_text()
         nb = nbformat.read(built / name / f"{name}.ipynb", as_version=4)
@@ -149,3 +149,17 @@ def test_a_registered_notebook_takes_its_test_cells_from_the_registry(tmp_path, 
                     "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n\n# %%\n" + cell)
     with pytest.raises(ValueError, match=message):
         build.build_notebook(text, SOLUTIONS)
+
+
+def test_the_course_readme_lists_each_notebooks_units_and_points_as_the_registry_does():
+    """assignments/README.md's table is written by hand: it must say what course.toml says."""
+    from autograder import course
+    table = course.load()
+    rows = re.findall(r"^\| `(\w+)` \| (.+) \| (\d+) \|$",
+                      (REPO / "assignments" / "README.md").read_text(), re.M)
+    assert [name for name, _, _ in rows] == list(table.notebooks), "one row per notebook, in order"
+    for name, units, total in rows:
+        expected = [(u, table.units[u].points) for u in table.notebooks[name].units]
+        found = [(u, int(p)) for u, p in re.findall(r"(\w+) \((\d+)\)", units)]
+        assert sorted(found) == sorted(expected), f"{name}: README {found}, course.toml {expected}"
+        assert int(total) == sum(p for _, p in expected), f"{name}: total {total}"

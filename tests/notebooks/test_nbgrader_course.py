@@ -11,7 +11,7 @@ import re
 import nbformat
 import pytest
 
-from .sample_class import CLASS
+from .sample_class import ASSIGNMENTS, CLASS
 
 pytest.importorskip("nbgrader", reason="the notebook requirements are not installed")
 from nbgrader.api import Gradebook  # noqa: E402
@@ -22,7 +22,6 @@ from nbgrader.api import Gradebook  # noqa: E402
 # machine): more than the suite's default time limit per test.
 pytestmark = [pytest.mark.xdist_group("nbgrader-course"), pytest.mark.timeout(1800)]
 
-ASSIGNMENTS = ["backprop", "training", "classification", "optimizers"]
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 

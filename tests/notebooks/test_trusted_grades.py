@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .sample_class import ASSIGNMENTS, CLASS, MUTANT_NOTEBOOKS
+from .sample_class import ASSIGNMENTS, CLASS, MUTANT_NOTEBOOKS, MUTANTS
 from .test_nbgrader_course import by_id, cell_scores, grades_csv, notebook
 
 pytest.importorskip("nbgrader", reason="the notebook requirements are not installed")
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.xdist_group("nbgrader-course"), pytest.mark.timeout(18
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "assignments"), str(REPO / "tests" / "grader")]
 from autograder import course, grade  # noqa: E402
-from mutants import MUTANTS, apply_mutants  # noqa: E402
+from mutants import apply_mutants  # noqa: E402
 from nbcourse import trusted  # noqa: E402
 
 STUDENTS = {(s.name, s.assignment): s for s in CLASS}
