@@ -145,11 +145,10 @@ def selected(plans: list, units, problems) -> list:
     out = []
     for p in chosen:
         if p.unit == checks_convergence.UNIT:
-            names = list(checks_convergence.PROBLEMS)
             jobs = {f"{p.unit}/{job}" for name in keep for job in checks_convergence.PROBLEMS[name]}
             p = UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
-                         [c for c, name in zip(p.checks, names, strict=True) if name in keep],
-                         p.extra if "product" in keep else None)
+                         [c for c in p.checks if c.key in keep],
+                         p.extra if checks_convergence.CURVES_PROBLEM in keep else None)
         out.append(p)
     return out
 

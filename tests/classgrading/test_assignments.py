@@ -35,6 +35,15 @@ def test_the_convergence_plan_is_cut_to_an_assignments_problems():
     assert [j.id for j in only.jobs] == ["Convergence/linreg"]
     assert [c.title for c in only.checks] == ["linear regression recovers the true weights"]
     assert only.extra is None  # the loss curves come from the x1*x2 problem
+    # each problem alone keeps its own check and jobs, whatever order PROBLEMS lists them in
+    for name, job_names in checks_convergence.PROBLEMS.items():
+        alone = grade.selected([full], None, [name])[0]
+        assert [c.key for c in alone.checks] == [name]
+        assert [j.id for j in alone.jobs] == [f"Convergence/{job}" for job in job_names]
+        assert (alone.extra is not None) == (name == checks_convergence.CURVES_PROBLEM)
+    titles = {name: grade.selected([full], None, [name])[0].checks[0].title
+              for name in checks_convergence.PROBLEMS}
+    assert "ConvNet" in titles["convnet"] and "digits:" in titles["digits"]
 
 
 @pytest.mark.parametrize("edit, message", [
