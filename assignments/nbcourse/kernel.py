@@ -14,15 +14,26 @@ the first cell, Landlock (as the grader's child uses it) limits it to:
 - no new TCP connection (its own sockets are already bound), no signal to a process
   outside the kernel's own tree.
 
+Its resources are bounded too (rlimits, soft and hard): 4 GB of address space, files of
+at most 256 MB, no core dumps, so that a memory or disk bomb in a cell fails that cell
+(MemoryError, "File too large") instead of the machine that grades the class.
+
 Without Landlock (older kernels) the kernel runs unconfined and says so in its log;
 the grades stay the grader's either way.
 """
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import sysconfig
 import tempfile
+
+LIMITS = [  # (what the log says, rlimit, value): each far above what a notebook needs
+    ("address space 4 GB", resource.RLIMIT_AS, 4 << 30),
+    ("files up to 256 MB", resource.RLIMIT_FSIZE, 256 << 20),
+    ("no core dumps", resource.RLIMIT_CORE, 0),
+]
 
 
 def allowed_paths(folder: str) -> tuple[list, list]:
@@ -48,6 +59,22 @@ def confine(folder: str) -> list:
     return apply_landlock(read, write)
 
 
+def set_limits() -> list:
+    """Lower the soft and hard limits of LIMITS (never above a hard limit already set);
+    returns what was applied. A hard limit cannot be raised again by the cells' code."""
+    applied = []
+    for description, limit, value in LIMITS:
+        _, hard = resource.getrlimit(limit)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        try:
+            resource.setrlimit(limit, (value, value))
+            applied.append(description)
+        except (ValueError, OSError):
+            pass
+    return applied
+
+
 def main(argv=None) -> None:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does; put back by IPython's init_path
@@ -63,7 +90,9 @@ def main(argv=None) -> None:
     except Exception as error:  # a kernel that cannot start would fail every notebook
         app.log.warning("nn100 kernel: confinement failed: %s", error)
         applied = []
-    app.log.warning("nn100 kernel: %s", "; ".join(applied) or "NOT confined (no Landlock)")
+    limits = set_limits()
+    app.log.warning("nn100 kernel: %s; rlimits: %s",
+                    "; ".join(applied) or "NOT confined (no Landlock)", ", ".join(limits) or "none")
     app.start()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import symtable
 import sys
 from pathlib import Path
 
@@ -100,20 +101,57 @@ def _is_test_cell(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
+def _targets(node) -> list:
+    """The names a top-level ``x = ...`` binds, or [] for any other statement."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if all(isinstance(t, ast.Name) for t in targets):
+            return [t.id for t in targets]
+    return []
+
+
 def _definition(node) -> bool:
-    """Top-level statements kept: definitions, imports, and assignments that compute
-    nothing (``ReLu = ReLU``, ``EPS = 1e-12``).  Demonstrations, training runs, plots and
-    prints are the kernel's business: they would only cost the grader time."""
+    """Top-level statements kept whatever else the notebook does: definitions, imports,
+    and assignments that compute nothing (``ReLu = ReLU``, ``EPS = 1e-12``)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return True
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return True
-    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return all(isinstance(t, ast.Name) for t in targets) and (
-            isinstance(node.value, ast.Lambda)
-            or not any(isinstance(n, ast.Call) for n in ast.walk(node.value)))
-    return False
+    return bool(_targets(node)) and (isinstance(node.value, ast.Lambda) or not any(
+        isinstance(n, ast.Call) for n in ast.walk(node.value)))
+
+
+def _loaded(nodes) -> set:
+    """The global names the statements ``nodes`` read, now or when their functions run
+    (a function's own locals and parameters are not globals)."""
+    found = set()
+    for node in nodes:
+        tables = [symtable.symtable(ast.unparse(node), "cell", "exec")]
+        found |= {s.get_name() for s in tables[0].get_symbols() if s.is_referenced()}
+        while tables:
+            table = tables.pop()
+            children = table.get_children()
+            tables += children
+            for child in children:
+                found |= {s.get_name() for s in child.get_symbols()
+                          if s.is_referenced() and s.is_global()}
+    return found
+
+
+def _needed(statements: list) -> set:
+    """The ids of the statements to keep: the definitions, and the assignments that
+    compute (``EPS = np.finfo(float).eps``) when a kept statement reads what they bind.
+    Demonstrations, training runs, plots and prints are left to the kernel: they would
+    only cost the grader time."""
+    kept = {id(node) for node in statements if _definition(node)}
+    wanted = _loaded(node for node in statements if id(node) in kept)
+    while True:
+        more = [node for node in statements if id(node) not in kept
+                and set(_targets(node)) & wanted]
+        if not more:
+            return kept
+        kept |= {id(node) for node in more}
+        wanted |= _loaded(more)
 
 
 def _import(node):
@@ -142,19 +180,22 @@ def notebook_module(nb) -> tuple[str, list]:
     """The Python module made of the notebook's code cells, in order, test cells left
     out, and the top-level names it defines.  A cell that does not parse defines nothing,
     as in the kernel."""
-    parts, names = ["import numpy as np"], []
+    cells = []  # (index, source, top-level statements) of each code cell that parses
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or _is_test_cell(cell):
             continue
         source = _python(cell.source)
         try:
-            tree = ast.parse(source)
+            cells.append((index, source, ast.parse(source).body))
         except SyntaxError:
             continue
+    needed = _needed([node for _, _, body in cells for node in body])
+    parts, names = ["import numpy as np"], []
+    for index, source, body in cells:
         lines = source.splitlines()
         kept = []
-        for node in tree.body:
-            if not _definition(node):
+        for node in body:
+            if id(node) not in needed:
                 continue
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 node = _import(node)
@@ -166,12 +207,14 @@ def notebook_module(nb) -> tuple[str, list]:
                 names += [(a.asname or a.name).split(".")[0] for a in node.names]
                 continue
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            kept.append("\n".join(lines[first - 1:node.end_lineno]))
-            if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                names += [t.id for t in targets]
-            else:
-                names.append(node.name)
+            text = "\n".join(lines[first - 1:node.end_lineno])
+            if not _definition(node):
+                # what it calls may not exist apart from the kernel (a plot, a data file):
+                # then the name stays undefined and only the code that reads it fails
+                text = "try:\n" + "\n".join("    " + line for line in text.splitlines()) + \
+                       "\nexcept Exception:\n    pass"
+            kept.append(text)
+            names += _targets(node) or [node.name]
         if kept:
             parts.append(f"# --- cell {index}\n" + "\n\n".join(kept))
     return "\n\n\n".join(parts) + "\n", list(dict.fromkeys(names))

@@ -250,6 +250,21 @@ try:
     print("FORGE gradebook updated")
 except Exception as error:
     print("FORGE gradebook refused", type(error).__name__)
+# Memory and disk bombs: each must fail in its cell, the kernel living on.
+try:
+    hog = bytearray(5 << 30)
+    print("HOG allocated", len(hog))
+except MemoryError as error:
+    print("HOG refused 5 GB", type(error).__name__)
+try:
+    with open("hog.bin", "wb") as f:
+        for _ in range(20):
+            f.write(bytes(16 << 20))
+    print("HOG wrote 320 MB")
+except OSError as error:
+    print("HOG refused 320 MB", type(error).__name__)
+finally:
+    os.remove("hog.bin")
 # Every later cell's source, hidden tests included, printed into its own output.
 get_ipython().events.register("pre_run_cell", lambda info: print(info.raw_cell))
 '''
@@ -258,7 +273,8 @@ CLASS += [
             "shapes", sources=ZERO_LAYERS),
     Student("mallory", "backprop", None, "hal's notebook plus every cheat: monkeypatched "
             "numpy, helpers, builtins and traceback display; reads the source, gradebook and "
-            "other students' work; forges gradebook.db and results; prints the hidden tests; "
+            "other students' work; forges gradebook.db and results; allocates 5 GB and writes "
+            "320 MB; prints the hidden tests; "
             "replaced a test cell by a print and deleted another",
             sources=ZERO_LAYERS, prepend={"linear": MONKEYPATCH, "relu": SNOOP},
             replace={"linear_backward": [(None, 'print("Linear.backward: tests passed")')]},

@@ -74,3 +74,23 @@ def test_the_package_holds_definitions_not_demonstrations():
                    "broken"):
         assert absent not in module, absent
     compile(module, "notebook.py", "exec")
+
+
+def test_computed_constants_that_definitions_read_are_kept_and_demonstrations_are_not():
+    """``EPS = np.finfo(float).eps`` read by a layer counts as in the kernel; a training
+    run whose result no definition reads stays the kernel's; a function's own locals are
+    not globals; a computed value that fails apart from the kernel fails alone."""
+    nb = nbformat.v4.new_notebook(cells=[
+        code("import numpy as np\nimport matplotlib.pyplot as plt"),
+        code("EPS = np.finfo(float).eps\nSCALE = np.sqrt(4.0) * EPS\n"
+             "losses = train_for_an_hour()\nFIGURE = plt.figure()"),
+        code("class Tiny:\n    def forward(self, X):\n        losses = X * SCALE\n"
+             "        return losses\n\n\ndef draw():\n    return FIGURE"),
+    ])
+    module, names = trusted.notebook_module(nb)
+    assert names == ["np", "EPS", "SCALE", "FIGURE", "Tiny", "draw"]
+    assert "train_for_an_hour" not in module
+    namespace = {}
+    exec(compile(module, "notebook.py", "exec"), namespace)  # matplotlib is not imported there: FIGURE fails
+    assert namespace["Tiny"]().forward(1.0) == 2 * namespace["np"].finfo(float).eps
+    assert "FIGURE" not in namespace

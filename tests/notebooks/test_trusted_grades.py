@@ -112,11 +112,12 @@ def test_the_cheats_do_fool_the_kernel(graded_class):
     assert "Linear.forward: tests passed" not in kernel_text(honest["linear_forward"])
 
 
-def test_the_kernel_reads_and_writes_nothing_outside_its_folder(graded_class):
+def test_the_kernel_reads_and_writes_nothing_outside_its_folder_and_hogs_nothing(graded_class):
     relu = by_id(notebook(graded_class, "autograded", "backprop", "mallory"))["relu"]
     text = "".join(o.get("text", "") for o in relu.outputs)
-    attempts = [line for line in text.splitlines() if line.startswith(("SNOOP", "FORGE"))]
-    assert len(attempts) >= 9, text[:2000]
+    attempts = [line for line in text.splitlines() if line.startswith(("SNOOP", "FORGE", "HOG"))]
+    assert len(attempts) >= 11, text[:2000]
+    assert sum(line.startswith("HOG") for line in attempts) == 2, attempts
     assert all(" refused " in line for line in attempts), attempts
     assert not (graded_class / "results.json").exists()
 
