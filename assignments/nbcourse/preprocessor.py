@@ -4,6 +4,7 @@ and ``SaveAutoGrades`` in ``Autograde.autograde_preprocessors``; ``ExecuteToTheE
 takes ``Execute``'s place so that a dead kernel does not stop the grading."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import stat
@@ -64,6 +65,7 @@ class TrustedGrades(NbGraderPreprocessor):
             toolbox = Path(self.source) / assignment / "toolbox.py"
             trusted.assemble(nb, Path(self.stubs), folder, toolbox)
             graded = grade.grade(folder, timeout=self.timeout, units=units)
+            code = (folder / "nn100" / "notebook.py").read_text()
         except Exception as error:  # fail closed: no trusted verdict, no points
             self.log.error("TrustedGrades: %s/%s could not be graded: %s", student,
                            assignment, error)
@@ -75,7 +77,9 @@ class TrustedGrades(NbGraderPreprocessor):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             tempfile.tempdir = saved
-        by_name = {o.check.name: o for o in graded.outcomes}
+        # the child names places in the assembled module: say them as the notebook's cells
+        by_name = {o.check.name: dataclasses.replace(o, text=trusted.located(o.text, nb, code))
+                   for o in graded.outcomes}
         visibility = {name: unit.visibility for name, unit in course.load().units.items()}
         shown = lambda o: visibility.get(o.check.name.split(":", 1)[0]) != "hidden"  # noqa: E731
         for grade_id, cell in tests.items():

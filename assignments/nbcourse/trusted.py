@@ -21,6 +21,7 @@ same points in a notebook as in the package.
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import symtable
 import sys
@@ -207,7 +208,8 @@ def notebook_module(nb) -> tuple[str, list]:
                 names += [(a.asname or a.name).split(".")[0] for a in node.names]
                 continue
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            text = "\n".join(lines[first - 1:node.end_lineno])
+            # the marker says where the statement comes from (see ``located``)
+            text = f"# cell {index}, line {first}\n" + "\n".join(lines[first - 1:node.end_lineno])
             if not _definition(node):
                 # what it calls may not exist apart from the kernel (a plot, a data file):
                 # then the name stays undefined and only the code that reads it fails
@@ -216,8 +218,32 @@ def notebook_module(nb) -> tuple[str, list]:
             kept.append(text)
             names += _targets(node) or [node.name]
         if kept:
-            parts.append(f"# --- cell {index}\n" + "\n\n".join(kept))
+            parts.append("\n\n".join(kept))
     return "\n\n\n".join(parts) + "\n", list(dict.fromkeys(names))
+
+
+MARKER = re.compile(r"^\s*# cell (\d+), line (\d+)$")
+PLACE = re.compile(r"nn100/notebook\.py, line (\d+)")
+
+
+def located(text: str, nb, code: str) -> str:
+    """``text`` with each "nn100/notebook.py, line N" (where the child saw an error in
+    the assembled module ``code``) told as the student sees it: the cell, by its
+    execution count when it ran ("cell In [7]"), and the line in that cell."""
+    lines = code.splitlines()
+
+    def place(match):
+        line = int(match.group(1))
+        for above in range(min(line, len(lines)) - 1, -1, -1):
+            found = MARKER.match(lines[above])
+            if found:
+                index, first = int(found.group(1)), int(found.group(2))
+                count = nb.cells[index].get("execution_count") if index < len(nb.cells) else None
+                cell = f"cell In [{count}]" if count else f"code cell {index + 1}"
+                return f"{cell}, line {first + line - above - 2}"
+        return match.group(0)
+
+    return PLACE.sub(place, text)
 
 
 def contract_names(package: Path) -> list:

@@ -94,3 +94,25 @@ def test_computed_constants_that_definitions_read_are_kept_and_demonstrations_ar
     exec(compile(module, "notebook.py", "exec"), namespace)  # matplotlib is not imported there: FIGURE fails
     assert namespace["Tiny"]().forward(1.0) == 2 * namespace["np"].finfo(float).eps
     assert "FIGURE" not in namespace
+
+
+def test_places_in_the_assembled_module_are_told_as_the_notebooks_cells():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# a title"),
+        code("import numpy as np\nSCALE = np.sqrt(4.0)"),
+        code("print('a demonstration')\n\n\nclass Tiny:\n    def forward(self, X):\n"
+             "        raise ValueError(SCALE)"),
+    ])
+    nb.cells[2].execution_count = 7
+    module, _ = trusted.notebook_module(nb)
+    namespace = {}
+    exec(compile(module, "nn100/notebook.py", "exec"), namespace)
+    try:
+        namespace["Tiny"]().forward(1)
+    except ValueError as error:
+        line = error.__traceback__.tb_next.tb_lineno
+    message = f"ValueError: 2.0 (nn100/notebook.py, line {line})"
+    assert trusted.located(message, nb, module) == "ValueError: 2.0 (cell In [7], line 6)"
+    nb.cells[2].execution_count = None  # never ran: counted among all the cells
+    assert "(code cell 3, line 6)" in trusted.located(message, nb, module)
+    assert trusted.located("(nn100/layers.py, line 3)", nb, module) == "(nn100/layers.py, line 3)"

@@ -155,6 +155,30 @@ def test_every_test_cell_carries_the_graders_verdict(graded_class):
                     f"{path}: {grade_id}: an output of the kernel could count"
 
 
+def test_verdicts_name_the_students_cells_not_the_assembled_module(graded_class):
+    """The child sees the notebook as nn100/notebook.py, which the student never sees:
+    each place it names is told as "cell In [k], line m" of the executed notebook."""
+    places = []
+    for path in sorted(graded_class.glob("autograded/*/*/*.ipynb")):
+        nb = notebook(graded_class, "autograded", path.parent.name, path.parts[-3])
+        for cell in by_id(nb).values():
+            for output in cell.get("outputs", []):
+                text = output.get("text", "") + output.get("evalue", "")
+                if trusted.HEADER in text:
+                    assert "notebook.py" not in text, f"{path}: {text[:500]}"
+                    places += re.findall(r"cell In \[(\d+)\], line (\d+)", text)
+    assert places, "the stubs raise in the students' cells: some verdict should say where"
+    # sam handed in the stubs: each place named in his notebook is a stub's raise
+    sam = notebook(graded_class, "autograded", "backprop", "sam")
+    by_count = {str(c.execution_count): c for c in sam.cells if c.cell_type == "code"}
+    told = {place for cell in by_id(sam).values() for output in cell.get("outputs", [])
+            for place in re.findall(r"cell In \[(\d+)\], line (\d+)",
+                                    output.get("text", "") + output.get("evalue", ""))}
+    assert told
+    for count, line in told:
+        assert "raise NotImplementedError" in by_count[count].source.splitlines()[int(line) - 1]
+
+
 def test_feedback_carries_the_trusted_messages(graded_class):
     page = html.unescape((graded_class / "feedback/max/backprop/backprop.html").read_text())
     text = re.sub(r"<[^>]+>", "", page)
