@@ -99,7 +99,11 @@ def remove_folder(path: Path, mounted: list[Path] = ()) -> None:
 
 def remove_tree(top: Path) -> None:
     """Delete a folder however deep: every sub-folder is first moved up to the top
-    level (one rename, no long paths), so no step recurses or builds a long path."""
+    level (one rename, no long paths), so no step recurses or builds a long path.
+    Folders a child chmod'ed to 000 are opened up first: without root, nothing may be
+    opened, listed or moved (moving a folder rewrites its "..") that denies it."""
+    if not top.is_symlink():
+        _open_up(top)
     try:
         top_fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except FileNotFoundError:
@@ -123,10 +127,9 @@ def remove_tree(top: Path) -> None:
                     _unlink(name, top_fd)
                 continue
             try:
-                if name is not None:
-                    os.fchmod(fd, 0o700)  # a child that chmod'ed its folder to 000
                 for entry in list(os.scandir(fd)):
                     if entry.is_dir(follow_symlinks=False):
+                        _open_up(entry.name, fd)  # a folder, not a link: checked just above
                         counter += 1
                         moved = f".gone-{counter}"
                         try:
@@ -153,6 +156,13 @@ def remove_tree(top: Path) -> None:
         os.close(top_fd)
     try:
         os.rmdir(top)
+    except OSError:
+        pass
+
+
+def _open_up(path, dir_fd=None) -> None:
+    try:
+        os.chmod(path, stat.S_IRWXU, dir_fd=dir_fd)
     except OSError:
         pass
 

@@ -5,6 +5,7 @@ import errno
 import os
 import stat
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,11 +68,13 @@ def test_reads_refuse_links_fifos_devices_and_big_files(tmp_path):
         os.close(fd)
 
 
-def test_cleanup_of_any_depth_and_mode(tmp_path):
-    top = tmp_path / "unit"
+def deep_locked_tree(top) -> None:
+    """A unit folder as a hostile child may leave it: 3,000 levels deep (far deeper than
+    PATH_MAX allows as one path), the deepest folder and the top chmod'ed to 000, a link
+    out."""
     top.mkdir()
     fd = os.open(top, os.O_RDONLY)
-    for _ in range(3000):  # far deeper than PATH_MAX allows as one path
+    for _ in range(3000):
         os.mkdir("dd", dir_fd=fd)
         inner = os.open("dd", os.O_RDONLY, dir_fd=fd)
         os.close(fd)
@@ -81,9 +84,39 @@ def test_cleanup_of_any_depth_and_mode(tmp_path):
     os.fchmod(fd, 0)
     os.close(fd)
     os.symlink("/etc", top / "link")
+    os.chmod(top, 0)
+
+
+def test_cleanup_of_any_depth_and_mode(tmp_path):
+    top = tmp_path / "unit"
+    deep_locked_tree(top)
     io.remove_tree(top)
     assert not top.exists()
     assert os.path.isdir("/etc")
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="the test above runs without root already")
+def test_cleanup_without_root():
+    """Root may open and move a folder of mode 000; the grader's user (a grader not run as
+    root, whose children run as itself) may not, until it opens the folder up."""
+    folder = tempfile.mkdtemp(dir="/tmp")  # pytest's own folders are root's alone
+    os.chown(folder, 65534, 65534)
+    pid = os.fork()
+    if pid == 0:  # the same interpreter as an unprivileged user: no exec needed
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            top = Path(folder) / "unit"
+            deep_locked_tree(top)
+            io.remove_tree(top)
+            code = 0 if not os.path.lexists(top) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    io.remove_tree(Path(folder))
+    assert os.waitstatus_to_exitcode(status) == 0, "the tree was left behind"
 
 
 def test_tmpdir_is_checked(monkeypatch, tmp_path):
