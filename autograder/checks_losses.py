@@ -5,33 +5,60 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import course
 from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, Worst, array, compare,
                      dtype_of, need, passed, rel_error, same, scope)
 from .child import protocol
 from .sandbox import Job, JobStatus
 
-SHAPES = {"mse_loss": [(1, 1), (7, 3), (16, 1), (2, 3, 4)],
-          "bce_loss": [(1, 1), (7, 3), (16, 1)],
-          "bce_with_logits_loss": [(1, 1), (7, 3), (16, 1)],
-          "softmax_cross_entropy_loss": [(1, 3), (7, 5), (16, 10)]}
-FD_SHAPES = {"softmax_cross_entropy_loss": (3, 4)}
-STABLE = {"bce_loss": "probabilities of exactly 0 and 1 give a finite loss and gradient",
-          "bce_with_logits_loss": "stable for logits up to +/-800",
-          "softmax_cross_entropy_loss": "stable for logits of size 10000"}
+def binary(draw):
+    """Targets of 0 and 1 (drawn first), with predictions from ``draw(rng, shape)``."""
+    def make(rng, shape):
+        target = rng.integers(0, 2, shape).astype(np.float64)
+        return draw(rng, shape), target
+    return make
+
+
+# How predictions and targets are drawn, by the spec's `values` (course.LOSS_VALUES).
+INPUTS = {
+    "regression": lambda rng, shape: (rng.standard_normal(shape), rng.standard_normal(shape)),
+    "probabilities": binary(lambda rng, shape: rng.uniform(0.05, 0.95, shape)),
+    "logits": binary(lambda rng, shape: rng.standard_normal(shape) * 2),
+    "classes": lambda rng, shape: (rng.standard_normal(shape) * 2,
+                                   rng.integers(0, shape[1], shape[0])),
+}
+
+
+def saturated(Yp, Yt, rng):
+    """Probabilities of exactly 0 and 1, against both targets."""
+    Yp.flat[:6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+    Yt.flat[:6] = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0]
+    return Yp, Yt
+
+
+# Extreme inputs, by the stability case's `values` (course.LOSS_EXTREMES), and whether the
+# results are compared with the reference's (clipped probabilities depend on the clip).
+EXTREMES = {
+    "saturated": (saturated, False),
+    "huge": (lambda Yp, Yt, rng: (np.sign(Yp) * rng.choice([30.0, 100.0, 800.0], Yp.shape),
+                                  Yt), True),
+}
 # Errors a loss may raise for a target of the wrong shape (NotImplementedError is a stub).
 SHAPE_ERRORS = ("ValueError", "TypeError")
 
 
-def inputs(fn, rng, shape, dtype=np.float64):
-    if fn == "softmax_cross_entropy_loss":
-        return (rng.standard_normal(shape) * 2).astype(dtype), rng.integers(0, shape[1], shape[0])
-    if fn == "mse_loss":
-        return (rng.standard_normal(shape).astype(dtype),
-                rng.standard_normal(shape).astype(dtype))
-    target = rng.integers(0, 2, shape).astype(dtype)
-    if fn == "bce_loss":
-        return rng.uniform(0.05, 0.95, shape).astype(dtype), target
-    return (rng.standard_normal(shape) * 2).astype(dtype), target
+def inputs(spec, rng, shape, dtype=np.float64):
+    Yp, Yt = INPUTS[spec.values](rng, shape)
+    return Yp.astype(dtype), (Yt.astype(dtype) if Yt.dtype.kind == "f" else Yt)
+
+
+def wrong_target(spec, rng):
+    """A prediction and a target of another shape (one axis more or fewer)."""
+    if spec.values == "classes":  # labels (N,): give them as (N, 1)
+        Yp, Yt = inputs(spec, rng, (6, 3))
+        return Yp, Yt[:, None]
+    Yp, Yt = inputs(spec, rng, (6, 1))
+    return Yp, Yt[:, 0]
 
 
 def reference_fd_error(ref, function, Yp, Yt) -> float:
@@ -46,6 +73,7 @@ def reference_fd_error(ref, function, Yp, Yt) -> float:
 def unit_builder(fn: str):
     def build(rng, ref):
         function = getattr(ref, fn)
+        spec = course.load().units[fn].spec
         jobs, expected = [], {}
 
         def job(job_id, Yp, Yt):
@@ -59,9 +87,9 @@ def unit_builder(fn: str):
             loss, grad = function(Yp.astype(np.float64), Yt)
             expected[job_id] = {"Yp": Yp, "Yt": Yt, "loss": loss, "grad": grad}
 
-        for k, shape in enumerate(SHAPES[fn]):
-            add(f"pass{k}", *inputs(fn, rng, shape))
-        Yp, Yt = inputs(fn, rng, FD_SHAPES.get(fn, (3, 2)))
+        for k, case in enumerate(spec.passes):
+            add(f"pass{k}", *inputs(spec, rng, case.input))
+        Yp, Yt = inputs(spec, rng, spec.fd.input)
         add("fd_analytic", Yp, Yt)
         # One ordinary loss job per moved element (and one at the point), shuffled:
         # the code under test cannot tell them from any other check.
@@ -73,23 +101,17 @@ def unit_builder(fn: str):
                 moved.flat[i] += sign * FD_STEP
             job(f"fd/{i}/{sign}", moved, Yt)
         expected["fd"] = {"Yp": Yp, "reference_error": reference_fd_error(ref, function, Yp, Yt)}
-        Yp, Yt = inputs(fn, rng, SHAPES[fn][1], np.float32)
+        Yp, Yt = inputs(spec, rng, spec.passes[1].input, np.float32)
         add("float32", Yp, Yt)
-        if fn == "bce_loss":
-            Yp, Yt = inputs(fn, rng, (4, 3))
-            Yp.flat[:6] = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
-            Yt.flat[:6] = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0]
-            add("extreme", Yp, Yt)
-        elif fn == "bce_with_logits_loss":
-            Yp, Yt = inputs(fn, rng, (4, 3))
-            Yp = np.sign(Yp) * rng.choice([30.0, 100.0, 800.0], Yp.shape)
-            add("extreme", Yp, Yt)
-        elif fn == "softmax_cross_entropy_loss":
-            Yp, Yt = inputs(fn, rng, (5, 4))
-            add("extreme", Yp * 5000.0, Yt)
+        compare_extreme = True
+        if spec.stability:
+            Yp, Yt = inputs(spec, rng, spec.stability.input)
+            if spec.stability.values:
+                make, compare_extreme = EXTREMES[spec.stability.values]
+                Yp, Yt = make(Yp, Yt, rng)
+            add("extreme", Yp * spec.stability.scale, Yt)
         # the given shape check: a target that differs in shape must be refused
-        Yp, Yt = inputs(fn, rng, (6, 1) if fn != "softmax_cross_entropy_loss" else (6, 3))
-        Yt = Yt[:, None] if fn == "softmax_cross_entropy_loss" else Yt[:, 0]
+        Yp, Yt = wrong_target(spec, rng)
         job("shape", Yp, Yt)
         expected["shape"] = {"Yp": Yp, "Yt": Yt}
 
@@ -172,7 +194,7 @@ def unit_builder(fn: str):
             grad = array(r, protocol.LOSS_GRADIENT, "the gradient")
             if loss.shape != () or not np.isfinite(loss) or not np.all(np.isfinite(grad)):
                 raise Fail("the loss or its gradient is not finite at extreme inputs")
-            if fn == "bce_loss":
+            if not compare_extreme:
                 return "finite"
             worst = Worst(MATCH)
             worst.compare(loss, e["loss"], "the loss", "extreme inputs")
@@ -199,8 +221,8 @@ def unit_builder(fn: str):
             Check(fn, "inputs are not modified", not_mutated, "mutation", 1, needs=both),
             Check(fn, "float32 in, float32 gradient out", float32, "float32", 1, needs=both),
         ]
-        if fn in STABLE:
-            checks.append(Check(fn, STABLE[fn], stable, "stability", 1, needs=both))
+        if spec.stability:
+            checks.append(Check(fn, spec.stability_title, stable, "stability", 1, needs=both))
         checks.append(Check(fn, "a target of another shape is refused, never broadcast", shape,
                             "shape", 1, needs=("value",)))
         return jobs, checks

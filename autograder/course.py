@@ -45,7 +45,7 @@ class Unit:
     module: str = ""     # its file in the nn100 package ("" for Convergence)
     hints: dict = None             # check family -> Hint (from [units.<name>.hints])
     check_visibility: dict = None  # check family -> visibility (overrides the unit's)
-    spec: "LayerSpec | None" = None  # how the generic layer checks drive it (layers only)
+    spec: "LayerSpec | LossSpec | None" = None  # how the generic checks drive it (layers, losses)
     guide_row: "GuideRow | None" = None  # its exercises shown as one row of the guide
 
 
@@ -103,6 +103,17 @@ class LayerSpec:
     running: Case | None = None
     batches: int = 3
     eval: Case | None = None
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """The inputs the loss checks (autograder/checks_losses.py) give a loss, from
+    [kind_spec.loss] with the unit's [units.<name>.spec] over it."""
+    values: str                 # how predictions and targets are drawn (LOSS_VALUES)
+    passes: tuple[Case, ...]    # the prediction shapes compared with the reference
+    fd: Case                    # the finite-difference point
+    stability: Case | None = None   # extreme inputs (values: LOSS_EXTREMES or the unit's)
+    stability_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -272,6 +283,38 @@ def _case(entry, where: str, values_allowed=VALUES) -> Case:
     return Case(tuple(shape), tuple(args), values, _field(entry, "scale", float, where, 1.0))
 
 
+# How a loss's inputs are drawn (checks_losses.INPUTS), and its extreme cases
+# (checks_losses.EXTREMES; a stability case without values scales the ordinary ones).
+LOSS_VALUES = ("regression", "probabilities", "logits", "classes")
+LOSS_EXTREMES = ("saturated", "huge")
+LOSS_SPEC_KEYS = {"values", "passes", "fd", "stability"}
+
+
+def _loss_spec(defaults: dict, own, where: str) -> LossSpec:
+    """A loss's spec: the kind's defaults with the unit's keys over them."""
+    if not isinstance(own, dict):
+        raise CourseError(f"course.toml: {where} must be a table, found {own!r}")
+    unknown = sorted(set(own) - LOSS_SPEC_KEYS)
+    if unknown:
+        raise CourseError(f"course.toml: {where} has unknown keys {unknown} "
+                          f"(known: {', '.join(sorted(LOSS_SPEC_KEYS))})")
+    spec = {**defaults, **own}
+    for key in ("values", "passes", "fd"):
+        if key not in spec:
+            raise CourseError(f"course.toml: {where} has no {key!r} (nor [kind_spec.loss])")
+    passes = _field(spec, "passes", list, where)
+    if len(passes) < 2:
+        raise CourseError(f"course.toml: {where}.passes needs at least 2 cases (the second "
+                          f"is also the float32 case), found {len(passes)}")
+    stability = spec.get("stability")
+    return LossSpec(
+        _choice(_field(spec, "values", str, where), LOSS_VALUES, f"{where}.values"),
+        tuple(_case(c, f"{where}.passes[{k}]", ()) for k, c in enumerate(passes)),
+        _case(spec["fd"], f"{where}.fd", ()),
+        _case(stability, f"{where}.stability", LOSS_EXTREMES) if stability else None,
+        _field(stability, "title", str, f"{where}.stability") if stability else "")
+
+
 def _spec(defaults: dict, own, where: str) -> LayerSpec:
     """A layer's spec: the kind's defaults with the unit's keys over them."""
     if not isinstance(own, dict):
@@ -318,6 +361,9 @@ def _spec(defaults: dict, own, where: str) -> LayerSpec:
         state, optional["running"],
         _field(spec.get("running", {}), "batches", int, f"{where}.running", 3),
         optional["eval"])
+
+
+SPECS = {"layer": _spec, "loss": _loss_spec}  # the kinds whose checks a spec drives
 
 
 def parse(table: dict) -> Course:
@@ -376,10 +422,11 @@ def parse(table: dict) -> Course:
         if notebook and notebook not in notebook_data:
             raise CourseError(f"course.toml: {where}.notebook is {notebook!r}, but the "
                               f"notebooks are {sorted(notebook_data)}")
-        if "spec" in entry and kind != "layer":
-            raise CourseError(f"course.toml: {where}.spec is for layers, but {name} is a {kind}")
-        spec = (_spec(table.get("kind_spec", {}).get("layer", {}), entry.get("spec", {}),
-                      f"{where}.spec") if kind == "layer" else None)
+        if "spec" in entry and kind not in SPECS:
+            raise CourseError(f"course.toml: {where}.spec is for layers and losses, but {name} "
+                              f"is a {kind}")
+        spec = (SPECS[kind](table.get("kind_spec", {}).get(kind, {}), entry.get("spec", {}),
+                            f"{where}.spec") if kind in SPECS else None)
         units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility,
                            notebook, module,
                            _hints(entry.get("hints", {}), f"{where}.hints"),

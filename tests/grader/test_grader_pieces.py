@@ -182,7 +182,35 @@ def test_a_layer_spec_is_the_defaults_with_the_units_keys_over_them():
     assert tanh.params == () and tanh.kink is None and tanh.bound == 1e-14
     assert [p.name for p in conv.params] == ["weights", "bias"] and conv.bound == 1e-12
     assert conv.large.input == (32, 8, 16, 16) and table.units["ReLU"].spec.kink == 0.0
-    assert table.units["mse_loss"].spec is None
+    mse, softmax_ce = table.units["mse_loss"].spec, table.units["softmax_cross_entropy_loss"].spec
+    assert mse.values == "regression" and mse.fd.input == (3, 2) and mse.stability is None
+    assert softmax_ce.fd.input == (3, 4) and softmax_ce.stability.scale == 5000.0
+    assert table.units["SGDOptimizer"].spec is None
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"passes": [{"input": [2, 3]}]}, r"bce_loss\]\.spec\.passes needs at least 2"),
+    ({"shapes": []}, r"unknown keys \['shapes'\]"),
+    ({"values": "normal"}, r"bce_loss\]\.spec\.values must be one of"),
+    ({"passes": [{"input": [2, 3], "values": "huge"}, {"input": [2, 3]}]},
+     r"passes\[0\]\.values must be one of"),
+    ({"stability": {"input": [4, 3], "values": "large", "title": "t"}},
+     r"spec\.stability\.values must be one of"),
+    ({"stability": {"input": [4, 3]}}, r"spec\.stability has no 'title'"),
+])
+def test_course_table_refuses_a_bad_loss_spec(spec, message):
+    import tomllib
+    with open(course.COURSE_FILE, "rb") as f:
+        table = tomllib.load(f)
+    own = dict(table["units"]["bce_loss"]["spec"], **spec)
+    bad = dict(table, units=dict(table["units"], bce_loss=dict(table["units"]["bce_loss"],
+                                                               spec=own)))
+    with pytest.raises(course.CourseError, match=message):
+        course.parse(bad)
+    bad = dict(table, units=dict(table["units"], SGDOptimizer=dict(
+        table["units"]["SGDOptimizer"], spec={"values": "regression"})))
+    with pytest.raises(course.CourseError, match="spec is for layers and losses"):
+        course.parse(bad)
 
 
 def test_not_judged_names_the_first_failing_value_check():
