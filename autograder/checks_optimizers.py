@@ -4,38 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import course
 from .checks import FLOAT32, Check, Fail, array, dtype_of, need, passed
 from .child import protocol
 from .sandbox import Job
 
 STEP_BOUND = 1e-9  # relative to how far the reference moved the tensor so far
 
-# job id -> (constructor kwargs, parameter shapes, which parameter each step updates)
+# case -> (parameter shapes, which parameter each step updates); the constructor arguments
+# of each case are the optimizer's, from its spec in course.toml
 CASES = {
-    "SGDOptimizer": {
-        "one_step": ({"lr": 0.1}, [(3, 4)], [0]),
-        "steps": ({"lr": 0.05}, [(5,)], [0] * 5),
-        "two_params": ({"lr": 0.2}, [(3, 4), (5,)], [0, 1, 1, 0, 1, 0]),
-        "hyper": ({"lr": 0.01}, [(2, 3)], [0] * 3),
-        "weight_decay": ({"lr": 0.1, "weight_decay": 0.05}, [(4, 3)], [0] * 3),
-        "float32": ({"lr": 0.1}, [(3, 4)], [0] * 2),
-    },
-    "MomentumOptimizer": {
-        "one_step": ({"lr": 0.1, "momentum": 0.9}, [(3, 4)], [0]),
-        "steps": ({"lr": 0.05, "momentum": 0.8}, [(5,)], [0] * 5),
-        "two_params": ({"lr": 0.1, "momentum": 0.9}, [(3, 4), (5,)], [0, 1, 1, 0, 1, 0]),
-        "hyper": ({"lr": 0.05, "momentum": 0.7, "nesterov": True}, [(2, 3)], [0] * 4),
-        "weight_decay": ({"lr": 0.1, "momentum": 0.9, "weight_decay": 0.05}, [(4, 3)], [0] * 3),
-        "float32": ({"lr": 0.1, "momentum": 0.9}, [(3, 4)], [0] * 2),
-    },
-    "AdamOptimizer": {
-        "one_step": ({"lr": 0.01}, [(3, 4)], [0]),
-        "steps": ({"lr": 0.02}, [(5,)], [0] * 5),
-        "two_params": ({"lr": 0.01}, [(3, 4), (5,)], [0, 1, 1, 0, 1, 0]),
-        "hyper": ({"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3}, [(2, 3)], [0] * 4),
-        "weight_decay": ({"lr": 0.01, "weight_decay": 0.1}, [(4, 3)], [0] * 3),
-        "float32": ({"lr": 0.01}, [(3, 4)], [0] * 2),
-    },
+    "one_step": ([(3, 4)], [0]),
+    "steps": ([(5,)], [0] * 5),
+    "two_params": ([(3, 4), (5,)], [0, 1, 1, 0, 1, 0]),
+    "hyper": ([(2, 3)], [0] * 4),
+    "weight_decay": ([(4, 3)], [0] * 3),
+    "float32": ([(3, 4)], [0] * 2),
 }
 TITLES = {
     "one_step": "one step matches the reference",
@@ -44,15 +28,14 @@ TITLES = {
     "weight_decay": "weight decay (L2) is applied as the reference does",
     "float32": "float32 parameters stay float32",
 }
-HYPER = {"SGDOptimizer": "the learning rate lr is used as given",
-         "MomentumOptimizer": "nesterov=True and a custom momentum match the reference",
-         "AdamOptimizer": "custom beta1, beta2 and eps match the reference"}
 
 
 def unit_builder(cls: str):
     def build(rng, ref):
+        spec = course.load().units[cls].spec
         jobs, expected = [], {}
-        for case, (kwargs, shapes, order) in CASES[cls].items():
+        for case, (shapes, order) in CASES.items():
+            kwargs = spec.kwargs[case]
             dtype = np.float32 if case == "float32" else np.float64
             tensors = [rng.standard_normal(s).astype(dtype) for s in shapes]
             grads = [rng.standard_normal(shapes[i]).astype(dtype) for i in order]
@@ -99,7 +82,7 @@ def unit_builder(cls: str):
             return passed(errors, bound)
 
         def zeroed(results):
-            for case in CASES[cls]:
+            for case in CASES:
                 r = need(results, f"{cls}/{case}")
                 for k in range(len(expected[case]["after"])):
                     g = array(r, protocol.STEP_GRADIENT.format(k), "the gradient after update")
@@ -126,7 +109,7 @@ def unit_builder(cls: str):
                         key="steps", needs=first),
                   Check(cls, TITLES["two_params"], lambda r: trajectory(r, "two_params"),
                         "state", 1, needs=("one_step", "steps")),
-                  Check(cls, HYPER[cls], lambda r: trajectory(r, "hyper"), "hyper", 1,
+                  Check(cls, spec.hyper_title, lambda r: trajectory(r, "hyper"), "hyper", 1,
                         needs=first),
                   Check(cls, TITLES["weight_decay"], lambda r: trajectory(r, "weight_decay"),
                         "weight_decay", 1, needs=first),

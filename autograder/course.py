@@ -45,7 +45,7 @@ class Unit:
     module: str = ""     # its file in the nn100 package ("" for Convergence)
     hints: dict = None             # check family -> Hint (from [units.<name>.hints])
     check_visibility: dict = None  # check family -> visibility (overrides the unit's)
-    spec: "LayerSpec | LossSpec | None" = None  # how the generic checks drive it (layers, losses)
+    spec: "LayerSpec | LossSpec | OptimizerSpec | None" = None  # how its checks drive it
     guide_row: "GuideRow | None" = None  # its exercises shown as one row of the guide
 
 
@@ -283,6 +283,34 @@ def _case(entry, where: str, values_allowed=VALUES) -> Case:
     return Case(tuple(shape), tuple(args), values, _field(entry, "scale", float, where, 1.0))
 
 
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """The constructor arguments the optimizer checks (autograder/checks_optimizers.py)
+    use in each of their cases, and the title of the check of its own hyperparameters."""
+    kwargs: dict          # case -> constructor keyword arguments
+    hyper_title: str
+
+
+OPTIMIZER_CASES = ("one_step", "steps", "two_params", "hyper", "weight_decay", "float32")
+
+
+def _optimizer_spec(defaults: dict, own, where: str) -> OptimizerSpec:
+    if not isinstance(own, dict):
+        raise CourseError(f"course.toml: {where} must be a table, found {own!r}")
+    spec = {**defaults, **own}
+    known = set(OPTIMIZER_CASES) | {"hyper_title"}
+    unknown = sorted(set(spec) - known)
+    missing = [case for case in (*OPTIMIZER_CASES, "hyper_title") if case not in spec]
+    if unknown or missing:
+        raise CourseError(f"course.toml: {where} " + "; ".join(part for part in [
+            unknown and f"has unknown keys {unknown}", missing and f"lacks {missing}"] if part)
+            + f" (it needs {', '.join(sorted(known))})")
+    kwargs = {case: _field(spec, case, dict, where) for case in OPTIMIZER_CASES}
+    if "weight_decay" not in kwargs["weight_decay"]:
+        raise CourseError(f"course.toml: {where}.weight_decay must set weight_decay")
+    return OptimizerSpec(kwargs, _field(spec, "hyper_title", str, where))
+
+
 # How a loss's inputs are drawn (checks_losses.INPUTS), and its extreme cases
 # (checks_losses.EXTREMES; a stability case without values scales the ordinary ones).
 LOSS_VALUES = ("regression", "probabilities", "logits", "classes")
@@ -363,7 +391,8 @@ def _spec(defaults: dict, own, where: str) -> LayerSpec:
         optional["eval"])
 
 
-SPECS = {"layer": _spec, "loss": _loss_spec}  # the kinds whose checks a spec drives
+# the kinds whose checks a spec drives
+SPECS = {"layer": _spec, "loss": _loss_spec, "optimizer": _optimizer_spec}
 
 
 def parse(table: dict) -> Course:
@@ -423,8 +452,8 @@ def parse(table: dict) -> Course:
             raise CourseError(f"course.toml: {where}.notebook is {notebook!r}, but the "
                               f"notebooks are {sorted(notebook_data)}")
         if "spec" in entry and kind not in SPECS:
-            raise CourseError(f"course.toml: {where}.spec is for layers and losses, but {name} "
-                              f"is a {kind}")
+            raise CourseError(f"course.toml: {where}.spec is for {', '.join(SPECS)}, but "
+                              f"{name} is a {kind}")
         spec = (SPECS[kind](table.get("kind_spec", {}).get(kind, {}), entry.get("spec", {}),
                             f"{where}.spec") if kind in SPECS else None)
         units[name] = Unit(name, kind, assignment, points, tuple(exercises), unit_visibility,

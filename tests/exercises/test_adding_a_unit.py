@@ -6,6 +6,8 @@ else changed but what `make exercises` regenerates. What follows from them: the 
 the students' exercise table, the guide's two tables and its points total, `make check`,
 the student edition (no leak), and the grader: the generic layer checks drive it from the course's default
 layer spec, so the reference gets full marks and the stub 0 with no grader code.
+A loss, log-cosh, is added the same way to a second copy (solution, export, entry with its
+spec, total): graded from its entry alone, and a wrong gradient in it is caught.
 """
 import filecmp
 import json
@@ -221,3 +223,73 @@ def test_the_grader_gives_the_reference_full_marks_and_the_stub_zero(course_copy
         reference.stdout[-2000:] + reference.stderr[-2000:]
     stubs = run(course_copy, "-m", "autograder", "grade", "exercises")
     assert re.search(r"^Softplus +0 / 4", stubs.stdout, re.M), stubs.stdout
+
+
+# ---- a loss is one entry too: log-cosh, a smooth absolute error
+LOSS = '''
+
+def logcosh_loss(Yp, Yt):
+    """Log-cosh error over all elements: mean(log(cosh(Yp - Yt))).
+
+    Yp, Yt: same shape.  Returns (loss, dYp), dYp of the shape and dtype of Yp.
+    """
+    check_same_shape("logcosh_loss", Yp, Yt)
+    ### BEGIN SOLUTION
+    diff = Yp - Yt
+    return float(np.mean(np.logaddexp(diff, -diff) - np.log(2.0))), np.tanh(diff) / diff.size
+    ### END SOLUTION
+'''
+LOSS_ENTRY = '''[units.logcosh_loss]
+kind = "loss"
+assignment = 4
+points = 3
+module = "losses.py"
+exercises = [{ number = "4.4", target = "logcosh_loss", title = "logcosh_loss" }]
+
+[units.logcosh_loss.spec]
+values = "regression"
+passes = [{ input = [1, 1] }, { input = [7, 3] }, { input = [2, 3, 4] }]
+
+'''
+
+
+@pytest.fixture(scope="module")
+def loss_copy(tmp_path_factory):
+    """A copy of the course with log-cosh added (solution, export, entry, total) and
+    `make exercises` run: no grader code."""
+    root = tmp_path_factory.mktemp("loss") / "course"
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(
+                "__pycache__", ".pytest_cache"))
+        else:
+            shutil.copy(source, root / name)
+    package = root / "solutions" / "nn100"
+    with open(package / "losses.py", "a") as losses:
+        losses.write(LOSS)
+    edit(package / "__init__.py", "softmax_cross_entropy_loss\n",
+         "softmax_cross_entropy_loss, logcosh_loss\n")
+    edit(package / "__init__.py", '"softmax_cross_entropy_loss",', '"softmax_cross_entropy_loss", '
+         '"logcosh_loss",')
+    toml = root / "autograder" / "course.toml"
+    edit(toml, "[units.MomentumOptimizer]\n", LOSS_ENTRY + "[units.MomentumOptimizer]\n")
+    edit(toml, f'name = "nn100"\ntotal = {TOTAL:g}\n', f'name = "nn100"\ntotal = {TOTAL + 3:g}\n')
+    run(root, "-m", "tools.make_exercises")
+    return root
+
+
+def test_a_new_loss_is_graded_from_its_entry_alone(loss_copy):
+    table = course.read(loss_copy / "autograder" / "course.toml")
+    assert table.units["logcosh_loss"].spec.values == "regression"
+    reference = run(loss_copy, "-m", "autograder", "grade", "solutions", "--details", check=False)
+    assert re.search(r"^logcosh_loss +3 / 3", reference.stdout, re.M), reference.stdout[-3000:]
+    assert f"Score: {TOTAL + 3:g} / {TOTAL + 3:g}" in reference.stdout
+    stubs = run(loss_copy, "-m", "autograder", "grade", "exercises")
+    assert re.search(r"^logcosh_loss +0 / 3", stubs.stdout, re.M), stubs.stdout
+    # and a submission whose gradient forgets the mean loses its gradient checks
+    shutil.copytree(loss_copy / "solutions" / "nn100", loss_copy / "wrong" / "nn100")
+    edit(loss_copy / "wrong" / "nn100" / "losses.py", "np.tanh(diff) / diff.size", "np.tanh(diff)")
+    wrong = run(loss_copy, "-m", "autograder", "grade", "wrong", "--details", check=False)
+    assert "FAILED logcosh_loss: gradient matches the reference" in wrong.stdout, wrong.stdout
+    assert not re.search(r"^logcosh_loss +3 / 3", wrong.stdout, re.M)

@@ -185,7 +185,9 @@ def test_a_layer_spec_is_the_defaults_with_the_units_keys_over_them():
     mse, softmax_ce = table.units["mse_loss"].spec, table.units["softmax_cross_entropy_loss"].spec
     assert mse.values == "regression" and mse.fd.input == (3, 2) and mse.stability is None
     assert softmax_ce.fd.input == (3, 4) and softmax_ce.stability.scale == 5000.0
-    assert table.units["SGDOptimizer"].spec is None
+    adam = table.units["AdamOptimizer"].spec
+    assert adam.kwargs["hyper"]["beta1"] == 0.8 and "beta1" in adam.hyper_title
+    assert table.units["Learner"].spec is None and table.units["Sequential"].spec is None
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -207,9 +209,28 @@ def test_course_table_refuses_a_bad_loss_spec(spec, message):
                                                                spec=own)))
     with pytest.raises(course.CourseError, match=message):
         course.parse(bad)
+    bad = dict(table, units=dict(table["units"], Learner=dict(
+        table["units"]["Learner"], spec={"values": "regression"})))
+    with pytest.raises(course.CourseError, match="spec is for layer, loss, optimizer, but "
+                                                 "Learner is a learner"):
+        course.parse(bad)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s.pop("hyper"), r"SGDOptimizer\]\.spec lacks \['hyper'\]"),
+    (lambda s: s.update(lr=0.1), r"has unknown keys \['lr'\]"),
+    (lambda s: s.update(steps=0.05), r"spec\.steps must be"),
+    (lambda s: s.update(weight_decay={"lr": 0.1}), "weight_decay must set weight_decay"),
+])
+def test_course_table_refuses_a_bad_optimizer_spec(edit, message):
+    import tomllib
+    with open(course.COURSE_FILE, "rb") as f:
+        table = tomllib.load(f)
+    own = dict(table["units"]["SGDOptimizer"]["spec"])
+    edit(own)
     bad = dict(table, units=dict(table["units"], SGDOptimizer=dict(
-        table["units"]["SGDOptimizer"], spec={"values": "regression"})))
-    with pytest.raises(course.CourseError, match="spec is for layers and losses"):
+        table["units"]["SGDOptimizer"], spec=own)))
+    with pytest.raises(course.CourseError, match=message):
         course.parse(bad)
 
 
