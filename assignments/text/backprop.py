@@ -248,7 +248,7 @@ print("Sigmoid: tests passed")
 # %%
 x = np.linspace(-6, 6, 241).reshape(-1, 1)
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharex=True)
-for ax, layer in zip(axes, [ReLU(), Sigmoid()]):
+for ax, layer in zip(axes, [ReLU(), Sigmoid()], strict=True):
     Y, backward = layer.forward(x)
     ax.plot(x, Y, label="forward: Y")
     ax.plot(x, backward(np.ones_like(x)), "--", label="backward(ones): dY/dX")

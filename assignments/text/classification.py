@@ -94,7 +94,7 @@ hidden_E = np.exp(hidden_X - hidden_X.max(axis=1, keepdims=True))
 hidden_P = hidden_E / hidden_E.sum(axis=1, keepdims=True)
 assert np.allclose(hidden_Y, hidden_P) and np.allclose(hidden_Y.sum(axis=1), 1)
 hidden_D = hidden_rng.standard_normal((6, 3))
-hidden_expected = np.stack([(np.diag(p) - np.outer(p, p)) @ d for p, d in zip(hidden_P, hidden_D)])
+hidden_expected = np.stack([(np.diag(p) - np.outer(p, p)) @ d for p, d in zip(hidden_P, hidden_D, strict=True)])
 assert np.allclose(hidden_backward(hidden_D), hidden_expected)
 assert np.allclose(hidden_backward(np.ones((6, 3))), 0), "a constant D changes no probability"
 ### END HIDDEN TESTS
@@ -202,7 +202,7 @@ with np.load("digits.npz") as data:
 print("train", X_train.shape, "test", X_test.shape, "classes", np.unique(y_train))
 
 fig, axes = plt.subplots(2, 8, figsize=(8, 2.4))
-for ax, image, label in zip(axes.flat, X_train, y_train):
+for ax, image, label in zip(axes.flat, X_train, y_train, strict=False):  # the first 16
     ax.imshow(image.reshape(8, 8), cmap="gray_r")
     ax.set_title(str(label))
     ax.axis("off")

@@ -439,7 +439,7 @@ print(f"test accuracy {np.mean(predicted == y_test):.3f} after 10 epochs "
 fig, axes = plt.subplots(1, 9, figsize=(11, 1.6))
 axes[0].plot(range(1, 11), losses)
 axes[0].set(xlabel="epoch", title="training loss")
-for ax, kernel in zip(axes[1:], model.layers[0].weights.tensor[:, 0]):
+for ax, kernel in zip(axes[1:], model.layers[0].weights.tensor[:, 0], strict=True):
     limit = np.abs(kernel).max()
     ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.axis("off")

@@ -68,7 +68,7 @@ for hidden_expected in [0.81, 0.539]:
     assert np.allclose(hidden_param.tensor, hidden_expected), "Nesterov step"
 hidden_a, hidden_b = Parameter(np.zeros(2)), Parameter(np.zeros(3))
 hidden_optimizer = MomentumOptimizer(lr=1.0, momentum=0.5)
-for hidden_step in range(3):
+for _ in range(3):
     hidden_a.gradient += 1.0
     hidden_optimizer.update(hidden_a)
     hidden_b.gradient += 2.0
@@ -119,7 +119,7 @@ hidden_copies = [p.tensor.copy() for p in hidden_params]
 hidden_state = [[np.zeros_like(c), np.zeros_like(c)] for c in hidden_copies]
 hidden_optimizer = AdamOptimizer(lr=0.01, beta1=0.8, beta2=0.9, eps=1e-6, weight_decay=0.1)
 for hidden_t in range(1, 5):
-    for hidden_p, hidden_c, hidden_s in zip(hidden_params, hidden_copies, hidden_state):
+    for hidden_p, hidden_c, hidden_s in zip(hidden_params, hidden_copies, hidden_state, strict=True):
         hidden_g = hidden_rng.standard_normal(hidden_c.shape)
         hidden_p.gradient += hidden_g
         hidden_optimizer.update(hidden_p)
@@ -227,7 +227,7 @@ for p in [0.0, 0.3]:
     learner = Learner(network(dropout=p), softmax_cross_entropy_loss, AdamOptimizer(lr=0.005))
     learner.fit(X_train[:300], y_train[:300], epochs=40, bs=32, rng=0)
     rows.append((accuracy(learner, X_train[:300], y_train[:300]), accuracy(learner, X_test, y_test)))
-for offset, (label, values) in enumerate(zip(["train (300 images)", "test"], zip(*rows))):
+for offset, (label, values) in enumerate(zip(["train (300 images)", "test"], zip(*rows, strict=True), strict=True)):
     right.bar(np.arange(2) + 0.4 * offset - 0.2, values, width=0.4, label=label)
 right.set(xticks=[0, 1], xticklabels=["no dropout", "dropout 0.3"], ylim=(0.7, 1.01),
           ylabel="accuracy", title="dropout and the train/test gap")

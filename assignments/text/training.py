@@ -223,7 +223,8 @@ assert [len(b) for b in hidden_model.batches] == [7]
 hidden_a, hidden_b = Recorder(), Recorder()
 Learner(hidden_a, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3, rng=5)
 Learner(hidden_b, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3, rng=5)
-assert all(np.array_equal(p, q) for p, q in zip(hidden_a.batches, hidden_b.batches)), \
+assert len(hidden_a.batches) == len(hidden_b.batches) and all(
+    np.array_equal(p, q) for p, q in zip(hidden_a.batches, hidden_b.batches, strict=True)), \
     "the same rng must give the same batches"
 hidden_model = Recorder()
 hidden_prediction = Learner(hidden_model, first_column_mean, SGDOptimizer()).predict(hidden_X)

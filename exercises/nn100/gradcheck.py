@@ -114,12 +114,12 @@ def check_gradients(layer, X, D=None, eps: float = 1e-6, atol: float = 1e-6,
     params = named_parameters(layer)
     before = [param.gradient.copy() for _, param in params]
     dX = backward(D)
-    added = [param.gradient - old for (_, param), old in zip(params, before)]
-    for (_, param), old in zip(params, before):
+    added = [param.gradient - old for (_, param), old in zip(params, before, strict=True)]
+    for (_, param), old in zip(params, before, strict=True):
         param.gradient[...] = old  # leave the layer as we found it
 
     compare(report, "dX (returned)", dX, X, X, loss, eps, atol, rtol, max_elements, rng)
-    for (name, param), analytic in zip(params, added):
+    for (name, param), analytic in zip(params, added, strict=True):
         compare(report, f"{name}.gradient", analytic, param.tensor, X, loss, eps, atol, rtol,
                 max_elements, rng)
     return report
