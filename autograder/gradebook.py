@@ -10,7 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from enum import StrEnum
+try:
+    from enum import StrEnum
+except ImportError:  # Python 3.10: members that are their values, in str() and format()
+    from enum import Enum
+
+    class StrEnum(str, Enum):
+        __str__ = str.__str__
+        __format__ = str.__format__
 from pathlib import Path
 
 class Status(StrEnum):

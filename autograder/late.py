@@ -11,7 +11,10 @@ recorded with each result, so changing ``--due`` or the policy needs no regradin
 """
 from __future__ import annotations
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04): the same parser
+    import tomli as tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 

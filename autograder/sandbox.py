@@ -27,7 +27,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
+try:
+    from enum import StrEnum
+except ImportError:  # Python 3.10: members that are their values, in str() and format()
+    from enum import Enum
+
+    class StrEnum(str, Enum):
+        __str__ = str.__str__
+        __format__ = str.__format__
 from pathlib import Path
 
 import numpy as np

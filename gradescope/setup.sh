@@ -7,13 +7,17 @@ VENV=/opt/nn100-venv
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# Python 3.11 (the grader uses tomllib and enum.StrEnum); Ubuntu 22.04's python3 is 3.10,
-# its 3.11 comes from the universe component.
-apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+# Python 3.10 or later: Ubuntu 22.04's own python3 (3.10) will do (requirements.txt adds
+# tomli there, the TOML parser that is tomllib from 3.11 on); venv is its own package.
+apt-get install -y -qq python3 python3-venv >/dev/null
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
+    echo "setup.sh: the nn100 grader needs Python 3.10 or later, found $(python3 --version 2>&1)" >&2
+    exit 1
+}
 
 # A venv outside /root, readable by everyone: the unprivileged user that runs
 # student code must be able to start this interpreter and import numpy.
-python3.11 -m venv "$VENV"
+python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade pip
 "$VENV/bin/pip" install --quiet -r "$SOURCE/requirements.txt"
 chmod -R a+rX "$VENV"

@@ -1,7 +1,7 @@
 """The pieces of the trusted notebook grading that need no nbgrader run: the registry's
 [notebooks] tables and the notebook -> package assembly."""
 import sys
-import tomllib
+from autograder.course import tomllib  # tomli on Python 3.10
 from pathlib import Path
 
 import nbformat
