@@ -75,7 +75,8 @@ def measure(root: Path, rounds: int, startup_rounds: int, class_size,
                      "value": f"{share:.0%}",
                      "how": "interpreters x start time / time to grade `solutions/` one child "
                             "at a time"})
-        result.update(one=one, children=children, startup_s=startup, startup_share=share)
+        result.update(one=one, children=portable(children, root), startup_s=startup,
+                      startup_share=share)
         result["class"] = grade_class(class_size, class_jobs, rows, targets)
     return result
 
@@ -129,6 +130,15 @@ def count_children(root: Path, scratch: Path) -> dict:
     flags = [arg for arg in first[1:] if arg in STARTUP_FLAGS]
     return {"count": len(seen), "python": [first[0], *flags],
             "commands": [" ".join(args)[:160] for args in seen[:3]]}
+
+
+def portable(children: dict, root: Path) -> dict:
+    """``children`` as the results files keep it: no path of this machine, the repository
+    said as <repo> and the temporary folder as <tmp>."""
+    def clean(text: str) -> str:
+        return text.replace(str(root), "<repo>").replace(tempfile.gettempdir(), "<tmp>")
+    return dict(children, python=[clean(arg) for arg in children["python"]],
+                commands=[clean(command) for command in children["commands"]])
 
 
 STARTUP_FLAGS = ("-I", "-B", "-E", "-s", "-S")  # interpreter flags that change its start-up

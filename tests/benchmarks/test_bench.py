@@ -66,3 +66,19 @@ def test_bad_section_is_a_usage_error(tmp_path):
     done = run_bench(tmp_path, "--only", "nonsense")
     assert done.returncode == 2
     assert "unknown section" in done.stderr
+
+
+def test_recorded_results_hold_no_path_of_the_machine(tmp_path):
+    """The grading section records the child's command lines: as <repo> and <tmp>."""
+    code = ("import sys, tempfile; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+            "import grading; root = Path(sys.argv[2]); tmp = tempfile.gettempdir(); "
+            "print(grading.portable({'count': 1, 'python': [str(root / '.venv/bin/python'), '-I'], "
+            "'commands': [f'{root}/.venv/bin/python {tmp}/nn100-sandbox-1/harness.py']}, root))")
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "benchmarks"), str(ROOT)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert str(ROOT) not in done.stdout and "<repo>/.venv/bin/python" in done.stdout
+    assert "<tmp>/nn100-sandbox-1" in done.stdout
+    for name in ("results/latest.json", "results/latest.md", "RESULTS.md"):
+        text = (ROOT / "benchmarks" / name).read_text()
+        assert str(ROOT) not in text, f"benchmarks/{name} names this machine's {ROOT}"
