@@ -66,11 +66,7 @@ class Student:
 # or "zero"; every other test cell of the notebook keeps its full points.  None: not
 # checked this way (the tests of the grader's verdict compare those with the package track).
 CLASS = [
-    Student("ada", "backprop", {}, "the reference solution"),
-    Student("ada", "training", None, "the reference solution"),
-    Student("ada", "classification", None, "the reference solution"),
-    Student("ada", "optimizers", None, "the reference solution"),
-    Student("ada", "convnet", None, "the reference solution"),
+    Student("ada", "backprop", {}, "the reference solution"),  # the other notebooks: below
     Student("bob", "backprop", {"linear_backward": "less", "sigmoid_tests": "zero"},
             "weight gradient overwritten, not added: the visible tests pass, the grader's "
             "accumulation check fails; sigmoid not attempted; a gradcheck.py edited to pass "
@@ -165,6 +161,7 @@ MUTANT_NOTEBOOKS = {
                 "flatten_backward_in_column_major_order",
                 "residual_returns_only_the_inner_gradient"],
 }
+CLASS += [Student("ada", a, None, "the reference solution") for a in ASSIGNMENTS[1:]]
 CLASS += [Student("sam", a, None, "hands in the released notebook untouched", stub=[ALL])
           for a in ASSIGNMENTS]
 CLASS += [Student("max", a, None, f"the reference with the mutants {', '.join(m)}", mutants=m)
