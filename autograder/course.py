@@ -321,22 +321,35 @@ LOSS_EXTREMES = ("saturated", "huge")
 LOSS_SPEC_KEYS = {"values", "passes", "fd", "stability"}
 
 
-def _loss_spec(defaults: dict, own, where: str) -> LossSpec:
-    """A loss's spec: the kind's defaults with the unit's keys over them."""
+def _spec_table(defaults: dict, own, known: set, required: tuple, kind: str,
+                where: str) -> dict:
+    """A unit's spec table: [kind_spec.<kind>]'s keys with the unit's own over them, every
+    key known and every required one there."""
     if not isinstance(own, dict):
         raise CourseError(f"course.toml: {where} must be a table, found {own!r}")
-    unknown = sorted(set(own) - LOSS_SPEC_KEYS)
+    unknown = sorted(set(own) - known)
     if unknown:
         raise CourseError(f"course.toml: {where} has unknown keys {unknown} "
-                          f"(known: {', '.join(sorted(LOSS_SPEC_KEYS))})")
+                          f"(known: {', '.join(sorted(known))})")
     spec = {**defaults, **own}
-    for key in ("values", "passes", "fd"):
+    for key in required:
         if key not in spec:
-            raise CourseError(f"course.toml: {where} has no {key!r} (nor [kind_spec.loss])")
+            raise CourseError(f"course.toml: {where} has no {key!r} (nor [kind_spec.{kind}])")
+    return spec
+
+
+def _passes(spec: dict, where: str) -> list:
     passes = _field(spec, "passes", list, where)
     if len(passes) < 2:
         raise CourseError(f"course.toml: {where}.passes needs at least 2 cases (the second "
                           f"is also the float32 case), found {len(passes)}")
+    return passes
+
+
+def _loss_spec(defaults: dict, own, where: str) -> LossSpec:
+    """A loss's spec: the kind's defaults with the unit's keys over them."""
+    spec = _spec_table(defaults, own, LOSS_SPEC_KEYS, ("values", "passes", "fd"), "loss", where)
+    passes = _passes(spec, where)
     stability = spec.get("stability")
     return LossSpec(
         _choice(_field(spec, "values", str, where), LOSS_VALUES, f"{where}.values"),
@@ -348,20 +361,9 @@ def _loss_spec(defaults: dict, own, where: str) -> LossSpec:
 
 def _spec(defaults: dict, own, where: str) -> LayerSpec:
     """A layer's spec: the kind's defaults with the unit's keys over them."""
-    if not isinstance(own, dict):
-        raise CourseError(f"course.toml: {where} must be a table, found {own!r}")
-    unknown = sorted(set(own) - SPEC_KEYS)
-    if unknown:
-        raise CourseError(f"course.toml: {where} has unknown keys {unknown} "
-                          f"(known: {', '.join(sorted(SPEC_KEYS))})")
-    spec = {**defaults, **own}
-    for key in ("passes", "accumulate", "fd", "large"):
-        if key not in spec:
-            raise CourseError(f"course.toml: {where} has no {key!r} (nor [kind_spec.layer])")
-    passes = _field(spec, "passes", list, where)
-    if len(passes) < 2:
-        raise CourseError(f"course.toml: {where}.passes needs at least 2 cases (the second "
-                          f"is also the float32 case), found {len(passes)}")
+    spec = _spec_table(defaults, own, SPEC_KEYS, ("passes", "accumulate", "fd", "large"),
+                       "layer", where)
+    passes = _passes(spec, where)
     params = []
     for name, entry in _field(spec, "params", dict, where, {}).items():
         entry = _field({"p": entry}, "p", dict, f"{where}.params.{name}")

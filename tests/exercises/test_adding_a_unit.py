@@ -113,10 +113,7 @@ def run(root: Path, *arguments, check=True):
     return result
 
 
-@pytest.fixture(scope="module")
-def course_copy(tmp_path_factory):
-    """A copy of the course with Softplus added and `make exercises` run."""
-    root = tmp_path_factory.mktemp("added") / "course"
+def copy_course(root: Path) -> Path:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
@@ -124,6 +121,13 @@ def course_copy(tmp_path_factory):
                 "__pycache__", ".pytest_cache"))
         else:
             shutil.copy(source, root / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def course_copy(tmp_path_factory):
+    """A copy of the course with Softplus added and `make exercises` run."""
+    root = copy_course(tmp_path_factory.mktemp("added") / "course")
     assert "Softplus" not in course.load().units, "the course has a Softplus: pick another toy"
     add_softplus(root)
     run(root, "-m", "tools.make_exercises")
@@ -257,14 +261,7 @@ passes = [{ input = [1, 1] }, { input = [7, 3] }, { input = [2, 3, 4] }]
 def loss_copy(tmp_path_factory):
     """A copy of the course with log-cosh added (solution, export, entry, total) and
     `make exercises` run: no grader code."""
-    root = tmp_path_factory.mktemp("loss") / "course"
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(
-                "__pycache__", ".pytest_cache"))
-        else:
-            shutil.copy(source, root / name)
+    root = copy_course(tmp_path_factory.mktemp("loss") / "course")
     package = root / "solutions" / "nn100"
     with open(package / "losses.py", "a") as losses:
         losses.write(LOSS)
