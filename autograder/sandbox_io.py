@@ -17,6 +17,7 @@ import errno
 import os
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,13 @@ def read_capped(dir_fd: int, name: str, cap: int) -> bytes:
         os.close(fd)
 
 
+# The sandbox's worker threads parse headers at once, and CPython 3.11's AST builder keeps
+# its recursion depth in state shared by the threads: two at once can fail with
+# "SystemError: AST constructor recursion depth mismatch" (seen once while grading the
+# reference in CI). One header at a time.
+AST_LOCK = threading.Lock()
+
+
 def parse_npy(data: bytes) -> np.ndarray:
     """A plain numeric ndarray from the bytes of a .npy file, or ChildFileError.  The
     header is parsed here, strictly: exactly the three keys, a little-endian numeric
@@ -236,7 +244,8 @@ def parse_npy(data: bytes) -> np.ndarray:
     if length > MAX_HEADER or start + length > len(data):
         raise ChildFileError("a .npy header that is too long or truncated")
     try:
-        header = ast.literal_eval(data[start:start + length].decode("latin1"))
+        with AST_LOCK:
+            header = ast.literal_eval(data[start:start + length].decode("latin1"))
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         raise ChildFileError("an unreadable .npy header") from None
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
