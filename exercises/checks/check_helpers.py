@@ -1,7 +1,27 @@
 """Small helpers shared by the visible checks."""
 import numpy as np
 
+import nn100
 from nn100.gradcheck import check_gradients, numerical_gradient
+
+
+def random(*shape, seed=7):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+class Scale(nn100.Layer):
+    """A tiny layer for the Sequential and Residual checks (so they do not depend on your
+    Linear): Y = X * w, one weight per column."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = self.build_param(np.array(w, dtype=np.float64))
+
+    def forward(self, X):
+        def backward(D):
+            self.w.gradient += (X * D).sum(axis=0)
+            return D * self.w.tensor
+        return X * self.w.tensor, backward
 
 
 def assert_gradients_match(layer, X):

@@ -7,30 +7,11 @@ import numpy as np
 import pytest
 
 import nn100
-from check_helpers import assert_close, assert_gradients_match
-
-
-def random(*shape, seed=7):
-    return np.random.default_rng(seed).standard_normal(shape)
+from check_helpers import Scale, assert_close, assert_gradients_match, random
 
 
 def grid(*shape):
     return np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
-
-
-class Scale(nn100.Layer):
-    """A tiny inner layer for Residual (so its checks do not depend on your other layers):
-    Y = X * w, one weight per column."""
-
-    def __init__(self, w):
-        super().__init__()
-        self.w = self.build_param(np.array(w, dtype=np.float64))
-
-    def forward(self, X):
-        def backward(D):
-            self.w.gradient += (X * D).sum(axis=0)
-            return D * self.w.tensor
-        return X * self.w.tensor, backward
 
 
 # ---- 7.1 to 7.4: Conv2D ------------------------------------------------------------

@@ -7,32 +7,14 @@ import numpy as np
 import pytest
 
 import nn100
-from check_helpers import assert_close, assert_gradients_match, overflow_is_an_error
-
-
-def random(*shape, seed=7):
-    return np.random.default_rng(seed).standard_normal(shape)
+from check_helpers import (Scale, assert_close, assert_gradients_match, overflow_is_an_error,
+                           random)
 
 
 def away_from_zero(*shape, seed=7):
     """Random values with |x| >= 0.1, so no element sits on a kink (ReLU at 0)."""
     X = random(*shape, seed=seed)
     return np.where(X >= 0, X + 0.1, X - 0.1)
-
-
-class Scale(nn100.Layer):
-    """A tiny layer for the Sequential checks (so they do not depend on your Linear):
-    Y = X * w, one weight per column."""
-
-    def __init__(self, w):
-        super().__init__()
-        self.w = self.build_param(np.array(w, dtype=np.float64))
-
-    def forward(self, X):
-        def backward(D):
-            self.w.gradient += (X * D).sum(axis=0)
-            return D * self.w.tensor
-        return X * self.w.tensor, backward
 
 
 def small_linear():
