@@ -423,12 +423,23 @@ for name, wrap in [("plain", lambda layer: layer), ("residual", Residual)]:
 # epochs.) The figure shows the filters the first layer learnt.
 
 # %%
-with np.load("digits.npz") as data:
-    X_train = (data["X_train"] / 16.0).reshape(-1, 1, 8, 8)
-    X_test = (data["X_test"] / 16.0).reshape(-1, 1, 8, 8)
-    y_train, y_test = data["y_train"].astype(np.int64), data["y_test"].astype(np.int64)
-model = Sequential(Conv2D(1, 8, 3, padding=1, rng=0), BatchNorm(8), ReLU(), MaxPool2D(2),
-                   Flatten(), Linear(128, 10, rng=1))
+# nbgrader: given convnet_setup
+def digit_images():
+    """The digits as (N, 1, 8, 8) images in [0, 1], and their labels: train, then test."""
+    with np.load("digits.npz") as data:
+        return ((data["X_train"] / 16.0).reshape(-1, 1, 8, 8), data["y_train"].astype(np.int64),
+                (data["X_test"] / 16.0).reshape(-1, 1, 8, 8), data["y_test"].astype(np.int64))
+
+
+def small_convnet(seed):
+    """8 filters of 3x3, BatchNorm, ReLU, 2x2 pooling, and a Linear layer to 10 classes."""
+    return Sequential(Conv2D(1, 8, 3, padding=1, rng=seed), BatchNorm(8), ReLU(), MaxPool2D(2),
+                      Flatten(), Linear(128, 10, rng=seed + 1))
+
+
+# %%
+X_train, y_train, X_test, y_test = digit_images()
+model = small_convnet(0)
 learner = Learner(model, softmax_cross_entropy_loss, AdamOptimizer(lr=0.01))
 start = time.perf_counter()
 losses = learner.fit(X_train, y_train, epochs=10, bs=32, rng=0)
@@ -450,12 +461,8 @@ plt.show()
 # %%
 # nbgrader: given convnet_check
 # A self-check of the whole chapter, not graded: the grader grades each unit.
-with np.load("digits.npz") as data:
-    X_train = (data["X_train"] / 16.0).reshape(-1, 1, 8, 8)
-    X_test = (data["X_test"] / 16.0).reshape(-1, 1, 8, 8)
-    y_train, y_test = data["y_train"].astype(np.int64), data["y_test"].astype(np.int64)
-model = Sequential(Conv2D(1, 8, 3, padding=1, rng=10), BatchNorm(8), ReLU(), MaxPool2D(2),
-                   Flatten(), Linear(128, 10, rng=11))
+X_train, y_train, X_test, y_test = digit_images()
+model = small_convnet(10)
 learner = Learner(model, softmax_cross_entropy_loss, AdamOptimizer(lr=0.01))
 losses = learner.fit(X_train, y_train, epochs=3, bs=32, rng=12)
 accuracy = np.mean(learner.predict(X_test).argmax(axis=1) == y_test)
