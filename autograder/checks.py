@@ -175,6 +175,22 @@ def compare(got: np.ndarray, expected, what: str, bound: float = MATCH) -> float
     return error
 
 
+# What the container checks (Sequential, Residual) call on the container, in this order.
+MODES = ("eval", "train", "eval")
+
+
+def check_modes(found, count: int, what: str) -> None:
+    """Judge the training flags of the ``count`` layers inside a container, recorded by the
+    child after each call of MODES on it (a list of flags per call): every layer must
+    follow every call. ``what`` names the container, as "model.eval() on <what>"."""
+    for k, mode in enumerate(MODES):
+        want = [mode == "train"] * count
+        if not isinstance(found, list) or len(found) <= k or found[k] != want:
+            got = found[k] if isinstance(found, list) and len(found) > k else "nothing"
+            raise Fail(f"after model.{mode}() on {what}, the layers' training flags are "
+                       f"{got}, expected {want}")
+
+
 class Worst:
     """Collects comparisons over all cases and reports the worst, not the first.
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import Check, Fail, Worst, array, need
+from .checks import MODES, Check, Fail, Worst, array, check_modes, need
 from .child import protocol
 from .sandbox import Job
 
 UNIT = "Residual"
 INNER = (-1.5, 0.5, 2)      # the recording layer: scale, shift, number of parameters
-MODES = ("eval", "train", "eval")
 
 
 def build(rng, ref):
@@ -71,11 +70,7 @@ def build(rng, ref):
         return "each closure ran its own forward call's inner closure"
 
     def modes(results):
-        got = run(results).info.get(protocol.MODES)
-        want = [mode == "train" for mode in MODES]
-        if got != want:
-            raise Fail(f"after model.eval(), model.train(), model.eval() the inner layer's "
-                       f"training flag was {got}, expected {want}")
+        check_modes(run(results).info.get(protocol.MODES), 1, "a Residual")
         return "train() and eval() reach the inner layer"
 
     values = ("forward", "backward")

@@ -304,7 +304,7 @@ def job_residual(spec: dict):
         arrays[protocol.INPUT_GRADIENT.format(k)] = snap(closures[k](load(f"D{k}")))
     for k, p in enumerate(inner.parameters):
         arrays[protocol.INNER_GRADIENT.format(k)] = p.gradient.copy()
-    modes = after_modes(model, spec.get("modes", []), lambda: bool(inner.training))
+    modes = after_modes(model, spec.get("modes", []), lambda: [bool(inner.training)])
     return {protocol.LOG: log, protocol.PARAMETERS: listed, protocol.MODES: modes}, arrays
 
 

@@ -41,7 +41,7 @@ THREADS_IN_BACKWARD = "threads_in_backward"  # layer: backward calls that change
 LOSS_TYPE = "loss_type"                      # loss: the type of the returned loss
 LOG = "log"                                  # sequential, learner: what was called, in order
 PARAMETERS = "parameters"                    # sequential: (layer, index) of model.parameters
-MODES = "modes"                              # sequential: training flags after train()/eval()
+MODES = "modes"                              # containers: training flags after train()/eval()
 
 # ---------------------------------------------------------------- array names
 # layer jobs: steps are [FORWARD, input] and [BACKWARD, k, upstream gradient]
