@@ -11,6 +11,7 @@ from .checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, Worst, arra
 from .child import protocol
 from .sandbox import Job, JobStatus
 
+
 def binary(draw):
     """Targets of 0 and 1 (drawn first), with predictions from ``draw(rng, shape)``."""
     def make(rng, shape):

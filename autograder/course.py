@@ -298,16 +298,10 @@ OPTIMIZER_CASES = ("one_step", "steps", "two_params", "hyper", "weight_decay", "
 
 
 def _optimizer_spec(defaults: dict, own, where: str) -> OptimizerSpec:
-    if not isinstance(own, dict):
-        raise CourseError(f"course.toml: {where} must be a table, found {own!r}")
-    spec = {**defaults, **own}
-    known = set(OPTIMIZER_CASES) | {"hyper_title"}
-    unknown = sorted(set(spec) - known)
-    missing = [case for case in (*OPTIMIZER_CASES, "hyper_title") if case not in spec]
-    if unknown or missing:
-        raise CourseError(f"course.toml: {where} " + "; ".join(part for part in [
-            unknown and f"has unknown keys {unknown}", missing and f"lacks {missing}"] if part)
-            + f" (it needs {', '.join(sorted(known))})")
+    """An optimizer's spec: every case's constructor arguments, and the hyperparameter
+    check's title."""
+    required = (*OPTIMIZER_CASES, "hyper_title")
+    spec = _spec_table(defaults, own, set(required), required, "optimizer", where)
     kwargs = {case: _field(spec, case, dict, where) for case in OPTIMIZER_CASES}
     if "weight_decay" not in kwargs["weight_decay"]:
         raise CourseError(f"course.toml: {where}.weight_decay must set weight_decay")

@@ -217,7 +217,7 @@ def test_course_table_refuses_a_bad_loss_spec(spec, message):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda s: s.pop("hyper"), r"SGDOptimizer\]\.spec lacks \['hyper'\]"),
+    (lambda s: s.pop("hyper"), r"SGDOptimizer\]\.spec has no 'hyper'"),
     (lambda s: s.update(lr=0.1), r"has unknown keys \['lr'\]"),
     (lambda s: s.update(steps=0.05), r"spec\.steps must be"),
     (lambda s: s.update(weight_decay={"lr": 0.1}), "weight_decay must set weight_decay"),
@@ -255,3 +255,12 @@ def test_worst_reports_every_wrong_quantity_at_its_worst():
     with pytest.raises(checks.Fail) as failure:
         worst.verdict()
     assert str(failure.value) == "dX for input 7x3: relative error 1.00e+00 exceeds the bound 1e-09"
+
+
+def test_the_spec_vocabularies_are_the_check_families_own():
+    """course.py (stdlib only) names the values a spec may take; the check families
+    implement them: the two lists must be the same."""
+    from autograder import checks_losses, checks_optimizers
+    assert set(course.LOSS_VALUES) == set(checks_losses.INPUTS)
+    assert set(course.LOSS_EXTREMES) == set(checks_losses.EXTREMES)
+    assert list(course.OPTIMIZER_CASES) == list(checks_optimizers.CASES)
