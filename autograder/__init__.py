@@ -7,5 +7,5 @@ Entry points: ``python -m autograder grade PATH`` (see __main__.py) and
 
 def tests_catalog() -> list[str]:
     """Every hidden test's name, "Unit: what is checked", one per check."""
-    from .catalog import tests_catalog as names
+    from .grading.catalog import tests_catalog as names
     return names()

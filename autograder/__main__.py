@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
                                     "folder itself, or a zip of any of these (what `make submit` writes)")
     grade.add_argument("--assignment", type=int, default=None,
                        help="grade only this assignment's units, scaled to its total (course.toml)")
-    grade.add_argument("--course", default=None, help="the course table (default: autograder/course.toml)")
+    grade.add_argument("--course", default=None, help="the course table (default: autograder/course/course.toml)")
     grade.add_argument("--fail-under", type=threshold, default=None, metavar="X",
                        help="exit with status 1 when the score is below X, a number of "
                             "points or 'full' for the graded total (for CI)")
@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
                        help="seconds for the whole submission (default: 15x the reference's "
                             "own time on this machine, measured once and cached, at least 30)")
     grade.add_argument("--details", action="store_true", help="print every failed check in full")
-    # Listed for --help only; main() hands grade-all to autograder.classroom's own parser.
+    # Listed for --help only; main() hands grade-all to autograder.classroom.grade_all's own parser.
     commands.add_parser("grade-all", help="grade every submission in a folder (see grade-all --help)")
     listing = commands.add_parser("list-tests", help="the hidden tests' names, one per line")
     listing.add_argument("--points", action="store_true", help="prefix each with its points")
@@ -62,15 +62,17 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["grade-all"]:
-        from . import classroom  # imported only here: grading one submission stays light
+        from .classroom import (grade_all as classroom)  # imported only here: grading one submission stays light
         return classroom.main(classroom.build_parser().parse_args(argv[1:])) or 0
     args = parser().parse_args(argv)
     if args.command == "list-tests":
-        from . import catalog
+        from .grading import catalog
         for name, points in catalog.tests_with_points():
             print(f"{points:7.3f}  {name}" if args.points else name)
         return 0
-    from . import assignments, course, grade, report, sandbox
+    from .course import assignments
+    from . import course, sandbox
+    from .grading import grade, report
     try:
         table = course.read(args.course) if args.course else course.load()
         chosen = assignments.select(args.assignment, table)

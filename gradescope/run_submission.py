@@ -15,10 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.grader_process import Context, dumps_results, failure_result, run_grader
-from autograder.atomic import atomic_write
-from autograder.gradebook import GRADED
-from autograder.submissions import SubmissionError, resolved
+from autograder.classroom.grader_process import Context, dumps_results, failure_result, run_grader
+from autograder.sandbox.atomic import atomic_write
+from autograder.classroom.gradebook import GRADED
+from autograder.grading.submissions import SubmissionError, resolved
 
 # Gradescope stops a submission after 10 minutes by default and then keeps nothing:
 # stop the grader first so the student still gets a result.

@@ -44,7 +44,7 @@ def measure(students: int = 200, jobs=(1, 2), seed: int = 0, workdir: Path | Non
         for count in jobs:
             gradebook = scratch / f"jobs{count}" / "gradebook.csv"
             started = time.perf_counter()
-            run = subprocess.run([sys.executable, "-m", "autograder.classroom", str(scratch / "submissions"),
+            run = subprocess.run([sys.executable, "-m", "autograder.classroom.grade_all", str(scratch / "submissions"),
                                   "--gradebook", str(gradebook), "--jobs", str(count), *extra_args],
                                  cwd=ROOT, capture_output=True, text=True)
             wall = time.perf_counter() - started

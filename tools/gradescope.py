@@ -18,7 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from autograder.atomic import replacing
+from autograder.sandbox.atomic import replacing
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "gradescope"

@@ -21,7 +21,7 @@ so that later assignments can use them) and any data files the assignment needs.
 
 Which notebooks there are, their order and data files, and which units each teaches
 come from the course table of the repository whose reference is ``--solutions``
-(``<repo>/autograder/course.toml``: ``[[notebooks]]`` and each unit's ``notebook``);
+(``<repo>/autograder/course/course.toml``: ``[[notebooks]]`` and each unit's ``notebook``);
 the build refuses a notebook whose unit includes disagree with it.
 """
 import argparse
@@ -42,7 +42,7 @@ HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 def load_course(solutions: Path):
     """The course table that goes with the reference ``solutions`` (<repo>/solutions/nn100
-    -> <repo>/autograder/course.toml), read by that repository's own course.py."""
+    -> <repo>/autograder/course/course.toml), read by that repository's own course.py."""
     folder = Path(solutions).resolve().parents[1] / "autograder"
     if not (folder / "course.py").is_file():
         raise ValueError(f"load_course: no course table for {solutions}: expected "

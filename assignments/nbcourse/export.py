@@ -5,7 +5,7 @@
 and timestamp columns when students were never registered (the case here: they arrive
 as submitted/ folders), and no per-cell scores. This reads the same gradebook.db and
 writes, per student and assignment: the student id, the roster's name and email (the
-roster layouts of ``autograder.lms.read_roster``: ours, a Canvas export or a Moodle
+roster layouts of ``autograder.classroom.lms.read_roster``: ours, a Canvas export or a Moodle
 worksheet), the submission time (nbgrader's, from the submission's timestamp.txt, or
 else the newest file of submitted/<student>/<assignment>/), the total, and one column
 per graded cell (``<notebook>/<cell>``), in the order the cells appear.
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     people = {}
     if args.roster:
         sys.path.insert(0, str(ROOT.parent))  # autograder, for its one roster reader
-        from autograder.lms import read_roster
+        from autograder.classroom.lms import read_roster
         people = read_roster(Path(args.roster))
     cells, found = rows(Path(args.db), people)
     with open(args.out, "w", newline="") as handle:

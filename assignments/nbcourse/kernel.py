@@ -38,7 +38,7 @@ LIMITS = [  # (what the log says, rlimit, value): each far above what a notebook
 
 def allowed_paths(folder: str) -> tuple[list, list]:
     """(read, write) paths for a kernel working in ``folder``."""
-    from autograder.child.confine import system_read_paths
+    from autograder.sandbox.child.confine import system_read_paths
     packages = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
     packages |= {os.path.realpath(p) for p in packages}
     read = system_read_paths() + sorted(packages) + [sys.prefix, os.path.realpath(sys.prefix)]
@@ -51,7 +51,7 @@ def allowed_paths(folder: str) -> tuple[list, list]:
 def confine(folder: str) -> list:
     """Apply the limits above to this process and its future children; returns what
     was applied ([] when the system offers no Landlock)."""
-    from autograder.child.confine import apply_landlock
+    from autograder.sandbox.child.confine import apply_landlock
     # Temporary files go to the notebook's own folder: nothing shared between students.
     os.environ["TMPDIR"] = folder
     tempfile.tempdir = folder

@@ -46,7 +46,8 @@ class TrustedGrades(NbGraderPreprocessor):
     timeout = Float(5.0, help="the grader's time limit per check, seconds").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from autograder import course, grade
+        from autograder import course
+        from autograder.grading import grade
         assignment = resources["nbgrader"]["assignment"]
         student = resources["nbgrader"].get("student", "?")
         plan = trusted.notebook_plan(assignment)

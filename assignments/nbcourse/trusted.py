@@ -4,7 +4,7 @@ nbgrader runs each test cell in the student's kernel and scores it from the cell
 outputs, so anything the notebook did before (replacing ``np.allclose``, the
 notebook's helpers, ``builtins``) decides the score.  ``TrustedGrades`` runs after
 nbgrader's ``Execute`` and before ``SaveAutoGrades``: it assembles the notebook's code
-into an ``nn100`` package, grades that package with ``autograder.grade.grade`` (student
+into an ``nn100`` package, grades that package with ``autograder.grading.grade.grade`` (student
 code only in the confined child, the verdict here), and rewrites each autograded test
 cell's outputs so that nbgrader's own scoring reads the grader's verdict:
 
@@ -15,7 +15,7 @@ cell's outputs so that nbgrader's own scoring reads the grader's verdict:
 Whatever the kernel wrote to a test cell that could count (errors, stderr, a result)
 is turned into plain text first, so it no longer counts.  Which checks a cell stands
 for comes from the course registry (``[notebook_cells.<assignment>]`` in
-autograder/course.toml); a cell's points are its checks' points, so a unit earns the
+autograder/course/course.toml); a cell's points are its checks' points, so a unit earns the
 same points in a notebook as in the package.
 """
 from __future__ import annotations
@@ -68,7 +68,8 @@ def cell_checks(cells: dict, checks: list) -> dict:
 def notebook_plan(assignment: str, seed: int | None = None):
     """(units, {cell id: [check, ...]}, {unit: points}) of one notebook, from the
     registry and the grader's own plan (the checks and their weights)."""
-    from autograder import course, grade
+    from autograder import course
+    from autograder.grading import grade
     cells = course.load().notebook_cells.get(assignment)
     if cells is None:
         return None

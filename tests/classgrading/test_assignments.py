@@ -3,7 +3,10 @@ from autograder.course import tomllib  # tomli on Python 3.10
 
 import pytest
 
-from autograder import assignments, checks_convergence, course, grade
+from autograder.course import assignments
+from autograder.grading.families import convergence as checks_convergence
+from autograder import course
+from autograder.grading import grade
 from classgrading_support import ROOT
 
 

@@ -5,10 +5,10 @@ import io
 import re
 from pathlib import Path
 
-from autograder import gradebook as gb
-from autograder.checks import Check, Fail, judge_all
-from autograder.report_html import render_report, split_hint
-from autograder.summary import failed_counts, render_summary
+from autograder.classroom import gradebook as gb
+from autograder.grading.checks import Check, Fail, judge_all
+from autograder.classroom.report_html import render_report, split_hint
+from autograder.classroom.summary import failed_counts, render_summary
 
 OUT = Path("out")  # where the summary page would sit; only relative links are made
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'

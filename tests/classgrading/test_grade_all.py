@@ -7,13 +7,13 @@ import subprocess
 import sys
 import time
 
-from autograder.processes import processes
+from autograder.sandbox.processes import processes
 from classgrading_support import FAKE_EXPECTED, ROOT, solved
 
 
 def grade_all(class_dir, gradebook, command, *extra, env=None, cwd=ROOT):
     env = dict(env or os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "autograder.classroom", str(class_dir), "--gradebook",
+    return subprocess.run([sys.executable, "-m", "autograder.classroom.grade_all", str(class_dir), "--gradebook",
                            str(gradebook), "--grade-command", command, *extra],
                           cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
@@ -88,7 +88,7 @@ def test_kill_9_mid_run_then_resume_gives_one_row_per_student(tmp_path, fake_gra
         solved(class_dir / student, "FAKE_BUG" if i % 3 == 0 else "")
     gradebook = tmp_path / "gradebook.csv"
     env = dict(os.environ, FAKE_GRADE_DELAY="0.4")
-    command = [sys.executable, "-m", "autograder.classroom", str(class_dir), "--gradebook", str(gradebook),
+    command = [sys.executable, "-m", "autograder.classroom.grade_all", str(class_dir), "--gradebook", str(gradebook),
                "--grade-command", fake_grade_command, "--jobs", "2"]
     first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     reports = tmp_path / "reports"
@@ -123,7 +123,7 @@ def test_kill_9_mid_run_then_resume_gives_one_row_per_student(tmp_path, fake_gra
 def test_a_second_run_on_the_same_gradebook_is_refused_while_one_runs(fake_class, fake_grade_command, tmp_path):
     gradebook = tmp_path / "gradebook.csv"
     env = dict(os.environ, FAKE_GRADE_DELAY="1")
-    first = subprocess.Popen([sys.executable, "-m", "autograder.classroom", str(fake_class), "--gradebook",
+    first = subprocess.Popen([sys.executable, "-m", "autograder.classroom.grade_all", str(fake_class), "--gradebook",
                               str(gradebook), "--grade-command", fake_grade_command, "--jobs", "1"],
                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -44,7 +44,7 @@ def test_the_zip_holds_what_gradescope_runs(autograder_zip):
         names = set(archive.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
     for name in ("setup.sh", "run_autograder", "run_submission.py", "requirements.txt",
-                 "autograder/classroom.py", "solutions/nn100/layers.py", "data/digits.npz"):
+                 "autograder/classroom/grade_all.py", "solutions/nn100/layers.py", "data/digits.npz"):
         assert name in names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from autograder.submissions import SubmissionError, resolved
+from autograder.grading.submissions import SubmissionError, resolved
 from classgrading_support import ROOT, solved, zipped
 from tools.student_submit import pack
 

@@ -4,8 +4,9 @@ import zipfile
 
 import pytest
 
-from autograder import submissions as subs
-from autograder.submissions import Submission, SubmissionError, find_package_root, find_submissions, materialize
+from autograder.grading import submissions as subs
+from autograder.grading.submissions import (Submission, SubmissionError, find_package_root,
+                                            find_submissions, materialize)
 from classgrading_support import solved, zipped
 
 

@@ -148,7 +148,7 @@ def changed_files(root: Path) -> set[str]:
 
 def test_the_addition_touches_only_its_files_and_what_is_regenerated(course_copy):
     edited = {"solutions/nn100/layers.py", "solutions/nn100/__init__.py",  # the solution
-              "autograder/course.toml",                                    # its entry
+              "autograder/course/course.toml",                                    # its entry
               "exercises/checks/test_layers.py"}                           # its check
     regenerated = {"exercises/nn100/layers.py", "exercises/nn100/__init__.py",
                    "exercises/exercises.json", "exercises/README.md"}      # by `make exercises`

@@ -3,7 +3,7 @@ import re
 import shutil
 from pathlib import Path
 
-from autograder.processes import processes
+from autograder.sandbox.processes import processes
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions" / "nn100"
@@ -46,7 +46,7 @@ def graded_once(key, make_root, **options):
     look at the same grading from different sides (scores, feedback) share it."""
     import tempfile
 
-    from autograder import grade
+    from autograder.grading import grade
     if key not in _GRADED:
         folder = tempfile.mkdtemp(prefix="nn100-graded-")
         try:

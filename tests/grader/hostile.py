@@ -97,7 +97,7 @@ HOSTILE = [
         "        pass\n")]),
     ("read_hidden_tests", [("layers.py", RELU_BACKWARD,
         "leaked = 0\n"
-        f"            for path in [{str(REPO / 'autograder' / 'checks_layers.py')!r},\n"
+        f"            for path in [{str(REPO / 'autograder' / 'grading' / 'families' / 'layers.py')!r},\n"
         f"                         {str(REPO / 'tests' / 'grader' / 'hostile.py')!r},\n"
         f"                         {str(SOLUTIONS / 'layers.py')!r}, '/proc/1/environ']:\n"
         "                try:\n"

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from autograder import course, grade
+from autograder import course
+from autograder.grading import grade
 from grader_support import EXERCISES, SOLUTIONS, graded_once, unit_table
 from hostile import (HONEST_ALTERNATIVES, NUMERIC_BACKWARD, apply_hostile, write_do_nothing)
 

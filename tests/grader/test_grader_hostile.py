@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from autograder import grade, sandbox
+from autograder.grading import grade
+from autograder import sandbox
 from grader_support import leftover_processes, unit_table
 from hostile import EXPECT, HOSTILE, MARKER, MUST_FAIL, REPO, apply_hostile
 

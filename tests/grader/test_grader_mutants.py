@@ -10,7 +10,7 @@ unit of mutants.py is also graded alone.
 """
 import pytest
 
-from autograder import grade
+from autograder.grading import grade
 from grader_support import graded_once, unit_table
 from mutants import MUTANTS, apply_mutant, apply_mutants, combined
 from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # conv.py, norm.py

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from autograder import checks, course, grade, report, sandbox
+from autograder.grading import checks, grade, report
+from autograder import course, sandbox
 
 
 def test_load_array_refuses_pickles_and_lying_headers(tmp_path):
@@ -260,7 +261,7 @@ def test_worst_reports_every_wrong_quantity_at_its_worst():
 def test_the_spec_vocabularies_are_the_check_families_own():
     """course.py (stdlib only) names the values a spec may take; the check families
     implement them: the two lists must be the same."""
-    from autograder import checks_losses, checks_optimizers
+    from autograder.grading.families import losses as checks_losses, optimizers as checks_optimizers
     assert set(course.LOSS_VALUES) == set(checks_losses.INPUTS)
     assert set(course.LOSS_EXTREMES) == set(checks_losses.EXTREMES)
     assert list(course.OPTIMIZER_CASES) == list(checks_optimizers.CASES)

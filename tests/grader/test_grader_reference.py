@@ -1,7 +1,8 @@
 """The reference earns full marks on every seed, the stubs exactly 0, and grading repeats."""
 import pytest
 
-from autograder import course, grade
+from autograder import course
+from autograder.grading import grade
 from grader_support import EXERCISES, make_stubs
 
 SEEDS = [grade.DEFAULT_SEED] + list(range(1, 20))

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import hostile_sandbox as hs
-from autograder import grade, report, sandbox
+from autograder.grading import grade, report
+from autograder import sandbox
 from grader_support import leftover_processes, unit_table
 from hostile import SOLUTIONS, apply_hostile
 

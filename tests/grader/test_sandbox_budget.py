@@ -5,7 +5,8 @@ import json
 import time
 
 import hostile_sandbox as hs
-from autograder import grade, report, sandbox
+from autograder.grading import grade, report
+from autograder import sandbox
 from hostile import SOLUTIONS, apply_hostile
 
 BUDGET = 8.0

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox_io as io
+from autograder.sandbox import files as io
 
 
 def npy(header: str, payload: bytes = b"") -> bytes:
@@ -163,7 +163,8 @@ def test_grader_write_failures_are_the_graders():
 def test_without_a_tmpfs_grading_degrades_and_says_so(monkeypatch):
     """Where mounting is refused (not root, a container), units share TMPDIR, are
     removed without recursion, and the Sandbox line says so."""
-    from autograder import grade, sandbox
+    from autograder.grading import grade
+    from autograder import sandbox
     from hostile import SOLUTIONS
 
     monkeypatch.setattr(sandbox, "mount_tmpfs", lambda *a: False)

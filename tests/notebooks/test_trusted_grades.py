@@ -2,7 +2,7 @@
 
 Everything reads the one sample class graded by nbgrader (conftest.py), and compares
 it with the package track: the same code, handed in as a package and graded by
-``autograder.grade``, must get the same points, test cell by test cell.
+``autograder.grading.grade``, must get the same points, test cell by test cell.
 """
 import csv
 import html
@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.xdist_group("nbgrader-course"), pytest.mark.timeout(18
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "assignments"), str(REPO / "tests" / "grader")]
-from autograder import course, grade  # noqa: E402
+from autograder import course  # noqa: E402
+from autograder.grading import grade  # noqa: E402
 from mutants import apply_mutants  # noqa: E402
 from nbcourse import trusted  # noqa: E402
 

@@ -1,0 +1,13 @@
+"""The classroom: a whole class graded, its gradebook, reports, summary and LMS exports.
+
+grade_all       the `grade-all` command: find the students, grade each, keep the results
+settings        the class-grading options (roster, due time, exports) resolved once
+grader_process  one submission graded in a process of its own
+gradebook       per-student results on disk and the gradebook CSV
+late            late penalties from the course's policy
+lms             Canvas and Moodle bulk downloads and grade exports
+from_git        submissions cloned from students' repositories
+merge           shards of a class merged into one gradebook
+provenance      which grader and options produced a stored result
+report_html     a student's report.html; summary: the class's summary.html
+"""

@@ -1,0 +1,1 @@
+"""One module per check family, each building a unit's jobs and judging its checks."""

@@ -1,0 +1,529 @@
+"""Checks for every layer of the course (Dropout, which is random, has its own family).
+
+A layer is driven by its spec in course.toml ([kind_spec.layer], [units.<name>.spec]):
+its input shapes and constructor arguments, parameter names, value ranges, kinks, the
+large case and the finite-difference case; no layer is named here.  Every layer is
+checked on several shapes (a batch of 1, odd sizes): forward against the
+reference, the input gradient and each parameter gradient against the reference and
+against central differences of the student's own forward, accumulation and
+closure state over two calls, unchanged inputs, float32 in -> float32 out, and that
+backward is backpropagation: it calls forward at most once, and finishes quickly on a
+layer too large for finite differences.
+
+Backward must be backpropagation whichever way it is dodged, so every backward point
+stands on two signals: the large layer (a backward that costs a forward per element
+cannot finish there, and then no gradient check is judged), and the gradients' accuracy.
+Analytic derivatives, in any honest algebraic form, match the reference to a few units
+in the last place; central differences reach about 1e-11 at their best step (five-point
+stencils about 1e-13), so the spec's gradient bounds sit between the two.  A layer with a
+kink (ReLU, LeakyReLU) also gets inputs at and within 1e-7 of it, where no difference step
+gives the derivative (at the kink itself either one-sided derivative is accepted).  A
+layer with state (BatchNorm) is also checked in evaluation mode from a given state, and
+on its state after several training batches.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, MAX_FORWARD_CALLS, Check, Fail, NotJudged,
+                      Worst, array, compare, dtype_of, need, passed, rel_error, same, scope)
+from ... import course
+from ...sandbox.child import protocol
+from ...sandbox import Job, JobStatus
+
+Y0 = protocol.OUTPUT.format(0)            # the first forward call's output
+DX0 = protocol.INPUT_GRADIENT.format(0)   # what its closure returned
+DX1 = protocol.INPUT_GRADIENT.format(1)   # the second call's closure
+
+# Every layer's shapes, constructor arguments, parameters, value ranges, kinks and bounds
+# are its spec in course.toml ([kind_spec.layer], [units.<name>.spec]; course.LayerSpec).
+FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipschitz <= 1000)
+
+# Gradient bounds (float64, relative to the largest expected value), measured on the
+# reference's inputs (256x512 elementwise, 64x256x256 Linear, 128x1024 Softmax):
+# honest alternative forms reach 3.6e-16 elementwise (1/cosh(X)**2, exp(-X)/(1+exp(-X))**2),
+# 1.2e-15 for Softmax (row-wise Jacobian products), 1.4e-15 for Linear (einsum, loops);
+# central differences at their best step 1.1e-11 (Tanh) and 2.2e-11 (Sigmoid), five-point
+# stencils 1.6e-13 and 3.5e-13.
+# (course.toml states each layer's bound: 1e-14 elementwise, 1e-13 Softmax, 1e-12 Linear.)
+# Inputs at and near a kink, as offsets from it: every difference step straddles one of
+# them, or is too small to move the other inputs at all.
+KINKS = np.array([0.0, 1e-7, -1e-7, 3e-8, -3e-8, 1e-9, -1e-9, 1e-11, -1e-11, 1e-13, -1e-13,
+                  1e-15, -1e-15, 1e-200, -1e-200, 0.0])
+
+
+def signed_uniform(rng, shape):
+    """Values away from 0, so ReLU's kink never sits within h of an input."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.5, size=shape)
+
+
+def draw(rng, values: str, shape, scale: float = 1.0) -> np.ndarray:
+    """Input values of one of the spec's kinds (course.VALUES)."""
+    if values == "signed":
+        X = signed_uniform(rng, shape)
+    elif values == "ties":  # a few small integers: windows and rows with equal values
+        X = rng.integers(-2, 3, size=shape).astype(np.float64)
+    elif values == "positive":
+        X = rng.uniform(0.5, 2.0, size=shape)
+    else:
+        X = rng.standard_normal(shape)
+    return X * scale
+
+
+class LayerUnit:
+    """Builds the jobs and expected values of one layer unit from its spec, then its checks."""
+
+    def __init__(self, unit: str, rng, ref, spec: course.LayerSpec):
+        self.unit, self.rng, self.ref, self.spec = unit, rng, ref, spec
+        self.jobs: list[Job] = []
+        self.expected: dict = {}
+        self.params = [p.name for p in spec.params]
+        self.bound = spec.bound
+
+    # ---- inputs and reference values
+
+    def make_inputs(self, case: course.Case, dtype=np.float64, kinks=False):
+        """X, parameters and D for ``case``; parameter and output shapes are the reference's."""
+        X = draw(self.rng, case.values or self.spec.values, case.input,
+                 self.spec.scale * case.scale)
+        if kinks and self.spec.kink is not None and X.size >= KINKS.size:
+            where = self.rng.choice(X.size, KINKS.size, replace=False)
+            X.flat[where] = self.spec.kink + KINKS
+        layer = self.reference_layer(case.args, {})
+        params = {a: self.rng.standard_normal(getattr(layer, a).tensor.shape)
+                  for a in self.params}
+        # the output's shape from one sample (in evaluation mode, where one sample is fine)
+        probe = self.reference_layer(case.args, params, "eval").forward(X[:1])[0]
+        out_shape = (len(X),) + np.shape(probe)[1:]
+        D = self.rng.standard_normal(out_shape)
+        cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
+        return cast(X), {k: cast(v) for k, v in params.items()}, cast(D), list(case.args)
+
+    def reference_layer(self, args, params, mode=None, state=None):
+        layer = getattr(self.ref, self.unit)(*args)
+        for attr, value in params.items():
+            getattr(layer, attr).tensor = value.copy()
+            getattr(layer, attr).gradient = np.zeros_like(value)
+        for attr, value in (state or {}).items():
+            setattr(layer, attr, value.copy())
+        if mode == "eval":
+            layer.eval()
+        return layer
+
+    def spec_of(self, args, params, steps, **extra):
+        spec = {"cls": self.unit, "args": args, "params": {a: a for a in params}, "steps": steps}
+        spec.update(extra)
+        return spec
+
+    def add_pass(self, job_id, case, dtype=np.float64, budget=1.0, save_inputs=True):
+        X, params, D, args = self.make_inputs(case, dtype, kinks=dtype == np.float64)
+        kwargs = dict(self.spec.float32_kwargs) if dtype == np.float32 else {}
+        self.jobs.append(Job(f"{self.unit}/{job_id}", protocol.LAYER, self.spec_of(
+            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]], kwargs=kwargs,
+            save_inputs=save_inputs), {"X": X, "D": D, **params}, budget))
+        layer = self.reference_layer(args, {k: v.astype(np.float64) for k, v in params.items()})
+        Y, backward = layer.forward(X.astype(np.float64))
+        dX = backward(D.astype(np.float64))
+        self.expected[job_id] = {"X": X, "D": D, "params": params, "Y": Y, "dX": dX,
+                                 "grads": {a: getattr(layer, a).gradient for a in params},
+                                 "shape": case.input, "args": args}
+        kink = self.spec.kink
+        if kink is not None and np.any(X == kink):
+            # the other one-sided derivative at the kink: the reference just right of it
+            _, right = self.reference_layer(args, {}).forward(
+                np.where(X == kink, np.nextafter(kink, np.inf), X).astype(np.float64))
+            self.expected[job_id]["dX_right"] = right(D.astype(np.float64))
+
+    def add_accumulation(self):
+        case = self.spec.accumulate
+        X0, params, D0, args = self.make_inputs(case)
+        X1, _, D1, _ = self.make_inputs(case)
+        G0 = {a: self.rng.standard_normal(v.shape) for a, v in params.items()}
+        steps = [[protocol.FORWARD, "X0"], [protocol.FORWARD, "X1"], [protocol.BACKWARD, 1, "D1"], [protocol.BACKWARD, 0, "D0"]]
+        spec = self.spec_of(args, params, steps, grads={a: "G0_" + a for a in params})
+        arrays = {"X0": X0, "X1": X1, "D0": D0, "D1": D1, **params,
+                  **{"G0_" + a: g for a, g in G0.items()}}
+        self.jobs.append(Job(f"{self.unit}/accumulate", protocol.LAYER, spec, arrays))
+        layer = self.reference_layer(args, params)
+        for attr, g in G0.items():
+            getattr(layer, attr).gradient = g.copy()
+        _, back0 = layer.forward(X0)
+        _, back1 = layer.forward(X1)
+        dX1, dX0 = back1(D1), back0(D0)
+        self.expected["accumulate"] = {DX0: dX0, DX1: dX1,
+                                       "grads": {a: getattr(layer, a).gradient for a in params}}
+
+    def add_fd(self):
+        """Finite differences from ordinary jobs: one forward/backward job per moved
+        element of X or of a parameter, plus one at the point itself, shuffled, each
+        built exactly like the unit's other jobs, so the code under test cannot tell
+        them from any other check."""
+        X, params, D, args = self.make_inputs(self.spec.fd)
+        self.jobs.append(Job(f"{self.unit}/fd_analytic", protocol.LAYER, self.spec_of(
+            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]), {"X": X, "D": D, **params}))
+        points = [("base", 0, 0)] + [(target, i, sign)
+                                     for target, base in {"X": X, **params}.items()
+                                     for i in range(base.size) for sign in (+1, -1)]
+        for k in self.rng.permutation(len(points)):
+            target, i, sign = points[k]
+            moved = {"X": X.copy(), **{a: v.copy() for a, v in params.items()}}
+            if target != "base":
+                moved[target].flat[i] += sign * FD_STEP
+            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", protocol.LAYER, self.spec_of(
+                args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]), {"D": D, **moved}))
+        layer = self.reference_layer(args, params)
+        reference_error = fd_error_of(layer, X, params, D)
+        Y, _ = self.reference_layer(args, params).forward(X)
+        self.expected["fd"] = {"X": X, "params": params, "D": D, "Y": Y,
+                               "reference_error": reference_error}
+
+    def state_values(self):
+        """The state an evaluation-mode layer is given (e.g. running statistics)."""
+        features = self.reference_layer(self.spec.eval.args, {})
+        return {attr: draw(self.rng, values, np.shape(getattr(features, attr)))
+                for attr, values in self.spec.state.items()}
+
+    def add_eval(self):
+        """Evaluation mode from a given state: forward and every gradient."""
+        X, params, D, args = self.make_inputs(self.spec.eval)
+        state = self.state_values()
+        self.jobs.append(Job(f"{self.unit}/eval", protocol.LAYER, self.spec_of(
+            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]], mode="eval",
+            state={a: "S_" + a for a in state}),
+            {"X": X, "D": D, **params, **{"S_" + a: v for a, v in state.items()}}))
+        layer = self.reference_layer(args, params, "eval", state)
+        Y, backward = layer.forward(X)
+        self.expected["eval"] = {"X": X, "Y": Y, "dX": backward(D),
+                                 "grads": {a: getattr(layer, a).gradient for a in params}}
+
+    def add_running(self):
+        """The state after several training batches."""
+        case = self.spec.running
+        batches = [self.make_inputs(case)[0] for _ in range(self.spec.batches)]
+        names = [f"X{k}" for k in range(len(batches))]
+        self.jobs.append(Job(f"{self.unit}/running", protocol.LAYER, self.spec_of(
+            list(case.args), {}, [[protocol.FORWARD, name] for name in names],
+            state_out=list(self.spec.state)), dict(zip(names, batches, strict=False))))
+        layer = self.reference_layer(case.args, {})
+        for X in batches:
+            layer.forward(X)
+        self.expected["running"] = {"shape": case.input, "state": {
+            a: np.array(getattr(layer, a), dtype=np.float64) for a in self.spec.state}}
+
+    def build(self):
+        passes = self.spec.passes
+        for k, case in enumerate(passes):
+            self.add_pass(f"pass{k}", case)
+        if self.spec.stability is not None:
+            self.add_pass("large_logits", self.spec.stability)
+        self.add_accumulation()
+        self.add_fd()
+        self.add_pass("float32", passes[1], dtype=np.float32)
+        self.add_pass("big", self.spec.large, budget=1.0, save_inputs=False)
+        if self.spec.state:
+            self.add_eval()
+            self.add_running()
+        return self.jobs, self.checks()
+
+    # ---- checks
+
+    def passes(self):
+        return [k for k in self.expected if k.startswith("pass")]
+
+    def result(self, results, job_id):
+        return need(results, f"{self.unit}/{job_id}")
+
+    def backprop_only(self, result, where):
+        if result.info.get("error"):
+            raise Fail(f"your code raised {result.info['error']}")
+        calls = result.info.get(protocol.FORWARD_CALLS, [])
+        if not isinstance(calls, list) or not all(isinstance(c, int) for c in calls):
+            raise Fail("the grader could not tell how backward computed its result")
+        if result.info.get(protocol.COUNTER_INTACT) is False:
+            raise Fail(f"{where}: backward detached or replaced the grader's call counter. "
+                       "Gradients must come from the chain rule.")
+        if result.info.get(protocol.THREADS_IN_BACKWARD):
+            raise Fail(f"{where}: backward started threads. Gradients must come from the "
+                       "chain rule, computed in the call itself.")
+        if any(c > MAX_FORWARD_CALLS for c in calls):
+            raise Fail(f"{where}: backward called forward {max(calls)} times. Gradients must "
+                       "come from the chain rule, not from re-running forward (finite "
+                       "differences earn no backward points).")
+
+    def cost_gate(self, results):
+        """NotJudged unless backward is backpropagation by its cost: it finished on the
+        large layer and no backward re-ran forward.  Every backward point stands on it."""
+        big = results.get(f"{self.unit}/big")
+        shape = scope(self.expected["big"]["shape"])
+        if big is not None and big.status not in (JobStatus.OK, JobStatus.ERROR):
+            raise NotJudged(f"'{TITLES['backprop']}' fails first (on input {shape}: "
+                            f"{big.message or big.status})")
+        for job_id, result in results.items():
+            if job_id.startswith(self.unit + "/") and result.status == JobStatus.OK:
+                calls = result.info.get(protocol.FORWARD_CALLS, [])
+                if isinstance(calls, list) and any(isinstance(c, int) and c > MAX_FORWARD_CALLS
+                                                   for c in calls):
+                    raise NotJudged(f"'{TITLES['backprop']}' fails first (backward called "
+                                    f"forward {max(calls)} times)")
+
+    def expected_dX(self, e, got):
+        """The reference's dX; at inputs exactly at the kink, either one-sided value."""
+        if "dX_right" not in e or got.shape != e["dX"].shape:
+            return e["dX"]
+        at_kink = e["X"] == 0
+        right_closer = np.abs(got - e["dX_right"]) < np.abs(got - e["dX"])
+        return np.where(at_kink & right_closer, e["dX_right"], e["dX"])
+
+    def check_forward(self, results):
+        worst = Worst(MATCH)
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y",
+                          f"input {scope(e['X'].shape)}")
+        return worst.verdict()
+
+    def check_input_gradient(self, results):
+        self.cost_gate(results)
+        worst = Worst(self.bound)
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            self.backprop_only(r, f"input {scope(e['X'].shape)}")
+            got = array(r, DX0, "backward's return value (dX)")
+            worst.compare(got, self.expected_dX(e, got), "dX (the input gradient)",
+                          f"input {scope(e['X'].shape)}")
+        return worst.verdict()
+
+    def check_param_gradient(self, results, param: course.Param):
+        self.cost_gate(results)
+        worst = Worst(self.bound)
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            self.backprop_only(r, f"input {scope(e['X'].shape)}")
+            worst.compare(array(r, protocol.GRADIENT.format(param.name), f"{param.name}.gradient"),
+                          e["grads"][param.name], param.what, f"input {scope(e['X'].shape)}")
+        return worst.verdict()
+
+    def check_eval(self, results):
+        self.cost_gate(results)
+        e = self.expected["eval"]
+        r = self.result(results, "eval")
+        self.backprop_only(r, "evaluation mode")
+        where = f"evaluation mode, input {scope(e['X'].shape)}"
+        worst = Worst(self.bound)
+        worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y", where, MATCH)
+        worst.compare(array(r, DX0, "backward's return value (dX)"), e["dX"],
+                      "dX (the input gradient)", where)
+        for attr, value in e["grads"].items():
+            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value, f"{attr}.gradient",
+                          where)
+        return worst.verdict()
+
+    def check_running(self, results):
+        e = self.expected["running"]
+        r = self.result(results, "running")
+        if r.info.get("error"):
+            raise Fail(f"your code raised {r.info['error']}")
+        worst = Worst(MATCH)
+        for attr, value in e["state"].items():
+            worst.compare(array(r, protocol.STATE.format(attr), attr), value, attr,
+                          f"{self.spec.batches} training batches of {scope(e['shape'])}")
+        return worst.verdict()
+
+    def check_fd(self, results):
+        e = self.expected["fd"]
+        analytic = self.result(results, "fd_analytic")
+        self.backprop_only(analytic, "finite-difference point")
+        here = array(analytic, Y0, "forward output")
+        compare(here, e["Y"], "forward output at the finite-difference point")
+        again = array(self.result(results, "fd/base/0/0"), Y0, "forward output")
+        if again.shape != here.shape or not np.allclose(again, here, rtol=MATCH, atol=0):
+            raise Fail("forward gave two different outputs for the same layer and input: "
+                       "it must depend on its input and parameters only")
+        shapes = {"X": e["X"].shape, **{a: v.shape for a, v in e["params"].items()}}
+        numeric = fd_from_outputs(
+            lambda target, i, sign: array(self.result(results, f"fd/{target}/{i}/{sign}"),
+                                          Y0, "forward output at a perturbed point"),
+            e["D"], shapes, here)
+        given = {"X": array(analytic, DX0, "backward's return value")}
+        for attr in e["params"]:
+            given[attr] = array(analytic, protocol.GRADIENT.format(attr), f"{attr}.gradient")
+        errors = []
+        for target, value in numeric.items():
+            what = "input" if target == "X" else target
+            errors.append(compare(given[target], value,
+                                  f"{what} gradient against finite differences (h={FD_STEP:g})",
+                                  FD_BOUND))
+        return (passed(errors, FD_BOUND)
+                + f"; the reference's own error here: {e['reference_error']:.1e}")
+
+    def check_accumulate(self, results):
+        e = self.expected["accumulate"]
+        r = self.result(results, "accumulate")
+        self.backprop_only(r, "two calls")
+        worst = Worst(self.bound)
+        worst.compare(array(r, DX1, "second backward's return"), e[DX1], "dX",
+                      "the 2nd forward call (its backward called first)")
+        worst.compare(array(r, DX0, "first backward's return"), e[DX0], "dX of call 1",
+                      "the 1st forward call (its backward called last)")
+        for attr, value in e["grads"].items():
+            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
+                          f"{attr}.gradient", "two backward calls, starting from a non-zero "
+                          "gradient")
+        return worst.verdict()
+
+    def check_not_mutated(self, results):
+        for job_id in self.passes():
+            e = self.expected[job_id]
+            r = self.result(results, job_id)
+            if r.info.get("error"):
+                raise Fail(f"your code raised {r.info['error']}")
+            same(r.arrays.get(protocol.AFTER.format("X"), np.empty(0)), e["X"], "the input X")
+            same(r.arrays.get(protocol.AFTER.format("D"), np.empty(0)), e["D"], "the upstream gradient D")
+            for attr, value in e["params"].items():
+                same(r.arrays.get(protocol.TENSOR.format(attr), np.empty(0)), value, f"{attr}.tensor")
+        return "inputs, upstream gradients and parameters unchanged"
+
+    def check_float32(self, results):
+        e = self.expected["float32"]
+        r = self.result(results, "float32")
+        names = {Y0: "forward output Y", DX0: "dX (the input gradient)"}
+        names.update({protocol.GRADIENT.format(a): f"{a}.gradient" for a in e["params"]})
+        for name, what in names.items():
+            found = dtype_of(r, name, what)
+            if found != "float32":
+                raise Fail(f"{what}: dtype {found} for float32 inputs (expected float32)")
+        worst = Worst(FLOAT32)
+        worst.compare(array(r, Y0, "output"), e["Y"], "float32 forward output Y",
+                      f"input {scope(e['X'].shape)}")
+        worst.compare(array(r, DX0, "gradient"), e["dX"], "float32 dX",
+                      f"input {scope(e['X'].shape)}")
+        return worst.verdict()
+
+    def check_backprop(self, results):
+        e = self.expected["big"]
+        r = self.result(results, "big")  # a time-out fails here, with the hint
+        for job_id, result in results.items():  # (an exception is judged below, unhinted)
+            if job_id.startswith(self.unit + "/") and result.status == JobStatus.OK \
+                    and protocol.FORWARD_CALLS in result.info \
+                    and not result.info.get("error"):
+                self.backprop_only(result, job_id.split("/")[1])
+        try:  # finished without re-running forward: what fails now is not its cost
+            return self.large_layer_values(r, e)
+        except Fail as failure:
+            raise Fail(str(failure), hint=False) from None
+
+    def large_layer_values(self, r, e):
+        if r.info.get("error"):
+            raise Fail(f"your code raised {r.info['error']}")
+        worst = Worst(self.bound)
+        got = array(r, DX0, "backward's return value (dX)")
+        worst.compare(got, self.expected_dX(e, got), "dX (the input gradient)",
+                      f"a large input {scope(e['shape'])}")
+        for attr, value in e["grads"].items():
+            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value, f"{attr}.gradient",
+                          f"a large input {scope(e['shape'])}")
+        return f"no forward calls inside backward; {worst.verdict()}"
+
+    def check_large(self, results):
+        e = self.expected["large_logits"]
+        r = self.result(results, "large_logits")
+        worst = Worst(MATCH)
+        worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y",
+                      f"large inputs {scope(e['X'].shape)}")
+        got = array(r, DX0, "gradient")
+        worst.compare(got, e["dX"], "dX (the input gradient)",
+                      f"large inputs {scope(e['X'].shape)}", self.bound)
+        return worst.verdict()
+
+    def checks(self) -> list[Check]:
+        u, spec = self.unit, self.spec
+        grads = ("input",) + tuple(self.params)
+        out = [Check(u, TITLES["forward"], self.check_forward, "forward", 2),
+               Check(u, TITLES["input"], self.check_input_gradient, "input", 2)]
+        for param in spec.params:
+            out.append(Check(u, f"{param.title} matches the reference",
+                             lambda r, param=param: self.check_param_gradient(r, param),
+                             param.name, param.weight))
+        out += [Check(u, "gradients match finite differences of your own forward", self.check_fd,
+                      "fd", 2, needs=grads),
+                Check(u, ("gradients accumulate over two backward calls, each closure using "
+                          "its own forward's values") if self.params else
+                      "each backward closure uses the values of its own forward call",
+                      self.check_accumulate, "accumulate", 2 if self.params else 1, needs=grads),
+                Check(u, "inputs and parameters are not modified", self.check_not_mutated,
+                      "mutation", 1, needs=("forward",) + grads),
+                Check(u, "float32 in, float32 out", self.check_float32, "float32", 1,
+                      needs=("forward",) + grads),
+                Check(u, TITLES["backprop"], self.check_backprop, "backprop", 1)]
+        if spec.stability is not None:
+            out.append(Check(u, spec.stability_title, self.check_large, "stability", 1,
+                             needs=("forward",)))
+        if spec.state:
+            out += [Check(u, f"evaluation mode uses the given {' and '.join(spec.state)}, "
+                          "forward and backward", self.check_eval, "eval", 2),
+                    Check(u, f"{' and '.join(spec.state)} after several training batches",
+                          self.check_running, "running", 1)]
+        return out
+
+
+TITLES = {"forward": "forward matches the reference (batch of 1, odd sizes)",
+          "input": "input gradient matches the reference",
+          "backprop": "backward uses the chain rule, not repeated forward calls"}
+
+
+def fd_from_outputs(output, D, shapes: dict, here) -> dict:
+    """Central differences of L = sum(D * Y) from the forward outputs the child
+    returned: ``output(target, i, sign)`` is Y with element i of target moved by sign*h.
+    Each must lie within a step's reach of the output ``here`` at the point itself: a
+    forward that changes behaviour at nearby points is not the forward being checked."""
+    numeric = {}
+    for target, shape in shapes.items():
+        values = np.zeros(int(np.prod(shape)))
+        for i in range(values.size):
+            plus, minus = output(target, i, +1), output(target, i, -1)
+            if plus.shape != D.shape or minus.shape != D.shape:
+                raise Fail(f"forward output has shape {plus.shape}, expected {D.shape}")
+            if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
+                raise Fail("forward returned NaN or inf at a perturbed point")
+            jump = max(float(np.max(np.abs(plus - here))), float(np.max(np.abs(minus - here))))
+            if jump > FD_REACH:
+                raise Fail(f"moving one element of {target} by {FD_STEP:g} changed the forward "
+                           f"output by {jump:.2e}: forward must be the same smooth function "
+                           "of its inputs at every call")
+            values[i] = (np.sum(plus * D) - np.sum(minus * D)) / (2 * FD_STEP)
+        numeric[target] = values.reshape(shape)
+    return numeric
+
+
+def fd_error_of(layer, X, params, D) -> float:
+    """The reference's own error against central differences at the same point."""
+    def loss():
+        return float(np.sum(layer.forward(X)[0] * D))
+
+    _, backward = layer.forward(X)
+    analytic = {"X": backward(D)}
+    analytic.update({a: getattr(layer, a).gradient.copy() for a in params})
+    worst = 0.0
+    for target in analytic:
+        base = X if target == "X" else getattr(layer, target).tensor
+        numeric = np.zeros(base.size)
+        for i in range(base.size):
+            saved = base.flat[i]
+            base.flat[i] = saved + FD_STEP
+            up = loss()
+            base.flat[i] = saved - FD_STEP
+            down = loss()
+            base.flat[i] = saved
+            numeric[i] = (up - down) / (2 * FD_STEP)
+        worst = max(worst, rel_error(analytic[target].ravel(), numeric))
+    return worst
+
+
+def unit_builder(unit: str):
+    """The builder of a layer unit, driven by its spec in course.toml."""
+    def build(rng, ref):
+        return LayerUnit(unit, rng, ref, course.load().units[unit].spec).build()
+    return build

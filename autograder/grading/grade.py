@@ -1,0 +1,232 @@
+"""Grade one submission: plan every unit's jobs and checks, run each unit in its own
+sandboxed children (two at a time), judge the results here, and score them."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import course, sandbox
+from ..sandbox import processes
+from . import reference
+from .checks import Outcome, blame, judge_all
+from .families import (convergence, dropout, layers, learner, losses, optimizers, residual,
+                       sequential)
+
+DEFAULT_SEED = 20240601
+
+# The check family of each kind of unit in course.toml; ``family(kind)(name)`` is the
+# unit's builder, ``builder(rng, ref) -> (jobs, checks[, extra])``.
+FAMILIES = {
+    "layer": layers.unit_builder,
+    "container": lambda name: sequential.build,
+    "loss": losses.unit_builder,
+    "optimizer": optimizers.unit_builder,
+    "learner": lambda name: learner.build,
+    "convergence": lambda name: convergence.build,
+}
+# Units whose checks are not their kind's. Dropout is a layer, but its forward is random
+# in training mode: it is judged statistically (the fraction dropped, the same mask in
+# backward, identity in evaluation), not against the reference element by element.
+# Residual is a container like Sequential, around a different trusted inner layer.
+SPECIAL = {"Dropout": dropout.build, "Residual": residual.build}
+
+
+def unit_builders(table: course.Course | None = None) -> dict:
+    """Unit name -> check builder, in the course's order (the order of the report)."""
+    table = course.load() if table is None else table
+    return {name: SPECIAL.get(name) or FAMILIES[unit.kind](name)
+            for name, unit in table.units.items()}
+
+
+UNITS = unit_builders()
+
+
+IMPORT_FAILED = "not run: importing nn100 failed (the first check says why)"
+
+
+class UsageError(Exception):
+    """Bad arguments or a folder without an nn100 package (exit status 2)."""
+
+
+@dataclass
+class UnitPlan:
+    unit: str
+    jobs: list
+    checks: list
+    extra: object = None  # results -> extra_data, or None
+
+
+@dataclass
+class Grade:
+    outcomes: list[Outcome]
+    unit_scores: dict          # unit -> (earned, possible)
+    score: float
+    max_score: float
+    seconds: float
+    protections: list[str]
+    extra_data: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    job_seconds: dict = field(default_factory=dict)  # job id -> wall seconds, jobs that ran
+
+
+def load_points(table: course.Course | None = None) -> dict:
+    """Points per unit, as course.toml gives them (validated there: they add up to its total)."""
+    return (course.load() if table is None else table).points()
+
+
+@functools.lru_cache(maxsize=4)
+def plan(seed: int) -> list[UnitPlan]:
+    """Every unit's jobs and checks; inputs drawn from ``seed`` and the unit's name.
+    Cached: judges are pure functions of the results, so a plan can be reused."""
+    ref = reference.load()
+    plans = []
+    for unit, builder in UNITS.items():
+        plans.append(build_unit(unit, builder, seed, ref))
+    return plans
+
+
+def build_unit(unit: str, builder, seed: int, ref) -> UnitPlan:
+    """One unit's plan, its inputs drawn from ``seed`` and its name."""
+    rng = np.random.default_rng([seed, zlib.crc32(unit.encode())])
+    built = builder(rng, ref)
+    strays = sorted({c.unit for c in built[1]} - {unit})
+    if strays:  # e.g. a second container given the family written for Sequential
+        raise course.CourseError(f"plan: the checks built for {unit} are named for "
+                                 f"{', '.join(strays)}: {unit} needs a family of its own "
+                                 "(grade.SPECIAL)")
+    return UnitPlan(unit, *built)
+
+
+@contextlib.contextmanager
+def resolved_package(path):
+    """The shared resolver (``submissions.resolved``), its refusals as UsageError."""
+    from . import submissions
+    try:
+        with submissions.resolved(path) as root:
+            yield root / "nn100"
+    except submissions.SubmissionError as error:
+        raise UsageError(f"grade: {path}: {error.reason}") from None
+
+
+def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
+          points: dict | None = None, units=None, problems=None,
+          budget: float | None = None) -> Grade:
+    """Grade the submission at ``path`` (any form ``submissions.resolved`` takes).
+    ``units`` (names; None = all) restricts the plan, ``problems`` the convergence
+    problems (names of ``convergence.PROBLEMS``; None = all); ``points``
+    gives each graded unit its points (default: the points table). ``budget``: seconds
+    for the whole submission (None: calibrated on this machine, see
+    sandbox.calibration, which also sets each job's limit; math.inf: no budget and no
+    calibrated job limits); units not reached within it fail as "not reached"."""
+    job_seconds = {}
+    if budget is None:  # measured before the clock starts: a one-off cost, not this grading's
+        found = sandbox.calibration(lambda: reference_times(seed, timeout, jobs))
+        budget, job_seconds = sandbox.whole_budget(found), sandbox.job_limits(found)
+    with resolved_package(path) as package:
+        return _grade(package, seed, timeout, jobs, points, units, problems, budget,
+                      job_seconds)
+
+
+def selected(plans: list, units, problems) -> list:
+    """The plans of ``units`` (None = all), Convergence cut down to ``problems``."""
+    if units is not None:
+        unknown = sorted(set(units) - {p.unit for p in plans})
+        if unknown:
+            raise UsageError(f"grade: unknown units {unknown}; the units are {sorted(UNITS)}")
+    chosen = [p for p in plans if units is None or p.unit in set(units)]
+    if problems is None:
+        return chosen
+    keep = set(problems)
+    out = []
+    for p in chosen:
+        if p.unit == convergence.UNIT:
+            jobs = {f"{p.unit}/{job}" for name in keep for job in convergence.PROBLEMS[name]}
+            p = UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
+                         [c for c in p.checks if c.key in keep],
+                         p.extra if convergence.CURVES_PROBLEM in keep else None)
+        out.append(p)
+    return out
+
+
+def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_seconds) -> Grade:
+    started = time.monotonic()
+    points = load_points() if points is None else points
+    sandbox.check_tmpdir()
+    processes.become_subreaper()
+    limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
+    plans = selected(plan(seed), units, problems)
+    protections = sandbox.protections(limits)
+    deadline = time.monotonic() + budget
+    servers = sandbox.ServerPool(limits)
+    try:
+        probe = sandbox.run_jobs(package, [], limits, servers, deadline)
+        reports = {}
+        if probe.import_ok:
+            # the longest unit first, so two workers finish together
+            order = sorted(plans, key=lambda p: p.unit != "Convergence")
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits, servers,
+                                               deadline)
+                           for p in order}
+                reports = {unit: future.result() for unit, future in futures.items()}
+    finally:
+        servers.close()
+    sandbox.sweep()
+    outcomes, unit_scores, extra_data = [], {}, {}
+    for p in plans:
+        report = reports.get(p.unit)
+        unit_outcomes = judge_unit(p, report, probe, first=not outcomes)
+        weights = sum(o.check.weight for o in unit_outcomes) or 1
+        possible = float(points[p.unit])
+        for o in unit_outcomes:
+            o.max_points = possible * o.check.weight / weights
+            o.points = o.max_points if o.passed else 0.0
+        earned_weight = sum(o.check.weight for o in unit_outcomes if o.passed)
+        unit_scores[p.unit] = (possible * earned_weight / weights, possible)
+        outcomes += unit_outcomes
+        if p.extra is not None:
+            try:
+                extra_data.setdefault("loss_curves", {}).update(p.extra(report.results if report
+                                                                        else {}))
+            except Exception as exc:  # the curves are a courtesy, never a reason to fail
+                extra_data["loss_curves_error"] = f"{type(exc).__name__}: {exc}"
+    blame(outcomes)  # a convergence failure names the units it uses that fail their checks
+    score = sum(earned for earned, _ in unit_scores.values())
+    max_score = sum(possible for _, possible in unit_scores.values())
+    per_check = (f"{sandbox.JOB_FACTOR:g}x the reference's per check, between "
+                 f"{sandbox.JOB_FLOOR:g} and {timeout:g} s" if job_seconds
+                 else f"{timeout:g} s per check")
+    notes = [f"seed {seed}", f"time limit {per_check}"
+             + (f", {budget:.0f} s in all" if math.isfinite(budget) else "")]
+    if not probe.import_ok:
+        notes.append(f"importing nn100 failed: {probe.import_message}")
+    return Grade(outcomes, unit_scores, score, max_score, time.monotonic() - started,
+                 protections, extra_data, notes,
+                 {job: r.seconds for report in reports.values() if report
+                  for job, r in report.results.items()
+                  if r.status in (sandbox.JobStatus.OK, sandbox.JobStatus.ERROR)})
+
+
+def reference_times(seed, timeout, jobs) -> dict:
+    """The reference's own grading time on this machine, in all and per job."""
+    graded = grade(reference.SOLUTIONS.parent, seed, timeout, jobs, budget=math.inf)
+    return {"total": graded.seconds, "jobs": graded.job_seconds}
+
+
+def judge_unit(p: UnitPlan, report, probe, first: bool = False) -> list[Outcome]:
+    if not probe.import_ok:  # said once, in the very first check
+        message = f"importing nn100 failed, so nothing could be checked:\n{probe.import_message}"
+        return [Outcome(c, False, message if first and not k else IMPORT_FAILED)
+                for k, c in enumerate(p.checks)]
+    if not report.import_ok:
+        message = f"importing nn100 failed in this unit's process:\n{report.import_message}"
+        return [Outcome(c, False, message if not k else IMPORT_FAILED)
+                for k, c in enumerate(p.checks)]
+    return judge_all(p.checks, report.results)
