@@ -70,14 +70,15 @@ def notebook_plan(assignment: str, seed: int | None = None):
     registry and the grader's own plan (the checks and their weights)."""
     from autograder import course
     from autograder.grading import grade
-    cells = course.load().notebook_cells.get(assignment)
+    table = course.load()
+    cells = table.notebook_cells.get(assignment)
     if cells is None:
         return None
     units = sorted({course.selector_unit(s) for selectors in cells.values() for s in selectors})
-    plans = [p for p in grade.plan(grade.DEFAULT_SEED if seed is None else seed)
+    plans = [p for p in grade.plan(table, grade.DEFAULT_SEED if seed is None else seed)
              if p.unit in units]
     checks = [c for p in plans for c in p.checks]
-    return units, cell_checks(cells, checks), grade.load_points()
+    return units, cell_checks(cells, checks), table.points()
 
 
 def cell_points(assignment: str) -> dict:

@@ -3,7 +3,6 @@ sandboxed children (two at a time), judge the results here, and score them."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import time
 import zlib
@@ -21,31 +20,29 @@ from .families import (convergence, dropout, layers, learner, losses, optimizers
 
 DEFAULT_SEED = 20240601
 
-# The check family of each kind of unit in course.toml; ``family(kind)(name)`` is the
-# unit's builder, ``builder(rng, ref) -> (jobs, checks[, extra])``.
+# The check family of each kind of unit in course.toml: ``FAMILIES[kind](unit, course)`` is
+# the unit's builder, ``builder(rng, ref) -> (jobs, checks[, extra])``; the unit (its spec
+# included) and the course come as values, never from a global.
 FAMILIES = {
     "layer": layers.unit_builder,
-    "container": lambda name: sequential.build,
+    "container": lambda unit, table: sequential.build,
     "loss": losses.unit_builder,
     "optimizer": optimizers.unit_builder,
-    "learner": lambda name: learner.build,
-    "convergence": lambda name: convergence.build,
+    "learner": lambda unit, table: learner.build,
+    "convergence": convergence.builder,
 }
 # Units whose checks are not their kind's. Dropout is a layer, but its forward is random
 # in training mode: it is judged statistically (the fraction dropped, the same mask in
 # backward, identity in evaluation), not against the reference element by element.
 # Residual is a container like Sequential, around a different trusted inner layer.
-SPECIAL = {"Dropout": dropout.build, "Residual": residual.build}
+SPECIAL = {"Dropout": lambda unit, table: dropout.build,
+           "Residual": lambda unit, table: residual.build}
 
 
-def unit_builders(table: course.Course | None = None) -> dict:
+def unit_builders(table: course.Course) -> dict:
     """Unit name -> check builder, in the course's order (the order of the report)."""
-    table = course.load() if table is None else table
-    return {name: SPECIAL.get(name) or FAMILIES[unit.kind](name)
+    return {name: (SPECIAL.get(name) or FAMILIES[unit.kind])(unit, table)
             for name, unit in table.units.items()}
-
-
-UNITS = unit_builders()
 
 
 IMPORT_FAILED = "not run: importing nn100 failed (the first check says why)"
@@ -81,18 +78,25 @@ def load_points(table: course.Course | None = None) -> dict:
     return (course.load() if table is None else table).points()
 
 
-@functools.lru_cache(maxsize=4)
-def plan(seed: int) -> list[UnitPlan]:
-    """Every unit's jobs and checks; inputs drawn from ``seed`` and the unit's name.
-    Cached: judges are pure functions of the results, so a plan can be reused."""
-    ref = reference.load()
-    plans = []
-    for unit, builder in UNITS.items():
-        plans.append(build_unit(unit, builder, seed, ref))
-    return plans
+_PLANS: dict = {}  # (id of a course, seed) -> (that course, its plans); a few kept
 
 
-def build_unit(unit: str, builder, seed: int, ref) -> UnitPlan:
+def plan(table: course.Course, seed: int) -> list[UnitPlan]:
+    """Every unit of ``table`` with its jobs and checks, inputs drawn from ``seed`` and the
+    unit's name, each check's hint and visibility resolved from ``table``.  Cached per
+    course and seed: judges are pure functions of the results, so a plan can be reused."""
+    key = (id(table), seed)
+    if key not in _PLANS or _PLANS[key][0] is not table:
+        ref = reference.load()
+        plans = [build_unit(unit, builder, seed, ref, table)
+                 for unit, builder in unit_builders(table).items()]
+        while len(_PLANS) >= 4:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = (table, plans)
+    return _PLANS[key][1]
+
+
+def build_unit(unit: str, builder, seed: int, ref, table: course.Course) -> UnitPlan:
     """One unit's plan, its inputs drawn from ``seed`` and its name."""
     rng = np.random.default_rng([seed, zlib.crc32(unit.encode())])
     built = builder(rng, ref)
@@ -101,6 +105,9 @@ def build_unit(unit: str, builder, seed: int, ref) -> UnitPlan:
         raise course.CourseError(f"plan: the checks built for {unit} are named for "
                                  f"{', '.join(strays)}: {unit} needs a family of its own "
                                  "(grade.SPECIAL)")
+    for check in built[1]:
+        check.hint = table.hint(check.unit, check.family)
+        check.visibility = table.visibility_of(check.unit, check.family)
     return UnitPlan(unit, *built)
 
 
@@ -117,21 +124,24 @@ def resolved_package(path):
 
 def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
           points: dict | None = None, units=None, problems=None,
-          budget: float | None = None) -> Grade:
+          budget: float | None = None, table: course.Course | None = None) -> Grade:
     """Grade the submission at ``path`` (any form ``submissions.resolved`` takes).
     ``units`` (names; None = all) restricts the plan, ``problems`` the convergence
     problems (names of ``convergence.PROBLEMS``; None = all); ``points``
     gives each graded unit its points (default: the points table). ``budget``: seconds
     for the whole submission (None: calibrated on this machine, see
     sandbox.calibration, which also sets each job's limit; math.inf: no budget and no
-    calibrated job limits); units not reached within it fail as "not reached"."""
+    calibrated job limits); units not reached within it fail as "not reached".
+    ``table``: the course (None: course.toml as shipped), its specs, hints and
+    visibility included."""
+    table = course.load() if table is None else table
     job_seconds = {}
     if budget is None:  # measured before the clock starts: a one-off cost, not this grading's
-        found = sandbox.calibration(lambda: reference_times(seed, timeout, jobs))
+        found = sandbox.calibration(lambda: reference_times(seed, timeout, jobs, table))
         budget, job_seconds = sandbox.whole_budget(found), sandbox.job_limits(found)
     with resolved_package(path) as package:
         return _grade(package, seed, timeout, jobs, points, units, problems, budget,
-                      job_seconds)
+                      job_seconds, table)
 
 
 def selected(plans: list, units, problems) -> list:
@@ -139,7 +149,8 @@ def selected(plans: list, units, problems) -> list:
     if units is not None:
         unknown = sorted(set(units) - {p.unit for p in plans})
         if unknown:
-            raise UsageError(f"grade: unknown units {unknown}; the units are {sorted(UNITS)}")
+            raise UsageError(f"grade: unknown units {unknown}; the units are "
+                             f"{sorted(p.unit for p in plans)}")
     chosen = [p for p in plans if units is None or p.unit in set(units)]
     if problems is None:
         return chosen
@@ -155,13 +166,14 @@ def selected(plans: list, units, problems) -> list:
     return out
 
 
-def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_seconds) -> Grade:
+def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_seconds,
+           table) -> Grade:
     started = time.monotonic()
-    points = load_points() if points is None else points
+    points = table.points() if points is None else points
     sandbox.check_tmpdir()
     processes.become_subreaper()
     limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
-    plans = selected(plan(seed), units, problems)
+    plans = selected(plan(table, seed), units, problems)
     protections = sandbox.protections(limits)
     deadline = time.monotonic() + budget
     servers = sandbox.ServerPool(limits)
@@ -214,9 +226,9 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
                   if r.status in (sandbox.JobStatus.OK, sandbox.JobStatus.ERROR)})
 
 
-def reference_times(seed, timeout, jobs) -> dict:
+def reference_times(seed, timeout, jobs, table=None) -> dict:
     """The reference's own grading time on this machine, in all and per job."""
-    graded = grade(reference.SOLUTIONS.parent, seed, timeout, jobs, budget=math.inf)
+    graded = grade(reference.SOLUTIONS.parent, seed, timeout, jobs, budget=math.inf, table=table)
     return {"total": graded.seconds, "jobs": graded.job_seconds}
 
 

@@ -11,7 +11,7 @@ from classgrading_support import ROOT
 
 
 def table():
-    return tomllib.loads((ROOT / "autograder" / "course.toml").read_text())
+    return tomllib.loads((ROOT / "autograder" / "course" / "course.toml").read_text())
 
 
 def test_the_assignments_share_out_the_whole_course():
@@ -31,7 +31,7 @@ def test_the_assignments_share_out_the_whole_course():
 
 
 def test_the_convergence_plan_is_cut_to_an_assignments_problems():
-    plans = {p.unit: p for p in grade.plan(grade.DEFAULT_SEED)}
+    plans = {p.unit: p for p in grade.plan(course.load(), grade.DEFAULT_SEED)}
     full = plans["Convergence"]
     assert len(full.checks) == len(checks_convergence.PROBLEMS)
     only = grade.selected([full], None, ["linear_regression"])[0]

@@ -56,7 +56,7 @@ def term(tmp_path_factory):
     for name, marker in (("a", ""), ("b", "FAKE_BUG"), ("c", ""), ("d", "raise NotImplementedError"), ("e", "")):
         solved(plain / name, marker)
     course = base / "course.toml"
-    shutil.copyfile(ROOT / "autograder" / "course.toml", course)
+    shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", course)
     return base, plain, course
 
 

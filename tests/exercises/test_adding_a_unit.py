@@ -98,7 +98,7 @@ def add_softplus(root: Path, total: str = NEW_TOTAL) -> None:
          "                     Softplus)")
     edit(package / "__init__.py", '"Softmax", "Dropout", "Sequential",',
          '"Softmax", "Dropout", "Sequential", "Softplus",')
-    toml = root / "autograder" / "course.toml"                            # 2. its entry
+    toml = root / "autograder" / "course" / "course.toml"                            # 2. its entry
     edit(toml, "[units.bce_loss]\n", ENTRY + "[units.bce_loss]\n")
     edit(toml, f'name = "nn100"\ntotal = {TOTAL:g}\n', f'name = "nn100"\ntotal = {total}\n')
     with open(root / "exercises" / "checks" / "test_layers.py", "a") as checks:  # 3. its check
@@ -156,10 +156,10 @@ def test_the_addition_touches_only_its_files_and_what_is_regenerated(course_copy
 
 
 def test_the_points_total_must_be_said(course_copy, tmp_path):
-    table = course.read(course_copy / "autograder" / "course.toml")
+    table = course.read(course_copy / "autograder" / "course" / "course.toml")
     assert table.total == TOTAL + 4 and table.units["Softplus"].points == 4
     silent = tmp_path / "course.toml"  # the entry added, the total left as it was
-    silent.write_text((course_copy / "autograder" / "course.toml").read_text()
+    silent.write_text((course_copy / "autograder" / "course" / "course.toml").read_text()
                       .replace(f'name = "nn100"\ntotal = {NEW_TOTAL}\n',
                                f'name = "nn100"\ntotal = {TOTAL:g}\n'))
     with pytest.raises(course.CourseError,
@@ -206,7 +206,7 @@ def test_the_student_edition_of_the_new_course_leaks_nothing(course_copy, tmp_pa
 
 
 def test_the_guide_tables_show_the_new_unit_and_the_new_total(course_copy):
-    table = course.read(course_copy / "autograder" / "course.toml")
+    table = course.read(course_copy / "autograder" / "course" / "course.toml")
     guide = (course_copy / "exercises" / "README.md").read_text()
     assert problems(guide, table) == []
     # written by `make exercises`, after Dropout's rows, from the entry alone
@@ -269,7 +269,7 @@ def loss_copy(tmp_path_factory):
          "softmax_cross_entropy_loss, logcosh_loss\n")
     edit(package / "__init__.py", '"softmax_cross_entropy_loss",', '"softmax_cross_entropy_loss", '
          '"logcosh_loss",')
-    toml = root / "autograder" / "course.toml"
+    toml = root / "autograder" / "course" / "course.toml"
     edit(toml, "[units.MomentumOptimizer]\n", LOSS_ENTRY + "[units.MomentumOptimizer]\n")
     edit(toml, f'name = "nn100"\ntotal = {TOTAL:g}\n', f'name = "nn100"\ntotal = {TOTAL + 3:g}\n')
     run(root, "-m", "tools.make_exercises")
@@ -277,7 +277,7 @@ def loss_copy(tmp_path_factory):
 
 
 def test_a_new_loss_is_graded_from_its_entry_alone(loss_copy):
-    table = course.read(loss_copy / "autograder" / "course.toml")
+    table = course.read(loss_copy / "autograder" / "course" / "course.toml")
     assert table.units["logcosh_loss"].spec.values == "regression"
     reference = run(loss_copy, "-m", "autograder", "grade", "solutions", "--details", check=False)
     assert re.search(r"^logcosh_loss +3 / 3", reference.stdout, re.M), reference.stdout[-3000:]

@@ -197,7 +197,7 @@ def test_a_guide_without_its_markers_is_refused():
 
 
 def test_a_grouped_row_with_its_own_texts_is_refused():
-    raw = tomllib.loads((ROOT / "autograder" / "course.toml").read_text())
+    raw = tomllib.loads((ROOT / "autograder" / "course" / "course.toml").read_text())
     raw["units"]["Tanh"]["exercises"][0]["write"] = "Y = tanh(X)"
     with pytest.raises(course.CourseError, match=r"Tanh.*own `write`.*guide_row.write"):
         course.parse(raw)

@@ -72,7 +72,39 @@ def test_list_tests_names_every_hidden_test():
     done = run("list-tests")
     names = done.stdout.strip().splitlines()
     assert done.returncode == 0 and len(names) == len(set(names)) > 100
-    from autograder.grading import grade
     from autograder import tests_catalog
     assert names == tests_catalog()
-    assert {name.split(":")[0] for name in names} == set(grade.UNITS)
+    assert {name.split(":")[0] for name in names} == set(course.load().units)
+
+
+def test_a_course_file_given_with_course_changes_specs_hints_and_visibility(tmp_path):
+    """--course FILE is honoured end to end: a Linear whose bias gradient is averaged, graded
+    with the shipped course and with a copy that changes Linear's spec (its gradient
+    bound), the course's hint mode and Linear's visibility, sees each of them change."""
+    from mutants import MUTANTS, apply_mutant
+    mutant = next(m for m in MUTANTS if m[0] == "linear_bias_grad_not_summed")
+    submission = apply_mutant(mutant, tmp_path / "student")
+    text = course.COURSE_FILE.read_text()
+    changed = (text.replace('hints = "concept"', 'hints = "answer"', 1)
+               .replace('bound = 1e-12\nparams = { weights', 'bound = 1e-11\nparams = { weights', 1)
+               .replace('[units.Linear]\nkind = "layer"',
+                        '[units.Linear]\nkind = "layer"\nvisibility = "after_due_date"', 1))
+    assert changed.count("bound = 1e-11") == 1 and 'visibility = "after_due_date"' in changed
+    modified = tmp_path / "course.toml"
+    modified.write_text(changed)
+    tests = {}
+    for name, extra in (("shipped", []), ("modified", ["--course", modified])):
+        results = tmp_path / f"{name}.json"
+        done = run("grade", submission, "--assignment", 1, "--results", results, *extra)
+        assert done.returncode == 0, done.stderr
+        tests[name] = {t["name"]: t for t in json.loads(results.read_text())["tests"]}
+    forward = "Linear: input gradient matches the reference"
+    bias = "Linear: bias gradient matches the reference"
+    assert "(bound 1e-12)" in tests["shipped"][forward]["output"]
+    assert "(bound 1e-11)" in tests["modified"][forward]["output"]            # the spec
+    assert "Answer:" not in tests["shipped"][bias]["output"]
+    assert "Answer:" in tests["modified"][bias]["output"]                     # the hint mode
+    assert {t["visibility"] for n, t in tests["shipped"].items() if n.startswith("Linear")} \
+        == {"visible"}
+    assert {t["visibility"] for n, t in tests["modified"].items() if n.startswith("Linear")} \
+        == {"after_due_date"}                                                  # the visibility

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from autograder import course
 from autograder.grading import grade
 from autograder import sandbox
 from grader_support import leftover_processes, unit_table
@@ -27,7 +28,7 @@ def test_hostile_submission_is_contained(entry, tmp_path):
     root = apply_hostile(entry, tmp_path / "submission")
     result = grade.grade(root, seed=7, timeout=TIMEOUT)
 
-    assert len(result.outcomes) == sum(len(p.checks) for p in grade.plan(7))
+    assert len(result.outcomes) == sum(len(p.checks) for p in grade.plan(course.load(), 7))
     earned, points = unit_table(result), grade.load_points()
     expect = EXPECT[name]
     zero = list(points) if expect.get("zero") == "*" else expect.get("zero", [])

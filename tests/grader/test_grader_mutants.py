@@ -10,6 +10,7 @@ unit of mutants.py is also graded alone.
 """
 import pytest
 
+from autograder import course
 from autograder.grading import grade
 from grader_support import graded_once, unit_table
 from mutants import MUTANTS, apply_mutant, apply_mutants, combined
@@ -33,7 +34,7 @@ def test_enough_mutants_covering_every_unit():
     assert len(MUTANTS) >= 30
     assert len({m[0] for m in MUTANTS}) == len(MUTANTS)
     chapters = {m[1] for m in CHAPTER_MUTANTS}
-    assert {m[1] for m in MUTANTS} | chapters == set(grade.UNITS) - {"Convergence"}
+    assert {m[1] for m in MUTANTS} | chapters == set(course.load().units) - {"Convergence"}
     everything = MUTANTS + CHAPTER_MUTANTS
     assert sorted(m[0] for g in GROUPS for m in g) == sorted(m[0] for m in everything)
     assert all(sum(m[1] == unit for m in CHAPTER_MUTANTS) >= 3 for unit in chapters)

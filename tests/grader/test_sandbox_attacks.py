@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import hostile_sandbox as hs
+from autograder import course
 from autograder.grading import grade, report
 from autograder import sandbox
 from grader_support import leftover_processes, unit_table
@@ -135,7 +136,7 @@ def test_references_beside_and_after_keep_full_marks(graded):
 
 def test_results_intact_and_bounded(graded):
     result = graded["hostile"]
-    assert len(result.outcomes) == sum(len(p.checks) for p in grade.plan(SEED))
+    assert len(result.outcomes) == sum(len(p.checks) for p in grade.plan(course.load(), SEED))
     assert not [o for o in result.outcomes if "internal grader error" in o.text]
     data = json.dumps(report.results_json(result))
     assert len(data) < 1 << 20

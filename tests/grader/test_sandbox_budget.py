@@ -5,6 +5,7 @@ import json
 import time
 
 import hostile_sandbox as hs
+from autograder import course
 from autograder.grading import grade, report
 from autograder import sandbox
 from hostile import SOLUTIONS, apply_hostile
@@ -75,6 +76,6 @@ def test_reference_grading_is_calibrated_per_job(tmp_path, monkeypatch):
     assert result.score == result.max_score
     cached = json.loads((tmp_path / "calibration.json").read_text())
     (entry,) = cached.values()
-    planned = {job.id for p in grade.plan(7) for job in p.jobs}
+    planned = {job.id for p in grade.plan(course.load(), 7) for job in p.jobs}
     assert set(entry["jobs"]) == planned and entry["total"] > 0
     assert "x the reference's" in " ".join(result.notes)

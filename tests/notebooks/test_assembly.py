@@ -34,7 +34,7 @@ def test_the_registry_refuses_a_broken_notebook_table(notebooks, message):
 
 def test_every_check_of_a_notebooks_units_belongs_to_exactly_one_cell():
     from autograder.grading import grade
-    plans = {p.unit: p for p in grade.plan(grade.DEFAULT_SEED)}
+    plans = {p.unit: p for p in grade.plan(course.load(), grade.DEFAULT_SEED)}
     for assignment, cells in course.load().notebook_cells.items():
         units, claimed, _ = trusted.notebook_plan(assignment)
         names = [c.name for checks in claimed.values() for c in checks]

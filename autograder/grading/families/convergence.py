@@ -62,19 +62,19 @@ ARCHITECTURES = {
 IMAGES = (-1, 1, 8, 8)
 
 
-def layer_kinds(cls: str) -> tuple[list, list]:
-    """A layer's parameter and state attributes, from its spec in course.toml."""
-    spec = course.load().units[cls].spec
-    return ([p.name for p in spec.params], list(spec.state)) if spec else ([], [])
+def layer_kinds(table: course.Course) -> dict:
+    """Each layer's parameter and state attributes, from its spec in course.toml."""
+    return {name: ([p.name for p in unit.spec.params], list(unit.spec.state))
+            for name, unit in table.units.items() if unit.kind == "layer" and unit.spec}
 
 
-def layer_specs(rng, ref, architecture):
+def layer_specs(rng, ref, architecture, kinds):
     """Layer specs for the child, plus the initial parameters (given to every model):
     each layer's parameters as the reference initialises them, from a seed drawn here."""
     specs, arrays = [], {}
     for i, (cls, *args) in enumerate(architecture):
         spec = {"cls": cls, "args": list(args)}
-        params, state = layer_kinds(cls)
+        params, state = kinds.get(cls, ([], []))
         if params:
             make = getattr(ref, cls)  # the reference's initialisation, seeded when it draws
             seeded = "rng" in inspect.signature(make).parameters
@@ -88,12 +88,12 @@ def layer_specs(rng, ref, architecture):
     return specs, arrays
 
 
-def reference_model(ref, architecture, params):
+def reference_model(ref, architecture, params, kinds):
     """The reference's model holding ``params`` (names P<i>_<attr>, S<i>_<attr>)."""
     layers = []
     for i, (cls, *args) in enumerate(architecture):
         layer = getattr(ref, cls)(*args)
-        attrs, state = layer_kinds(cls)
+        attrs, state = kinds.get(cls, ([], []))
         for attr in attrs:
             getattr(layer, attr).tensor = params[f"P{i}_{attr}"]
             getattr(layer, attr).gradient = np.zeros_like(params[f"P{i}_{attr}"])
@@ -104,11 +104,11 @@ def reference_model(ref, architecture, params):
     return ref.Sequential(*layers)
 
 
-def returned_params(result, architecture, init):
+def returned_params(result, architecture, init, kinds):
     """The trained parameters (and state) the child returned, each of its initial shape."""
     params = {}
     for i, (cls, *_args) in enumerate(architecture):
-        attrs, state = layer_kinds(cls)
+        attrs, state = kinds.get(cls, ([], []))
         for name in ([protocol.TRAINED_PARAM.format(i, a) for a in attrs]
                      + [protocol.TRAINED_STATE.format(i, a) for a in state]):
             value = array(result, name, f"layer {i} ({cls}) {name.split('_', 1)[1]}")
@@ -120,7 +120,13 @@ def returned_params(result, architecture, init):
     return params
 
 
-def build(rng, ref):
+def builder(unit: course.Unit, table: course.Course):
+    """The convergence unit's builder; the layers' attributes come from the course."""
+    kinds = layer_kinds(table)
+    return lambda rng, ref: build(rng, ref, kinds)
+
+
+def build(rng, ref, kinds):
     jobs, given = [], {}
     seed = int(rng.integers(2**31))
     X, Y, W_true, b_true = ref.data.linear_regression(n=100, features=10, rng=seed)
@@ -139,7 +145,7 @@ def build(rng, ref):
                             "optimizer_kwargs": {"lr": 0.01}, "epochs": CONVNET_EPOCHS,
                             "bs": 32})
     for name, (X, Y, training) in problems.items():
-        specs, init = layer_specs(rng, ref, ARCHITECTURES[name])
+        specs, init = layer_specs(rng, ref, ARCHITECTURES[name], kinds)
         arrays = dict(init, X=X, Y=Y)
         jobs.append(Job(f"{UNIT}/{name}", protocol.TRAIN, dict(training, layers=specs, seed=seed),
                         arrays, budget=3.0))
@@ -155,7 +161,7 @@ def build(rng, ref):
         epochs = epochs or training["epochs"]
         if len(reference_curves.get(name, [])) < epochs:
             model = reference_model(ref, ARCHITECTURES[name],
-                                    {k: v.copy() for k, v in init.items()})
+                                    {k: v.copy() for k, v in init.items()}, kinds)
             learner = ref.Learner(model, getattr(ref, training["loss"]),
                                   getattr(ref, training["optimizer"])(
                                       **training["optimizer_kwargs"]))
@@ -186,7 +192,7 @@ def build(rng, ref):
                 f"your code raised {result.message}" if result.status == JobStatus.ERROR
                 else result.message)
             raise Fail(f"training ({name}) failed: {why}")
-        params = returned_params(result, ARCHITECTURES[name], given[name][0])
+        params = returned_params(result, ARCHITECTURES[name], given[name][0], kinds)
         follows_training(name, result)
         return result, params
 
@@ -200,7 +206,7 @@ def build(rng, ref):
         return f"true weights recovered to {error:.1e}"
 
     def test_mse(name, params):
-        model = reference_model(ref, ARCHITECTURES[name], params)
+        model = reference_model(ref, ARCHITECTURES[name], params, kinds)
         return ref.mse_loss(model.forward(X_check)[0], Y_check)[0]
 
     def product(results):
@@ -213,7 +219,7 @@ def build(rng, ref):
 
     def digits(results):
         _, params = trained(results, "digits")
-        model = reference_model(ref, ARCHITECTURES["digits"], params)
+        model = reference_model(ref, ARCHITECTURES["digits"], params, kinds)
         accuracy = float(np.mean(model.forward(X_test)[0].argmax(axis=1) == y_test))
         if not accuracy >= DIGITS_ACCURACY:
             raise Fail(f"test accuracy {accuracy:.3f}, expected at least {DIGITS_ACCURACY}")
@@ -221,7 +227,7 @@ def build(rng, ref):
 
     def convnet(results):
         _, params = trained(results, "convnet")
-        model = reference_model(ref, ARCHITECTURES["convnet"], params)
+        model = reference_model(ref, ARCHITECTURES["convnet"], params, kinds)
         model.eval()
         accuracy = float(np.mean(model.forward(X_test.reshape(IMAGES))[0].argmax(axis=1)
                                  == y_test))

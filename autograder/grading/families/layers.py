@@ -522,8 +522,8 @@ def fd_error_of(layer, X, params, D) -> float:
     return worst
 
 
-def unit_builder(unit: str):
+def unit_builder(unit: course.Unit, table: course.Course):
     """The builder of a layer unit, driven by its spec in course.toml."""
     def build(rng, ref):
-        return LayerUnit(unit, rng, ref, course.load().units[unit].spec).build()
+        return LayerUnit(unit.name, rng, ref, unit.spec).build()
     return build

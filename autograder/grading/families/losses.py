@@ -71,10 +71,11 @@ def reference_fd_error(ref, function, Yp, Yt) -> float:
     return rel_error(analytic, numeric)
 
 
-def unit_builder(fn: str):
+def unit_builder(unit: course.Unit, table: course.Course):
+    fn, spec = unit.name, unit.spec
+
     def build(rng, ref):
         function = getattr(ref, fn)
-        spec = course.load().units[fn].spec
         jobs, expected = [], {}
 
         def job(job_id, Yp, Yt):
