@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -78,22 +79,34 @@ def load_points(table: course.Course | None = None) -> dict:
     return (course.load() if table is None else table).points()
 
 
-_PLANS: dict = {}  # (id of a course, seed) -> (that course, its plans); a few kept
+# Plans already built: (id of a course, seed) -> (that course, {unit: UnitPlan}), the four
+# latest pairs kept. Judges are pure functions of the results, so a plan can be reused.
+_PLANS: dict = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def unit_plan(table: course.Course, seed: int, unit: str) -> UnitPlan:
+    """``unit``'s jobs and checks, its inputs drawn from ``seed`` and its name, each check's
+    hint and visibility resolved from ``table``.  Safe to call from several threads (units
+    are planned while others run); the reference must have been loaded first."""
+    key = (id(table), seed)
+    with _PLANS_LOCK:
+        if key not in _PLANS or _PLANS[key][0] is not table:
+            while len(_PLANS) >= 4:
+                _PLANS.pop(next(iter(_PLANS)))
+            _PLANS[key] = (table, {})
+        built = _PLANS[key][1]
+    if unit not in built:
+        entry = table.units[unit]
+        builder = (SPECIAL.get(unit) or FAMILIES[entry.kind])(entry, table)
+        built[unit] = build_unit(unit, builder, seed, reference.load(), table)
+    return built[unit]
 
 
 def plan(table: course.Course, seed: int) -> list[UnitPlan]:
-    """Every unit of ``table`` with its jobs and checks, inputs drawn from ``seed`` and the
-    unit's name, each check's hint and visibility resolved from ``table``.  Cached per
-    course and seed: judges are pure functions of the results, so a plan can be reused."""
-    key = (id(table), seed)
-    if key not in _PLANS or _PLANS[key][0] is not table:
-        ref = reference.load()
-        plans = [build_unit(unit, builder, seed, ref, table)
-                 for unit, builder in unit_builders(table).items()]
-        while len(_PLANS) >= 4:
-            _PLANS.pop(next(iter(_PLANS)))
-        _PLANS[key] = (table, plans)
-    return _PLANS[key][1]
+    """Every unit of ``table``, in the course's order (see ``unit_plan``)."""
+    reference.load()
+    return [unit_plan(table, seed, unit) for unit in table.units]
 
 
 def build_unit(unit: str, builder, seed: int, ref, table: course.Course) -> UnitPlan:
@@ -144,26 +157,34 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
                       job_seconds, table)
 
 
-def selected(plans: list, units, problems) -> list:
-    """The plans of ``units`` (None = all), Convergence cut down to ``problems``."""
+def selected_units(table: course.Course, units) -> list[str]:
+    """The names of ``units`` (None = all) in the course's order; unknown names refused."""
     if units is not None:
-        unknown = sorted(set(units) - {p.unit for p in plans})
+        unknown = sorted(set(units) - set(table.units))
         if unknown:
             raise UsageError(f"grade: unknown units {unknown}; the units are "
-                             f"{sorted(p.unit for p in plans)}")
-    chosen = [p for p in plans if units is None or p.unit in set(units)]
-    if problems is None:
-        return chosen
+                             f"{sorted(table.units)}")
+    return [name for name in table.units if units is None or name in set(units)]
+
+
+def cut(p: UnitPlan, problems) -> UnitPlan:
+    """``p``, and Convergence cut down to ``problems`` (None = all)."""
+    if problems is None or p.unit != convergence.UNIT:
+        return p
     keep = set(problems)
-    out = []
-    for p in chosen:
-        if p.unit == convergence.UNIT:
-            jobs = {f"{p.unit}/{job}" for name in keep for job in convergence.PROBLEMS[name]}
-            p = UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
-                         [c for c in p.checks if c.key in keep],
-                         p.extra if convergence.CURVES_PROBLEM in keep else None)
-        out.append(p)
-    return out
+    jobs = {f"{p.unit}/{job}" for name in keep for job in convergence.PROBLEMS[name]}
+    return UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
+                    [c for c in p.checks if c.key in keep],
+                    p.extra if convergence.CURVES_PROBLEM in keep else None)
+
+
+def selected(plans: list, units, problems) -> list:
+    """The plans of ``units`` (None = all), Convergence cut down to ``problems``."""
+    names = set(units) if units is not None else None
+    if names is not None and names - {p.unit for p in plans}:
+        raise UsageError(f"grade: unknown units {sorted(names - {p.unit for p in plans})}; "
+                         f"the units are {sorted(p.unit for p in plans)}")
+    return [cut(p, problems) for p in plans if names is None or p.unit in names]
 
 
 def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_seconds,
@@ -173,23 +194,36 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
     sandbox.check_tmpdir()
     processes.become_subreaper()
     limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
-    plans = selected(plan(table, seed), units, problems)
+    names = selected_units(table, units)
+    reference.load()  # once, before the workers plan units in parallel
     protections = sandbox.protections(limits)
     deadline = time.monotonic() + budget
     servers = sandbox.ServerPool(limits)
+    probed = threading.Event()
+    probe = None
+
+    def plan_and_run(name):
+        """Plan a unit (while the import probe and other units run), then run its jobs."""
+        p = cut(unit_plan(table, seed, name), problems)
+        probed.wait()
+        report = (sandbox.run_jobs(package, p.jobs, limits, servers, deadline)
+                  if probe is not None and probe.import_ok else None)
+        return p, report
+
     try:
-        probe = sandbox.run_jobs(package, [], limits, servers, deadline)
-        reports = {}
-        if probe.import_ok:
-            # the longest unit first, so two workers finish together
-            order = sorted(plans, key=lambda p: p.unit != "Convergence")
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {p.unit: pool.submit(sandbox.run_jobs, package, p.jobs, limits, servers,
-                                               deadline)
-                           for p in order}
-                reports = {unit: future.result() for unit, future in futures.items()}
+        # the longest unit first, so two workers finish together
+        order = sorted(names, key=lambda name: name != convergence.UNIT)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {name: pool.submit(plan_and_run, name) for name in order}
+            try:
+                probe = sandbox.run_jobs(package, [], limits, servers, deadline)
+            finally:
+                probed.set()
+            done = {name: future.result() for name, future in futures.items()}
     finally:
         servers.close()
+    plans = [done[name][0] for name in names]
+    reports = {name: done[name][1] for name in names if done[name][1] is not None}
     sandbox.sweep()
     outcomes, unit_scores, extra_data = [], {}, {}
     for p in plans:

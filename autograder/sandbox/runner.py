@@ -107,6 +107,30 @@ class ChildReport:
     results: dict          # job id -> JobResult
 
 
+class Wait(StrEnum):
+    """How waiting for a child's report ended."""
+    DONE = "done"          # it reported the token
+    TIMEOUT = "timeout"    # the time given ran out first
+    DIED = "died"          # it exited without reporting
+
+
+@dataclass
+class Stop:
+    """Why a child stopped before its last job: the job's index, its status, the reason."""
+    index: int
+    status: JobStatus      # TIMEOUT or CRASHED (NOT_RUN when the whole budget ran out)
+    reason: str
+
+
+@dataclass
+class ChildRun:
+    """What one child did with its jobs (run_child)."""
+    results: dict = field(default_factory=dict)  # job id -> JobResult, the finished jobs
+    import_problem: str | None = None  # why ``import nn100`` failed, or None
+    stopped: Stop | None = None        # the job it stopped at, or None
+    out_of_time: bool = False          # the whole grading's budget ran out
+
+
 # ---------------------------------------------------------------- process hygiene
 
 _lock = threading.Lock()
@@ -362,18 +386,18 @@ class _Unit:
                     raise GraderError("the child stopped reading its jobs") from None
                 select.select([], [fd], [], 0.05)
 
-    def wait_for(self, token: str, seconds: float, proc) -> str:
-        """Wait until the child reports ``token``: 'done', 'died' or 'timeout'."""
+    def wait_for(self, token: str, seconds: float, proc) -> Wait:
+        """Wait until the child reports ``token``, dies or runs out of ``seconds``."""
         deadline = time.monotonic() + seconds
         fd = self.fds["done"]
         while True:
             lines = self.pending.split(b"\n")
             self.pending = lines.pop()[-64:]
             if token.encode() in lines:
-                return "done"
+                return Wait.DONE
             left = deadline - time.monotonic()
             if left <= 0:
-                return "timeout"
+                return Wait.TIMEOUT
             ready, _, _ = select.select([fd], [], [], min(left, 0.05))
             if ready:
                 try:
@@ -386,7 +410,7 @@ class _Unit:
                     self.pending += os.read(fd, 4096)
                 except BlockingIOError:
                     pass
-                return "done" if token.encode() in self.pending.split(b"\n") else "died"
+                return Wait.DONE if token.encode() in self.pending.split(b"\n") else Wait.DIED
 
     # -- reading back
 
@@ -513,14 +537,12 @@ def _death(returncode: int | None, timed_out: bool, what: str, unit: _Unit, limi
 
 
 def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
-              deadline: float = math.inf) -> tuple[dict, dict]:
-    """One child over ``jobs``, sent one at a time: returns (results for the jobs it
-    finished, a status dict with 'import' (None, or the import problem), 'stopped_at'
-    (index, reason) and 'out_of_time' (the whole grading's budget ran out)).  With a
+              deadline: float = math.inf) -> ChildRun:
+    """One child over ``jobs``, sent one at a time, until one fails to finish.  With a
     fork server the child is forked from it, else started from scratch."""
     unit = _Unit(package, jobs, limits, parent=server.root if server else None)
-    results = {}
-    status = {"import": None, "stopped_at": None, "out_of_time": False}
+    run = ChildRun()
+    results = run.results
     budget = [MAX_UNIT_BYTES]
     try:
         try:
@@ -531,50 +553,52 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
             limit = min(limits.timeout * 2 + 1.0, deadline - time.monotonic())
             outcome = unit.wait_for(protocol.IMPORT, max(limit, 0), proc)
             record = (unit.read_json(protocol.RESULT_FILE.format(protocol.IMPORT))
-                      if outcome == "done" else None)
+                      if outcome == Wait.DONE else None)
             if record is None:
-                if outcome == "timeout" and time.monotonic() >= deadline:
-                    status["out_of_time"] = True
-                    status["import"] = NOT_REACHED
+                if outcome == Wait.TIMEOUT and time.monotonic() >= deadline:
+                    run.out_of_time = True
+                    run.import_problem = NOT_REACHED
                 else:
-                    proc.wait(timeout=1) if outcome == "died" else None
-                    status["import"] = _death(proc.returncode, outcome == "timeout",
-                                              "the import of nn100", unit, limits.timeout * 2)
+                    proc.wait(timeout=1) if outcome == Wait.DIED else None
+                    run.import_problem = _death(proc.returncode, outcome == Wait.TIMEOUT,
+                                                "the import of nn100", unit, limits.timeout * 2)
             elif not record.get("ok"):
-                status["import"] = unit.clean(str(record.get("error")))
+                run.import_problem = unit.clean(str(record.get("error")))
             else:
                 for index, job in enumerate(jobs):
                     own = limits.job_limit(job) + 1.0
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        status["out_of_time"] = True
+                        run.out_of_time = True
                         break
                     sent = time.monotonic()
                     unit.send(index, job)
                     outcome = unit.wait_for(str(index), min(own, left), proc)
-                    result = unit.collect(index, job, budget) if outcome == "done" else None
+                    result = unit.collect(index, job, budget) if outcome == Wait.DONE else None
                     if result is not None:
                         result.seconds = time.monotonic() - sent
                     if result is None:
-                        if outcome == "timeout" and own > left:
-                            status["out_of_time"] = True
-                            status["stopped_at"] = (index, NOT_REACHED)
+                        if outcome == Wait.TIMEOUT and own > left:
+                            run.out_of_time = True
+                            run.stopped = Stop(index, JobStatus.NOT_RUN, NOT_REACHED)
                             break
-                        if outcome != "timeout":  # dead, or reported what it did not write
+                        if outcome != Wait.TIMEOUT:  # dead, or reported what it did not write
                             try:
                                 proc.wait(timeout=1)
                             except subprocess.TimeoutExpired:
                                 pass
-                        status["stopped_at"] = (index, _death(
-                            proc.returncode, outcome == "timeout", "this check", unit,
-                            limits.job_limit(job)))
+                        run.stopped = Stop(
+                            index,
+                            JobStatus.TIMEOUT if outcome == Wait.TIMEOUT else JobStatus.CRASHED,
+                            _death(proc.returncode, outcome == Wait.TIMEOUT, "this check", unit,
+                                   limits.job_limit(job)))
                         break
                     results[job.id] = result
         finally:
             _finish(proc)
     finally:
         unit.remove()
-    return results, status
+    return run
 
 
 def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None,
@@ -585,28 +609,25 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None,
     remaining, failures = list(jobs), 0
     while True:  # at least once: with no jobs, this is the import probe
         if time.monotonic() >= deadline:
-            status = {"import": None, "stopped_at": (0, NOT_REACHED), "out_of_time": True}
-            done = {}
+            run = ChildRun(stopped=Stop(0, JobStatus.NOT_RUN, NOT_REACHED), out_of_time=True)
         else:
             server = servers.get() if servers else None
             try:
-                done, status = run_child(package, remaining, limits, server, deadline)
+                run = run_child(package, remaining, limits, server, deadline)
             finally:
                 if server:
                     servers.release(server)
-        if status["import"] and not status["out_of_time"]:
-            return ChildReport(False, status["import"], results)
-        results.update(done)
-        if status["out_of_time"]:
+        if run.import_problem and not run.out_of_time:
+            return ChildReport(False, run.import_problem, results)
+        results.update(run.results)
+        if run.out_of_time:
             for job in remaining:
                 results.setdefault(job.id, JobResult(JobStatus.NOT_RUN, NOT_REACHED))
             break
-        if status["stopped_at"] is None:
+        if run.stopped is None:
             break
-        index, reason = status["stopped_at"]
-        results[remaining[index].id] = JobResult(
-            JobStatus.TIMEOUT if "time limit" in reason.split("\n")[0] else JobStatus.CRASHED,
-            reason)
+        index = run.stopped.index
+        results[remaining[index].id] = JobResult(run.stopped.status, run.stopped.reason)
         remaining, failures = remaining[index + 1:], failures + 1
         if not remaining:
             break
