@@ -1,0 +1,99 @@
+"""How many of the grader's own mutants the visible checks flag (`make check` says FAILING).
+
+    python tests/exercises/visible_mutants.py        # the table, per chapter, and the misses
+
+Every mutant of tests/grader/mutants.py and mutants_conv.py (each one realistic mistake,
+all caught by the grader: tests/grader/test_grader_mutants.py) is applied to a copy of
+the reference, and the visible checks of its unit's exercises run on it, in this one
+process (the check modules are re-imported for each copy), as `make check` runs them.
+test_visible_mutants.py holds the figure above its floor and the misses to the list
+in HIDDEN_ONLY, each with the reason only the grader can see it.
+"""
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "grader")]
+
+from mutants import MUTANTS, apply_mutant  # noqa: E402
+from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # noqa: E402
+
+from tools.check import CHECKS, run_checks, status  # noqa: E402
+from tools.student_exercises import EXERCISES  # noqa: E402
+
+EVERY_MUTANT = MUTANTS + CHAPTER_MUTANTS
+NUMBERS_OF_UNIT: dict[str, list[str]] = defaultdict(list)
+for _exercise in EXERCISES:
+    NUMBERS_OF_UNIT[_exercise.unit].append(_exercise.number)
+
+# The mutants the visible checks let through on purpose, and why only the grader sees them.
+HIDDEN_ONLY = {}
+
+
+def chapter_of(unit: str) -> str:
+    return NUMBERS_OF_UNIT[unit][0].split(".")[0]
+
+
+def forget_the_checked_package() -> None:
+    """Drop nn100 and the check modules from sys.modules, so the next run imports the
+    next copy's package (the checks import nn100 at module level)."""
+    for name in list(sys.modules):
+        if (name == "nn100" or name.startswith("nn100.") or name == "check_helpers"
+                or name == "conftest" or (name.startswith("test_")
+                                          and name + ".py" in CHECK_MODULES)):
+            del sys.modules[name]
+
+
+CHECK_MODULES = {path.name for path in CHECKS.glob("test_*.py")}
+
+
+def first_failure(root: Path, unit: str) -> str | None:
+    """The first FAILING line of the unit's exercises on the package in root, or None."""
+    forget_the_checked_package()
+    numbers = NUMBERS_OF_UNIT[unit]
+    collector = run_checks(root, CHECKS, ",".join(numbers), verbose=False)
+    if collector.errors:
+        return f"collection error: {collector.errors[0]}"
+    for number in numbers:
+        state, detail = status(number, collector.outcomes.get(number, []))
+        if state in ("FAILING", "no checks"):
+            return f"{number} {state}: {detail}"
+    return None
+
+
+def measure(mutants=EVERY_MUTANT) -> dict[str, str | None]:
+    """{mutant name: the first failing line, or None when every visible check passed}."""
+    found = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for mutant in mutants:
+            root = apply_mutant(mutant, Path(scratch) / mutant[0])
+            found[mutant[0]] = first_failure(root, mutant[1])
+    forget_the_checked_package()
+    return found
+
+
+def per_chapter(found: dict[str, str | None]) -> dict[str, tuple[int, int]]:
+    """{chapter: (flagged, total)}."""
+    table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for name, unit, *_ in EVERY_MUTANT:
+        if name in found:
+            table[chapter_of(unit)][0] += found[name] is not None
+            table[chapter_of(unit)][1] += 1
+    return {chapter: tuple(table[chapter]) for chapter in sorted(table)}
+
+
+def main() -> int:
+    found = measure()
+    for chapter, (flagged, total) in per_chapter(found).items():
+        print(f"chapter {chapter}: {flagged}/{total}")
+    flagged = sum(line is not None for line in found.values())
+    print(f"all: {flagged}/{len(found)} ({flagged / len(found):.0%})")
+    for name, line in found.items():
+        print(f"  {name:48} {line or 'passes every visible check'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
