@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nn100
-from check_helpers import assert_close, assert_gradients_match, random
+from check_helpers import assert_close, assert_gradients_match, overflow_is_an_error, random
 
 
 def with_params(layer, gamma, beta):
@@ -72,6 +72,15 @@ def test_layer_norm_forward_by_hand():
     Y, backward = layer.forward(np.array([[1.0, 3.0], [2.0, 6.0]]))
     assert_close(Y, [[-0.5, 3.0], [-0.5, 3.0]], "LayerNorm.forward")
     assert callable(backward), "LayerNorm.forward must return (Y, backward)"
+
+
+@pytest.mark.exercise("6.3")
+def test_layer_norm_of_a_constant_row():
+    layer = with_params(nn100.LayerNorm(3), [1.0, 1.0, 1.0], [0.5, 0.0, -0.5])
+    with overflow_is_an_error():
+        Y, _ = layer.forward(np.array([[2.0, 2.0, 2.0]]))
+    assert_close(Y, [[0.5, 0.0, -0.5]], "LayerNorm.forward of a row whose values are all equal "
+                 "(variance 0): beta")
 
 
 @pytest.mark.exercise("6.4")

@@ -1,6 +1,7 @@
 """How many of the grader's own mutants the visible checks flag (`make check` says FAILING).
 
-    python tests/exercises/visible_mutants.py        # the table, per chapter, and the misses
+    python tests/exercises/visible_mutants.py             # the table, per chapter, every line
+    python tests/exercises/visible_mutants.py --json conv # {mutant: line or null}, one suite
 
 Every mutant of tests/grader/mutants.py and mutants_conv.py (each one realistic mistake,
 all caught by the grader: tests/grader/test_grader_mutants.py) is applied to a copy of
@@ -9,6 +10,7 @@ process (the check modules are re-imported for each copy), as `make check` runs 
 test_visible_mutants.py holds the figure above its floor and the misses to the list
 in HIDDEN_ONLY, each with the reason only the grader can see it.
 """
+import json
 import sys
 import tempfile
 from collections import defaultdict
@@ -24,6 +26,9 @@ from tools.check import CHECKS, run_checks, status  # noqa: E402
 from tools.student_exercises import EXERCISES  # noqa: E402
 
 EVERY_MUTANT = MUTANTS + CHAPTER_MUTANTS
+SUITES = {"layers": MUTANTS, "conv": CHAPTER_MUTANTS}  # mutants.py, mutants_conv.py
+# The control: an unchanged copy, which no visible check may flag.
+CONTROL = [("unchanged_copy", "Linear", "layers.py", "import numpy as np", "import numpy as np")]
 NUMBERS_OF_UNIT: dict[str, list[str]] = defaultdict(list)
 for _exercise in EXERCISES:
     NUMBERS_OF_UNIT[_exercise.unit].append(_exercise.number)
@@ -84,7 +89,13 @@ def per_chapter(found: dict[str, str | None]) -> dict[str, tuple[int, int]]:
     return {chapter: tuple(table[chapter]) for chapter in sorted(table)}
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--json"] and len(argv) == 2 and argv[1] in {*SUITES, "control"}:
+        print(json.dumps(measure(SUITES.get(argv[1], CONTROL))))
+        return 0
+    if argv:
+        print(f"usage: visible_mutants.py [--json {'|'.join([*SUITES, 'control'])}]", file=sys.stderr)
+        return 2
     found = measure()
     for chapter, (flagged, total) in per_chapter(found).items():
         print(f"chapter {chapter}: {flagged}/{total}")
@@ -96,4 +107,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
