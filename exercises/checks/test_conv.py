@@ -49,7 +49,13 @@ def test_conv_forward_is_a_cross_correlation_by_hand():
     layer.weights.tensor[...] = [[[[1.0, 2.0], [3.0, 4.0]]]]
     layer.bias.tensor[...] = 1.0
     Y, backward = layer.forward(grid(1, 1, 3, 3))
-    assert_close(Y, [[[[28.0, 38.0], [58.0, 68.0]]]], "Conv2D.forward (the kernel is not flipped)")
+    # the same kernel turned by 180 degrees (a convolution in the textbook sense) would give:
+    flipped = [[[[14.0, 24.0], [44.0, 54.0]]]]
+    assert not (np.shape(Y) == (1, 1, 2, 2) and np.allclose(Y, flipped)), (
+        "Conv2D.forward: these are the outputs of the kernel turned by 180 degrees; "
+        "Conv2D does not turn it")
+    assert_close(Y, [[[[28.0, 38.0], [58.0, 68.0]]]], "Conv2D(1, 1, 2).forward of a 3x3 image, "
+                 "by hand")
     assert callable(backward), "Conv2D.forward must return (Y, backward)"
 
 
@@ -119,6 +125,13 @@ def test_max_pool_forward_by_hand():
     assert callable(backward), "MaxPool2D.forward must return (Y, backward)"
     Y, _ = nn100.MaxPool2D(2, stride=1).forward(grid(1, 1, 3, 3))
     assert_close(Y, [[[[4.0, 5.0], [7.0, 8.0]]]], "MaxPool2D(2, stride=1).forward")
+
+
+@pytest.mark.exercise("7.6")
+def test_max_pool_backward_by_hand():
+    _, backward = nn100.MaxPool2D(2).forward(np.array([[[[1.0, 5.0], [3.0, 2.0]]]]))
+    assert_close(backward(np.array([[[[3.0]]]])), [[[[0.0, 3.0], [0.0, 0.0]]]],
+                 "MaxPool2D backward of a window whose maximum is 5 (no tie)")
 
 
 @pytest.mark.exercise("7.6")

@@ -39,7 +39,7 @@ def test_momentum_two_steps_by_hand():
     assert_close(p.gradient, [0.0], "MomentumOptimizer: the gradient should be zeroed")
     p.gradient[...] = 1.0
     optimizer.update(p)
-    assert_close(p.tensor, [0.71], "MomentumOptimizer: tensor after step 2 (v = 0.9 * 1 + 1)")
+    assert_close(p.tensor, [0.71], "MomentumOptimizer: tensor after step 2, the same gradient again")
 
 
 @pytest.mark.exercise("5.1")
