@@ -98,7 +98,8 @@ class Collector:
 
 
 def first_line(report, limit: int = 200) -> str:
-    """One line that says why a check failed: the exception and its message."""
+    """One line that says why a check failed: the exception and its message, and for a
+    crash or a timeout, the line of the package under test where it happened."""
     if report.skipped and isinstance(report.longrepr, tuple):  # (path, line, "Skipped: why")
         return report.longrepr[2].removeprefix("Skipped: ")
     crash = getattr(report.longrepr, "reprcrash", None)
@@ -106,23 +107,26 @@ def first_line(report, limit: int = 200) -> str:
     timeout = TIMEOUT.search(text)
     if timeout:
         check = report.nodeid.rpartition("::")[2]
+        where = student_line(report)
         return (f"{check} did not finish within {float(timeout.group(1)):g} s: an infinite "
-                f"loop?{where_it_was(report)}")
+                f"loop?" + (f" (it was running {where})" if where else ""))
     text = text.split("\nassert ")[0]  # pytest's own restatement of the assert adds nothing
     line = " ".join(part.strip() for part in text.splitlines() if part.strip())
-    return line if len(line) <= limit else line[:limit - 3] + "..."
+    line = line if len(line) <= limit else line[:limit - 3] + "..."
+    where = None if line.startswith(("AssertionError", "Failed:")) else student_line(report)
+    return f"{line} (raised at {where})" if where and not STUB.search(line) else line
 
 
-def where_it_was(report) -> str:
-    """" (it was running nn100/learner.py, line 40)": the last line of the package under
-    test in a timed-out check's traceback, or "" when none is there."""
+def student_line(report) -> str | None:
+    """"nn100/learner.py, line 40": the last line of the package under test (the given
+    gradient checker aside) in a failed check's traceback, or None when none is there."""
     entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", [])
     for entry in reversed(entries):
         location = getattr(entry, "reprfileloc", None)
-        if location is not None and PACKAGE_FILE.search(location.path):
-            path = PACKAGE_FILE.search(location.path).group(0)
-            return f" (it was running {path}, line {location.lineno})"
-    return ""
+        found = PACKAGE_FILE.search(location.path) if location is not None else None
+        if found and not found.group(0).endswith("gradcheck.py"):
+            return f"{found.group(0)}, line {location.lineno}"
+    return None
 
 
 def status(number: str, outcomes) -> tuple[str, str]:

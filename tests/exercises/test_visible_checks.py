@@ -149,3 +149,14 @@ def test_an_infinite_loop_is_named_with_its_line_and_the_rest_of_the_unit_not_ju
     found = statuses(output)
     assert found["2.5"] == "not judged" and "(2.4 fails first)" in output, output
     assert {found[number] for number in CHECKPOINTS} == {"not judged"}, output
+
+
+def test_a_crash_names_the_line_of_the_package_where_it_happened(tmp_path):
+    root = student_copy(tmp_path, {"1.1": "Y = X @ self.weights.tensor.T + self.bias.tensor"})
+    code, output = run_check("--root", str(root), "--exercise", "1.1")
+    row = next(line for line in output.splitlines() if line.startswith("  1.1 "))
+    assert code == 1 and "FAILING" in row and "ValueError" in row, output
+    line = next(number for number, text in enumerate(
+        (root / "nn100" / "layers.py").read_text().splitlines(), 1)
+        if "Y = X @ self.weights.tensor.T" in text)
+    assert row.endswith(f"(raised at nn100/layers.py, line {line})"), row
