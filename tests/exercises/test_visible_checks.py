@@ -160,3 +160,20 @@ def test_a_crash_names_the_line_of_the_package_where_it_happened(tmp_path):
         (root / "nn100" / "layers.py").read_text().splitlines(), 1)
         if "Y = X @ self.weights.tensor.T" in text)
     assert row.endswith(f"(raised at nn100/layers.py, line {line})"), row
+
+
+def test_a_later_exercise_of_a_failing_unit_is_not_judged_unless_run_alone(tmp_path):
+    """im2col (7.1) flattening each patch channel last: col2im (7.3), of the same unit,
+    is right, but reads "not judged" in the chapter's run and "passing" alone."""
+    shutil.copytree(ROOT / "solutions" / "nn100", tmp_path / "nn100",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    conv = tmp_path / "nn100" / "conv.py"
+    text = conv.read_text()
+    assert text.count(".transpose(0, 2, 3, 1, 4, 5)") == 1
+    conv.write_text(text.replace(".transpose(0, 2, 3, 1, 4, 5)", ".transpose(0, 2, 3, 4, 5, 1)"))
+    code, output = run_check("--root", str(tmp_path), "--exercise", "7")
+    found = statuses(output)
+    assert code == 1 and found["7.1"] == "FAILING" and "2-channel" in output, output
+    assert found["7.3"] == "not judged" and "(7.1 fails first)" in output, output
+    code, output = run_check("--root", str(tmp_path), "--exercise", "7.3")
+    assert code == 0 and statuses(output) == {"7.3": "passing"}, output
