@@ -73,6 +73,16 @@ def test_conv_forward_with_two_channels_and_two_filters_by_hand():
 
 
 @pytest.mark.exercise("7.2")
+def test_conv_forward_with_padding_by_hand():
+    layer = nn100.Conv2D(1, 1, 2, padding=1)
+    layer.weights.tensor[...] = 1.0  # each output: the sum of a 2x2 window
+    layer.bias.tensor[...] = 0.0
+    Y, _ = layer.forward(grid(1, 1, 2, 2))  # [[0, 1], [2, 3]], framed by a border of zeros
+    assert_close(Y, [[[[0.0, 1.0, 1.0], [2.0, 6.0, 4.0], [2.0, 5.0, 3.0]]]],
+                 "Conv2D(1, 1, 2, padding=1).forward of [[0, 1], [2, 3]], a 2x2 kernel of ones")
+
+
+@pytest.mark.exercise("7.2")
 def test_conv_forward_shapes_with_stride_and_padding():
     Y, _ = nn100.Conv2D(2, 3, 3, stride=2, padding=1).forward(random(2, 2, 7, 6))
     assert Y.shape == (2, 3, 4, 3), f"Conv2D(2, 3, 3, stride=2, padding=1): output {Y.shape}"
@@ -84,6 +94,15 @@ def test_col2im_adds_overlapping_patches():
     image = col2im(np.ones((4, 4)), (1, 1, 3, 3), 2, 1)
     assert_close(image, [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]],
                  "col2im of ones: how many 2x2 patches cover each pixel of a 3x3 image")
+
+
+@pytest.mark.exercise("7.3")
+def test_col2im_with_stride_two():
+    from nn100.conv import col2im
+    image = col2im(np.ones((4, 9)), (1, 1, 5, 5), 3, 2)
+    edge = np.array([1.0, 1.0, 2.0, 1.0, 1.0])  # the middle row and column are shared
+    assert_close(image, np.outer(edge, edge).reshape(1, 1, 5, 5),
+                 "col2im of ones: 3x3 patches at stride 2 over a 5x5 image")
 
 
 @pytest.mark.exercise("7.3")

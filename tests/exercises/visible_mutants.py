@@ -8,7 +8,8 @@ all caught by the grader: tests/grader/test_grader_mutants.py) is applied to a c
 the reference, and the visible checks of its unit's exercises run on it, in this one
 process (the check modules are re-imported for each copy), as `make check` runs them.
 test_visible_mutants.py holds the figure above its floor and the misses to the list
-in HIDDEN_ONLY, each with the reason only the grader can see it.
+in HIDDEN_ONLY, each with the reason only the grader can see it. VISIBLE_EXTRA adds
+mistakes the grader's suites lack, each the wrong submission of a visible check.
 """
 import json
 import sys
@@ -25,8 +26,35 @@ from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # noqa: E402
 from tools.check import CHECKS, run_checks, status  # noqa: E402
 from tools.student_exercises import EXERCISES  # noqa: E402
 
-EVERY_MUTANT = MUTANTS + CHAPTER_MUTANTS
-SUITES = {"layers": MUTANTS, "conv": CHAPTER_MUTANTS}  # mutants.py, mutants_conv.py
+# Mistakes beyond the grader's suites that the visible checks were written to see, in the
+# same format: each is the wrong submission of a check added for it.
+VISIBLE_EXTRA = [
+    ("linear_bias_gradient_not_summed", "Linear", "layers.py",
+     "self.bias.gradient += D.sum(axis=0)", "self.bias.gradient += D"),
+    ("learner_shuffles_once_for_all_epochs", "Learner", "learner.py",
+     "for _ in range(epochs):\n            order = rng.permutation(len(X))",
+     "order = rng.permutation(len(X))\n        for _ in range(epochs):"),
+    ("adam_one_step_count_for_all_parameters", "AdamOptimizer", "optimizers.py",
+     "state[0] += 1\n        t, m, v = state",
+     "self.t = getattr(self, 't', 0) + 1\n        _, m, v = state\n        t = self.t"),
+    ("batch_norm_without_eps", "BatchNorm", "norm.py",
+     "inv_std = 1 / np.sqrt(var + self.eps)", "inv_std = 1 / np.sqrt(var)"),
+    ("batch_norm_without_eps_in_evaluation", "BatchNorm", "norm.py",
+     "inv_std = 1 / np.sqrt(var + self.eps)",
+     "inv_std = 1 / np.sqrt(var + (self.eps if training else 0.0))"),
+    ("conv_pads_with_edge_values", "Conv2D", "conv.py",
+     "Xpad = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p)))",
+     "Xpad = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p)), mode='edge')"),
+    ("col2im_ignores_the_stride", "Conv2D", "conv.py",
+     "image[:, :, a:a + stride * rows:stride, b:b + stride * columns:stride] += patches",
+     "image[:, :, a:a + rows, b:b + columns] += patches"),
+    ("maxpool_gradient_to_every_element", "MaxPool2D", "conv.py",
+     "np.add.at(dX, (n, c, i * s + best // k, j * s + best % k), D)",
+     "for a in range(k * k):\n"
+     "                np.add.at(dX, (n, c, i * s + a // k, j * s + a % k), D)"),
+]
+SUITES = {"layers": MUTANTS, "conv": CHAPTER_MUTANTS, "extra": VISIBLE_EXTRA}
+EVERY_MUTANT = MUTANTS + CHAPTER_MUTANTS  # the grader's: the figure is of these
 # The control: an unchanged copy, which no visible check may flag.
 CONTROL = [("unchanged_copy", "Linear", "layers.py", "import numpy as np", "import numpy as np")]
 NUMBERS_OF_UNIT: dict[str, list[str]] = defaultdict(list)
@@ -82,7 +110,7 @@ def measure(mutants=EVERY_MUTANT) -> dict[str, str | None]:
 def per_chapter(found: dict[str, str | None]) -> dict[str, tuple[int, int]]:
     """{chapter: (flagged, total)}."""
     table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for name, unit, *_ in EVERY_MUTANT:
+    for name, unit, *_ in [mutant for suite in SUITES.values() for mutant in suite]:
         if name in found:
             table[chapter_of(unit)][0] += found[name] is not None
             table[chapter_of(unit)][1] += 1
