@@ -132,7 +132,8 @@ def test_conv_backward_accumulates():
     once = layer.weights.gradient.copy()
     backward(random(2, 3, 2, 2, seed=8))
     assert_close(layer.weights.gradient, 2 * once,
-                 "Conv2D backward called twice: weights.gradient should double (add with +=)")
+                 "Conv2D backward called twice: weights.gradient should double "
+                 "(each call adds its share)")
 
 
 # ---- 7.5 and 7.6: MaxPool2D --------------------------------------------------------

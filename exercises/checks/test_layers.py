@@ -58,7 +58,8 @@ def test_linear_backward_accumulates():
     once = layer.weights.gradient.copy()
     backward(D)
     assert_close(layer.weights.gradient, 2 * once,
-                 "Linear backward called twice: weights.gradient should double (add with +=)")
+                 "Linear backward called twice: weights.gradient should double "
+                 "(each call adds its share)")
 
 
 # ---- 1.3 to 1.6: ReLU and Sigmoid -------------------------------------------------
