@@ -22,7 +22,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from tools.student_exercises import BY_NUMBER, CHECKPOINTS, all_numbers, needed_by, select, title_of
+from tools.student_exercises import (BY_NUMBER, CHECKPOINTS, all_numbers, needed_by, select,
+                                     title_of)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ROOT / "exercises" / "checks"
