@@ -16,9 +16,12 @@ fails, 2 for bad usage. The visible checks are a safety net, not the grade.
 import argparse
 import contextlib
 import io
+import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -51,6 +54,14 @@ class Collector:
         self.on_done = on_done                   # called with (number, outcomes) in order
         self.waiting = {}                        # exercise number -> checks still to run
         self.failing = []                        # exercise numbers with a real failure
+        self.running = None                      # (test id, start) of the check running
+        self.limit = 0.0                         # seconds a check may run (pytest.ini)
+
+    def pytest_configure(self, config):
+        try:
+            self.limit = float(config.getini("timeout") or 0)
+        except (ValueError, TypeError):  # pytest-timeout missing: no limit to watch
+            self.limit = 0.0
 
     def pytest_collection_modifyitems(self, items):
         order = {number: index for index, number in enumerate(all_numbers())}
@@ -69,6 +80,7 @@ class Collector:
             self.errors.append(f"{report.nodeid}: {first_line(report)}")
 
     def pytest_runtest_setup(self, item):
+        self.running = (item.nodeid, time.monotonic())
         earlier = self.failed_first(self.number_of[item.nodeid])
         if earlier:
             import pytest
@@ -92,6 +104,8 @@ class Collector:
                 self.details.append((f"{number}  {report.nodeid}", report.longreprtext))
                 if number not in self.failing:
                     self.failing.append(number)
+        if report.when == "teardown":
+            self.running = None
         if report.when == "teardown" and number in self.waiting:
             self.waiting[number] -= 1
             if self.waiting[number] == 0 and self.on_done:
@@ -169,11 +183,53 @@ def import_error(root: Path) -> str | None:
     return "\n".join(lines[start:])
 
 
+def watch(collector: Collector, on_hang) -> None:
+    """Call ``on_hang(exercise number, message)`` when a check outlives twice its time limit:
+    pytest-timeout interrupts a check once, and an ``except:`` inside the student's loop
+    can swallow that interruption, after which nothing else would ever stop the run."""
+    main = threading.main_thread().ident
+    while True:
+        time.sleep(0.5)
+        running = collector.running
+        if running is None or not collector.limit:
+            continue
+        waited = time.monotonic() - running[1]
+        if waited > 2 * collector.limit + 2:
+            check = running[0].rpartition("::")[2]
+            where = running_line(sys._current_frames().get(main))
+            on_hang(collector.number_of.get(running[0], "?"), f"{check} did not stop within {waited:.0f} s, even when "
+                    f"interrupted at {collector.limit:g} s: an infinite loop whose `except` "
+                    "catches the interruption?" + (f" (it was running {where})" if where else ""))
+            return
+
+
+def running_line(frame) -> str | None:
+    """"nn100/layers.py, line 40": the innermost line of the package under test on the
+    stack of ``frame``, or None."""
+    while frame is not None:
+        found = PACKAGE_FILE.search(frame.f_code.co_filename.replace("\\", "/"))
+        if found and not found.group(0).endswith("gradcheck.py"):
+            return f"{found.group(0)}, line {frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def the_terminal():
+    """A second handle on this process's standard output, which pytest's capture of file
+    descriptor 1 during a check does not redirect; sys.stdout when it has no descriptor."""
+    try:
+        return os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return sys.stdout
+
+
 def run_checks(root: Path, checks: Path, pattern: str | None, verbose: bool,
-               on_done=None) -> Collector:
+               on_done=None, on_hang=None) -> Collector:
     import pytest  # here, so that --help works without pytest installed
 
     collector = Collector(on_done)
+    if on_hang is not None:
+        threading.Thread(target=watch, args=(collector, on_hang), daemon=True).start()
     arguments = [str(checks), "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
                  f"--nn100-root={root}", "-q", "--tb=short", "-p", "no:cacheprovider"]
     if pattern:
@@ -256,8 +312,17 @@ def main(argv=None) -> int:
     print(f"Visible checks of {shown(args.root / 'nn100')} (a safety net: the grader tests "
           "more)\n", flush=True)
     table = Table(numbers, sys.stdout)
+    terminal = the_terminal()
+
+    def hung(number: str, message: str) -> None:
+        table.out = terminal  # pytest captures file descriptor 1 while a check runs
+        table.done(number, [("failed", message)])
+        print("\nmake check stopped there: the later checks did not run.", file=terminal,
+              flush=True)
+        os._exit(1)  # the main thread is stuck in the student's loop: end the process
+
     collector = run_checks(args.root.resolve(), args.checks.resolve(), args.exercise,
-                           args.verbose, on_done=table.done)
+                           args.verbose, on_done=table.done, on_hang=hung)
     for error in collector.errors:
         print(f"  ERROR  {error}")
     table.print_up_to(len(numbers))

@@ -177,3 +177,19 @@ def test_a_later_exercise_of_a_failing_unit_is_not_judged_unless_run_alone(tmp_p
     assert found["7.3"] == "not judged" and "(7.1 fails first)" in output, output
     code, output = run_check("--root", str(tmp_path), "--exercise", "7.3")
     assert code == 0 and statuses(output) == {"7.3": "passing"}, output
+
+
+def test_a_loop_that_swallows_the_interruption_still_ends_the_run(tmp_path):
+    """A bare `except:` in the loop catches the time limit's interruption; the watchdog
+    then ends make check after twice the limit, with the row and the line."""
+    # the inner loop, where the interruption lands, lies wholly inside the try
+    body = "while True:\n    try:\n        while True:\n            pass\n    except:\n        continue"
+    root = student_copy(tmp_path / "student", {"2.4": body})
+    checks = checks_with_time_limit(tmp_path, 1)
+    start = time.monotonic()
+    code, output = run_check("--root", str(root), "--checks", str(checks))
+    assert code == 1 and time.monotonic() - start < 60, output
+    row = next(line for line in output.splitlines() if line.startswith("  2.4 "))
+    assert "FAILING" in row and "even when interrupted at 1 s" in row, row
+    assert re.search(r"nn100/learner\.py, line \d+", row), row
+    assert "make check stopped there" in output, output
