@@ -47,6 +47,17 @@ def all_numbers() -> list[str]:
     return [exercise.number for exercise in EXERCISES] + list(CHECKPOINTS)
 
 
+def needed_by(checkpoint: str) -> list[str]:
+    """The exercise numbers a checkpoint needs, from its "1.1-1.9, 2.1-2.5, 4.3" text."""
+    order = [exercise.number for exercise in EXERCISES]
+    numbers = []
+    for part in CHECKPOINTS[checkpoint][1].split(","):
+        first, _, last = part.strip().partition("-")
+        start, stop = order.index(first), order.index(last or first)
+        numbers += order[start:stop + 1]
+    return numbers
+
+
 def title_of(number: str) -> str:
     return BY_NUMBER[number].title if number in BY_NUMBER else CHECKPOINTS[number][0]
 

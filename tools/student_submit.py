@@ -2,7 +2,8 @@
 
     python -m tools.student_submit submission.zip      (make submit)
 
-Refuses when nn100 does not import: such a submission would score nothing.
+Refuses when nn100 does not import: such a submission would score nothing. A refusal
+also deletes the zip an earlier run wrote, so that an older version is not uploaded.
 """
 import sys
 import zipfile
@@ -43,12 +44,16 @@ def main(argv=None) -> int:
     if len(argv) != 1:
         print("usage: python -m tools.student_submit ZIP", file=sys.stderr)
         return 2
+    zip_path = Path(argv[0])
     problem = import_error(PACKAGE.parent)
     if problem:
         print(f"submit: nn100 does not import, so it would score nothing; fix this first:\n\n"
               f"{problem}", file=sys.stderr)
+        if zip_path.exists():  # an older zip left there could be uploaded by mistake
+            zip_path.unlink()
+            print(f"\nsubmit: deleted the older {zip_path}, so that it cannot be uploaded "
+                  "by mistake", file=sys.stderr)
         return 1
-    zip_path = Path(argv[0])
     names = pack(PACKAGE, zip_path)
     print(f"submit: wrote {zip_path} ({len(names)} files: {', '.join(names)})")
     print("submit: upload it as it is; `make check` shows what the visible checks think of it")

@@ -2,7 +2,7 @@
 
 ``import nn100`` resolves to ``<root>/nn100``, where root is ``--nn100-root`` (default:
 the folder above this one, i.e. your ``exercises/``). ``--exercise 1.2`` keeps the checks
-of one exercise, ``--exercise 1`` those of a chapter.
+of one exercise, ``--exercise 1`` those of a chapter, ``--exercise 1.1,1.2`` several.
 """
 import sys
 from pathlib import Path
@@ -14,7 +14,8 @@ def pytest_addoption(parser):
     parser.addoption("--nn100-root", default=str(Path(__file__).resolve().parents[1]),
                      help="folder holding the nn100 package to check")
     parser.addoption("--exercise", default=None,
-                     help="run only the checks of this exercise (1.2) or chapter (1)")
+                     help="run only the checks of this exercise (1.2) or chapter (1); "
+                          "several separated by commas")
 
 
 def pytest_configure(config):
@@ -35,13 +36,14 @@ def exercise_of(item) -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    wanted = config.getoption("--exercise")
-    if not wanted:
+    option = config.getoption("--exercise")
+    if not option:
         return
+    wanted = set(option.split(","))
     keep, drop = [], []
     for item in items:
         number = exercise_of(item) or ""
-        (keep if wanted in (number, number.split(".")[0]) else drop).append(item)
+        (keep if wanted & {number, number.split(".")[0]} else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -58,7 +58,8 @@ def test_linear_backward_accumulates():
     once = layer.weights.gradient.copy()
     backward(D)
     assert_close(layer.weights.gradient, 2 * once,
-                 "Linear backward called twice: weights.gradient should double (add with +=)")
+                 "Linear backward called twice: weights.gradient should double "
+                 "(each call adds its share)")
 
 
 # ---- 1.3 to 1.6: ReLU and Sigmoid -------------------------------------------------
@@ -125,6 +126,17 @@ def test_sequential_forward_applies_layers_in_order():
     assert callable(backward), "Sequential.forward must return (Y, backward)"
 
 
+@pytest.mark.exercise("1.8")
+def test_sequential_train_and_eval_reach_every_layer():
+    model = nn100.Sequential(Scale([1.0]), Scale([2.0]))
+    model.eval()
+    assert [layer.training for layer in model.layers] == [False, False], \
+        "Sequential.eval(): every layer should be in evaluation mode after it"
+    model.train()
+    assert [layer.training for layer in model.layers] == [True, True], \
+        "Sequential.train(): every layer should be in training mode after it"
+
+
 @pytest.mark.exercise("1.9")
 def test_sequential_backward_by_hand():
     first, second = Scale([2.0, 3.0]), Scale([10.0, -1.0])
@@ -145,6 +157,12 @@ def test_sequential_backward_with_a_reused_layer():
 def test_tanh_forward_by_hand():
     Y, _ = nn100.Tanh().forward(np.array([[0.0, 1.0, -1.0]]))
     assert_close(Y, [[0.0, 0.76159416, -0.76159416]], "Tanh.forward")
+
+
+@pytest.mark.exercise("3.1")
+def test_tanh_forward_keeps_float32():
+    Y, _ = nn100.Tanh().forward(np.array([[0.5, -1.0]], dtype=np.float32))
+    assert Y.dtype == np.float32, f"Tanh.forward of a float32 input returned {Y.dtype}"
 
 
 @pytest.mark.exercise("3.2")

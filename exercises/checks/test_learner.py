@@ -66,6 +66,48 @@ def test_fit_visits_every_row_once_per_epoch():
     assert_close(first_epoch, np.arange(10.0), "Learner.fit: rows seen in epoch 1")
 
 
+def rows_seen(X, **fit_arguments):
+    """The rows (by their value in X) that fit gave the model, epoch after epoch."""
+    model = Recorder()
+    nn100.Learner(model, mean_loss, RecordingOptimizer(model)).fit(X, X.copy(), **fit_arguments)
+    return np.concatenate(model.batches)[:, 0]
+
+
+@pytest.mark.exercise("2.4")
+def test_fit_keeps_each_row_with_its_target():
+    pairs = []
+
+    def recording_loss(Yp, Yt):
+        pairs.append((Yp.copy(), Yt.copy()))
+        return mean_loss(Yp, Yt)
+
+    model = Recorder()
+    X = np.arange(10.0).reshape(10, 1)
+    nn100.Learner(model, recording_loss, RecordingOptimizer(model)).fit(X, X.copy(), epochs=1,
+                                                                         bs=4, rng=0)
+    for Yp, Yt in pairs:  # the model doubles its input, and here Y = X
+        assert_close(Yp, 2 * Yt, "Learner.fit: predictions of a batch against its targets "
+                     "(Y = X here, so each prediction should be twice its target)")
+
+
+@pytest.mark.exercise("2.4")
+def test_fit_shuffles_every_epoch():
+    X = np.arange(10.0).reshape(10, 1)
+    first, second = rows_seen(X, epochs=2, bs=10, rng=0).reshape(2, 10)
+    assert not np.array_equal(first, np.arange(10.0)), \
+        f"Learner.fit: epoch 1 visited the rows in their stored order {first}"
+    assert not np.array_equal(first, second), \
+        f"Learner.fit: both epochs visited the rows in the same order {first}"
+
+
+@pytest.mark.exercise("2.4")
+def test_fit_order_comes_from_rng():
+    X = np.arange(10.0).reshape(10, 1)
+    once, again = rows_seen(X, epochs=1, bs=10, rng=0), rows_seen(X, epochs=1, bs=10, rng=0)
+    assert np.array_equal(once, again), \
+        f"Learner.fit(rng=0) twice gave two orders, {once} and {again} (the same expected)"
+
+
 @pytest.mark.exercise("2.5")
 def test_predict_uses_evaluation_mode():
     model = Recorder()

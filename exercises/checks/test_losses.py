@@ -26,11 +26,29 @@ def test_mse_gradient_matches_finite_differences():
     assert_gradient_matches(nn100.mse_loss, rng.standard_normal((4, 2)), rng.standard_normal((4, 2)))
 
 
+@pytest.mark.exercise("2.1")
+def test_mse_refuses_different_shapes():
+    try:
+        nn100.mse_loss(np.zeros((3, 1)), np.zeros(3))
+    except ValueError:
+        return
+    raise AssertionError("mse_loss of shapes (3, 1) and (3,): a ValueError expected (numpy "
+                         "would broadcast them to (3, 3), every prediction against every target)")
+
+
 @pytest.mark.exercise("4.1")
 def test_bce_by_hand():
     loss, dP = nn100.bce_loss(np.array([[0.5], [0.5]]), np.array([[1.0], [0.0]]))
     assert_close(loss, np.log(2), "bce_loss: loss")
     assert_close(dP, [[-1.0], [1.0]], "bce_loss: gradient")
+
+
+@pytest.mark.exercise("4.1")
+def test_bce_stays_finite_at_zero_and_one():
+    with overflow_is_an_error():
+        loss, dP = nn100.bce_loss(np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]]))
+    assert np.isfinite(loss) and np.all(np.isfinite(dP)), \
+        f"bce_loss at P = 1 and 0, both wrong: loss {loss}, gradient {dP.ravel()} (finite expected)"
 
 
 @pytest.mark.exercise("4.1")

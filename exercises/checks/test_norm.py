@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nn100
-from check_helpers import assert_close, assert_gradients_match, random
+from check_helpers import assert_close, assert_gradients_match, overflow_is_an_error, random
 
 
 def with_params(layer, gamma, beta):
@@ -39,6 +39,15 @@ def test_batch_norm_images_use_every_pixel_of_a_channel():
 
 
 @pytest.mark.exercise("6.1")
+def test_batch_norm_of_a_constant_feature():
+    layer = with_params(nn100.BatchNorm(2), [1.0, 1.0], [0.5, -0.5])
+    with overflow_is_an_error():
+        Y, _ = layer.forward(np.array([[3.0, 1.0], [3.0, 2.0]]))  # feature 0 never changes
+    assert_close(Y[:, 0], [0.5, 0.5], "BatchNorm.forward of a feature equal in every sample "
+                 "(variance 0): its beta", atol=1e-6)
+
+
+@pytest.mark.exercise("6.1")
 def test_batch_norm_evaluation_mode_uses_the_running_statistics():
     layer = with_params(nn100.BatchNorm(2, eps=0.0), [1.0, 2.0], [0.0, 1.0])
     layer.running_mean[...] = [1.0, -1.0]
@@ -47,6 +56,17 @@ def test_batch_norm_evaluation_mode_uses_the_running_statistics():
     Y, _ = layer.forward(np.array([[3.0, 0.0]]))  # one sample: fine in evaluation mode
     assert_close(Y, [[1.0, 3.0]], "BatchNorm.forward (evaluation mode)")
     assert_close(layer.running_mean, [1.0, -1.0], "running_mean in evaluation mode (unchanged)")
+
+
+@pytest.mark.exercise("6.1")
+def test_batch_norm_evaluation_mode_with_a_running_variance_of_zero():
+    layer = with_params(nn100.BatchNorm(1), [1.0], [0.25])
+    layer.running_mean[...] = 2.0
+    layer.running_var[...] = 0.0
+    with overflow_is_an_error():
+        Y, _ = layer.eval().forward(np.array([[2.0]]))
+    assert_close(Y, [[0.25]], "BatchNorm.forward in evaluation mode, at the running mean, "
+                 "with a running variance of 0: beta", atol=1e-6)
 
 
 @pytest.mark.exercise("6.2")
@@ -72,6 +92,15 @@ def test_layer_norm_forward_by_hand():
     Y, backward = layer.forward(np.array([[1.0, 3.0], [2.0, 6.0]]))
     assert_close(Y, [[-0.5, 3.0], [-0.5, 3.0]], "LayerNorm.forward")
     assert callable(backward), "LayerNorm.forward must return (Y, backward)"
+
+
+@pytest.mark.exercise("6.3")
+def test_layer_norm_of_a_constant_row():
+    layer = with_params(nn100.LayerNorm(3), [1.0, 1.0, 1.0], [0.5, 0.0, -0.5])
+    with overflow_is_an_error():
+        Y, _ = layer.forward(np.array([[2.0, 2.0, 2.0]]))
+    assert_close(Y, [[0.5, 0.0, -0.5]], "LayerNorm.forward of a row whose values are all equal "
+                 "(variance 0): beta")
 
 
 @pytest.mark.exercise("6.4")

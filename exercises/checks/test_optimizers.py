@@ -39,7 +39,7 @@ def test_momentum_two_steps_by_hand():
     assert_close(p.gradient, [0.0], "MomentumOptimizer: the gradient should be zeroed")
     p.gradient[...] = 1.0
     optimizer.update(p)
-    assert_close(p.tensor, [0.71], "MomentumOptimizer: tensor after step 2 (v = 0.9 * 1 + 1)")
+    assert_close(p.tensor, [0.71], "MomentumOptimizer: tensor after step 2, the same gradient again")
 
 
 @pytest.mark.exercise("5.1")
@@ -49,6 +49,14 @@ def test_momentum_keeps_one_velocity_per_parameter():
     optimizer.update(a)
     optimizer.update(b)
     assert_close(b.tensor, [-1.0], "MomentumOptimizer: a second parameter's first step")
+
+
+@pytest.mark.exercise("5.1")
+def test_nesterov_step_by_hand():
+    p = param([1.0], [1.0])
+    nn100.MomentumOptimizer(lr=0.1, momentum=0.9, nesterov=True).update(p)
+    assert_close(p.tensor, [0.81], "MomentumOptimizer(lr=0.1, momentum=0.9, nesterov=True): "
+                 "tensor after one step from a gradient of 1")
 
 
 @pytest.mark.exercise("5.2")
@@ -66,10 +74,26 @@ def test_adam_first_steps_move_by_about_lr():
 
 
 @pytest.mark.exercise("5.2")
-def test_adam_counts_steps_per_parameter():
-    a, b = param([0.0], [2.0]), param([0.0], [2.0])
+def test_adam_first_step_is_about_lr_even_for_a_tiny_gradient():
+    p = param([1.0], [1e-4])
+    nn100.AdamOptimizer(lr=0.01).update(p)
+    assert_close(p.tensor, [0.99], "AdamOptimizer(lr=0.01): the first step for a gradient of "
+                 "1e-4 (still about lr: the step does not scale with the gradient)", atol=1e-5)
+
+
+@pytest.mark.exercise("5.2")
+def test_adam_weight_decay_by_hand():
+    p = param([1.0, -2.0], [0.0, 0.0])
+    nn100.AdamOptimizer(lr=0.01, weight_decay=0.1).update(p)
+    assert_close(p.tensor, [0.99, -1.99], "AdamOptimizer(lr=0.01, weight_decay=0.1) with a zero "
+                 "gradient: the decay alone moves the tensor about lr toward 0", atol=1e-6)
+
+
+@pytest.mark.exercise("5.2")
+def test_adam_keeps_each_parameters_own_state():
+    a, b = param([0.0], [2.0]), param([0.0], [-1.0])
     optimizer = nn100.AdamOptimizer(lr=0.1)
     optimizer.update(a)
     optimizer.update(b)
-    assert_close(b.tensor, [-0.1], "AdamOptimizer: a second parameter's first step "
-                 "(t should count that parameter's own steps)", atol=1e-6)
+    assert_close(b.tensor, [0.1], "AdamOptimizer(lr=0.1): the first step of a second parameter, "
+                 "after one step of another (about lr, against its own gradient)", atol=1e-6)

@@ -69,3 +69,28 @@ def test_a_guide_that_drifted_from_the_course_is_reported(edit, reported):
 def test_the_guide_says_how_to_check_and_submit():
     for command in ["make check", "make check EX=1.2", "make submit", "gradcheck("]:
         assert command in GUIDE, command
+
+
+def test_only_numpy_is_stated_once_where_students_start():
+    assert GUIDE.count("Only numpy is available") == 1
+    assert GUIDE.index("Only numpy is available") < GUIDE.index("## How to work")
+
+
+# The guide teaches the idea of each step it asks for, in words; the formulas are the
+# docstrings' and the students' to derive.
+IDEAS = ["**Why momentum.**", "**Why Adam, and why it corrects its averages.**",
+         "**Softmax and cross-entropy, taken together.**", "Why shuffle",
+         "Run it with the course's Python"]
+FLAT_GUIDE = " ".join(GUIDE.split())  # line breaks fall anywhere
+FORMULAS = ["1 - b1", "1 - beta", "b1 ** t", "beta1 **", "sqrt(v", "m / ", "P - Y",
+            "softmax(Z) -", "probabilities - ", "g + momentum"]
+
+
+@pytest.mark.parametrize("idea", IDEAS)
+def test_the_guide_explains_the_idea(idea):
+    assert idea in FLAT_GUIDE
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_the_guide_gives_no_optimizer_or_loss_formula(formula):
+    assert formula not in FLAT_GUIDE

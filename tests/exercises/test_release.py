@@ -1,6 +1,7 @@
 """The student edition: self-contained, and free of solutions and hidden tests."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -222,3 +223,63 @@ def test_release_refuses_an_edition_that_quotes_a_solution_line(tmp_path):
         checks.write(f"\n# {line}\n")
     with pytest.raises(ValueError, match="would give answers away: exercises/checks/test_layers.py"):
         release.build(tmp_path / "student", root=root, check_sync=False)
+
+
+# Named by the guides but made later, by the student or by make: not part of the edition.
+MADE_LATER = {"submission.zip": "`make submit` writes it", "my_try.py": "the student's own file",
+              ".venv/bin/python": "`make check` creates .venv", "notebooks/": "present only "
+              "when the instructor built the notebooks (the README says so)"}
+
+
+def files_named_but_missing(text: str, edition: Path) -> list[str]:
+    """The paths and file names in backquotes in ``text`` that the edition lacks (looked
+    up from its root and from exercises/, where the guide lives)."""
+    named = re.findall(r"`([\w.-]*/[\w./-]*|[\w-]+\.(?:py|md|npz|zip|yml|json|ipynb)|Makefile)`",
+                       text)
+    return sorted({name for name in named if name not in MADE_LATER
+                   and not (edition / name).exists() and not (edition / "exercises" / name).exists()})
+
+
+def test_the_guides_name_only_files_the_edition_has(edition):
+    for guide in ["README.md", "exercises/README.md"]:
+        assert files_named_but_missing((edition / guide).read_text(), edition) == [], guide
+
+
+def test_a_guide_naming_a_file_of_the_course_repository_only_is_reported(edition):
+    text = (edition / "exercises/README.md").read_text() + "\nsee `examples/convnet.py`\n"
+    assert files_named_but_missing(text, edition) == ["examples/convnet.py"]
+
+
+def test_make_check_puts_exercises_on_the_path_of_the_environment(edition, tmp_path):
+    """So the guide's gradient-check snippet runs with .venv/bin/python from anywhere."""
+    if shutil.which("make") is None:
+        pytest.skip("no make on this machine")
+    course_copy = tmp_path / "course"
+    shutil.copytree(edition, course_copy, ignore=shutil.ignore_patterns("data"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(course_copy / ".venv")],
+                   check=True, timeout=120)
+    # -o: take the environment's packages as installed (no network here); build the rest
+    result = subprocess.run(["make", "-o", ".venv/.installed", ".venv/.exercises-on-path"],
+                            cwd=course_copy, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = subprocess.run([str(course_copy / ".venv" / "bin" / "python"), "-c",
+                             "import importlib.util; print(importlib.util.find_spec('nn100').origin)"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    expected = course_copy / "exercises" / "nn100" / "__init__.py"  # found, not run: no numpy
+    assert result.returncode == 0 and Path(result.stdout.strip()) == expected.resolve(), \
+        result.stdout + result.stderr
+
+
+def test_a_refused_submit_deletes_the_older_zip(edition, tmp_path):
+    course_copy = tmp_path / "course"
+    shutil.copytree(edition, course_copy, ignore=shutil.ignore_patterns("data"))
+    (course_copy / "exercises" / "nn100" / "layers.py").write_text("def broken(:\n")
+    older = course_copy / "submission.zip"
+    older.write_bytes(b"an earlier, working submission")
+    result = subprocess.run([sys.executable, "-m", "tools.student_submit", "submission.zip"],
+                            cwd=course_copy, capture_output=True, text=True, env=ENV,
+                            timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "does not import" in result.stderr and "SyntaxError" in result.stderr, result.stderr
+    assert not older.exists(), "the older submission.zip is still there to be uploaded"
+    assert "deleted the older submission.zip" in result.stderr, result.stderr
