@@ -7,8 +7,6 @@ edited in place; it is rebuilt from the results and swapped in whole.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 try:
     from enum import StrEnum
@@ -19,6 +17,9 @@ except ImportError:  # Python 3.10: members that are their values, in str() and 
         __str__ = str.__str__
         __format__ = str.__format__
 from pathlib import Path
+
+from .safe_text import csv_text
+
 
 class Status(StrEnum):
     """Every status a gradebook row can have; all but GRADED score 0."""
@@ -123,21 +124,19 @@ def render_csv(students: list[str], results: dict[str, dict], people: dict | Non
     units: list[str] = []
     for row in rows:
         units += [u for u in row["units"] if u not in units]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "name", "email", "score", "max_score", *units, "status", "reason",
-                     "submitted_at", "days_late", "penalty_percent", "grader"])
+    lines = [["student", "name", "email", "score", "max_score", *units, "status", "reason",
+              "submitted_at", "days_late", "penalty_percent", "grader"]]
     for row in rows:
         pending = row["score"] is None
-        writer.writerow([
-            _cell(row["student"]), _cell(row["name"]), _cell(row["email"]),
+        lines.append([
+            row["student"], row["name"], row["email"],
             "" if pending else fmt(row["score"]), fmt(row["max_score"]),
             *[("" if pending else "0") if u not in row["units"] else fmt(row["units"][u]) for u in units],
-            str(row["status"]), _cell(row["reason"]), row["submitted_at"], row["days_late"],
+            str(row["status"]), row["reason"], row["submitted_at"], row["days_late"],
             row["penalty_percent"] if row["penalty_percent"] == "" else fmt(row["penalty_percent"]),
-            _cell(row["grader"]),
+            row["grader"],
         ])
-    return out.getvalue()
+    return csv_text(lines)
 
 
 def number(value) -> float:
@@ -157,9 +156,3 @@ def fmt(value) -> str:
     x = round(number(value), 2)  # 9.999999 of float sums reads as 10
     return str(int(x)) if x == int(x) else f"{x:.2f}".rstrip("0")
 
-
-
-def _cell(text) -> str:
-    """One line of text that a spreadsheet will not read as a formula."""
-    text = " ".join(str(text).split())[:300]
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

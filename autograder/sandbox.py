@@ -42,6 +42,7 @@ import numpy as np
 from .atomic import atomic_write
 from .child import protocol
 from .processes import child_env, processes
+from .safe_text import visible, visible_tree
 from .sandbox_io import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError,  # noqa: F401
                          check_tmpdir, grader_write, load_array, make_folder,
                          mount_tmpfs, parse_npy, read_capped, remove_folder)
@@ -422,12 +423,12 @@ class _Unit:
             allowance -= len(data)
             budget[0] -= len(data)
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
-        return JobResult(JobStatus.OK, "", info, arrays)
+        return JobResult(JobStatus.OK, "", visible_tree(info), arrays)
 
     def clean(self, text: str) -> str:
         text = text.replace(str(self.path / "sub") + os.sep, "").replace(str(self.path),
                                                                           "<sandbox>")
-        return truncate(text)
+        return visible(truncate(text))
 
     def tail(self, name: str = "stderr.txt") -> str:
         fd = self.fds[name]
