@@ -448,7 +448,10 @@ def write_do_nothing(dest_root) -> Path:
 # (a) every gradient element by central differences through a private copy of the forward
 # maths (the layer's own forward is never called, so no call counter sees it); (b) for the
 # elementwise layers, D * (f(X + h) - f(X - h)) / (2h) with f written inline; (c) complex
-# step (below).  None may score more than its twin in any unit.  Patches replace whole backward bodies.
+# step (below); for Linear, differences with h = 1, exact for an affine map, (d) a whole
+# column of X (a row of W) at a time, (e) per element where the layer is small, zeros on
+# the large layer.  None may score more than its twin in any unit.  Patches replace whole
+# backward bodies.
 BACKWARD_BODIES = {  # unit -> the reference's backward body (found exactly once)
     "Linear": ("            self.weights.gradient += X.T @ D\n"
                "            self.bias.gradient += D.sum(axis=0)\n"
@@ -555,6 +558,58 @@ return _dX.astype(X.dtype)
 """)
 
 
+def affine_columns(unit: str) -> str:
+    """(d) Linear only: Y moves exactly by E @ W when X moves by E, so central differences
+    with h = 1 are exact to rounding; one pair of forward passes per column of X (the
+    whole batch at once) and per row of W, never through the layer's forward."""
+    assert unit == "Linear"
+    return body("""
+_f = lambda A, W, b: A @ W + b
+_W, _b = self.weights.tensor.astype(float), self.bias.tensor.astype(float)
+_dX = np.zeros(X.shape)
+for _k in range(X.shape[1]):
+    _up, _down = X.astype(float), X.astype(float)
+    _up[:, _k] += 1.0
+    _down[:, _k] -= 1.0
+    _dX[:, _k] = np.sum(D * (_f(_up, _W, _b) - _f(_down, _W, _b)), axis=1) / 2
+_dW = np.zeros(_W.shape)
+for _j in range(_W.shape[0]):
+    _up, _down = _W.copy(), _W.copy()
+    _up[_j] += 1.0
+    _down[_j] -= 1.0
+    _dW[_j] = np.sum(D * (_f(X, _up, _b) - _f(X, _down, _b)), axis=0) / 2
+_db = np.sum(D * (_f(X, _W, _b + 1.0) - _f(X, _W, _b - 1.0)), axis=0) / 2
+self.weights.gradient += _dW.astype(self.weights.gradient.dtype)
+self.bias.gradient += _db.astype(self.bias.gradient.dtype)
+return _dX.astype(X.dtype) if self.input_gradient else None
+""")
+
+
+def affine_elements_when_small(unit: str) -> str:
+    """(e) Linear only: the same exact step, one element at a time, where the layer is
+    small; zeros on the large layer, where that would take too long."""
+    assert unit == "Linear"
+    return body("""
+_W, _b = self.weights.tensor.astype(float), self.bias.tensor.astype(float)
+if X.size * _W.size > 10 ** 6:
+    return np.zeros(X.shape, dtype=X.dtype)
+_loss = lambda A, W, b: np.sum(D * (A @ W + b))
+_out = []
+for _slot, _base in enumerate((X.astype(float), _W, _b)):
+    _grad = np.zeros(_base.shape)
+    for _i in range(_base.size):
+        _args = [X.astype(float), _W.copy(), _b.copy()]
+        _args[_slot].flat[_i] += 1.0
+        _up = _loss(*_args)
+        _args[_slot].flat[_i] -= 2.0
+        _grad.flat[_i] = (_up - _loss(*_args)) / 2
+    _out.append(_grad)
+self.weights.gradient += _out[1].astype(self.weights.gradient.dtype)
+self.bias.gradient += _out[2].astype(self.bias.gradient.dtype)
+return _out[0].astype(X.dtype) if self.input_gradient else None
+""")
+
+
 def zero_backward(unit: str) -> str:
     return body("return np.zeros(X.shape, dtype=X.dtype)")
 
@@ -573,6 +628,10 @@ NUMERIC_BACKWARD = {  # name -> (patches, its zero-backward twin's patches, unit
     # is exact, so it keeps the backward points (autograder/README.md says so)
     "complex_step": (backward_patches(complex_step, NOT_ELEMENTWISE),
                      backward_patches(zero_backward, NOT_ELEMENTWISE), list(NOT_ELEMENTWISE)),
+    "affine_columns": (backward_patches(affine_columns, ["Linear"]),
+                       backward_patches(zero_backward, ["Linear"]), ["Linear"]),
+    "affine_elements_when_small": (backward_patches(affine_elements_when_small, ["Linear"]),
+                                   backward_patches(zero_backward, ["Linear"]), ["Linear"]),
 }
 
 # Honest backward in other algebraic forms: each must keep full marks.
