@@ -462,6 +462,13 @@ BACKWARD_BODIES = {  # unit -> the reference's backward body (found exactly once
     "LeakyReLU": "            return D * factor\n",
     "Softmax": "            return Y * (D - (D * Y).sum(axis=1, keepdims=True))\n",
 }
+CONV_BACKWARD = {  # in conv.py
+    "Conv2D": ("            D_rows = D.transpose(0, 2, 3, 1).reshape(-1, F)\n"
+               "            self.weights.gradient += (D_rows.T @ cols).reshape(self.weights.tensor.shape)\n"
+               "            self.bias.gradient += D_rows.sum(axis=0)\n"
+               "            dXpad = col2im(D_rows @ filters, Xpad.shape, k, s)\n"
+               "            return dXpad[:, :, p:p + X.shape[2], p:p + X.shape[3]]\n"),
+}
 PRIVATE_FORWARD = {  # f(X) written again, never through the layer's forward
     "ReLU": "lambda A: A * (A > 0)",
     "Sigmoid": "lambda A: 1 / (1 + np.exp(-A))",
@@ -610,12 +617,54 @@ return _out[0].astype(X.dtype) if self.input_gradient else None
 """)
 
 
+def affine_strides(unit: str) -> str:
+    """(f) Conv2D only: also affine in X and W, and pixels k apart share no output, so one
+    forward pass moves every k-th pixel of a channel at once (k * k * C passes for dX) and
+    one weight of every filter at once (k * k * C passes for dW); h = 1, exact."""
+    assert unit == "Conv2D"
+    return body("""
+_Wt, _bt = self.weights.tensor.astype(float), self.bias.tensor.astype(float)
+def _f(A, Wf, bf):
+    _A = np.pad(A, ((0, 0), (0, 0), (p, p), (p, p)))
+    return (im2col(_A, k, s) @ Wf.reshape(F, -1).T + bf).reshape(
+        len(A), rows, columns, F).transpose(0, 3, 1, 2)
+_X = X.astype(float)
+_base = np.sum(D * _f(_X, _Wt, _bt), axis=1)
+_dX = np.zeros(X.shape)
+_i, _j = np.arange(rows)[:, None] * s - p, np.arange(columns)[None, :] * s - p
+for _a in range(k):
+    for _b in range(k):
+        # the one moved pixel under each output window: the one whose row is a mod k
+        _r = np.broadcast_to(_i + (_a - _i) % k, (rows, columns))
+        _q = np.broadcast_to(_j + (_b - _j) % k, (rows, columns))
+        _ok = (_r >= 0) & (_r < X.shape[2]) & (_q >= 0) & (_q < X.shape[3])
+        for _c in range(C):
+            _moved = _X.copy()
+            _moved[:, _c, _a::k, _b::k] += 1.0
+            _G = np.sum(D * _f(_moved, _Wt, _bt), axis=1) - _base
+            np.add.at(_dX, (slice(None), _c, _r[_ok], _q[_ok]), _G[:, _ok])
+_dW = np.zeros(_Wt.shape)
+_base = np.sum(D * _f(_X, _Wt, _bt), axis=(0, 2, 3))
+for _c in range(C):
+    for _a in range(k):
+        for _b in range(k):
+            _moved = _Wt.copy()
+            _moved[:, _c, _a, _b] += 1.0
+            _dW[:, _c, _a, _b] = np.sum(D * _f(_X, _moved, _bt), axis=(0, 2, 3)) - _base
+_db = np.sum(D * _f(_X, _Wt, _bt + 1.0), axis=(0, 2, 3)) - _base
+self.weights.gradient += _dW.astype(self.weights.gradient.dtype)
+self.bias.gradient += _db.astype(self.bias.gradient.dtype)
+return _dX.astype(X.dtype)
+""")
+
+
 def zero_backward(unit: str) -> str:
     return body("return np.zeros(X.shape, dtype=X.dtype)")
 
 
 def backward_patches(make, units) -> list:
-    return [("layers.py", BACKWARD_BODIES[u], make(u)) for u in units]
+    return [("conv.py", CONV_BACKWARD[u], make(u)) if u in CONV_BACKWARD else
+            ("layers.py", BACKWARD_BODIES[u], make(u)) for u in units]
 
 
 NUMERIC_BACKWARD = {  # name -> (patches, its zero-backward twin's patches, units compared)
@@ -630,6 +679,8 @@ NUMERIC_BACKWARD = {  # name -> (patches, its zero-backward twin's patches, unit
                      backward_patches(zero_backward, NOT_ELEMENTWISE), list(NOT_ELEMENTWISE)),
     "affine_columns": (backward_patches(affine_columns, ["Linear"]),
                        backward_patches(zero_backward, ["Linear"]), ["Linear"]),
+    "affine_strides": (backward_patches(affine_strides, ["Conv2D"]),
+                       backward_patches(zero_backward, ["Conv2D"]), ["Conv2D"]),
     "affine_elements_when_small": (backward_patches(affine_elements_when_small, ["Linear"]),
                                    backward_patches(zero_backward, ["Linear"]), ["Linear"]),
 }
