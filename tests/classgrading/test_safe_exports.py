@@ -51,3 +51,24 @@ def test_display_names_reach_no_csv_as_formulas_or_controls(tmp_path):
     for result in stored:
         name = result["extra_data"]["classroom"]["name"]
         assert [c for c in OBEYED if c in name] == [] and name, name
+
+
+def test_the_notebook_tracks_csvs_hold_no_formulas(tmp_path, monkeypatch):
+    """nbcourse.export's per-cell matrix and nbcourse.audit's findings: the same writer."""
+    monkeypatch.syspath_prepend(str(ROOT / "assignments"))
+    from nbcourse import audit, export
+    student = '=HYPERLINK("http:evil","x")'
+    monkeypatch.setattr(export, "rows", lambda db, people: (["backprop/linear_test"], [
+        {"student": student, "name": NAMES[-1], "email": "", "assignment": "backprop",
+         "timestamp": "", "score": 1.5, "max_score": 4, "backprop/linear_test": 1.5}]))
+    export.main(["--db", str(tmp_path / "gradebook.db"), "--out", str(tmp_path / "cells.csv")])
+    monkeypatch.setattr(audit, "audit", lambda root: [
+        {"student": student, "assignment": "backprop", "notebook": "backprop",
+         "cell": "@cell", "problem": NAMES[-1]}])
+    audit.main(["--out", str(tmp_path / "audit.csv")])
+    for sheet in ("cells.csv", "audit.csv"):
+        text = (tmp_path / sheet).read_text()
+        assert [c for c in OBEYED if c in text] == [], sheet
+        row = list(csv.reader(text.splitlines()))[1]
+        assert row[0] == "'" + student, (sheet, row)
+        assert not [cell for cell in row if cell.startswith(("=", "@", "+", "\t"))], (sheet, row)
