@@ -11,7 +11,6 @@ else the newest file of submitted/<student>/<assignment>/), the total, and one c
 per graded cell (``<notebook>/<cell>``), in the order the cells appear.
 """
 import argparse
-import csv
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,17 +57,16 @@ def main(argv=None) -> int:
     parser.add_argument("--roster", default=None)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT.parent))  # autograder: its one roster reader and CSV writer
+    from autograder.sandbox.safe_text import csv_text
     people = {}
     if args.roster:
-        sys.path.insert(0, str(ROOT.parent))  # autograder, for its one roster reader
         from autograder.classroom.lms import read_roster
         people = read_roster(Path(args.roster))
     cells, found = rows(Path(args.db), people)
+    header = ["student", "name", "email", "assignment", "timestamp", "score", "max_score", *cells]
     with open(args.out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, ["student", "name", "email", "assignment", "timestamp", "score",
-                                         "max_score", *cells], restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(found)
+        handle.write(csv_text([header, *([row.get(c, "") for c in header] for row in found)]))
     print(f"nbcourse.export: {len(found)} rows, {len(cells)} graded cells, in {args.out}")
     return 0
 

@@ -45,6 +45,7 @@ from .grader_process import (RETRY_STATUSES, Context, dumps_results, failure_res
                              reap_orphans, run_grader)
 from ..grading.submissions import (Submission, SubmissionError, digest, find_submissions,
                                    materialize, submission_time)
+from ..sandbox.safe_text import visible
 
 DEFAULT_STUDENT_TIMEOUT = 600.0  # seconds for one whole submission, like Gradescope's default
 
@@ -238,8 +239,9 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
     layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
     if layout == "folder":
         return find_submissions(class_dir), {}
-    console.print(f"grade-all: {class_dir} is a {layout.capitalize()} download: {len(submissions)} "
-                  f"students" + (f"; skipped {', '.join(skipped[:5])}" if skipped else ""), markup=False)
+    console.print(visible(f"grade-all: {class_dir} is a {layout.capitalize()} download: {len(submissions)} "
+                          f"students" + (f"; skipped {', '.join(skipped[:5])}" if skipped else "")),
+                  markup=False)
     return submissions, {}
 
 
@@ -264,16 +266,16 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
         console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
     if late_rows:
-        console.print(f"grade-all: {len(late_rows)} late: " + ", ".join(
-            f"{r['student']} {r['days_late']} d -{gb.fmt(r['penalty_percent'])} %" for r in late_rows[:10]),
+        console.print(visible(f"grade-all: {len(late_rows)} late: " + ", ".join(
+            f"{r['student']} {r['days_late']} d -{gb.fmt(r['penalty_percent'])} %" for r in late_rows[:10])),
             markup=False)
     errors = sum(gb.classroom(r).get("status") != gb.GRADED for r in results.values())
     console.print(f"grade-all: {len(students)} students ({errors} not gradable); gradebook {gradebook}, "
                   f"summary {summary_path}", markup=False)
     retry = [s for s, r in results.items() if gb.classroom(r).get("status") in RETRY_STATUSES]
     if retry:
-        console.print(f"grade-all: {len(retry)} students hit a grade-all error ({', '.join(retry[:5])}); "
-                      "run it again to grade them", markup=False)
+        console.print(visible(f"grade-all: {len(retry)} students hit a grade-all error "
+                              f"({', '.join(retry[:5])}); run it again to grade them"), markup=False)
         return 1
     return 0
 
@@ -301,7 +303,8 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                     note = f"{info['status']}: {info['reason']}"
                 else:
                     note = f"{gb.fmt(result.get('score'))} / {gb.fmt(result.get('max_score'))}"
-                progress.console.print(f"  {sub.student}: {note} ({info['seconds']:.1f} s)", markup=False, highlight=False)
+                progress.console.print(visible(f"  {sub.student}: {note} ({info['seconds']:.1f} s)"),
+                                       markup=False, highlight=False)
                 progress.update(task, advance=1, failed=failed)
         except BaseException:
             ctx.stopping = True

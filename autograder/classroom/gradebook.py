@@ -7,13 +7,12 @@ edited in place; it is rebuilt from the results and swapped in whole.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 from ..grading.report import (fmt, number)  # noqa: F401 (the class's scores are written as the grader's)
 from ..grading.submissions import Status  # noqa: F401 (a row's status is a submission's)
+from ..sandbox.safe_text import csv_text
 
 GRADED = Status.GRADED
 
@@ -103,24 +102,18 @@ def render_csv(students: list[str], results: dict[str, dict], people: dict | Non
     units: list[str] = []
     for row in rows:
         units += [u for u in row["units"] if u not in units]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "name", "email", "score", "max_score", *units, "status", "reason",
-                     "submitted_at", "days_late", "penalty_percent", "grader"])
+    lines = [["student", "name", "email", "score", "max_score", *units, "status", "reason",
+              "submitted_at", "days_late", "penalty_percent", "grader"]]
     for row in rows:
         pending = row["score"] is None
-        writer.writerow([
-            _cell(row["student"]), _cell(row["name"]), _cell(row["email"]),
+        lines.append([
+            row["student"], row["name"], row["email"],
             "" if pending else fmt(row["score"]), fmt(row["max_score"]),
             *[("" if pending else "0") if u not in row["units"] else fmt(row["units"][u]) for u in units],
-            str(row["status"]), _cell(row["reason"]), row["submitted_at"], row["days_late"],
+            str(row["status"]), row["reason"], row["submitted_at"], row["days_late"],
             row["penalty_percent"] if row["penalty_percent"] == "" else fmt(row["penalty_percent"]),
-            _cell(row["grader"]),
+            row["grader"],
         ])
-    return out.getvalue()
+    return csv_text(lines)
 
 
-def _cell(text) -> str:
-    """One line of text that a spreadsheet will not read as a formula."""
-    text = " ".join(str(text).split())[:300]
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -22,6 +22,7 @@ from pathlib import Path
 from . import gradebook as gb
 from .gradebook import Status
 from ..sandbox.processes import grader_env, processes
+from ..sandbox.safe_text import visible
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOG_TAIL = 4000  # bytes of the grader's output kept to explain a failure
@@ -141,15 +142,18 @@ def _tail(log_file: Path) -> str:
 
 
 def dumps_results(result: dict) -> str:
-    """Strict JSON: a diverged loss (NaN, inf) becomes null, which every reader accepts."""
+    """Strict JSON: a diverged loss (NaN, inf) becomes null, which every reader accepts;
+    every string shows control and bidi characters as escapes (safe_text.visible)."""
     return json.dumps(_strict(result), indent=1, allow_nan=False, default=str)
 
 
 def _strict(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        return visible(value)
     if isinstance(value, dict):
-        return {str(k): _strict(v) for k, v in value.items()}
+        return {visible(k): _strict(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_strict(v) for v in value]
     return value

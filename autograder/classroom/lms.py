@@ -44,6 +44,7 @@ from pathlib import Path
 from .gradebook import fmt
 from .late import iso
 from ..grading.submissions import IGNORED_NAMES, Submission, safe_extract
+from ..sandbox.safe_text import csv_text
 
 CANVAS = re.compile(r"^(?P<name>[a-z0-9]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$",
                     re.IGNORECASE)
@@ -208,28 +209,23 @@ MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", 
 
 def export_canvas(rows: list[dict], column: str, maximum: float) -> str:
     """Canvas's gradebook import CSV for one assignment column."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CANVAS_HEADER, column])
-    writer.writerow(["Points Possible", "", "", "", "", fmt(maximum)])
+    lines = [[*CANVAS_HEADER, column], ["Points Possible", "", "", "", "", fmt(maximum)]]
     for row in rows:
-        writer.writerow([row["name"], row["student"], row.get("sis_user_id", ""),
-                         row.get("sis_login_id", ""), row.get("section", ""), fmt(row["score"])])
-    return out.getvalue()
+        lines.append([row["name"], row["student"], row.get("sis_user_id", ""),
+                      row.get("sis_login_id", ""), row.get("section", ""), fmt(row["score"])])
+    return csv_text(lines)
 
 
 def export_moodle(rows: list[dict], maximum: float) -> str:
     """Moodle's grading worksheet, ready for "Upload grading worksheet"."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(MOODLE_HEADER)
+    lines = [MOODLE_HEADER]
     for row in rows:
         submitted = row.get("submitted_at") or ""
-        writer.writerow([f"Participant {row['student']}", row["name"], row.get("email", ""),
-                         "Submitted for grading" if submitted else "No submission",
-                         fmt(row["score"]), fmt(maximum), "Yes",
-                         _moodle_time(submitted), "-", row.get("feedback", "")])
-    return out.getvalue()
+        lines.append([f"Participant {row['student']}", row["name"], row.get("email", ""),
+                      "Submitted for grading" if submitted else "No submission",
+                      fmt(row["score"]), fmt(maximum), "Yes",
+                      _moodle_time(submitted), "-", row.get("feedback", "")])
+    return csv_text(lines)
 
 
 def _moodle_time(text: str) -> str:

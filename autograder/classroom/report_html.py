@@ -5,7 +5,8 @@ table by unit, the loss curve of their Learner against the reference's, every fa
 check with its message and hint, and the passed checks folded away.
 
 Every string that came from a submission (check output, loss values, the student id)
-is escaped: a submission that prints ``<script>`` shows it as text.
+is escaped: a submission that prints ``<script>`` shows it as text, and a control or
+bidi character as its escape (safe_text.visible).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from . import gradebook as gb
 from ..sandbox.atomic import atomic_write
+from ..sandbox.safe_text import visible
 
 # pyplot keeps global state; grade-all renders from several threads.
 PLOT_LOCK = threading.Lock()
@@ -68,6 +70,8 @@ def render_report(student: str, result: dict) -> str:
 
 
 def page(title: str, body: str) -> str:
+    """The whole page; control and bidi characters anywhere in it show as escapes."""
+    title, body = visible(title), visible(body)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from ..sandbox.atomic import atomic_write
+from ..sandbox.safe_text import visible, visible_tree
 
 
 def number(value) -> float:
@@ -25,7 +26,8 @@ def fmt(value) -> str:
 
 
 def table(grade, details: bool = False) -> str:
-    """One line per unit: points earned / possible and its first failing check."""
+    """One line per unit: points earned / possible and its first failing check; whatever
+    a submission wrote shows as text (safe_text.visible), never as terminal control."""
     lines = [f"{'Unit':<28} {'Points':>11}   First failing check", "-" * 100]
     for unit, (earned, possible) in grade.unit_scores.items():
         failing = [o for o in grade.outcomes if o.check.unit == unit and not o.passed]
@@ -43,7 +45,7 @@ def table(grade, details: bool = False) -> str:
     lines += ["", "Sandbox: " + "; ".join(grade.protections),
               f"Graded in {grade.seconds:.1f} s ({', '.join(grade.notes)})",
               f"Score: {fmt(grade.score)} / {fmt(grade.max_score)}"]
-    return "\n".join(lines)
+    return visible("\n".join(lines))
 
 
 TEST_OUTPUT_CHARS = 4000   # per test: results.json stays well under a megabyte
@@ -68,10 +70,10 @@ def results_json(grade) -> dict:
     output = bounded("\n".join([f"Score: {fmt(grade.score)} / {fmt(grade.max_score)}",
                                 "Sandbox: " + "; ".join(grade.protections), *grade.notes]),
                      TOP_OUTPUT_CHARS)
-    return {"score": round(grade.score, 4), "max_score": round(grade.max_score, 4),
-            "execution_time": round(grade.seconds, 2), "output": output,
-            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
-            "extra_data": grade.extra_data}
+    return visible_tree({"score": round(grade.score, 4), "max_score": round(grade.max_score, 4),
+                         "execution_time": round(grade.seconds, 2), "output": output,
+                         "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
+                         "extra_data": grade.extra_data})
 
 
 def write_atomically(path, data: dict) -> None:

@@ -44,6 +44,7 @@ from .child import protocol
 from .processes import child_env, processes
 from .files import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError, grader_write,
                     make_folder, mount_tmpfs, parse_npy, read_capped, remove_folder)
+from .safe_text import visible, visible_tree
 
 HARNESS = Path(__file__).resolve().parent / "child"
 MAX_FAILURES_PER_CHILD_RUN = 2  # crashes/timeouts per unit before its other jobs are skipped
@@ -445,12 +446,12 @@ class _Unit:
             allowance -= len(data)
             budget[0] -= len(data)
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
-        return JobResult(JobStatus.OK, "", info, arrays)
+        return JobResult(JobStatus.OK, "", visible_tree(info), arrays)
 
     def clean(self, text: str) -> str:
         text = text.replace(str(self.path / "sub") + os.sep, "").replace(str(self.path),
                                                                           "<sandbox>")
-        return truncate(text)
+        return visible(truncate(text))
 
     def tail(self, name: str = "stderr.txt") -> str:
         fd = self.fds[name]

@@ -448,7 +448,10 @@ def write_do_nothing(dest_root) -> Path:
 # (a) every gradient element by central differences through a private copy of the forward
 # maths (the layer's own forward is never called, so no call counter sees it); (b) for the
 # elementwise layers, D * (f(X + h) - f(X - h)) / (2h) with f written inline; (c) complex
-# step (below).  None may score more than its twin in any unit.  Patches replace whole backward bodies.
+# step (below); for Linear, differences with h = 1, exact for an affine map, (d) a whole
+# column of X (a row of W) at a time, (e) per element where the layer is small, zeros on
+# the large layer.  None may score more than its twin in any unit.  Patches replace whole
+# backward bodies.
 BACKWARD_BODIES = {  # unit -> the reference's backward body (found exactly once)
     "Linear": ("            self.weights.gradient += X.T @ D\n"
                "            self.bias.gradient += D.sum(axis=0)\n"
@@ -458,6 +461,13 @@ BACKWARD_BODIES = {  # unit -> the reference's backward body (found exactly once
     "Tanh": "            return D * (1 - Y * Y)\n",
     "LeakyReLU": "            return D * factor\n",
     "Softmax": "            return Y * (D - (D * Y).sum(axis=1, keepdims=True))\n",
+}
+CONV_BACKWARD = {  # in conv.py
+    "Conv2D": ("            D_rows = D.transpose(0, 2, 3, 1).reshape(-1, F)\n"
+               "            self.weights.gradient += (D_rows.T @ cols).reshape(self.weights.tensor.shape)\n"
+               "            self.bias.gradient += D_rows.sum(axis=0)\n"
+               "            dXpad = col2im(D_rows @ filters, Xpad.shape, k, s)\n"
+               "            return dXpad[:, :, p:p + X.shape[2], p:p + X.shape[3]]\n"),
 }
 PRIVATE_FORWARD = {  # f(X) written again, never through the layer's forward
     "ReLU": "lambda A: A * (A > 0)",
@@ -555,12 +565,106 @@ return _dX.astype(X.dtype)
 """)
 
 
+def affine_columns(unit: str) -> str:
+    """(d) Linear only: Y moves exactly by E @ W when X moves by E, so central differences
+    with h = 1 are exact to rounding; one pair of forward passes per column of X (the
+    whole batch at once) and per row of W, never through the layer's forward."""
+    assert unit == "Linear"
+    return body("""
+_f = lambda A, W, b: A @ W + b
+_W, _b = self.weights.tensor.astype(float), self.bias.tensor.astype(float)
+_dX = np.zeros(X.shape)
+for _k in range(X.shape[1]):
+    _up, _down = X.astype(float), X.astype(float)
+    _up[:, _k] += 1.0
+    _down[:, _k] -= 1.0
+    _dX[:, _k] = np.sum(D * (_f(_up, _W, _b) - _f(_down, _W, _b)), axis=1) / 2
+_dW = np.zeros(_W.shape)
+for _j in range(_W.shape[0]):
+    _up, _down = _W.copy(), _W.copy()
+    _up[_j] += 1.0
+    _down[_j] -= 1.0
+    _dW[_j] = np.sum(D * (_f(X, _up, _b) - _f(X, _down, _b)), axis=0) / 2
+_db = np.sum(D * (_f(X, _W, _b + 1.0) - _f(X, _W, _b - 1.0)), axis=0) / 2
+self.weights.gradient += _dW.astype(self.weights.gradient.dtype)
+self.bias.gradient += _db.astype(self.bias.gradient.dtype)
+return _dX.astype(X.dtype) if self.input_gradient else None
+""")
+
+
+def affine_elements_when_small(unit: str) -> str:
+    """(e) Linear only: the same exact step, one element at a time, where the layer is
+    small; zeros on the large layer, where that would take too long."""
+    assert unit == "Linear"
+    return body("""
+_W, _b = self.weights.tensor.astype(float), self.bias.tensor.astype(float)
+if X.size * _W.size > 10 ** 6:
+    return np.zeros(X.shape, dtype=X.dtype)
+_loss = lambda A, W, b: np.sum(D * (A @ W + b))
+_out = []
+for _slot, _base in enumerate((X.astype(float), _W, _b)):
+    _grad = np.zeros(_base.shape)
+    for _i in range(_base.size):
+        _args = [X.astype(float), _W.copy(), _b.copy()]
+        _args[_slot].flat[_i] += 1.0
+        _up = _loss(*_args)
+        _args[_slot].flat[_i] -= 2.0
+        _grad.flat[_i] = (_up - _loss(*_args)) / 2
+    _out.append(_grad)
+self.weights.gradient += _out[1].astype(self.weights.gradient.dtype)
+self.bias.gradient += _out[2].astype(self.bias.gradient.dtype)
+return _out[0].astype(X.dtype) if self.input_gradient else None
+""")
+
+
+def affine_strides(unit: str) -> str:
+    """(f) Conv2D only: also affine in X and W, and pixels k apart share no output, so one
+    forward pass moves every k-th pixel of a channel at once (k * k * C passes for dX) and
+    one weight of every filter at once (k * k * C passes for dW); h = 1, exact."""
+    assert unit == "Conv2D"
+    return body("""
+_Wt, _bt = self.weights.tensor.astype(float), self.bias.tensor.astype(float)
+def _f(A, Wf, bf):
+    _A = np.pad(A, ((0, 0), (0, 0), (p, p), (p, p)))
+    return (im2col(_A, k, s) @ Wf.reshape(F, -1).T + bf).reshape(
+        len(A), rows, columns, F).transpose(0, 3, 1, 2)
+_X = X.astype(float)
+_base = np.sum(D * _f(_X, _Wt, _bt), axis=1)
+_dX = np.zeros(X.shape)
+_i, _j = np.arange(rows)[:, None] * s - p, np.arange(columns)[None, :] * s - p
+for _a in range(k):
+    for _b in range(k):
+        # the one moved pixel under each output window: the one whose row is a mod k
+        _r = np.broadcast_to(_i + (_a - _i) % k, (rows, columns))
+        _q = np.broadcast_to(_j + (_b - _j) % k, (rows, columns))
+        _ok = (_r >= 0) & (_r < X.shape[2]) & (_q >= 0) & (_q < X.shape[3])
+        for _c in range(C):
+            _moved = _X.copy()
+            _moved[:, _c, _a::k, _b::k] += 1.0
+            _G = np.sum(D * _f(_moved, _Wt, _bt), axis=1) - _base
+            np.add.at(_dX, (slice(None), _c, _r[_ok], _q[_ok]), _G[:, _ok])
+_dW = np.zeros(_Wt.shape)
+_base = np.sum(D * _f(_X, _Wt, _bt), axis=(0, 2, 3))
+for _c in range(C):
+    for _a in range(k):
+        for _b in range(k):
+            _moved = _Wt.copy()
+            _moved[:, _c, _a, _b] += 1.0
+            _dW[:, _c, _a, _b] = np.sum(D * _f(_X, _moved, _bt), axis=(0, 2, 3)) - _base
+_db = np.sum(D * _f(_X, _Wt, _bt + 1.0), axis=(0, 2, 3)) - _base
+self.weights.gradient += _dW.astype(self.weights.gradient.dtype)
+self.bias.gradient += _db.astype(self.bias.gradient.dtype)
+return _dX.astype(X.dtype)
+""")
+
+
 def zero_backward(unit: str) -> str:
     return body("return np.zeros(X.shape, dtype=X.dtype)")
 
 
 def backward_patches(make, units) -> list:
-    return [("layers.py", BACKWARD_BODIES[u], make(u)) for u in units]
+    return [("conv.py", CONV_BACKWARD[u], make(u)) if u in CONV_BACKWARD else
+            ("layers.py", BACKWARD_BODIES[u], make(u)) for u in units]
 
 
 NUMERIC_BACKWARD = {  # name -> (patches, its zero-backward twin's patches, units compared)
@@ -573,6 +677,12 @@ NUMERIC_BACKWARD = {  # name -> (patches, its zero-backward twin's patches, unit
     # is exact, so it keeps the backward points (autograder/README.md says so)
     "complex_step": (backward_patches(complex_step, NOT_ELEMENTWISE),
                      backward_patches(zero_backward, NOT_ELEMENTWISE), list(NOT_ELEMENTWISE)),
+    "affine_columns": (backward_patches(affine_columns, ["Linear"]),
+                       backward_patches(zero_backward, ["Linear"]), ["Linear"]),
+    "affine_strides": (backward_patches(affine_strides, ["Conv2D"]),
+                       backward_patches(zero_backward, ["Conv2D"]), ["Conv2D"]),
+    "affine_elements_when_small": (backward_patches(affine_elements_when_small, ["Linear"]),
+                                   backward_patches(zero_backward, ["Linear"]), ["Linear"]),
 }
 
 # Honest backward in other algebraic forms: each must keep full marks.
