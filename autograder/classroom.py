@@ -76,7 +76,18 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="also write the grade-import CSV of canvas or moodle")
     parser.add_argument("--from-git", default=None, metavar="LIST",
                         help="grade git repositories instead: LIST has one 'student,url' a line; "
-                             "each is checked out at its last commit before --due")
+                             "each is graded at its newest commit, late by its commit time")
+    parser.add_argument("--git-at-due", action="store_true",
+                        help="with --from-git: grade the last commit before the due time instead")
+    parser.add_argument("--extensions", default=None, metavar="FILE.csv",
+                        help="students with their own due time: columns student,due (or a 'due' "
+                             "column in the roster)")
+    parser.add_argument("--export-unmatched", action="store_true",
+                        help="write export rows the platform cannot match (no roster entry) "
+                             "instead of refusing them")
+    parser.add_argument("--moodle-max", type=float, default=None, metavar="POINTS",
+                        help="the Moodle activity's maximum grade: the worksheet's grades are "
+                             "scaled to it (default: the assignment's total)")
     parser.add_argument("--merge", nargs="+", default=None, metavar="DIR",
                         help="merge the reports of --shard runs (each DIR holds reports/) into one "
                              "gradebook, summary and export set; grades nothing")
@@ -196,7 +207,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
                 why[reason] += 1
     for student in students:
         if student in failed:
-            results[student] = failure_result(Status.NOT_SUBMITTED, failed[student])
+            results[student] = failure_result(*failed[student])
         elif student not in results and student not in {sub.student for sub in submissions}:
             results[student] = failure_result(Status.NOT_SUBMITTED, "on the roster, but no submission was found")
     ctx.people, ctx.on_result = settings.people, lambda result: class_settings.apply_late(result, settings)
@@ -227,10 +238,14 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
     """The class's submissions, and {student: why there is none} for git classes."""
     if settings.git_list:
         pairs = from_git.read_list(settings.git_list)
-        submissions, failed = from_git.checkout_class(pairs, ctx.out / ".git-class", settings.due)
+        submissions, failed = from_git.checkout_class(pairs, ctx.out / ".git-class", settings.due_for,
+                                                      settings.git_at_due)
         console.print(f"grade-all: {len(pairs)} repositories, {len(submissions)} checked out"
-                      + (f" at their last commit before {late.iso(settings.due)}" if settings.due else ""),
+                      + (f" at their last commit before {late.iso(settings.due)} (--git-at-due)"
+                         if settings.git_at_due and settings.due else " at their newest commit"),
                       markup=False)
+        for student, (status, reason) in sorted(failed.items()):
+            console.print(f"  {student}: {status}: {reason}", markup=False, highlight=False)
         return submissions, failed
     layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
     if layout == "folder":
@@ -249,14 +264,27 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
     students = sorted(set(students) | set(settings.people))
     for result in results.values():
         class_settings.apply_late(result, settings)
+    rewritten = refresh_reports(results, out)
+    if rewritten:
+        console.print(f"grade-all: {rewritten} reports rewritten (what they show changed: lateness, "
+                      "points or feedback)", markup=False)
     atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     summary_path = gradebook.parent / "summary.html"
     summary.write_summary(summary_path, students, results, out, gradebook)
     rows = gb.table_rows(students, results, settings.people)
     maximum = gb.class_max(results) or 0
+    refused = False
     for kind, path in settings.exports:
+        strays = lms.unmatched(rows, kind, settings.people)
+        if strays and not settings.export_unmatched:
+            console.print(f"grade-all: did not write {path}: {len(strays)} rows {kind.capitalize()} cannot "
+                          f"match to a student ({', '.join(strays[:8])}{', ...' if len(strays) > 8 else ''}): "
+                          f"they are not on the --roster and not from a {kind.capitalize()} download. Give "
+                          "the roster, or --export-unmatched to write them anyway", markup=False)
+            refused = True
+            continue
         text = (lms.export_canvas(rows, settings.column, maximum) if kind == "canvas"
-                else lms.export_moodle(rows, maximum))
+                else lms.export_moodle(rows, maximum, settings.moodle_max))
         atomic_write(path, text)
         console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
@@ -271,8 +299,7 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
     if retry:
         console.print(f"grade-all: {len(retry)} students hit a grade-all error ({', '.join(retry[:5])}); "
                       "run it again to grade them", markup=False)
-        return 1
-    return 0
+    return 1 if retry or refused else 0
 
 
 def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
@@ -334,13 +361,39 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
                 seconds=round(time.monotonic() - started, 3),
                 graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     folder = ctx.out / sub.student
-    try:
-        report_html.write_report(folder / "report.html", sub.student, result)
-    except Exception as error:  # a report is a courtesy; the grade must still be saved
-        info["report_error"] = f"{type(error).__name__}: {error}"
+    ctx.on_result(result)  # the late penalty, which the report shows
+    write_report(folder, sub.student, result)
     if info["status"] not in RETRY_STATUSES:
         atomic_write(folder / "results.json", dumps_results(result))
     return result
+
+
+def write_report(folder: Path, student: str, result: dict) -> None:
+    """The student's report.html, and the key of what it shows (report_html.view_key)."""
+    info = gb.classroom(result)
+    info.pop("report_error", None)
+    try:
+        report_html.write_report(folder / "report.html", student, result)
+        info["report_key"] = report_html.view_key(result)
+    except Exception as error:  # a report is a courtesy; the grade must still be saved
+        info["report_error"] = f"{type(error).__name__}: {error}"
+        info.pop("report_key", None)
+
+
+def refresh_reports(results: dict[str, dict], out: Path) -> int:
+    """Rewrite the report (and save the result) of every stored student whose page no
+    longer shows what their result holds now: a changed due time, extension or late
+    policy, a rescore, rebuilt feedback. The number rewritten."""
+    rewritten = 0
+    for student, result in results.items():
+        folder = out / student
+        info = gb.classroom(result)
+        if info.get("report_key") == report_html.view_key(result) or not (folder / "results.json").is_file():
+            continue
+        write_report(folder, student, result)
+        atomic_write(folder / "results.json", dumps_results(result))
+        rewritten += 1
+    return rewritten
 
 
 def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> str | None:
