@@ -27,6 +27,7 @@ class ClassSettings:
     # (the default), or write them anyway (--export-unmatched).
     export_unmatched: bool = False
     moodle_max: float | None = None             # --moodle-max: the activity's maximum grade
+    course: object = None                       # the course table (hints and visibilities)
 
     def due_for(self, student: str) -> datetime | None:
         """The due time of ``student``: their extension, else --due."""

@@ -33,8 +33,8 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from . import (assignments, class_settings, from_git, late, lms, merge, processes, provenance, report_html,
-               summary)
+from . import (assignments, class_settings, from_git, late, lms, merge, processes, provenance, regrade,
+               report_html, summary)
 from . import course as course_table
 from . import gradebook as gb
 from .atomic import atomic_write
@@ -66,6 +66,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--force", action="store_true", help="grade every student again")
     parser.add_argument("--regrade", nargs="+", default=[], metavar="STUDENT",
                         help="grade these students again (ids as in the gradebook, or names)")
+    parser.add_argument("--explain", action="store_true",
+                        help="say for each student graded again or updated why (one line each)")
     parser.add_argument("--roster", default=None, metavar="FILE.csv",
                         help="names, emails, SIS ids by student id (id,name,email,...; or a Canvas "
                              "gradebook export, or a Moodle grading worksheet)")
@@ -145,7 +147,9 @@ def main(args: argparse.Namespace) -> int:
     )
     options = {"seed": getattr(args, "seed", None), "timeout": getattr(args, "timeout", None),
                "student_timeout": ctx.student_timeout, "assignment": selection.number}
-    ctx.record = provenance.record(selection, table, options, ctx.grade_command)
+    ctx.record = provenance.record(selection, table, options, ctx.grade_command, getattr(args, "course", None))
+    ctx.explain = bool(getattr(args, "explain", False))
+    settings.course = table
     ctx.force = bool(getattr(args, "force", False))
     ctx.regrade = set(getattr(args, "regrade", None) or [])
     if getattr(args, "merge", None):
@@ -191,11 +195,19 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
         return 2
     students = sorted({s.student for s in submissions} | set(settings.people) | set(failed))
     results: dict[str, dict] = {}
-    todo, why, current = [], Counter(), 0
+    todo, why, updated, current = [], Counter(), Counter(), 0
+    explain = getattr(ctx, "explain", False)
     for position, sub in enumerate(submissions):
         done = gb.load_result(ctx.out / sub.student / "results.json")
-        reason = "new" if done is None else _why_grade_again(done, sub, ctx)
-        if reason is None:
+        action, reason = ("grade", "new") if done is None else _why_grade_again(done, sub, ctx)
+        if action == regrade.UPDATE:
+            action, reason = _bring_up_to_date(done, reason, ctx, settings)
+            if action == regrade.UPDATE:
+                updated[reason] += 1
+                if explain:
+                    console.print(f"  {sub.student}: updated from its stored results, nothing run: {reason}",
+                                  markup=False, highlight=False)
+        if action != regrade.GRADE:
             results[sub.student] = done
             current += 1
             continue
@@ -205,6 +217,8 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
             todo.append(sub)
             if reason != "new":
                 why[reason] += 1
+            if explain:
+                console.print(f"  {sub.student}: graded again: {reason}", markup=False, highlight=False)
     for student in students:
         if student in failed:
             results[student] = failure_result(*failed[student])
@@ -218,6 +232,10 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
                   f"{current} already graded, "
                   f"{len(todo)} to grade with {jobs} jobs"
                   + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""), markup=False)
+    if updated:
+        console.print(f"grade-all: {sum(updated.values())} brought up to date from their stored results, "
+                      "nothing run, because " + "; ".join(f"{reason} ({n})" for reason, n in updated.most_common()),
+                      markup=False)
     stale = sum(why.values())
     if stale:
         console.print(f"grade-all: {stale} graded before, graded again because "
@@ -396,25 +414,39 @@ def refresh_reports(results: dict[str, dict], out: Path) -> int:
     return rewritten
 
 
-def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> str | None:
-    """None when the stored result is current; else why it is graded again: a
-    resubmission, a change in what grades (provenance), or the instructor's asking."""
+def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> tuple[str | None, str]:
+    """(action, why) for a stored result: (None, "") when it is current; GRADE for a
+    resubmission, a change in what the checks' outcome depends on, or the instructor's
+    asking; UPDATE when only the points or the feedback changed (regrade.plan)."""
     info = gb.classroom(result)
     if info.get("status") in RETRY_STATUSES:
-        return "a grade-all error last time"
+        return regrade.GRADE, "a grade-all error last time"
     if ctx.force:
-        return "--force"
+        return regrade.GRADE, "--force"
     if sub.student in ctx.regrade:
-        return "--regrade"
+        return regrade.GRADE, "--regrade"
     try:
         if info.get("digest") != digest(sub):
-            return "the submission changed"
+            return regrade.GRADE, "the submission changed"
     except OSError:
-        return "the submission could not be read"
-    changed = provenance.changes(info.get("record"), ctx.record)
-    if changed:
-        return ", ".join(provenance.PARTS.get(part, part) for part in changed) + " changed"
-    return None
+        return regrade.GRADE, "the submission could not be read"
+    action, _, why = regrade.plan(info.get("record"), ctx.record)
+    return action, why
+
+
+def _bring_up_to_date(result: dict, reason: str, ctx: Context, settings) -> tuple[str, str]:
+    """Rescore or rebuild the feedback of a stored result, and save it with the current
+    record; (UPDATE, reason), or (GRADE, why not) when its stored results cannot."""
+    info = gb.classroom(result)
+    stored = info.get("record") or {}
+    _, parts, _ = regrade.plan(stored, ctx.record)
+    why_not = regrade.update(result, parts, stored, ctx.record, settings.course or course_table.load())
+    if why_not:
+        return regrade.GRADE, f"{reason}, and {why_not}"
+    info.update(record=ctx.record, grader=provenance.short(ctx.record),
+                updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    atomic_write(ctx.out / info.get("student", "") / "results.json", dumps_results(result))
+    return regrade.UPDATE, reason
 
 
 def _take_lock(path: Path):
