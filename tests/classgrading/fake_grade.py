@@ -28,6 +28,9 @@ if not layers.is_file():
     print("no nn100 package", file=sys.stderr)
     sys.exit(2)
 text = layers.read_text()
+if os.environ.get("FAKE_GRADE_LOG"):  # one line per run: the tests count what was graded
+    with open(os.environ["FAKE_GRADE_LOG"], "a") as log:
+        log.write(args.path + "\n")
 delay = float(os.environ.get("FAKE_GRADE_DELAY", "0"))
 time.sleep(delay)
 if "FAKE_ORPHAN" in text:  # leave a process behind in its own session, then die

@@ -1,0 +1,204 @@
+"""Regrading only what changed: each claim of CLASSROOM.md's "Grades that never go
+stale" (step 5), one change of course.toml at a time, on a Canvas class graded by the
+fake grader in its course mode (the selection's units, points, hints and visibilities
+from course.toml) that logs every run, so "nothing was run" is counted, not assumed.
+The last test rescores a real grading and checks it against grading afresh."""
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
+from autograder import provenance, regrade
+from classgrading_support import FAKE_GRADE, ROOT, solved
+from tools.make_class import as_canvas
+
+DUE = "2026-09-14T23:59:00Z"
+ON_TIME = (datetime(2026, 9, 14, 20, 0), False)
+
+
+class Term:
+    def __init__(self, base):
+        self.base, self.log = base, base / "runs.log"
+        plain = base / "plain"
+        for name, marker in (("a", ""), ("b", "FAKE_BUG"), ("c", "raise NotImplementedError"), ("d", "")):
+            solved(plain / name, marker)
+        self.ids = [p["canvas_id"] for p in as_canvas(plain, base / "a1.zip", base / "roster.csv", [ON_TIME] * 4)]
+        self.course = base / "course.toml"
+        shutil.copyfile(ROOT / "autograder" / "course.toml", self.course)
+        self.out = base / "a1"
+
+    def grade(self, *extra, grader=None):
+        """grade-all on the class; (its log, how many submissions the grader ran on)."""
+        before = self.runs()
+        command = [sys.executable, "-m", "autograder", "grade-all", self.base / "a1.zip", "--assignment", "1",
+                   "--course", self.course, "--roster", self.base / "roster.csv", "--due", DUE,
+                   "--gradebook", self.out / "gradebook.csv", "--export", "moodle", self.out / "moodle.csv",
+                   *extra, "--grade-command", grader or f"{sys.executable} {FAKE_GRADE}"]
+        run = subprocess.run(list(map(str, command)), cwd=ROOT, capture_output=True, text=True, timeout=600,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT), FAKE_GRADE_COURSE="1",
+                                      FAKE_GRADE_LOG=str(self.log)))
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run.stderr, self.runs() - before
+
+    def runs(self):
+        return len(self.log.read_text().splitlines()) if self.log.exists() else 0
+
+    def edit(self, old, new, after=None):
+        text = self.course.read_text()
+        start = text.index(after) if after else 0
+        assert old in text[start:], old
+        self.course.write_text(text[:start] + text[start:].replace(old, new, 1))
+
+    def book(self):
+        with open(self.out / "gradebook.csv", newline="") as handle:
+            return {row["student"]: row for row in csv.DictReader(handle)}
+
+    def result(self, student):
+        return json.loads((self.out / "reports" / student / "results.json").read_text())
+
+    def report(self, student):
+        return " ".join(re.sub(r"<[^>]+>", " ", (self.out / "reports" / student / "report.html").read_text()).split())
+
+
+@pytest.fixture
+def term(tmp_path):
+    term = Term(tmp_path)
+    log, runs = term.grade()
+    assert runs == 4, log
+    return term
+
+
+def test_running_again_grades_nothing(term):
+    log, runs = term.grade()
+    assert runs == 0 and "4 already graded, 0 to grade" in log, log
+
+
+def test_the_late_policy_and_due_times_grade_nothing_and_update_nothing(term):
+    graders = {s: r["grader"] for s, r in term.book().items()}
+    term.edit("penalty_per_day = 10", "penalty_per_day = 3")
+    log, runs = term.grade("--due", "2026-09-13T00:00Z")  # the later --due wins: everyone 2 days late
+    assert runs == 0 and "brought up to date" not in log, log
+    book = term.book()
+    assert {s: r["grader"] for s, r in book.items()} == graders
+    assert book[term.ids[0]]["penalty_percent"] == "6" and book[term.ids[0]]["days_late"] == "2"
+
+
+def test_another_assignments_units_grade_nothing(term):
+    graders = {s: r["grader"] for s, r in term.book().items()}
+    total = re.search(r"\ntotal = (\d+)", term.course.read_text()).group(1)
+    term.edit("points = 4", "points = 5", after="[units.Tanh]")
+    term.edit(f"\ntotal = {total}", f"\ntotal = {int(total) + 1}")
+    term.edit("concept = \"", "concept = \"(changed) ", after="[units.Tanh.hints]")
+    term.edit("assignment = 3\n", "assignment = 3\nvisibility = \"hidden\"\n", after="[units.Tanh]")
+    log, runs = term.grade()
+    assert runs == 0 and "4 already graded, 0 to grade" in log and "brought up to date" not in log, log
+    assert {s: r["grader"] for s, r in term.book().items()} == graders
+
+
+def test_a_hint_rebuilds_the_feedback_from_the_stored_results(term):
+    bug = term.ids[1]
+    old, score = term.result(bug)["tests"][0]["output"], term.book()[bug]["score"]
+    assert old.startswith("Linear check 0 failed\nHint: ")
+    term.edit("forward = { concept = \"", "forward = { concept = \"(rewritten) ", after="[units.Linear.hints]")
+    log, runs = term.grade("--explain")
+    assert runs == 0, log
+    assert "4 brought up to date from their stored results, nothing run, because the hints or " \
+           "visibilities changed (4)" in log, log
+    assert f"{bug}: updated from its stored results, nothing run: the hints or visibilities changed" in log
+    new = term.result(bug)["tests"][0]["output"]
+    assert new == old.replace("Hint: ", "Hint: (rewritten) ") and new.count("Hint:") == 1
+    assert "Hint: (rewritten) an affine map of each row" in term.report(bug)
+    assert term.book()[bug]["score"] == score != "100"  # the score is untouched
+
+
+def test_a_visibility_rebuilds_the_feedback_from_the_stored_results(term):
+    term.edit("assignment = 1\n", "assignment = 1\nvisibility = \"hidden\"\n", after="[units.Linear]")
+    log, runs = term.grade()
+    assert runs == 0 and "the hints or visibilities changed (4)" in log, log
+    tests = term.result(term.ids[1])["tests"]
+    assert {t["visibility"] for t in tests if t["name"].startswith("Linear")} == {"hidden"}
+    assert {t["visibility"] for t in tests if not t["name"].startswith("Linear")} == {"visible"}
+    assert "The details of this check are hidden." in term.report(term.ids[1])
+
+
+def test_points_rescore_the_stored_results_as_grading_afresh_would(term):
+    total = re.search(r"\ntotal = (\d+)", term.course.read_text()).group(1)
+    before = term.book()
+    term.edit("points = 10", "points = 16", after="[units.Linear]")
+    term.edit(f"\ntotal = {total}", f"\ntotal = {int(total) + 6}")
+    log, runs = term.grade()
+    assert runs == 0 and "4 brought up to date from their stored results, nothing run, because the " \
+                         "points changed (4)" in log, log
+    rescored, results = term.book(), {s: term.result(s) for s in term.ids}
+    assert rescored[term.ids[1]]["score"] != before[term.ids[1]]["score"]
+    log, runs = term.grade("--force")
+    assert runs == 4 and "--force (4)" in log, log
+    afresh = term.book()
+    for student in term.ids:
+        assert rescored[student]["score"] == afresh[student]["score"], student
+        assert [(t["score"], t["max_score"]) for t in results[student]["tests"]] == \
+               [(t["score"], t["max_score"]) for t in term.result(student)["tests"]]
+
+
+def test_a_units_checks_grade_the_class_again_naming_the_unit_and_regrade_picks_students(term):
+    term.edit("bound = 1e-12", "bound = 1e-11", after="[units.Linear.spec]")
+    log, runs = term.grade("--explain")
+    assert runs == 4, log
+    assert f"{term.ids[0]}: graded again: what the checks read from course.toml (Linear) changed" in log
+    graders = {r["grader"] for r in term.book().values() if r["status"] == "graded"}
+    assert len(graders) == 1  # graded alike: one record
+    log, runs = term.grade("--regrade", term.ids[2])
+    assert runs == 1 and "--regrade (1)" in log, log
+
+
+@pytest.mark.parametrize("part", ["grader", "reference", "data", "options", "command"])
+def test_code_reference_data_options_and_command_grade_again(part):
+    stored = {"grader": "g", "checks": {"*": "s", "Linear": "l"}, "points": {"units": {"Linear": 10}},
+              "feedback": "f", "reference": "r", "data": "d", "options": {"seed": 1}, "command": "grade"}
+    current = json.loads(json.dumps(stored))
+    current[part] = "changed"
+    action, parts, why = regrade.plan(stored, current)
+    assert (action, parts) == (regrade.GRADE, [part]) and provenance.PARTS[part] in why
+    assert regrade.plan(stored, stored)[0] is None
+    assert regrade.plan(None, current)[0] == regrade.GRADE
+
+
+def test_a_real_grading_rescored_equals_grading_afresh(tmp_path):
+    """The grader's own results.json: a submission whose ReLU backward is wrong, rescored
+    after Linear's points change (which rescales every unit of the assignment: its total
+    stays 100), matches what the grader gives afresh."""
+    term = Term.__new__(Term)
+    term.base, term.log, term.out = tmp_path, tmp_path / "runs.log", tmp_path / "a1"
+    plain = tmp_path / "plain"
+    solved(plain / "m")
+    layers = plain / "m" / "nn100" / "layers.py"
+    layers.write_text(layers.read_text().replace("return D * mask", "return D", 1))
+    term.ids = [p["canvas_id"] for p in as_canvas(plain, tmp_path / "a1.zip", tmp_path / "roster.csv", [ON_TIME])]
+    term.course = tmp_path / "course.toml"
+    shutil.copyfile(ROOT / "autograder" / "course.toml", term.course)
+    real = f"{sys.executable} -m autograder grade"
+    log, _ = term.grade(grader=real)
+    first = term.book()[term.ids[0]]["score"]
+    assert first not in ("0", "100"), log
+    total = re.search(r"\ntotal = (\d+)", term.course.read_text()).group(1)
+    term.edit("points = 10", "points = 13", after="[units.Linear]")
+    term.edit(f"\ntotal = {total}", f"\ntotal = {int(total) + 3}")
+    log, _ = term.grade(grader=real)
+    assert "the points changed (1)" in log and "graded again" not in log, log
+    rescored, stored = term.book()[term.ids[0]]["score"], term.result(term.ids[0])
+    assert rescored != first
+    log, _ = term.grade("--force", grader=real)
+    fresh = term.result(term.ids[0])
+    assert term.book()[term.ids[0]]["score"] == rescored
+    # results.json keeps 4 decimals: a rescaled value may differ from a fresh one in the last
+    assert [t["name"] for t in stored["tests"]] == [t["name"] for t in fresh["tests"]]
+    for old, new in zip(stored["tests"], fresh["tests"], strict=True):
+        assert old["score"] == pytest.approx(new["score"], abs=2e-4), old["name"]
+        assert old["max_score"] == pytest.approx(new["max_score"], abs=2e-4), old["name"]
+    assert stored["score"] == pytest.approx(fresh["score"], abs=1e-3)
