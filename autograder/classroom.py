@@ -267,10 +267,28 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
         return submissions, failed
     layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
     if layout == "folder":
-        return find_submissions(class_dir), {}
+        # grade-all's own output kept inside the class folder (reports/ beside a
+        # gradebook there) is never a student.
+        found = [sub for sub in find_submissions(class_dir) if not _holds_output(sub.path, ctx.out)]
+        ours = sorted({sub.path.name for sub in find_submissions(class_dir)} - {sub.path.name for sub in found})
+        if ours:
+            console.print(f"grade-all: skipped {', '.join(ours)} in {class_dir}: grade-all's own output, "
+                          "not a student", markup=False)
+        return found, {}
     console.print(f"grade-all: {class_dir} is a {layout.capitalize()} download: {len(submissions)} "
                   f"students" + (f"; skipped {', '.join(skipped[:5])}" if skipped else ""), markup=False)
     return submissions, {}
+
+
+def _holds_output(path: Path, out: Path) -> bool:
+    """Whether ``path`` is this run's reports folder or holds it, or is (or holds) the
+    reports folder of another run (its lock file marks it)."""
+    try:
+        return path.is_dir() and (out.resolve().is_relative_to(path.resolve())
+                                  or (path / ".grade-all.lock").exists()
+                                  or (path / "reports" / ".grade-all.lock").exists())
+    except OSError:
+        return False
 
 
 def finish(students, results, gradebook: Path, out: Path, settings: class_settings.ClassSettings, console=None) -> int:

@@ -133,3 +133,14 @@ def test_exports_refuse_rows_no_platform_can_match_unless_told(tmp_path):
     grade_all(plain, "--gradebook", tmp_path / "loose" / "gradebook.csv", "--export-unmatched",
               "--export", "moodle", tmp_path / "loose" / "moodle.csv")
     assert "Participant s001-correct" in rows_of(tmp_path / "loose" / "moodle.csv", "Identifier")
+
+
+def test_output_inside_the_class_folder_is_never_graded_as_a_student(tmp_path):
+    plain = tmp_path / "class"
+    solved(plain / "ada")
+    solved(plain / "alan", "FAKE_BUG")
+    grade_all(plain, "--gradebook", plain / "gradebook.csv")            # reports/ inside the class
+    log = grade_all(plain, "--gradebook", plain / "graded" / "gradebook.csv")  # and a second run's output
+    for run in (plain / "gradebook.csv", plain / "graded" / "gradebook.csv"):
+        assert sorted(rows_of(run, "student")) == ["ada", "alan"], run
+    assert "skipped graded, reports" in log and "grade-all's own output" in log, log

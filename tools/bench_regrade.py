@@ -1,0 +1,89 @@
+"""Time each kind of regrade on a generated class:
+``python -m tools.bench_regrade [--students 30] [--jobs 2] [--assignment 1]``.
+
+Makes a class with tools/make_class.py laid out as a Canvas download, grades it once,
+then changes one thing of a private copy of course.toml at a time and runs the same
+grade-all command again, timing each run: nothing changed, the late policy, a hint, a
+unit's points, a unit of another assignment, and what a unit's checks read (the only
+one that grades the class again). Prints one JSON object: the seconds of each case,
+what the log said, and the per-student figure extrapolated to 1,000 students.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (case, [(text after which to edit or None, old, new, points added to the course total)]),
+# applied in turn to course.toml's copy.
+CASES = [
+    ("nothing changed", []),
+    ("late policy", [(None, "penalty_per_day = 10", "penalty_per_day = 5", 0)]),
+    ("a hint", [("[units.Linear.hints]", 'forward = { concept = "', 'forward = { concept = "(edited) ', 0)]),
+    ("a unit's points", [("[units.Linear]", "points = 10", "points = 12", 2)]),
+    ("another assignment's unit", [("[units.Tanh]", "points = 4", "points = 5", 1)]),
+    ("a unit's checks (spec)", [("[units.Linear.spec]", "bound = 1e-12", "bound = 1e-11", 0)]),
+]
+
+
+def _edit(course: Path, after: str | None, old: str, new: str, added: int) -> None:
+    text = course.read_text()
+    start = text.index(after) if after else 0
+    if old not in text[start:]:
+        raise SystemExit(f"bench_regrade: {old!r} not found in course.toml")
+    text = text[:start] + text[start:].replace(old, new, 1)
+    total = int(re.search(r"\ntotal = (\d+)", text).group(1))
+    course.write_text(text.replace(f"\ntotal = {total}", f"\ntotal = {total + added}", 1))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_regrade", description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--assignment", type=int, default=1)
+    parser.add_argument("--keep", default=None, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+    scratch = Path(args.keep or tempfile.mkdtemp(prefix="bench-regrade-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "tools.make_class", str(scratch / "class"), "--students",
+                    str(args.students), "--as", "canvas"], cwd=ROOT, check=True, capture_output=True)
+    course = scratch / "course.toml"
+    shutil.copyfile(ROOT / "autograder" / "course.toml", course)
+    command = [sys.executable, "-m", "autograder", "grade-all", str(scratch / "class.canvas.zip"),
+               "--assignment", str(args.assignment), "--course", str(course), "--roster",
+               str(scratch / "class.roster.csv"), "--due", "2026-09-14T23:59Z", "--jobs", str(args.jobs),
+               "--gradebook", str(scratch / "out" / "gradebook.csv"),
+               "--export", "canvas", str(scratch / "out" / "canvas.csv")]
+    figures = {"students": args.students, "jobs": args.jobs, "assignment": args.assignment, "cases": []}
+    for case, edits in [("first grading", [])] + CASES:
+        for edit in edits:
+            _edit(course, *edit)
+        started = time.perf_counter()
+        run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        if run.returncode not in (0, 1):
+            raise SystemExit(f"bench_regrade: {case}: grade-all failed: {run.stderr[-2000:]}")
+        said = [line for line in run.stderr.splitlines()
+                if "already graded" in line or "brought up to date" in line or "graded again" in line
+                or "reports rewritten" in line]
+        figures["cases"].append({"case": case, "seconds": round(wall, 1),
+                                 "per_student": round(wall / args.students, 3),
+                                 "at_1000_students_s": round(wall / args.students * 1000),
+                                 "log": said})
+        print(f"{case}: {wall:.1f} s", file=sys.stderr)
+    print(json.dumps(figures, indent=1))
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
