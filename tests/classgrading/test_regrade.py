@@ -3,67 +3,17 @@ stale" (step 5), one change of course.toml at a time, on a Canvas class graded b
 fake grader in its course mode (the selection's units, points, hints and visibilities
 from course.toml) that logs every run, so "nothing was run" is counted, not assumed.
 The last test rescores a real grading and checks it against grading afresh."""
-import csv
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
-from datetime import datetime
 
 import pytest
 
 from autograder import provenance, regrade
-from classgrading_support import FAKE_GRADE, ROOT, solved
+from classgrading_support import ROOT, solved
+from term_support import ON_TIME, Term
 from tools.make_class import as_canvas
-
-DUE = "2026-09-14T23:59:00Z"
-ON_TIME = (datetime(2026, 9, 14, 20, 0), False)
-
-
-class Term:
-    def __init__(self, base):
-        self.base, self.log = base, base / "runs.log"
-        plain = base / "plain"
-        for name, marker in (("a", ""), ("b", "FAKE_BUG"), ("c", "raise NotImplementedError"), ("d", "")):
-            solved(plain / name, marker)
-        self.ids = [p["canvas_id"] for p in as_canvas(plain, base / "a1.zip", base / "roster.csv", [ON_TIME] * 4)]
-        self.course = base / "course.toml"
-        shutil.copyfile(ROOT / "autograder" / "course.toml", self.course)
-        self.out = base / "a1"
-
-    def grade(self, *extra, grader=None):
-        """grade-all on the class; (its log, how many submissions the grader ran on)."""
-        before = self.runs()
-        command = [sys.executable, "-m", "autograder", "grade-all", self.base / "a1.zip", "--assignment", "1",
-                   "--course", self.course, "--roster", self.base / "roster.csv", "--due", DUE,
-                   "--gradebook", self.out / "gradebook.csv", "--export", "moodle", self.out / "moodle.csv",
-                   *extra, "--grade-command", grader or f"{sys.executable} {FAKE_GRADE}"]
-        run = subprocess.run(list(map(str, command)), cwd=ROOT, capture_output=True, text=True, timeout=600,
-                             env=dict(os.environ, PYTHONPATH=str(ROOT), FAKE_GRADE_COURSE="1",
-                                      FAKE_GRADE_LOG=str(self.log)))
-        assert run.returncode == 0, run.stdout + run.stderr
-        return run.stderr, self.runs() - before
-
-    def runs(self):
-        return len(self.log.read_text().splitlines()) if self.log.exists() else 0
-
-    def edit(self, old, new, after=None):
-        text = self.course.read_text()
-        start = text.index(after) if after else 0
-        assert old in text[start:], old
-        self.course.write_text(text[:start] + text[start:].replace(old, new, 1))
-
-    def book(self):
-        with open(self.out / "gradebook.csv", newline="") as handle:
-            return {row["student"]: row for row in csv.DictReader(handle)}
-
-    def result(self, student):
-        return json.loads((self.out / "reports" / student / "results.json").read_text())
-
-    def report(self, student):
-        return " ".join(re.sub(r"<[^>]+>", " ", (self.out / "reports" / student / "report.html").read_text()).split())
 
 
 @pytest.fixture
