@@ -80,6 +80,8 @@ def rescore(result: dict, old: dict, new: dict) -> str | None:
 def rebuild_feedback(result: dict, table) -> str | None:
     """Take each check's hint and visibility from ``table`` again; None when done."""
     tests = result.get("tests") or []
+    if not tests:  # not graded (an empty folder, a corrupt zip, ...): nothing to rebuild
+        return None
     checks = (result.get("extra_data") or {}).get("checks")
     if not isinstance(checks, list) or len(checks) != len(tests):
         return "its results do not say which check family each test is"

@@ -5,8 +5,15 @@ Makes a class with tools/make_class.py laid out as a Canvas download, grades it 
 then changes one thing of a private copy of course.toml at a time and runs the same
 grade-all command again, timing each run: nothing changed, the late policy, a hint, a
 unit's points, a unit of another assignment, and what a unit's checks read (the only
-one that grades the class again). Prints one JSON object: the seconds of each case,
-what the log said, and the per-student figure extrapolated to 1,000 students.
+one that grades the class again). Prints one JSON object: the seconds of each case and
+what the log said.
+
+``--replicate K`` measures how the cases that run nothing grow with the class: after the
+first grading, every submission and its stored result are copied K times under new
+Canvas ids (same content, so the copies are as current as the originals), and the cases
+run on that class of K x students. Timing the same cases at two sizes separates the
+fixed cost of a run (starting Python, the summary's histogram) from the per-student
+cost, which is what a class of 1,000 multiplies.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,11 +52,36 @@ def _edit(course: Path, after: str | None, old: str, new: str, added: int) -> No
     course.write_text(text.replace(f"\ntotal = {total}", f"\ntotal = {total + added}", 1))
 
 
+def replicate(download: Path, reports: Path, copies: int, out_zip: Path) -> int:
+    """``copies`` of every student of a Canvas download, with their stored results."""
+    from autograder.lms import CANVAS
+    count = 0
+    with zipfile.ZipFile(download) as source, zipfile.ZipFile(out_zip, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            match = CANVAS.match(info.filename)
+            data = source.read(info)
+            for k in range(copies):
+                user = match["user"] if k == 0 else f"{k}{int(match['user']):06d}"
+                name = (f"{match['name']}{k or ''}{match['late'] or ''}_{user}_{match['submission']}{k}_"
+                        f"{match['file']}")
+                target.writestr(zipfile.ZipInfo(name, date_time=info.date_time), data)
+                count += 1
+                stored = reports / match["user"] / "results.json"
+                if k and stored.is_file():
+                    result = json.loads(stored.read_text())
+                    result["extra_data"]["classroom"]["student"] = user
+                    (reports / user).mkdir(exist_ok=True)
+                    (reports / user / "results.json").write_text(json.dumps(result))
+    return count
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_regrade", description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--assignment", type=int, default=1)
+    parser.add_argument("--replicate", type=int, default=1, metavar="K",
+                        help="time the cases on K copies of the class (see above)")
     parser.add_argument("--keep", default=None, help="work in this folder and keep it")
     args = parser.parse_args(argv)
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="bench-regrade-"))
@@ -63,7 +96,16 @@ def main(argv=None) -> int:
                "--gradebook", str(scratch / "out" / "gradebook.csv"),
                "--export", "canvas", str(scratch / "out" / "canvas.csv")]
     figures = {"students": args.students, "jobs": args.jobs, "assignment": args.assignment, "cases": []}
+    students = args.students
     for case, edits in [("first grading", [])] + CASES:
+        if case == "nothing changed" and args.replicate > 1:
+            students = replicate(scratch / "class.canvas.zip", scratch / "out" / "reports", args.replicate,
+                                 scratch / "class-x.canvas.zip")
+            command[command.index(str(scratch / "class.canvas.zip"))] = str(scratch / "class-x.canvas.zip")
+            command[command.index("--roster"):command.index("--roster") + 2] = []  # the copies are not on it
+            figures["replicated_students"] = students
+        if case == "a unit's checks (spec)" and args.replicate > 1:
+            continue  # grades every copy again: time it without --replicate
         for edit in edits:
             _edit(course, *edit)
         started = time.perf_counter()
@@ -74,9 +116,7 @@ def main(argv=None) -> int:
         said = [line for line in run.stderr.splitlines()
                 if "already graded" in line or "brought up to date" in line or "graded again" in line
                 or "reports rewritten" in line]
-        figures["cases"].append({"case": case, "seconds": round(wall, 1),
-                                 "per_student": round(wall / args.students, 3),
-                                 "at_1000_students_s": round(wall / args.students * 1000),
+        figures["cases"].append({"case": case, "students": students, "seconds": round(wall, 1),
                                  "log": said})
         print(f"{case}: {wall:.1f} s", file=sys.stderr)
     print(json.dumps(figures, indent=1))
