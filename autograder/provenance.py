@@ -8,7 +8,7 @@ A record holds, by concern:
   reference, the hidden data, the options that change a score (seed, time limits,
   assignment), the grading command. A change grades the submission again.
 * ``checks``: per graded unit, a digest of what its checks read from course.toml (its
-  kind's and its own spec, module, exercises, the convergence problems): a change grades
+  kind, its kind's and its own spec, the convergence problems): a change grades
   the submission again (grade runs every unit of a submission in one sandboxed pass).
 * ``points``: the graded units' points (scaled to the assignment's total) and the total.
   A change rescales the stored check results: nothing is run.
@@ -45,7 +45,9 @@ PARTS = {"grader": "the grader's code", "checks": "what the checks read from cou
 RESCORE, REBUILD = "points", "feedback"
 # A unit's entries in course.toml by concern; the rest of its entry is what its checks read.
 FEEDBACK_KEYS = ("hints", "visibility", "check_visibility")
-NOT_CHECKS = {"points", "assignment", "notebook", "guide_row", *FEEDBACK_KEYS}
+# (module and exercises say where the stubs are, for make exercises and the notebooks;
+# the checks never read them.)
+NOT_CHECKS = {"points", "assignment", "notebook", "guide_row", "module", "exercises", *FEEDBACK_KEYS}
 # Top-level tables no check reads: the late policy, the assignments (their units, total
 # and problems come in through the selection), the notebooks, make check's checkpoints.
 NOT_GRADING = {"late", "assignments", "notebooks", "notebook_cells", "checkpoints", "course",

@@ -33,6 +33,15 @@ class Term:
         shutil.copyfile(ROOT / "autograder" / "course.toml", self.course)
         self.out = base / "a1"
 
+    def copy(self, dest):
+        """This class, its course.toml and what was graded, copied to ``dest``: a test
+        starts from a graded class without grading it again."""
+        shutil.copytree(self.base, dest)
+        twin = Term.__new__(Term)
+        twin.base, twin.log, twin.ids = dest, dest / "runs.log", list(self.ids)
+        twin.course, twin.out = dest / "course.toml", dest / "a1"
+        return twin
+
     def grade(self, *extra, grader=None):
         """grade-all on the class; (its log, how many submissions the grader ran on)."""
         before = self.runs()

@@ -16,12 +16,17 @@ from term_support import ON_TIME, Term
 from tools.make_class import as_canvas
 
 
-@pytest.fixture
-def term(tmp_path):
-    term = Term(tmp_path)
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    term = Term(tmp_path_factory.mktemp("graded"))
     log, runs = term.grade()
     assert runs == 4, log
     return term
+
+
+@pytest.fixture
+def term(graded, tmp_path):
+    return graded.copy(tmp_path / "class")
 
 
 def test_running_again_grades_nothing(term):
@@ -29,14 +34,18 @@ def test_running_again_grades_nothing(term):
     assert runs == 0 and "4 already graded, 0 to grade" in log, log
 
 
-def test_the_late_policy_and_due_times_grade_nothing_and_update_nothing(term):
+def test_the_late_policy_due_times_and_extensions_grade_nothing_and_update_nothing(term):
     graders = {s: r["grader"] for s, r in term.book().items()}
     term.edit("penalty_per_day = 10", "penalty_per_day = 3")
-    log, runs = term.grade("--due", "2026-09-13T00:00Z")  # the later --due wins: everyone 2 days late
+    extensions = term.base / "extensions.csv"
+    extensions.write_text(f"student,due\n{term.ids[3]},2026-09-20T00:00Z\n")
+    # the later --due wins: everyone 2 days late, but for the extension
+    log, runs = term.grade("--due", "2026-09-13T00:00Z", "--extensions", extensions)
     assert runs == 0 and "brought up to date" not in log, log
     book = term.book()
     assert {s: r["grader"] for s, r in book.items()} == graders
     assert book[term.ids[0]]["penalty_percent"] == "6" and book[term.ids[0]]["days_late"] == "2"
+    assert book[term.ids[3]]["days_late"] == "0"
 
 
 def test_another_assignments_units_grade_nothing(term):
@@ -67,6 +76,35 @@ def test_a_hint_rebuilds_the_feedback_from_the_stored_results(term):
     assert term.book()[bug]["score"] == score != "100"  # the score is untouched
 
 
+@pytest.mark.parametrize("edit", [
+    ('hints = "concept"', 'hints = "answer"', None),                                   # [course].hints
+    ('fd = { concept = "', 'fd = { concept = "(kind) ', "[kind_hints.layer]"),         # [kind_hints]
+])
+def test_the_course_hint_mode_and_kind_hints_rebuild_the_feedback_too(term, edit):
+    stub = term.ids[2]  # fails every check, the fd family's included
+    graders = {s: r["grader"] for s, r in term.book().items()}
+    term.edit(*edit)
+    log, runs = term.grade()
+    assert runs == 0 and "the hints or visibilities changed (4)" in log, log
+    outputs = [t["output"] for t in term.result(stub)["tests"]]
+    if "answer" in edit[1]:
+        assert any("Answer: " in o for o in outputs) and all(o.count("Hint:") <= 1 for o in outputs)
+    else:
+        assert any(o.startswith("Linear check 1 failed\nHint: (kind) backward must be") for o in outputs)
+    assert all(r["grader"] != graders[s] for s, r in term.book().items())  # the current record
+
+
+def test_a_result_without_what_rebuilding_needs_is_graded_again_and_says_why(term):
+    stored = term.out / "reports" / term.ids[1] / "results.json"
+    result = json.loads(stored.read_text())
+    del result["extra_data"]["checks"]
+    stored.write_text(json.dumps(result))
+    term.edit("forward = { concept = \"", "forward = { concept = \"(again) ", after="[units.Linear.hints]")
+    log, runs = term.grade()
+    assert runs == 1 and "3 brought up to date" in log, log
+    assert "its results do not say which check family each test is (1)" in log, log
+
+
 def test_a_visibility_rebuilds_the_feedback_from_the_stored_results(term):
     term.edit("assignment = 1\n", "assignment = 1\nvisibility = \"hidden\"\n", after="[units.Linear]")
     log, runs = term.grade()
@@ -94,6 +132,25 @@ def test_points_rescore_the_stored_results_as_grading_afresh_would(term):
         assert rescored[student]["score"] == afresh[student]["score"], student
         assert [(t["score"], t["max_score"]) for t in results[student]["tests"]] == \
                [(t["score"], t["max_score"]) for t in term.result(student)["tests"]]
+
+
+def test_the_kind_spec_grades_again_naming_what_all_units_share(term):
+    term.edit("input = [5, 4]", "input = [5, 3]", after="[kind_spec.layer]")
+    log, runs = term.grade()
+    assert runs == 4, log
+    assert "what the checks read from course.toml (what all units share) changed (4)" in log, log
+
+
+def test_exercises_and_notebooks_of_a_graded_unit_grade_nothing(term):
+    term.edit("write = \"dX from Y\"", "write = \"dX, from Y\"", after="[units.Sigmoid]")
+    term.edit("notebook = \"backprop\"", "notebook = \"backprop\"\n", after="[units.Sigmoid]")
+    log, runs = term.grade()
+    assert runs == 0 and "brought up to date" not in log, log
+
+
+def test_an_option_grades_again(term):
+    log, runs = term.grade("--seed", "7")
+    assert runs == 4 and "the options (seed, time limits, assignment) changed (4)" in log, log
 
 
 def test_a_units_checks_grade_the_class_again_naming_the_unit_and_regrade_picks_students(term):
