@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,13 @@ def _edit(course: Path, after: str | None, old: str, new: str, added: int) -> No
     text = text[:start] + text[start:].replace(old, new, 1)
     total = int(re.search(r"\ntotal = (\d+)", text).group(1))
     course.write_text(text.replace(f"\ntotal = {total}", f"\ntotal = {total + added}", 1))
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (grade-all and its graders): unlike
+    the wall time, it does not grow with what else the machine is running."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def replicate(download: Path, reports: Path, copies: int, out_zip: Path) -> int:
@@ -108,17 +116,18 @@ def main(argv=None) -> int:
             continue  # grades every copy again: time it without --replicate
         for edit in edits:
             _edit(course, *edit)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _children_cpu()
         run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, _children_cpu() - cpu
         if run.returncode not in (0, 1):
             raise SystemExit(f"bench_regrade: {case}: grade-all failed: {run.stderr[-2000:]}")
         said = [line for line in run.stderr.splitlines()
                 if "already graded" in line or "brought up to date" in line or "graded again" in line
                 or "reports rewritten" in line]
         figures["cases"].append({"case": case, "students": students, "seconds": round(wall, 1),
+                                 "cpu_seconds": round(cpu, 1),
                                  "log": said})
-        print(f"{case}: {wall:.1f} s", file=sys.stderr)
+        print(f"{case}: {wall:.1f} s, {cpu:.1f} s CPU", file=sys.stderr)
     print(json.dumps(figures, indent=1))
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)

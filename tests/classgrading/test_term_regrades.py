@@ -10,7 +10,7 @@ import json
 import re
 
 from autograder.gradebook import fmt
-from term_support import Term
+from term_support import LINEAR_FORWARD, Term
 
 LATE_BY_TWO_DAYS = "2026-09-16T12:00:00Z"
 EXTENDED = "2026-09-17T12:00:00Z"
@@ -80,7 +80,7 @@ def test_a_term_of_regrades_that_run_nothing(tmp_path):
     log, runs = term.grade(*options)
     assert runs == 0 and "because the hints or visibilities changed (4)" in log, log
     assert consistent(term) == second
-    assert "Hint: (this term) an affine map" in text(term.out / "reports" / late / "report.html")
+    assert f"Hint: (this term) {LINEAR_FORWARD}" in text(term.out / "reports" / late / "report.html")
 
     # 3. only a unit's points: rescored from the stored results, nothing run
     total = re.search(r"\ntotal = (\d+)", term.course.read_text()).group(1)
@@ -91,7 +91,7 @@ def test_a_term_of_regrades_that_run_nothing(tmp_path):
     third = consistent(term)
     assert third[late][0] != second[late][0] and third[late][1] == 30
     assert third[ontime] == second[ontime]  # full marks stay full marks
-    assert "Hint: (this term) an affine map" in text(term.out / "reports" / late / "report.html")
+    assert f"Hint: (this term) {LINEAR_FORWARD}" in text(term.out / "reports" / late / "report.html")
 
     # and nothing left stale: the same command again does nothing at all
     log, runs = term.grade(*options)
