@@ -119,8 +119,8 @@ def table_rows(students: list[str], results: dict[str, dict], people: dict | Non
 
 
 def score_note(result: dict, out_of=None) -> str:
-    """The score in words, with the late penalty when one was taken: what the Moodle
-    comment, the report and the summary say (one wording for one computation)."""
+    """The score in words, with the late figures class_settings.apply_late recorded
+    (the Moodle comment; the report shows the same figures as a table)."""
     info = classroom(result)
     out_of = fmt(result.get("max_score") if out_of is None else out_of)
     earned = fmt(result.get("score"))
@@ -131,11 +131,12 @@ def score_note(result: dict, out_of=None) -> str:
     if days in ("", None):
         return f"{earned} / {out_of}"
     due = f"due {info.get('due', '')}" + (" (your extension)" if info.get("extension") else "")
+    late = f"{days} day{'s' if days != 1 else ''} late ({due})"
+    if not days:
+        return f"{earned} / {out_of}, on time ({due})"
     if not penalty:
-        return f"{earned} / {out_of}, on time ({due})" if not days else \
-            f"{earned} / {out_of}, {days} days late ({due}), no penalty"
-    return (f"{earned} / {out_of} earned, {days} day{'s' if days != 1 else ''} late ({due}): "
-            f"-{fmt(penalty)} % gives {fmt(final_score(result))} / {out_of}")
+        return f"{earned} / {out_of}, {late}, no penalty"
+    return f"{earned} / {out_of} earned, {late}: -{fmt(penalty)} % gives {fmt(final_score(result))} / {out_of}"
 
 
 def render_csv(students: list[str], results: dict[str, dict], people: dict | None = None) -> str:
