@@ -3,9 +3,12 @@
 LIST is a CSV or text file, one student a line: ``student,url`` (a header line naming
 ``student`` and ``url`` is allowed), or a bare URL, whose repository name is then the
 student id (GitHub Classroom names them ``<assignment>-<username>``). Each repository
-is cloned (or fetched, when a previous run cloned it) into a private folder, and the
-last commit made before ``--due`` (the commit's own date) is checked out and graded;
-its time is the submission time. Without ``--due``, the newest commit is graded.
+is cloned (or fetched, when a previous run cloned it) into a private folder, and its
+newest commit is checked out and graded; the commit's own date is the submission time,
+so work pushed after ``--due`` is late and loses what course.toml's ``[late]`` says.
+With ``--git-at-due``, the last commit made before the student's due time is graded
+instead (work after it is ignored). A repository git cannot fetch is ``clone-failed``
+(with git's message); one without a commit (to grade) is ``not-submitted``.
 Clones never run a hook, and a submission is still copied through the same capped,
 link-refusing copy as any folder.
 """
@@ -19,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .late import iso, parse_time
-from ..grading.submissions import Submission
+from ..grading.submissions import Status, Submission
 
 GIT_TIMEOUT = 300  # seconds for one clone or fetch
 _ENV = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true")
@@ -49,20 +52,40 @@ def read_list(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def checkout_class(pairs, staging: Path, due: datetime | None) -> tuple[list[Submission], dict]:
-    """Submissions checked out at their last commit before ``due``; and, for the
-    students who have none (or whose clone failed), why."""
+def checkout_class(pairs, staging: Path, due_for=lambda student: None,
+                   at_due: bool = False) -> tuple[list[Submission], dict]:
+    """Each repository checked out at the commit to grade: the newest (its lateness
+    judged by the late policy), or with ``at_due`` the last made before the student's
+    due time (``due_for(student)``: an extension's, else --due). And, for the students
+    who have none, (status, why): ``clone-failed`` when git could not fetch it,
+    ``not-submitted`` when it holds no commit (before the due time, with ``at_due``)."""
     staging.mkdir(parents=True, exist_ok=True)
     found, failed = [], {}
     for student, url in pairs:
         folder = staging / student
+        due = due_for(student)
         try:
-            commit, when = _checkout(url, folder, due)
+            _fetch(url, folder)
         except GitError as error:
-            failed[student] = str(error)
+            failed[student] = (Status.CLONE_FAILED, f"{url}: {error}")
             continue
-        found.append(Submission(student, folder, False, submitted_at=iso(when), lms="git",
-                                name=f"{url}@{commit[:12]}"))
+        try:
+            latest, before = _commits(folder, due)
+        except GitError as error:
+            failed[student] = (Status.NOT_SUBMITTED, f"{url}: {error}")
+            continue
+        commit = before if at_due else latest
+        if not commit:
+            failed[student] = (Status.NOT_SUBMITTED, f"{url}: no commit before the due time "
+                                                     f"{iso(due)} (the latest is {latest[:12]})")
+            continue
+        when = _checkout(folder, commit)
+        note = f"{url}@{commit[:12]}"
+        if due is not None and before != latest:
+            note += (f" (last before the due time: {before[:12]})" if before and not at_due else
+                     f" (newest: {latest[:12]}, after the due time)" if at_due else
+                     " (no commit before the due time)")
+        found.append(Submission(student, folder, False, submitted_at=iso(when), lms="git", name=note))
     return found, failed
 
 
@@ -70,24 +93,37 @@ def _git(*args, cwd=None) -> str:
     run = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=_ENV,
                          capture_output=True, text=True, timeout=GIT_TIMEOUT)
     if run.returncode:
-        raise GitError(f"git {args[0]} failed: {(run.stderr or run.stdout).strip().splitlines()[-1:]}")
+        last = (run.stderr or run.stdout).strip().splitlines()[-1:]
+        raise GitError(f"git {args[0]} failed: {last[0] if last else f'exit status {run.returncode}'}")
     return run.stdout.strip()
 
 
-def _checkout(url: str, folder: Path, due: datetime | None) -> tuple[str, datetime]:
+def _fetch(url: str, folder: Path) -> None:
     if (folder / ".git").is_dir():
         _git("fetch", "--quiet", "--force", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=folder)
     else:
         _git("clone", "--quiet", "--no-checkout", url, str(folder))
+
+
+def _commits(folder: Path, due: datetime | None) -> tuple[str, str]:
+    """(the newest commit, the last before ``due`` or "" when none; the newest without a due)."""
     head = "refs/remotes/origin/HEAD"
     try:
         _git("rev-parse", "--verify", "--quiet", head, cwd=folder)
     except GitError:
         head = "--all"
-    before = ["--before", due.isoformat()] if due else []
-    commit = _git("rev-list", "-1", *before, head, cwd=folder)
-    if not commit:
-        raise GitError("no commit before the due time" if due else "the repository has no commit")
+    try:
+        latest = _git("rev-list", "-1", head, cwd=folder)
+    except GitError:
+        latest = ""
+    if not latest:
+        raise GitError("the repository has no commit")
+    if due is None:
+        return latest, latest
+    return latest, _git("rev-list", "-1", "--before", due.isoformat(), head, cwd=folder)
+
+
+def _checkout(folder: Path, commit: str) -> datetime:
     _git("checkout", "--quiet", "--force", "--detach", commit, cwd=folder)
     _git("clean", "--quiet", "-fdx", cwd=folder)
-    return commit, parse_time(_git("show", "-s", "--format=%cI", commit, cwd=folder), "commit time")
+    return parse_time(_git("show", "-s", "--format=%cI", commit, cwd=folder), "commit time")

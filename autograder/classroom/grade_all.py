@@ -34,8 +34,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from ..course import assignments
-from . import (settings as class_settings, from_git, late, lms, merge, provenance, report_html,
-               summary)
+from . import (settings as class_settings, from_git, late, lms, merge, provenance, regrade,
+               report_html, summary)
 from ..sandbox import processes
 from .. import course as course_table
 from . import gradebook as gb
@@ -70,6 +70,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--force", action="store_true", help="grade every student again")
     parser.add_argument("--regrade", nargs="+", default=[], metavar="STUDENT",
                         help="grade these students again (ids as in the gradebook, or names)")
+    parser.add_argument("--explain", action="store_true",
+                        help="say for each student graded again or updated why (one line each)")
     parser.add_argument("--roster", default=None, metavar="FILE.csv",
                         help="names, emails, SIS ids by student id (id,name,email,...; or a Canvas "
                              "gradebook export, or a Moodle grading worksheet)")
@@ -80,7 +82,18 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="also write the grade-import CSV of canvas or moodle")
     parser.add_argument("--from-git", default=None, metavar="LIST",
                         help="grade git repositories instead: LIST has one 'student,url' a line; "
-                             "each is checked out at its last commit before --due")
+                             "each is graded at its newest commit, late by its commit time")
+    parser.add_argument("--git-at-due", action="store_true",
+                        help="with --from-git: grade the last commit before the due time instead")
+    parser.add_argument("--extensions", default=None, metavar="FILE.csv",
+                        help="students with their own due time: columns student,due (or a 'due' "
+                             "column in the roster)")
+    parser.add_argument("--export-unmatched", action="store_true",
+                        help="write export rows the platform cannot match (no roster entry) "
+                             "instead of refusing them")
+    parser.add_argument("--moodle-max", type=float, default=None, metavar="POINTS",
+                        help="the Moodle activity's maximum grade: the worksheet's grades are "
+                             "scaled to it (default: the assignment's total)")
     parser.add_argument("--merge", nargs="+", default=None, metavar="DIR",
                         help="merge the reports of --shard runs (each DIR holds reports/) into one "
                              "gradebook, summary and export set; grades nothing")
@@ -138,7 +151,9 @@ def main(args: argparse.Namespace) -> int:
     )
     options = {"seed": getattr(args, "seed", None), "timeout": getattr(args, "timeout", None),
                "student_timeout": ctx.student_timeout, "assignment": selection.number}
-    ctx.record = provenance.record(selection, table, options, ctx.grade_command)
+    ctx.record = provenance.record(selection, table, options, ctx.grade_command, getattr(args, "course", None))
+    ctx.explain = bool(getattr(args, "explain", False))
+    settings.course = table
     ctx.force = bool(getattr(args, "force", False))
     ctx.regrade = set(getattr(args, "regrade", None) or [])
     if getattr(args, "merge", None):
@@ -184,11 +199,19 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
         return 2
     students = sorted({s.student for s in submissions} | set(settings.people) | set(failed))
     results: dict[str, dict] = {}
-    todo, why, current = [], Counter(), 0
+    todo, why, updated, current = [], Counter(), Counter(), 0
+    explain = getattr(ctx, "explain", False)
     for position, sub in enumerate(submissions):
         done = gb.load_result(ctx.out / sub.student / "results.json")
-        reason = "new" if done is None else _why_grade_again(done, sub, ctx)
-        if reason is None:
+        action, reason = ("grade", "new") if done is None else _why_grade_again(done, sub, ctx)
+        if action == regrade.UPDATE:
+            action, reason = _bring_up_to_date(done, reason, ctx, settings)
+            if action == regrade.UPDATE:
+                updated[reason] += 1
+                if explain:
+                    console.print(f"  {sub.student}: updated from its stored results, nothing run: {reason}",
+                                  markup=False, highlight=False)
+        if action != regrade.GRADE:
             results[sub.student] = done
             current += 1
             continue
@@ -198,9 +221,11 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
             todo.append(sub)
             if reason != "new":
                 why[reason] += 1
+            if explain:
+                console.print(f"  {sub.student}: graded again: {reason}", markup=False, highlight=False)
     for student in students:
         if student in failed:
-            results[student] = failure_result(Status.NOT_SUBMITTED, failed[student])
+            results[student] = failure_result(*failed[student])
         elif student not in results and student not in {sub.student for sub in submissions}:
             results[student] = failure_result(Status.NOT_SUBMITTED, "on the roster, but no submission was found")
     ctx.people, ctx.on_result = settings.people, lambda result: class_settings.apply_late(result, settings)
@@ -211,6 +236,10 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
                   f"{current} already graded, "
                   f"{len(todo)} to grade with {jobs} jobs"
                   + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""), markup=False)
+    if updated:
+        console.print(f"grade-all: {sum(updated.values())} brought up to date from their stored results, "
+                      "nothing run, because " + "; ".join(f"{reason} ({n})" for reason, n in updated.most_common()),
+                      markup=False)
     stale = sum(why.values())
     if stale:
         console.print(f"grade-all: {stale} graded before, graded again because "
@@ -231,18 +260,41 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
     """The class's submissions, and {student: why there is none} for git classes."""
     if settings.git_list:
         pairs = from_git.read_list(settings.git_list)
-        submissions, failed = from_git.checkout_class(pairs, ctx.out / ".git-class", settings.due)
+        submissions, failed = from_git.checkout_class(pairs, ctx.out / ".git-class", settings.due_for,
+                                                      settings.git_at_due)
         console.print(f"grade-all: {len(pairs)} repositories, {len(submissions)} checked out"
-                      + (f" at their last commit before {late.iso(settings.due)}" if settings.due else ""),
+                      + (f" at their last commit before {late.iso(settings.due)} (--git-at-due)"
+                         if settings.git_at_due and settings.due else " at their newest commit"),
                       markup=False)
+        for student, (status, reason) in sorted(failed.items()):
+            console.print(f"  {student}: {status}: {reason}", markup=False, highlight=False)
         return submissions, failed
     layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
     if layout == "folder":
-        return find_submissions(class_dir), {}
-    console.print(visible(f"grade-all: {class_dir} is a {layout.capitalize()} download: {len(submissions)} "
-                          f"students" + (f"; skipped {', '.join(skipped[:5])}" if skipped else "")),
+        # grade-all's own output kept inside the class folder (reports/ beside a
+        # gradebook there) is never a student.
+        found = [sub for sub in find_submissions(class_dir) if not _holds_output(sub.path, ctx.out)]
+        ours = sorted({sub.path.name for sub in find_submissions(class_dir)} - {sub.path.name for sub in found})
+        if ours:
+            console.print(visible(f"grade-all: skipped {', '.join(ours)} in {class_dir}: grade-all's "
+                                  "own output, not a student"), markup=False)
+        return found, {}
+    console.print(visible(f"grade-all: {class_dir} is a {layout.capitalize()} download: "
+                          f"{len(submissions)} students"
+                          + (f"; skipped {', '.join(skipped[:5])}" if skipped else "")),
                   markup=False)
     return submissions, {}
+
+
+def _holds_output(path: Path, out: Path) -> bool:
+    """Whether ``path`` is this run's reports folder or holds it, or is (or holds) the
+    reports folder of another run (its lock file marks it)."""
+    try:
+        return path.is_dir() and (out.resolve().is_relative_to(path.resolve())
+                                  or (path / ".grade-all.lock").exists()
+                                  or (path / "reports" / ".grade-all.lock").exists())
+    except OSError:
+        return False
 
 
 def finish(students, results, gradebook: Path, out: Path, settings: class_settings.ClassSettings, console=None) -> int:
@@ -254,14 +306,27 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
     students = sorted(set(students) | set(settings.people))
     for result in results.values():
         class_settings.apply_late(result, settings)
+    rewritten = refresh_reports(results, out)
+    if rewritten:
+        console.print(f"grade-all: {rewritten} reports rewritten (what they show changed: lateness, "
+                      "points or feedback)", markup=False)
     atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     summary_path = gradebook.parent / "summary.html"
     summary.write_summary(summary_path, students, results, out, gradebook)
     rows = gb.table_rows(students, results, settings.people)
     maximum = gb.class_max(results) or 0
+    refused = False
     for kind, path in settings.exports:
+        strays = lms.unmatched(rows, kind, settings.people)
+        if strays and not settings.export_unmatched:
+            console.print(f"grade-all: did not write {path}: {len(strays)} rows {kind.capitalize()} cannot "
+                          f"match to a student ({', '.join(strays[:8])}{', ...' if len(strays) > 8 else ''}): "
+                          f"they are not on the --roster and not from a {kind.capitalize()} download. Give "
+                          "the roster, or --export-unmatched to write them anyway", markup=False)
+            refused = True
+            continue
         text = (lms.export_canvas(rows, settings.column, maximum) if kind == "canvas"
-                else lms.export_moodle(rows, maximum))
+                else lms.export_moodle(rows, maximum, settings.moodle_max))
         atomic_write(path, text)
         console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
@@ -276,8 +341,7 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
     if retry:
         console.print(visible(f"grade-all: {len(retry)} students hit a grade-all error "
                               f"({', '.join(retry[:5])}); run it again to grade them"), markup=False)
-        return 1
-    return 0
+    return 1 if retry or refused else 0
 
 
 def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
@@ -340,34 +404,74 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
                 seconds=round(time.monotonic() - started, 3),
                 graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     folder = ctx.out / sub.student
-    try:
-        report_html.write_report(folder / "report.html", sub.student, result)
-    except Exception as error:  # a report is a courtesy; the grade must still be saved
-        info["report_error"] = f"{type(error).__name__}: {error}"
+    ctx.on_result(result)  # the late penalty, which the report shows
+    write_report(folder, sub.student, result)
     if info["status"] not in RETRY_STATUSES:
         atomic_write(folder / "results.json", dumps_results(result))
     return result
 
 
-def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> str | None:
-    """None when the stored result is current; else why it is graded again: a
-    resubmission, a change in what grades (provenance), or the instructor's asking."""
+def write_report(folder: Path, student: str, result: dict) -> None:
+    """The student's report.html, and the key of what it shows (report_html.view_key)."""
+    info = gb.classroom(result)
+    info.pop("report_error", None)
+    try:
+        report_html.write_report(folder / "report.html", student, result)
+        info["report_key"] = report_html.view_key(result)
+    except Exception as error:  # a report is a courtesy; the grade must still be saved
+        info["report_error"] = f"{type(error).__name__}: {error}"
+        info.pop("report_key", None)
+
+
+def refresh_reports(results: dict[str, dict], out: Path) -> int:
+    """Rewrite the report (and save the result) of every stored student whose page no
+    longer shows what their result holds now: a changed due time, extension or late
+    policy, a rescore, rebuilt feedback. The number rewritten."""
+    rewritten = 0
+    for student, result in results.items():
+        folder = out / student
+        info = gb.classroom(result)
+        if info.get("report_key") == report_html.view_key(result) or not (folder / "results.json").is_file():
+            continue
+        write_report(folder, student, result)
+        atomic_write(folder / "results.json", dumps_results(result))
+        rewritten += 1
+    return rewritten
+
+
+def _why_grade_again(result: dict, sub: Submission, ctx: Context) -> tuple[str | None, str]:
+    """(action, why) for a stored result: (None, "") when it is current; GRADE for a
+    resubmission, a change in what the checks' outcome depends on, or the instructor's
+    asking; UPDATE when only the points or the feedback changed (regrade.plan)."""
     info = gb.classroom(result)
     if info.get("status") in RETRY_STATUSES:
-        return "a grade-all error last time"
+        return regrade.GRADE, "a grade-all error last time"
     if ctx.force:
-        return "--force"
+        return regrade.GRADE, "--force"
     if sub.student in ctx.regrade:
-        return "--regrade"
+        return regrade.GRADE, "--regrade"
     try:
         if info.get("digest") != digest(sub):
-            return "the submission changed"
+            return regrade.GRADE, "the submission changed"
     except OSError:
-        return "the submission could not be read"
-    changed = provenance.changes(info.get("record"), ctx.record)
-    if changed:
-        return ", ".join(provenance.PARTS.get(part, part) for part in changed) + " changed"
-    return None
+        return regrade.GRADE, "the submission could not be read"
+    action, _, why = regrade.plan(info.get("record"), ctx.record)
+    return action, why
+
+
+def _bring_up_to_date(result: dict, reason: str, ctx: Context, settings) -> tuple[str, str]:
+    """Rescore or rebuild the feedback of a stored result, and save it with the current
+    record; (UPDATE, reason), or (GRADE, why not) when its stored results cannot."""
+    info = gb.classroom(result)
+    stored = info.get("record") or {}
+    _, parts, _ = regrade.plan(stored, ctx.record)
+    why_not = regrade.update(result, parts, stored, ctx.record, settings.course or course_table.load())
+    if why_not:
+        return regrade.GRADE, f"{reason}, and {why_not}"
+    info.update(record=ctx.record, grader=provenance.short(ctx.record),
+                updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    atomic_write(ctx.out / info.get("student", "") / "results.json", dumps_results(result))
+    return regrade.UPDATE, reason
 
 
 def _take_lock(path: Path):

@@ -77,7 +77,8 @@ def table_rows(students: list[str], results: dict[str, dict], people: dict | Non
         row = {"student": student, "name": person.get("name", ""), "email": person.get("email", ""),
                "sis_user_id": person.get("sis_user_id", ""), "sis_login_id": person.get("sis_login_id", ""),
                "section": person.get("section", ""), "max_score": maximum, "units": {},
-               "submitted_at": "", "days_late": "", "penalty_percent": "", "grader": ""}
+               "submitted_at": "", "due": "", "extension": False, "days_late": "", "penalty_percent": "",
+               "grader": ""}
         if result is None:
             rows.append(dict(row, score=None, status=Status.PENDING, reason="not graded yet"))
             continue
@@ -86,31 +87,54 @@ def table_rows(students: list[str], results: dict[str, dict], people: dict | Non
         out_of = result.get("max_score") if info.get("status") == GRADED else maximum
         row.update(score=final_score(result), raw_score=number(result.get("score")), max_score=out_of,
                    units={u: got for u, (got, _) in unit_points(result).items()},
-                   status=info.get("status", ""), reason=info.get("reason", ""),
+                   status=info.get("status", ""), reason=info.get("reason", ""), lms=info.get("lms", ""),
                    submitted_at=info.get("submitted_at", ""), grader=info.get("grader", ""),
+                   due=info.get("due", ""), extension=bool(info.get("extension")),
                    days_late=info.get("days_late", ""), penalty_percent=info.get("penalty_percent", ""),
-                   feedback=f"{fmt(result.get('score'))} / {fmt(out_of)} before any late penalty; "
-                            "see your report for each check")
+                   feedback=score_note(result, out_of) + "; see your report for each check")
         rows.append(row)
     return rows
 
 
+def score_note(result: dict, out_of=None) -> str:
+    """The score in words, with the late figures class_settings.apply_late recorded
+    (the Moodle comment; the report shows the same figures as a table)."""
+    info = classroom(result)
+    out_of = fmt(result.get("max_score") if out_of is None else out_of)
+    earned = fmt(result.get("score"))
+    if info.get("status", GRADED) != GRADED:
+        return f"0 / {out_of}: not graded ({info.get('status')})"
+    penalty = number(info.get("penalty_percent"))
+    days = info.get("days_late")
+    if days in ("", None):
+        return f"{earned} / {out_of}"
+    due = f"due {info.get('due', '')}" + (" (your extension)" if info.get("extension") else "")
+    late = f"{days} day{'s' if days != 1 else ''} late ({due})"
+    if not days:
+        return f"{earned} / {out_of}, on time ({due})"
+    if not penalty:
+        return f"{earned} / {out_of}, {late}, no penalty"
+    return f"{earned} / {out_of} earned, {late}: -{fmt(penalty)} % gives {fmt(final_score(result))} / {out_of}"
+
+
 def render_csv(students: list[str], results: dict[str, dict], people: dict | None = None) -> str:
     """One row per student: id, name, email, total (after any late penalty), max, each
-    unit, status, reason, submission time, days late, penalty, the grader's record."""
+    unit, status, reason, submission time, due time (an extension's when the student
+    has one), days late, penalty, the grader's record."""
     rows = table_rows(students, results, people)
     units: list[str] = []
     for row in rows:
         units += [u for u in row["units"] if u not in units]
     lines = [["student", "name", "email", "score", "max_score", *units, "status", "reason",
-              "submitted_at", "days_late", "penalty_percent", "grader"]]
+              "submitted_at", "due", "days_late", "penalty_percent", "grader"]]
     for row in rows:
         pending = row["score"] is None
         lines.append([
             row["student"], row["name"], row["email"],
             "" if pending else fmt(row["score"]), fmt(row["max_score"]),
             *[("" if pending else "0") if u not in row["units"] else fmt(row["units"][u]) for u in units],
-            str(row["status"]), row["reason"], row["submitted_at"], row["days_late"],
+            str(row["status"]), row["reason"], row["submitted_at"], row["due"],
+            row["days_late"],
             row["penalty_percent"] if row["penalty_percent"] == "" else fmt(row["penalty_percent"]),
             row["grader"],
         ])

@@ -175,6 +175,7 @@ ROSTER_COLUMNS = {  # our name -> the headers that mean it (ours, Canvas's expor
     "sis_user_id": ("sis_user_id", "SIS User ID"),
     "sis_login_id": ("sis_login_id", "SIS Login ID"),
     "section": ("section", "Section"),
+    "due": ("due", "Due"),  # an extension: this student's own due time
 }
 
 
@@ -216,16 +217,30 @@ def export_canvas(rows: list[dict], column: str, maximum: float) -> str:
     return csv_text(lines)
 
 
-def export_moodle(rows: list[dict], maximum: float) -> str:
-    """Moodle's grading worksheet, ready for "Upload grading worksheet"."""
+def export_moodle(rows: list[dict], maximum: float, activity_max: float | None = None) -> str:
+    """Moodle's grading worksheet, ready for "Upload grading worksheet". Grades are out
+    of ``activity_max`` (the activity's "Maximum grade") when given, else ``maximum``."""
+    out_of = activity_max or maximum
+    scale = out_of / maximum if maximum else 1.0
     lines = [MOODLE_HEADER]
     for row in rows:
         submitted = row.get("submitted_at") or ""
+        handed_in = row.get("status") not in ("not-submitted", "pending")
+        feedback = row.get("feedback", "")
+        if feedback and scale != 1.0:
+            feedback += f" (the worksheet's grade is out of {fmt(out_of)})"
         lines.append([f"Participant {row['student']}", row["name"], row.get("email", ""),
-                      "Submitted for grading" if submitted else "No submission",
-                      fmt(row["score"]), fmt(maximum), "Yes",
-                      _moodle_time(submitted), "-", row.get("feedback", "")])
+                      "Submitted for grading" if handed_in else "No submission",
+                      fmt(None if row["score"] is None else row["score"] * scale), fmt(out_of),
+                      "Yes", _moodle_time(submitted), "-", feedback])
     return csv_text(lines)
+
+
+def unmatched(rows: list[dict], kind: str, people: dict) -> list[str]:
+    """The rows ``kind`` (canvas or moodle) cannot match to a student of its own: neither
+    on the roster nor taken from that platform's download (whose ids are the platform's)."""
+    return [row["student"] for row in rows
+            if row["student"] not in people and row.get("lms") != kind]
 
 
 def _moodle_time(text: str) -> str:

@@ -1,6 +1,7 @@
 """A student's feedback page: one self-contained HTML file built from their results.json.
 
-Sections, top to bottom: the score (or why the submission could not be graded), a
+Sections, top to bottom: the score after any late penalty (or why the submission
+could not be graded), when it was submitted against its due time and what that cost, a
 table by unit, the loss curve of their Learner against the reference's, every failed
 check with its message and hint, and the passed checks folded away.
 
@@ -11,8 +12,10 @@ bidi character as its escape (safe_text.visible).
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import json
 import math
 import threading
 from pathlib import Path
@@ -54,9 +57,10 @@ def render_report(student: str, result: dict) -> str:
         parts.append(f'<p class="problem"><b>Not graded ({esc(str(info.get("status")))}):</b> '
                      f'{esc(str(info.get("reason", "")))}</p><p>Score: 0. Fix the submission and submit again.</p>')
         return page(f"Feedback: {student}", "\n".join(parts))
-    score, out_of = gb.number(result.get("score")), gb.number(result.get("max_score"))
+    score, out_of = gb.final_score(result), gb.number(result.get("max_score"))
     percent = f" ({100 * score / out_of:.0f} %)" if out_of else ""
     parts.append(f"<p><b>Score: {gb.fmt(score)} / {gb.fmt(out_of)}</b>{percent}</p>")
+    parts.append(_lateness(result))
     if result.get("output"):  # the grader's notes: protections, seed, an import failure
         opened = " open" if score == 0 else ""
         parts.append(f"<details{opened}><summary>How this was graded</summary><pre>{esc(str(result['output']))}</pre></details>")
@@ -67,6 +71,34 @@ def render_report(student: str, result: dict) -> str:
     if info.get("graded_at"):
         parts.append(f"<p><small>Graded {esc(str(info['graded_at']))} in {gb.number(info.get('seconds')):.1f} s.</small></p>")
     return page(f"Feedback: {student}", "\n".join(parts))
+
+
+def view_key(result: dict) -> str:
+    """A digest of everything the report shows: when it changes, the page is rewritten."""
+    info = gb.classroom(result)
+    shown = {"score": result.get("score"), "max_score": result.get("max_score"), "tests": result.get("tests"),
+             "output": result.get("output"), "curves": (result.get("extra_data") or {}).get("loss_curves"),
+             "info": {k: info.get(k) for k in ("status", "reason", "submitted_at", "due", "extension",
+                                               "days_late", "penalty_percent", "graded_at", "seconds")}}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _lateness(result: dict) -> str:
+    """When the submission came in against its due time, and what lateness cost: the
+    figures the gradebook and the exports hold (class_settings.apply_late records them)."""
+    info = gb.classroom(result)
+    if info.get("days_late") in (None, ""):
+        return ""
+    esc = html.escape
+    due = esc(str(info.get("due", ""))) + (" (your extension)" if info.get("extension") else "")
+    penalty = gb.number(info.get("penalty_percent"))
+    rows = [("Submitted at", esc(str(info.get("submitted_at", "")))), ("Due", due),
+            ("Days late", esc(str(info.get("days_late")))),
+            ("Late penalty", f"{gb.fmt(penalty)} % of the earned score"),
+            ("Earned before the penalty", f"{gb.fmt(result.get('score'))} / {gb.fmt(result.get('max_score'))}"),
+            ("Final score", f"{gb.fmt(gb.final_score(result))} / {gb.fmt(result.get('max_score'))}")]
+    body = "".join(f'<tr><th>{label}</th><td>{value}</td></tr>' for label, value in rows)
+    return f'<h2>Lateness</h2><table class="late">{body}</table>'
 
 
 def page(title: str, body: str) -> str:

@@ -21,14 +21,37 @@ class ClassSettings:
     exports: list = field(default_factory=list)  # (lms, path)
     column: str = "nn100"
     git_list: Path | None = None                 # --from-git LIST
+    git_at_due: bool = False                     # --git-at-due: grade the last commit before --due
+    extensions: dict = field(default_factory=dict)  # student id -> their own due time
+    # What the exports do with rows no platform can match (not on the roster): refuse
+    # (the default), or write them anyway (--export-unmatched).
+    export_unmatched: bool = False
+    moodle_max: float | None = None             # --moodle-max: the activity's maximum grade
+    course: object = None                       # the course table (hints and visibilities)
+
+    def due_for(self, student: str) -> datetime | None:
+        """The due time of ``student``: their extension, else --due."""
+        return self.extensions.get(student, self.due)
 
 
 def from_args(args, table, selection) -> ClassSettings:
     settings = ClassSettings(policy=table.late or late.Policy())
     if getattr(args, "roster", None):
         settings.people = lms.read_roster(Path(args.roster))
+        settings.extensions = {student: late.parse_time(person["due"], f"--roster {args.roster}: {student}'s due")
+                               for student, person in settings.people.items() if person.get("due")}
     if getattr(args, "due", None):
         settings.due = late.parse_time(args.due)
+    if getattr(args, "extensions", None):
+        settings.extensions.update(late.read_extensions(Path(args.extensions)))
+    if settings.extensions and settings.due is None:
+        raise late.PolicyError("extensions give some students their own due time: give --due for the others")
+    settings.git_at_due = bool(getattr(args, "git_at_due", False))
+    settings.export_unmatched = bool(getattr(args, "export_unmatched", False))
+    if getattr(args, "moodle_max", None) is not None:
+        if args.moodle_max <= 0:
+            raise ValueError(f"--moodle-max: expected a maximum grade above 0, found {args.moodle_max:g}")
+        settings.moodle_max = float(args.moodle_max)
     for kind, path in getattr(args, "export", None) or []:
         if kind not in ("canvas", "moodle"):
             raise ValueError(f"--export: expected canvas or moodle, found {kind!r}")
@@ -64,15 +87,22 @@ def students_named(wanted: set, submissions: list[Submission], people: dict) -> 
 
 
 def apply_late(result: dict, settings: ClassSettings) -> None:
-    """Record days late and the penalty with a result, from its submission time and
-    the current --due and policy (recomputed every run: changing them needs no regrade)."""
+    """Record the due time, days late and the penalty with a result, from its submission
+    time, the student's due time (an extension, else --due) and the policy. This is the
+    one late computation: the gradebook, the exports, the summary and the report all
+    read what it records. It runs every time: changing them needs no regrading."""
     info = gb.classroom(result)
     if result.get("extra_data") is None:
         return
-    info.pop("days_late", None)
-    info.pop("penalty_percent", None)
+    for key in LATE_KEYS:
+        info.pop(key, None)
     submitted = info.get("submitted_at")
-    if settings.due is None or not submitted or info.get("status") != gb.GRADED:
+    due = settings.due_for(info.get("student", ""))
+    if due is None or not submitted or info.get("status") != gb.GRADED:
         return
-    days = settings.policy.days_late(late.parse_time(submitted, "submitted_at"), settings.due)
-    info.update(due=late.iso(settings.due), days_late=days, penalty_percent=settings.policy.penalty(days))
+    days = settings.policy.days_late(late.parse_time(submitted, "submitted_at"), due)
+    info.update(due=late.iso(due), extension=info.get("student") in settings.extensions,
+                days_late=days, penalty_percent=settings.policy.penalty(days))
+
+
+LATE_KEYS = ("due", "extension", "days_late", "penalty_percent")

@@ -1,5 +1,6 @@
 """The instructor's page for a class: how scores spread and what to teach again.
 
+Every score is the one the gradebook holds: after the late penalty.
 Sections: the class in numbers, the score histogram, each unit's average, the checks
 failed by most students, the submissions that could not be graded and why, and every
 student with a link to their report.
@@ -28,7 +29,9 @@ def write_summary(path: Path, students: list[str], results: dict[str, dict], rep
 def render_summary(here: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path) -> str:
     graded = {s: results[s] for s in students if s in results and gb.classroom(results[s]).get("status") == gb.GRADED}
     maximum = gb.class_max(results) or 0
-    percents = [100 * gb.number(r.get("score")) / maximum if maximum else 0.0 for r in graded.values()]
+    # After the late penalty, as the gradebook and the exports hold them.
+    percents = [100 * gb.final_score(r) / maximum if maximum else 0.0 for r in graded.values()]
+    late = [s for s, r in graded.items() if gb.number(gb.classroom(r).get("penalty_percent")) > 0]
     not_gradable = [s for s in students if s in results and s not in graded]
     pending = [s for s in students if s not in results]
     esc = html.escape
@@ -43,7 +46,8 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
         parts += [_row("Maximum score", gb.fmt(maximum)),
                   _row("Mean of graded", f"{statistics.mean(percents):.1f} %"),
                   _row("Median of graded", f"{statistics.median(percents):.1f} %"),
-                  _row("Full marks", sum(p >= 99.999 for p in percents))]
+                  _row("Full marks", sum(p >= 99.999 for p in percents)),
+                  _row("Late, with a penalty", len(late))]
     parts.append("</table>")
     if percents or not_gradable:
         parts.append("<h2>Score distribution</h2>")
@@ -58,7 +62,7 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
     for s in students:
         r = results.get(s)
         status = gb.classroom(r).get("status", "") if r else "pending"
-        score = gb.fmt(gb.number(r.get("score"))) if r else ""
+        score = gb.fmt(gb.final_score(r)) if r else ""
         rows.append(f'<tr><td>{_student_link(here, reports, s)}</td><td class="num">{score}</td><td>{esc(str(status))}</td></tr>')
     parts.append(f"<h2>Students ({len(students)})</h2><table><tr><th>Student</th><th>Score</th><th>Status</th></tr>{''.join(rows)}</table>")
     return page("Class summary", "\n".join(parts))

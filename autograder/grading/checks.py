@@ -73,6 +73,8 @@ class Outcome:
     text: str
     points: float = 0.0
     max_points: float = 0.0
+    hint: str = ""           # the hint appended to ``text`` (grade-all rebuilds it when it changes)
+    hint_allowed: bool = False  # a failure whose message takes the check's hint
 
 
 def run_judge(check: Check, results: dict) -> Outcome:
@@ -82,9 +84,10 @@ def run_judge(check: Check, results: dict) -> Outcome:
         return Outcome(check, False, f"{NOT_JUDGED}: {failure}")
     except Fail as failure:
         text = str(failure)
-        if check.hint and failure.show_hint:
-            text += f"\nHint: {check.hint}"
-        return Outcome(check, False, text)
+        hint = check.hint if failure.show_hint else ""
+        if hint:
+            text += f"\nHint: {hint}"
+        return Outcome(check, False, text, hint=hint, hint_allowed=failure.show_hint)
     except Exception as exc:  # a grader bug must not crash the grading of the others
         return Outcome(check, False, f"internal grader error while judging: "
                                      f"{type(exc).__name__}: {exc}")

@@ -36,6 +36,7 @@ class Status(StrEnum):
     GRADED = "graded"
     PENDING = "pending"                # not graded yet
     NOT_SUBMITTED = "not-submitted"    # on the roster, absent from the download
+    CLONE_FAILED = "clone-failed"      # --from-git: git could not clone or fetch the repository
     MISSING = "missing"                # the path given does not exist
     EMPTY = "empty"
     NO_PACKAGE = "no-package"

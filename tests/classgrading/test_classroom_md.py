@@ -2,6 +2,7 @@
 the class made smaller, build/term moved into this test's folder and the fake grader
 (the real one is exercised by test_workflows.py and test_resolver.py)."""
 import os
+import re
 import subprocess
 import sys
 
@@ -33,3 +34,36 @@ def test_the_term_in_classroom_md_runs_as_written(tmp_path):
     assert (term / "merged" / "gradebook.csv").read_text() == (term / "a1" / "gradebook.csv").read_text()
     for path in ("a1/canvas.csv", "a2/moodle.csv", "merged/canvas.csv"):
         assert (term / path).stat().st_size > 100
+
+
+def test_the_assignments_section_agrees_with_course_toml():
+    """Step 2's figures and table are course.toml's: every assignment (number, title, the
+    units it grades, its convergence problems), the totals, and for each problem the
+    units of earlier assignments it trains (checks_convergence.USES) named in the row."""
+    from autograder import course
+    from autograder.grading.families.convergence import USES
+
+    table = course.load()
+    text = (ROOT / "autograder" / "CLASSROOM.md").read_text()
+    section = text.split("## 2.", 1)[1].split("## 3.", 1)[0]
+    totals = {f"{a.total:g}" for a in table.assignments.values()}
+    assert len(totals) == 1
+    assert f"scaled to its total ({totals.pop()} for each of the {len(table.assignments)})" in section
+    assert f"one whole of {table.total:g} points" in section
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ") and line[2].isdigit()]
+    assert [row[0] for row in rows] == [f"{n} {a.title}" for n, a in sorted(table.assignments.items())]
+    uses = {"linear_regression": USES["linreg"], "product": USES["product"], "digits": USES["digits"],
+            "convnet": USES["convnet"]}
+    for (name, units, problem, needs), (_number, assignment) in zip(rows, sorted(table.assignments.items()),
+                                                                     strict=True):
+        assert tuple(units.split(", ")) == assignment.units, name
+        if not assignment.convergence:
+            assert problem == "—", name
+            continue
+        earlier = {unit for p in assignment.convergence for unit in uses[p]} - set(assignment.units)
+        named = set(re.findall(r"\b\w+\b", needs))
+        assert earlier <= named, f"{name}: the row does not name {sorted(earlier - named)}"
+        for unit in earlier:  # each followed by the assignment it comes from: "Linear, ReLU (1)"
+            after = re.search(r"\d+", needs.split(unit, 1)[1])
+            assert after and int(after.group()) == table.units[unit].assignment, f"{name}: {unit}"

@@ -37,6 +37,15 @@ def test_actionlint_passes_on_every_workflow():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+@pytest.mark.skipif(not ACTIONLINT.exists(), reason="actionlint is installed by `make test` (requirements-dev.txt)")
+def test_actionlint_passes_on_the_student_editions_workflow():
+    """tools/student_check.yml becomes .github/workflows/check.yml of the student edition
+    (tools/release.py): it is held to the same linter as the course's own."""
+    run = subprocess.run([str(ACTIONLINT), str(ROOT / "tools" / "student_check.yml")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 def test_the_push_workflow_grades_the_reference_at_full_marks():
     from autograder import course
     total = f"{course.load().total:g}"
@@ -55,7 +64,9 @@ def test_the_class_workflow_shards_and_merges(tmp_path):
     solved(class_dir / "ref")
     write_stub(class_dir / "stub")
     out = tmp_path / "out"
-    env = {"CLASS": str(class_dir), "ASSIGNMENT": "1", "DUE": "", "ROSTER": "", "SHARDS": str(len(shards)),
+    roster = tmp_path / "roster.csv"  # the exports need one: a plain folder's ids mean nothing to an LMS
+    roster.write_text("id,name\nref,Ada Lovelace\nstub,Alan Turing\n")
+    env = {"CLASS": str(class_dir), "ASSIGNMENT": "1", "DUE": "", "ROSTER": str(roster), "SHARDS": str(len(shards)),
            "OUT": str(out)}
     for shard in shards:
         run_step(steps("grade-class.yml", "grade")["Grade one shard"], dict(env, SHARD=str(shard)))

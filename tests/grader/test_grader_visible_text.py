@@ -5,9 +5,10 @@ import csv
 import io
 import json
 
-from autograder import gradebook as gb
-from autograder import grade, report, report_html
-from autograder.grader_process import dumps_results
+from autograder.classroom import gradebook as gb
+from autograder.grading import grade, report
+from autograder.classroom import report_html
+from autograder.classroom.grader_process import dumps_results
 from hostile import RELU_BACKWARD, apply_hostile
 
 # Erase the line, go to its start, print a score, hide what follows; then a right-to-left
