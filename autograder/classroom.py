@@ -82,6 +82,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                              "gradebook, summary and export set; grades nothing")
     parser.add_argument("--export-column", default=None,
                         help="the Canvas assignment column to fill (default: '<course> assignment N')")
+    parser.add_argument("--similarity", action="store_true",
+                        help="also compare the submissions with each other: similarity.html and "
+                             ".csv next to the gradebook (see autograder/similarity.py)")
     # For tests and other graders: the command that grades one folder.
     parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
     return parser
@@ -142,7 +145,12 @@ def main(args: argparse.Namespace) -> int:
     # Each grader runs its own sandboxed children in parallel: share the cores out
     # rather than run jobs x children processes on them.
     ctx.grade_args += ["--jobs", str(max(1, (os.cpu_count() or 1) // jobs))]
-    return grade_class(class_dir, gradebook, ctx, jobs, shard, settings)
+    code = grade_class(class_dir, gradebook, ctx, jobs, shard, settings)
+    if getattr(args, "similarity", False) and code in (0, 1):
+        from . import similarity  # copydetect is needed only here
+        similarity.run(out / ".git-class" if settings.git_list else class_dir, gradebook.parent,
+                       settings.people, console=lambda text: print(f"grade-all: {text}", file=sys.stderr))
+    return code
 
 
 def _parse_shard(text):

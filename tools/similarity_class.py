@@ -245,10 +245,11 @@ def _blocks(text: str):
     return [(b, e, f"{first}#{n}" if first in repeated else first) for b, e, first, n in found]
 
 
-def write_student(dest: Path, choices: dict[tuple[str, str], int]) -> None:
+def write_student(dest: Path, choices: dict[tuple[str, str], int], rng: random.Random | None = None) -> None:
     """The package ``dest/nn100`` as a student who filled every block: the unit's
-    variant ``choices[unit]`` (1-based), or the reference's way when 0 or absent.
-    The solution markers are dropped (students edit the stubs, which have none)."""
+    variant ``choices[unit]`` (1-based), or the reference's way when 0 or absent, each
+    block restyled at random with ``rng`` (as written when None). The solution markers
+    are dropped (students edit the stubs, which have none)."""
     package = dest / "nn100"
     shutil.copytree(SOLUTION, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     by_file: dict[str, dict[str, str]] = {}
@@ -265,16 +266,42 @@ def write_student(dest: Path, choices: dict[tuple[str, str], int]) -> None:
             out += lines[last:begin]
             indent = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
             body = bodies.pop(key, None)
-            if body is None:
-                out += lines[begin + 1:end]
-            else:
-                out += [indent + line if line else "" for line in body.splitlines()]
+            if body is None:  # the reference's way, dedented
+                body = "\n".join(line[len(indent):] for line in lines[begin + 1:end])
+            if rng is not None:
+                body = restyle(body, rng)
+            out += [indent + line if line else "" for line in body.splitlines()]
             last = end + 1
         out += lines[last:]
         if bodies:
             raise ValueError(f"similarity_class: no solution block of {path.name} begins with "
                              f"{', '.join(map(repr, bodies))}; update VARIANTS")
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+# Small rewrites that keep what the code does, the habits that make two students' versions
+# of the same idea differ: (pattern, replacement), each tried on a block with STYLE_RATE.
+STYLE = [
+    (re.compile(r"^return (?!.*lambda)(.+)$", re.MULTILINE),  # one-line returns only
+     lambda m: f"answer = {m[1]}\nreturn answer" if _balanced(m[1]) else m[0]),
+    (re.compile(r"\b([A-Za-z_][\w.]*)\.(sum|mean)\(axis="), r"np.\2(\1, axis="),
+    (re.compile(r"\(1 - "), "(1.0 - "),
+    (re.compile(r"^return ([A-Za-z_]\w*) \* ([A-Za-z_]\w*)$", re.MULTILINE), r"return \2 * \1"),
+    (re.compile(r"keepdims=True"), "keepdims=1"),
+]
+STYLE_RATE = 0.35
+
+
+def _balanced(expression: str) -> bool:
+    return all(expression.count(a) == expression.count(b) for a, b in ("()", "[]", "{}"))
+
+
+def restyle(body: str, rng: random.Random) -> str:
+    """``body`` with some of STYLE's rewrites, each applied with STYLE_RATE."""
+    for pattern, replacement in STYLE:
+        if rng.random() < STYLE_RATE:
+            body = pattern.sub(replacement, body)
+    return body
 
 
 def honest_choices(rng: random.Random, reference_share: float) -> dict[tuple[str, str], int]:
@@ -390,7 +417,7 @@ def make_class(out: Path, students: int = 30, seed: int = 0, copies: int = 1) ->
     for i in range(1, students + 1):
         share = 0.85 if i % 2 else 0.35
         name = f"s{i:03d}-honest-{'ref' if share > 0.5 else 'own'}"
-        write_student(out / name, honest_choices(rng, share))
+        write_student(out / name, honest_choices(rng, share), rng)
         if share < 0.5:
             own.append(name)
     copied = {}
