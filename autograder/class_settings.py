@@ -21,6 +21,8 @@ class ClassSettings:
     exports: list = field(default_factory=list)  # (lms, path)
     column: str = "nn100"
     git_list: Path | None = None                 # --from-git LIST
+    course: str = ""                             # titles for the summary page
+    assignment: str = ""
 
 
 def from_args(args, table, selection) -> ClassSettings:
@@ -35,6 +37,10 @@ def from_args(args, table, selection) -> ClassSettings:
         settings.exports.append((kind, Path(path)))
     if getattr(args, "from_git", None):
         settings.git_list = Path(args.from_git)
+    settings.course = table.name
+    chosen = table.assignments.get(selection.number) if selection.number else None
+    settings.assignment = (f"Assignment {chosen.number}: {chosen.title}" if chosen
+                           else f"all assignments ({len(table.assignments)}, {table.total:g} points)")
     settings.column = getattr(args, "export_column", None) or (
         f"{table.name} assignment {selection.number}" if selection.number else table.name)
     return settings

@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from . import (assignments, class_settings, from_git, late, lms, merge, processes, provenance, report_html,
+from . import (assignments, class_records, class_settings, from_git, late, lms, merge, processes, provenance, report_html,
                summary)
 from . import course as course_table
 from . import gradebook as gb
@@ -189,6 +189,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     students = sorted({s.student for s in submissions} | set(settings.people) | set(failed))
     results: dict[str, dict] = {}
     todo, why, current = [], Counter(), 0
+    ctx.reasons = {}  # student -> why graded again, kept in results.json for history.csv
     for position, sub in enumerate(submissions):
         done = gb.load_result(ctx.out / sub.student / "results.json")
         reason = "new" if done is None else _why_grade_again(done, sub, ctx)
@@ -202,6 +203,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
             todo.append(sub)
             if reason != "new":
                 why[reason] += 1
+                ctx.reasons[sub.student] = reason
     for student in students:
         if student in failed:
             results[student] = failure_result(Status.NOT_SUBMITTED, failed[student])
@@ -259,7 +261,8 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
         class_settings.apply_late(result, settings)
     atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     summary_path = gradebook.parent / "summary.html"
-    summary.write_summary(summary_path, students, results, out, gradebook)
+    summary.write_summary(summary_path, students, results, out, gradebook, settings)
+    class_records.write(gradebook.parent, students, results, settings.people)
     rows = gb.table_rows(students, results, settings.people)
     maximum = gb.class_max(results) or 0
     for kind, path in settings.exports:
@@ -338,6 +341,7 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     info.update(student=sub.student, name=sub.name, source=sub.path.name, digest=fingerprint,
                 submitted_at=sub.submitted_at or submission_time(sub), lms=sub.lms,
                 late_marked=sub.late_marked,
+                regraded_because=getattr(ctx, "reasons", {}).get(sub.student, ""),
                 record=ctx.record, grader=provenance.short(ctx.record),
                 seconds=round(time.monotonic() - started, 3),
                 graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
