@@ -21,6 +21,7 @@ class ClassSettings:
     exports: list = field(default_factory=list)  # (lms, path)
     column: str = "nn100"
     git_list: Path | None = None                 # --from-git LIST
+    feedback: list = field(default_factory=list)  # (lms, path): the reports in a zip to upload
     course: str = ""                             # titles for the summary page
     assignment: str = ""
 
@@ -35,6 +36,10 @@ def from_args(args, table, selection) -> ClassSettings:
         if kind not in ("canvas", "moodle"):
             raise ValueError(f"--export: expected canvas or moodle, found {kind!r}")
         settings.exports.append((kind, Path(path)))
+    for kind, path in getattr(args, "feedback_zip", None) or []:
+        if kind not in ("canvas", "moodle"):
+            raise ValueError(f"--feedback-zip: expected canvas or moodle, found {kind!r}")
+        settings.feedback.append((kind, Path(path)))
     if getattr(args, "from_git", None):
         settings.git_list = Path(args.from_git)
     settings.course = table.name

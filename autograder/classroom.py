@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from . import (assignments, class_records, class_settings, from_git, late, lms, merge, processes, provenance, report_html,
+from . import (assignments, class_records, class_settings, feedback_zip, from_git, late, lms, merge, processes, provenance, report_html,
                summary)
 from . import course as course_table
 from . import gradebook as gb
@@ -82,6 +82,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                              "gradebook, summary and export set; grades nothing")
     parser.add_argument("--export-column", default=None,
                         help="the Canvas assignment column to fill (default: '<course> assignment N')")
+    parser.add_argument("--feedback-zip", nargs=2, action="append", default=[], metavar=("LMS", "FILE.zip"),
+                        help="also write every report.html in the zip moodle's 'Upload multiple feedback "
+                             "files' or canvas's 'Re-Upload Submissions' reads (autograder/feedback_zip.py)")
     parser.add_argument("--similarity", action="store_true",
                         help="also compare the submissions with each other: similarity.html and "
                              ".csv next to the gradebook (see autograder/similarity.py)")
@@ -270,6 +273,11 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
                 else lms.export_moodle(rows, maximum))
         atomic_write(path, text)
         console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
+    for kind, path in settings.feedback:
+        held, left_out = feedback_zip.write_zip(kind, path, students, results, out, settings.people)
+        console.print(f"grade-all: wrote the {kind.capitalize()} feedback zip {path} ({held} reports"
+                      + (f"; left out {', '.join(f'{s} ({why})' for s, why in left_out[:5])}"
+                         + (", ..." if len(left_out) > 5 else "") if left_out else "") + ")", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
     if late_rows:
         console.print(f"grade-all: {len(late_rows)} late: " + ", ".join(

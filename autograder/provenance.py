@@ -18,7 +18,7 @@ ROOT = PACKAGE.parent
 # Class-grading plumbing: it lays submissions out and writes pages, never scores.
 PLUMBING = {"classroom.py", "gradebook.py", "summary.py", "report_html.py", "grader_process.py",
             "provenance.py", "lms.py", "late.py", "merge.py", "from_git.py", "class_settings.py", "CLASSROOM.md", "README.md",
-            "similarity.py", "class_records.py"}  # class outputs only: never regrade for them
+            "similarity.py", "class_records.py", "feedback_zip.py"}  # class outputs only: never regrade for them
 # What each part of the record is, in the words grade-all prints.
 PARTS = {"grader": "the grader's code", "course": "the course table", "reference": "the reference",
          "data": "the hidden data", "options": "the options (seed, time limits, assignment)",
