@@ -208,6 +208,7 @@ def render_csv(outcome: Outcome) -> str:
 
 SIDE_STYLE = """
 .pair { margin: 2rem 0; } .side { display: grid; grid-template-columns: 1fr 1fr; gap: .6rem; }
+.side > div { min-width: 0; }
 .side pre { font-size: .8rem; max-height: 30rem; overflow: auto; white-space: pre; }
 mark { background: #ffd36b; } tr.flagged td { background: #fdecec; }
 body { max-width: 90rem; }

@@ -104,7 +104,7 @@ def _students_table(here: Path, reports: Path, students: list[str], results: dic
 # Sorts the students' table by the clicked column: numbers as numbers (empty cells
 # last), text in the reader's collation; a second click reverses.
 SORT_SCRIPT = """
-<style>table.sortable th { cursor: pointer; } table.sortable th[aria-sort]::after { content: " \\25B4"; }
+<style>table.sortable th { cursor: pointer; } table.sortable td { white-space: nowrap; } table.sortable th[aria-sort]::after { content: " \\25B4"; }
 table.sortable th[aria-sort=descending]::after { content: " \\25BE"; } tr.late td { background: #fff7e0; }</style>
 <script>
 document.querySelectorAll("table.sortable").forEach(function (table) {

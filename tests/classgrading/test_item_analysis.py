@@ -6,12 +6,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 from autograder import class_records
 from autograder.class_settings import ClassSettings
 from autograder.summary import write_summary
+from classgrading_support import ROOT
 
 EVIL = '<script>alert("x")</script>'
 
@@ -163,3 +165,28 @@ def test_the_students_table_sorts_in_a_real_browser(tmp_path, browser):
     shot = tmp_path / "summary.png"
     headless(browser, f"--screenshot={shot}", "--window-size=1200,900", page.as_uri())
     assert shot.is_file() and shot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_grade_all_keeps_checks_csv_and_the_history_beside_the_gradebook(fake_class, fake_grade_command, tmp_path):
+    """Two runs of grade-all: the history says who was graded first, and why bob's
+    score changed when he resubmitted; nobody else gains a row."""
+    def run():
+        done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(fake_class), "--gradebook",
+                               str(tmp_path / "out" / "gradebook.csv"), "--grade-command", fake_grade_command],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert done.returncode == 0, done.stderr
+
+    run()
+    history = tmp_path / "out" / "history.csv"
+    first = class_records.read_history(history)
+    assert {r["student"]: (r["new_score"], r["why"]) for r in first}["bob"] == ("15", "first graded")
+    layers = fake_class / "bob" / "nn100" / "layers.py"
+    layers.write_text(layers.read_text().replace("FAKE_BUG", "fixed"))
+    run()
+    added = class_records.read_history(history)[len(first):]
+    assert [(r["student"], r["old_score"], r["new_score"], r["why"]) for r in added] == \
+        [("bob", "15", "20", "the submission changed")]
+    with open(tmp_path / "out" / "checks.csv", newline="") as handle:
+        rows = {row[0]: row for row in csv.reader(handle)}
+    assert rows["points possible"][:3] == ["points possible", "", ""] and rows["alice"][2] == "graded"
