@@ -23,6 +23,7 @@ import argparse
 import csv
 import html
 import io
+import shutil
 import sys
 import tempfile
 import time
@@ -38,7 +39,8 @@ REFERENCE = ROOT / "solutions" / "nn100"
 NOISE = 25       # copydetect's noise threshold k: matches shorter than this (filtered) never count
 MIN_OWN = 500    # the smallest amount of own code a share is taken of (filtered characters, ~30 lines)
 THRESHOLD = 0.85  # chosen from measurements: see CLASSROOM.md, "Similarity"
-TOP = 30         # pairs shown in full in the HTML report (the CSV has every pair above 0)
+TOP = 30         # pairs shown in full in the HTML report
+CSV_ROWS = 5000  # pairs in the CSV, most similar first (a class of 100 has 4950 pairs)
 
 
 @dataclass
@@ -103,12 +105,14 @@ def read_code(root: Path) -> dict[str, str]:
 def load_student(sub: Submission, base, scratch: Path, label: str = "") -> Student:
     """A submission's own code, fingerprinted (the submission laid out as for grading)."""
     student = Student(sub.student, label or sub.student)
+    work = Path(tempfile.mkdtemp(prefix="similarity-", dir=scratch))
     try:
-        work = Path(tempfile.mkdtemp(prefix="similarity-", dir=scratch))
         code = read_code(materialize(sub, work / "submission"))
     except (SubmissionError, OSError) as error:
         student.problem = getattr(error, "reason", str(error))
         return student
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     for name, text in code.items():
         fingerprint = _fingerprint(text, name, base)
         student.files[name] = fingerprint
@@ -192,13 +196,14 @@ def write_reports(outcome: Outcome, folder: Path, top: int = TOP) -> tuple[Path,
 
 
 def render_csv(outcome: Outcome) -> str:
-    """One row per pair that shares any own code, highest score first."""
+    """One row per pair that shares any own code, highest score first (at most
+    CSV_ROWS, and never fewer than the pairs at or above the threshold)."""
     from .gradebook import _cell
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["rank", "student_a", "student_b", "score", "share_a", "share_b", "shared_a",
                      "shared_b", "own_a", "own_b", "files", "flagged"])
-    for rank, p in enumerate(outcome.pairs, 1):
+    for rank, p in enumerate(outcome.pairs[:max(CSV_ROWS, len(outcome.flagged))], 1):
         writer.writerow([rank, _cell(p.a.label), _cell(p.b.label), f"{p.score:.3f}", f"{p.share_a:.3f}",
                          f"{p.share_b:.3f}", p.shared_a, p.shared_b, p.a.own, p.b.own,
                          " ".join(name for name, _, _ in p.files),

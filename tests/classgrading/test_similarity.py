@@ -17,6 +17,8 @@ from autograder.submissions import Submission, find_submissions  # noqa: E402
 from classgrading_support import ROOT, solved  # noqa: E402
 from tools import similarity_class  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("similarity")  # one worker checks the class once
+
 HONEST = 30
 SEED = 7  # any seed: the measurements behind THRESHOLD cover seeds 0-3 and 10-17 (CLASSROOM.md)
 
