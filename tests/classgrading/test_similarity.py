@@ -82,6 +82,18 @@ def test_without_the_reference_as_boilerplate_reference_like_students_would_be_f
     assert both.pairs == []
 
 
+def test_two_students_who_each_wrote_one_line_their_own_way_are_not_flagged(tmp_path):
+    """All they wrote beyond the reference is the same short Softmax: 100 % of their own
+    code, but a few lines are counted against MIN_OWN, not against themselves."""
+    class_dir = tmp_path / "class"
+    for name in ("a", "b"):
+        similarity_class.write_student(class_dir / name, {("layers.py", "Softmax"): 1})
+    outcome = similarity.check_class(find_submissions(class_dir), tmp_path / "work")
+    (pair,) = outcome.pairs
+    assert pair.shared_a == pair.a.own < similarity.MIN_OWN
+    assert pair.score == pytest.approx(pair.a.own / similarity.MIN_OWN) and not outcome.flagged
+
+
 def test_html_shows_matching_regions_escaped(tmp_path):
     """Text from submissions (code, comments, strings, names) reaches the page as text."""
     class_dir = tmp_path / "class"
