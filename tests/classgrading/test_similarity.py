@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from autograder import similarity  # noqa: E402
 from autograder.submissions import Submission, find_submissions  # noqa: E402
 from classgrading_support import ROOT, solved  # noqa: E402
 from tools import similarity_class  # noqa: E402
+from tools.make_class import as_canvas  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("similarity")  # one worker checks the class once
 
@@ -147,3 +149,24 @@ def test_grade_all_similarity_writes_its_report_next_to_the_gradebook(tmp_path, 
         first = next(csv.DictReader(handle))
     assert {first["student_a"], first["student_b"]} == set(next(iter(copied.items())))
     assert "grade-all: similarity: 5 submissions" in run.stderr
+
+
+def test_a_canvas_download_is_compared_by_user_id_with_the_roster_names(tmp_path, fake_grade_command):
+    """The copy inside a Canvas download: found among the unpacked zips, named by the
+    roster, ids as the gradebook has them."""
+    class_dir = tmp_path / "class"
+    copied = similarity_class.make_class(class_dir, 4, 3, copies=1)
+    folks = as_canvas(class_dir, tmp_path / "a1.zip", tmp_path / "roster.csv",
+                      [(datetime(2026, 9, 14, 20, 0), False)] * 5)
+    by_folder = dict(zip(sorted(p.name for p in class_dir.iterdir()), folks, strict=True))
+    (copy, original), = copied.items()
+    expected = {f"{by_folder[s]['canvas_id']} ({by_folder[s]['last']}, {by_folder[s]['first']})"
+                for s in (copy, original)}
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "a1.zip"),
+                          "--gradebook", str(tmp_path / "out" / "gradebook.csv"), "--roster",
+                          str(tmp_path / "roster.csv"), "--grade-command", fake_grade_command, "--similarity"],
+                         capture_output=True, text=True, timeout=300, env=env_with_copydetect(), cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    with open(tmp_path / "out" / "similarity.csv", newline="") as handle:
+        first = next(csv.DictReader(handle))
+    assert {first["student_a"], first["student_b"]} == expected and first["flagged"] == "yes"
