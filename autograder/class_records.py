@@ -9,6 +9,7 @@
 Both are rebuilt from the students' results.json at the end of every run, so a run
 killed halfway leaves them as the last finished run wrote them.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,11 +21,24 @@ from . import gradebook as gb
 from .atomic import atomic_write
 
 POSSIBLE = "points possible"
-HISTORY_COLUMNS = ["student", "name", "when", "old_score", "new_score", "old_status", "new_status",
-                   "why", "graded_at", "submission", "penalty_percent"]
+HISTORY_COLUMNS = [
+    "student",
+    "name",
+    "when",
+    "old_score",
+    "new_score",
+    "old_status",
+    "new_status",
+    "why",
+    "graded_at",
+    "submission",
+    "penalty_percent",
+]
 
 
-def write(folder: Path, students: list[str], results: dict[str, dict], people: dict | None = None) -> None:
+def write(
+    folder: Path, students: list[str], results: dict[str, dict], people: dict | None = None
+) -> None:
     """checks.csv and history.csv in ``folder`` (the gradebook's)."""
     people = people or {}
     atomic_write(Path(folder) / "checks.csv", render_checks(students, results, people))
@@ -48,14 +62,24 @@ def render_checks(students: list[str], results: dict[str, dict], people: dict) -
         info = gb.classroom(result) if result else {}
         name = people.get(student, {}).get("name") or info.get("name", "")
         status = info.get("status", gb.Status.PENDING)
-        earned = {str(t.get("name", "")): gb.number(t.get("score")) for t in (result or {}).get("tests") or []}
+        earned = {
+            str(t.get("name", "")): gb.number(t.get("score"))
+            for t in (result or {}).get("tests") or []
+        }
         graded = status == gb.GRADED
-        writer.writerow([gb._cell(student), gb._cell(name), str(status),
-                         *(gb.fmt(earned[c]) if graded and c in earned else "" for c in checks)])
+        writer.writerow(
+            [
+                gb._cell(student),
+                gb._cell(name),
+                str(status),
+                *(gb.fmt(earned[c]) if graded and c in earned else "" for c in checks),
+            ]
+        )
     return out.getvalue()
 
 
 # ---------------------------------------------------------------- history
+
 
 def read_history(path: Path) -> list[dict]:
     try:
@@ -68,9 +92,15 @@ def read_history(path: Path) -> list[dict]:
 def _state(result: dict) -> dict:
     info = gb.classroom(result)
     graded = info.get("status") == gb.GRADED
-    return {"score": gb.fmt(gb.final_score(result)) if graded else "0", "status": str(info.get("status", "")),
-            "graded_at": str(info.get("graded_at", "")), "submission": str(info.get("digest", ""))[:12],
-            "penalty_percent": gb.fmt(info.get("penalty_percent")) if info.get("penalty_percent") not in (None, "") else ""}
+    return {
+        "score": gb.fmt(gb.final_score(result)) if graded else "0",
+        "status": str(info.get("status", "")),
+        "graded_at": str(info.get("graded_at", "")),
+        "submission": str(info.get("digest", ""))[:12],
+        "penalty_percent": gb.fmt(info.get("penalty_percent"))
+        if info.get("penalty_percent") not in (None, "")
+        else "",
+    }
 
 
 def why_changed(last: dict | None, now: dict, info: dict) -> str | None:
@@ -78,13 +108,18 @@ def why_changed(last: dict | None, now: dict, info: dict) -> str | None:
     if last is None:
         return "first graded" if now["status"] == gb.GRADED else f"first recorded ({now['status']})"
     same_grading = last["graded_at"] == now["graded_at"]
-    if same_grading and (last["new_score"], last["new_status"], last["penalty_percent"]) == \
-            (now["score"], now["status"], now["penalty_percent"]):
+    if same_grading and (last["new_score"], last["new_status"], last["penalty_percent"]) == (
+        now["score"],
+        now["status"],
+        now["penalty_percent"],
+    ):
         return None
     if same_grading:
         if last["penalty_percent"] != now["penalty_percent"]:
-            return (f"late penalty recomputed ({last['penalty_percent'] or 0} % before, "
-                    f"{now['penalty_percent'] or 0} % now)")
+            return (
+                f"late penalty recomputed ({last['penalty_percent'] or 0} % before, "
+                f"{now['penalty_percent'] or 0} % now)"
+            )
         return "score recomputed from the stored check results"
     if info.get("regraded_because"):
         return str(info["regraded_because"])
@@ -93,7 +128,9 @@ def why_changed(last: dict | None, now: dict, info: dict) -> str | None:
     return "graded again"
 
 
-def update_history(path: Path, students: list[str], results: dict[str, dict], people: dict) -> list[dict]:
+def update_history(
+    path: Path, students: list[str], results: dict[str, dict], people: dict
+) -> list[dict]:
     """Add a row for every student whose grade changed since the history's last row
     for them; return the rows added."""
     rows = read_history(path)
@@ -111,18 +148,34 @@ def update_history(path: Path, students: list[str], results: dict[str, dict], pe
         if why is None:
             continue
         before = last.get(student) or {}
-        added.append({"student": student, "name": people.get(student, {}).get("name") or info.get("name", ""),
-                      "when": when, "old_score": before.get("new_score", ""), "new_score": now["score"],
-                      "old_status": before.get("new_status", ""), "new_status": now["status"], "why": why,
-                      "graded_at": now["graded_at"], "submission": now["submission"],
-                      "penalty_percent": now["penalty_percent"]})
+        added.append(
+            {
+                "student": student,
+                "name": people.get(student, {}).get("name") or info.get("name", ""),
+                "when": when,
+                "old_score": before.get("new_score", ""),
+                "new_score": now["score"],
+                "old_status": before.get("new_status", ""),
+                "new_status": now["status"],
+                "why": why,
+                "graded_at": now["graded_at"],
+                "submission": now["submission"],
+                "penalty_percent": now["penalty_percent"],
+            }
+        )
     if added or not path.exists():
         out = io.StringIO()
         writer = csv.DictWriter(out, HISTORY_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for row in rows + added:
-            writer.writerow({k: gb._cell(row.get(k, "")) if k in ("student", "name", "why") else row.get(k, "")
-                             for k in HISTORY_COLUMNS})
+            writer.writerow(
+                {
+                    k: gb._cell(row.get(k, ""))
+                    if k in ("student", "name", "why")
+                    else row.get(k, "")
+                    for k in HISTORY_COLUMNS
+                }
+            )
         atomic_write(path, out.getvalue())
     return added
 

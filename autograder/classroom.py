@@ -275,9 +275,9 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
         console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
     for kind, path in settings.feedback:
         held, left_out = feedback_zip.write_zip(kind, path, students, results, out, settings.people)
+        named = ", ".join(f"{s} ({why})" for s, why in left_out[:5]) + (", ..." if len(left_out) > 5 else "")
         console.print(f"grade-all: wrote the {kind.capitalize()} feedback zip {path} ({held} reports"
-                      + (f"; left out {', '.join(f'{s} ({why})' for s, why in left_out[:5])}"
-                         + (", ..." if len(left_out) > 5 else "") if left_out else "") + ")", markup=False)
+                      + (f"; left out {named}" if left_out else "") + ")", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
     if late_rows:
         console.print(f"grade-all: {len(late_rows)} late: " + ", ".join(

@@ -26,6 +26,7 @@ the zip the platform reads back.
 
 Students without a report (not submitted) are left out and named.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -38,21 +39,27 @@ from .lms import CANVAS
 FEEDBACK_NAME = "feedback.html"
 
 
-def moodle_entries(students: list[str], results: dict, reports: Path, people: dict) -> tuple[dict, list]:
+def moodle_entries(
+    students: list[str], results: dict, reports: Path, people: dict
+) -> tuple[dict, list]:
     """{zip entry name: report path} and [(student, why left out)]."""
     entries, left_out = {}, []
     for student in students:
         report = reports / student / "report.html"
         platform = gb.classroom(results.get(student) or {}).get("lms", "")
         if platform not in ("", "moodle"):
-            left_out.append((student, f"its id is {platform.capitalize()}'s, not a Moodle participant id"))
+            left_out.append(
+                (student, f"its id is {platform.capitalize()}'s, not a Moodle participant id")
+            )
         elif not student.isdigit():
             left_out.append((student, "not a Moodle participant id"))
         elif not report.is_file():
             left_out.append((student, "no report (nothing graded)"))
         else:
             info = gb.classroom(results.get(student) or {})
-            name = (people.get(student, {}).get("name") or info.get("name") or f"Participant {student}")
+            name = (
+                people.get(student, {}).get("name") or info.get("name") or f"Participant {student}"
+            )
             name = " ".join(name.replace("_", " ").replace("/", " ").split())
             entries[f"{name}_{student}_assignsubmission_file_/{FEEDBACK_NAME}"] = report
     return entries, left_out
@@ -67,14 +74,24 @@ def canvas_entries(students: list[str], results: dict, reports: Path) -> tuple[d
         if not report.is_file():
             left_out.append((student, "no report (nothing graded)"))
         elif info.get("lms") != "canvas" or not match or match["user"] != student:
-            left_out.append((student, "no single submitted file to attach it to (Canvas needs its id)"))
+            left_out.append(
+                (student, "no single submitted file to attach it to (Canvas needs its id)")
+            )
         else:
-            entries[f"{match['name'].lower()}_{student}_{match['submission']}_{FEEDBACK_NAME}"] = report
+            entries[f"{match['name'].lower()}_{student}_{match['submission']}_{FEEDBACK_NAME}"] = (
+                report
+            )
     return entries, left_out
 
 
-def write_zip(kind: str, path: Path, students: list[str], results: dict, reports: Path,
-              people: dict | None = None) -> tuple[int, list]:
+def write_zip(
+    kind: str,
+    path: Path,
+    students: list[str],
+    results: dict,
+    reports: Path,
+    people: dict | None = None,
+) -> tuple[int, list]:
     """Write the feedback zip for ``kind`` ("moodle" or "canvas"); return how many
     reports it holds and the students left out, with why."""
     if kind == "moodle":

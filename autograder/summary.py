@@ -41,7 +41,8 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
     not_gradable = [s for s in students if s in results and s not in graded]
     pending = [s for s in students if s not in results]
     esc = html.escape
-    parts = [f"<h1>{esc(title)}</h1>" + ("<p>Class summary</p>" if title != "Class summary" else ""),
+    subtitle = "<p>Class summary</p>" if title != "Class summary" else ""
+    parts = [f"<h1>{esc(title)}</h1>{subtitle}",
              f"<p>Gradebook: <a href=\"{_link(here, gradebook)}\">{esc(gradebook.name)}</a></p>",
              "<h2>The class in numbers</h2><table>",
              _row("Students", len(students)), _row("Graded", len(graded)),
@@ -84,7 +85,8 @@ def _students_table(here: Path, reports: Path, students: list[str], results: dic
         percent = "" if pending or not out_of else f"{100 * row['score'] / out_of:.1f}"
         cells = [(_student_link(here, reports, row["student"]), row["student"]),
                  (esc(str(row["name"])), row["name"]),
-                 ("" if pending else gb.fmt(row["score"]), "" if pending else f"{row['score']:.6g}"),
+                 ("" if pending else gb.fmt(row["score"]),
+                  "" if pending else f"{row['score']:.6g}"),
                  (gb.fmt(row["max_score"]), gb.fmt(row["max_score"])),
                  (percent and f"{percent} %", percent),
                  (esc(str(row["status"])), row["status"]),
@@ -104,8 +106,12 @@ def _students_table(here: Path, reports: Path, students: list[str], results: dic
 # Sorts the students' table by the clicked column: numbers as numbers (empty cells
 # last), text in the reader's collation; a second click reverses.
 SORT_SCRIPT = """
-<style>table.sortable th { cursor: pointer; } table.sortable td { white-space: nowrap; } table.sortable th[aria-sort]::after { content: " \\25B4"; }
-table.sortable th[aria-sort=descending]::after { content: " \\25BE"; } tr.late td { background: #fff7e0; }</style>
+<style>
+table.sortable th { cursor: pointer; } table.sortable td { white-space: nowrap; }
+table.sortable th[aria-sort]::after { content: " \\25B4"; }
+table.sortable th[aria-sort=descending]::after { content: " \\25BE"; }
+tr.late td { background: #fff7e0; }
+</style>
 <script>
 document.querySelectorAll("table.sortable").forEach(function (table) {
   var heads = table.tHead.rows[0].cells;
