@@ -22,7 +22,7 @@ NOTEBOOK_DEPS := $(VENV)/.notebooks-installed
 DEV_DEPS := $(VENV)/.dev-installed
 
 .PHONY: help grade test demo exercises check release grade-all gradescope \
-        notebooks autograde gradebook feedback bench clean
+        notebooks autograde gradebook feedback bench clean similarity
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -71,6 +71,9 @@ grade-all: $(CORE) ## a whole class: make grade-all [SUBMISSIONS=DIR] [JOBS=N] [
 	$(PY) -m autograder grade-all $(SUBMISSIONS) --gradebook $(GRADEBOOK) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 	@echo "summary: $(dir $(GRADEBOOK))summary.html  reports: $(dir $(GRADEBOOK))reports/<student>/report.html"
+
+similarity: $(CORE) ## the most similar pairs of a class: make similarity [SUBMISSIONS=DIR] (similarity.html and .csv beside GRADEBOOK)
+	$(PY) -m autograder similarity $(SUBMISSIONS) --out $(dir $(GRADEBOOK))
 
 gradescope: $(CORE) ## Gradescope zip: dist/autograder.zip, or [ASSIGNMENT=N] dist/autograder-N.zip, ASSIGNMENT=all one per assignment
 	$(PY) -m tools.gradescope $(if $(filter all,$(ASSIGNMENT)),--all,$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)))

@@ -1,6 +1,7 @@
 """python -m autograder grade PATH [--assignment N] [--fail-under X] [--results FILE]
                                   [--timeout S] [--seed N] [--jobs N]
-python -m autograder grade-all DIR --gradebook FILE.csv [--jobs N]
+python -m autograder grade-all DIR --gradebook FILE.csv [--jobs N] [--similarity]
+python -m autograder similarity DIR --out FOLDER [--roster FILE.csv] [--threshold X]
 python -m autograder list-tests [--points]"""
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--details", action="store_true", help="print every failed check in full")
     # Listed for --help only; main() hands grade-all to autograder.classroom.grade_all's own parser.
     commands.add_parser("grade-all", help="grade every submission in a folder (see grade-all --help)")
+    commands.add_parser("similarity", help="the most similar pairs of submissions of a class "
+                                           "(see similarity --help)")
     listing = commands.add_parser("list-tests", help="the hidden tests' names, one per line")
     listing.add_argument("--points", action="store_true", help="prefix each with its points")
     return top
@@ -64,6 +67,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["grade-all"]:
         from .classroom import (grade_all as classroom)  # imported only here: grading one submission stays light
         return classroom.main(classroom.build_parser().parse_args(argv[1:])) or 0
+    if argv[:1] == ["similarity"]:
+        from .classroom import similarity
+        return similarity.main(argv[1:])
     args = parser().parse_args(argv)
     if args.command == "list-tests":
         from .grading import catalog

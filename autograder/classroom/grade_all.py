@@ -34,8 +34,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from ..course import assignments
-from . import (settings as class_settings, from_git, late, lms, merge, provenance, regrade,
-               report_html, summary)
+from . import (settings as class_settings, class_records, feedback_zip, from_git, late, lms,
+               merge, provenance, regrade, report_html, summary)
 from ..sandbox import processes
 from .. import course as course_table
 from . import gradebook as gb
@@ -99,6 +99,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                              "gradebook, summary and export set; grades nothing")
     parser.add_argument("--export-column", default=None,
                         help="the Canvas assignment column to fill (default: '<course> assignment N')")
+    parser.add_argument("--feedback-zip", nargs=2, action="append", default=[], metavar=("LMS", "FILE.zip"),
+                        help="also write every report.html in the zip moodle's 'Upload multiple feedback "
+                             "files' or canvas's 'Re-Upload Submissions' reads (autograder/feedback_zip.py)")
+    parser.add_argument("--similarity", action="store_true",
+                        help="also compare the submissions with each other: similarity.html and "
+                             ".csv next to the gradebook (see autograder/similarity.py)")
     # For tests and other graders: the command that grades one folder.
     parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
     return parser
@@ -161,7 +167,12 @@ def main(args: argparse.Namespace) -> int:
     # Each grader runs its own sandboxed children in parallel: share the cores out
     # rather than run jobs x children processes on them.
     ctx.grade_args += ["--jobs", str(max(1, (os.cpu_count() or 1) // jobs))]
-    return grade_class(class_dir, gradebook, ctx, jobs, shard, settings)
+    code = grade_class(class_dir, gradebook, ctx, jobs, shard, settings)
+    if getattr(args, "similarity", False) and code in (0, 1):
+        from . import similarity  # copydetect is needed only here
+        similarity.run(out / ".git-class" if settings.git_list else class_dir, gradebook.parent,
+                       settings.people, console=lambda text: print(f"grade-all: {text}", file=sys.stderr))
+    return code
 
 
 def _parse_shard(text):
@@ -201,6 +212,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     results: dict[str, dict] = {}
     todo, why, updated, current = [], Counter(), Counter(), 0
     explain = getattr(ctx, "explain", False)
+    ctx.reasons = {}  # student -> why graded again, kept in results.json for history.csv
     for position, sub in enumerate(submissions):
         done = gb.load_result(ctx.out / sub.student / "results.json")
         action, reason = ("grade", "new") if done is None else _why_grade_again(done, sub, ctx)
@@ -221,6 +233,7 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
             todo.append(sub)
             if reason != "new":
                 why[reason] += 1
+                ctx.reasons[sub.student] = reason
             if explain:
                 console.print(f"  {sub.student}: graded again: {reason}", markup=False, highlight=False)
     for student in students:
@@ -312,7 +325,8 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
                       "points or feedback)", markup=False)
     atomic_write(gradebook, gb.render_csv(students, results, settings.people))
     summary_path = gradebook.parent / "summary.html"
-    summary.write_summary(summary_path, students, results, out, gradebook)
+    summary.write_summary(summary_path, students, results, out, gradebook, settings)
+    class_records.write(gradebook.parent, students, results, settings.people)
     rows = gb.table_rows(students, results, settings.people)
     maximum = gb.class_max(results) or 0
     refused = False
@@ -329,6 +343,11 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
                 else lms.export_moodle(rows, maximum, settings.moodle_max))
         atomic_write(path, text)
         console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
+    for kind, path in settings.feedback:
+        held, left_out = feedback_zip.write_zip(kind, path, students, results, out, settings.people)
+        named = ", ".join(f"{s} ({why})" for s, why in left_out[:5]) + (", ..." if len(left_out) > 5 else "")
+        console.print(f"grade-all: wrote the {kind.capitalize()} feedback zip {path} ({held} reports"
+                      + (f"; left out {named}" if left_out else "") + ")", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
     if late_rows:
         console.print(visible(f"grade-all: {len(late_rows)} late: " + ", ".join(
@@ -400,6 +419,7 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     info.update(student=sub.student, name=sub.name, source=sub.path.name, digest=fingerprint,
                 submitted_at=sub.submitted_at or submission_time(sub), lms=sub.lms,
                 late_marked=sub.late_marked,
+                regraded_because=getattr(ctx, "reasons", {}).get(sub.student, ""),
                 record=ctx.record, grader=provenance.short(ctx.record),
                 seconds=round(time.monotonic() - started, 3),
                 graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

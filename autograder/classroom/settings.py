@@ -32,6 +32,9 @@ class ClassSettings:
     def due_for(self, student: str) -> datetime | None:
         """The due time of ``student``: their extension, else --due."""
         return self.extensions.get(student, self.due)
+    feedback: list = field(default_factory=list)  # (lms, path): the reports in a zip to upload
+    course_title: str = ""                       # titles for the summary page
+    assignment_title: str = ""
 
 
 def from_args(args, table, selection) -> ClassSettings:
@@ -56,8 +59,16 @@ def from_args(args, table, selection) -> ClassSettings:
         if kind not in ("canvas", "moodle"):
             raise ValueError(f"--export: expected canvas or moodle, found {kind!r}")
         settings.exports.append((kind, Path(path)))
+    for kind, path in getattr(args, "feedback_zip", None) or []:
+        if kind not in ("canvas", "moodle"):
+            raise ValueError(f"--feedback-zip: expected canvas or moodle, found {kind!r}")
+        settings.feedback.append((kind, Path(path)))
     if getattr(args, "from_git", None):
         settings.git_list = Path(args.from_git)
+    settings.course_title = table.name
+    chosen = table.assignments.get(selection.number) if selection.number else None
+    settings.assignment_title = (f"Assignment {chosen.number}: {chosen.title}" if chosen
+                                 else f"all assignments ({len(table.assignments)}, {table.total:g} points)")
     settings.column = getattr(args, "export_column", None) or (
         f"{table.name} assignment {selection.number}" if selection.number else table.name)
     return settings

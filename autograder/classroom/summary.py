@@ -3,7 +3,10 @@
 Every score is the one the gradebook holds: after the late penalty.
 Sections: the class in numbers, the score histogram, each unit's average, the checks
 failed by most students, the submissions that could not be graded and why, and every
-student with a link to their report.
+student with a link to their report: name (from the roster), final score and
+percentage, status, submission time, days late and penalty, as the gradebook holds
+them. The students' table sorts by any column on a click (a few lines of plain
+JavaScript in the page: it opens from the disk, no server).
 """
 from __future__ import annotations
 
@@ -22,11 +25,18 @@ from .report_html import PLOT_LOCK, check_passed, figure_png, page
 TOP_CHECKS = 20  # the rest of the failed checks are folded away
 
 
-def write_summary(path: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path) -> None:
-    atomic_write(Path(path), render_summary(Path(path).parent, students, results, reports, gradebook))
+def write_summary(path: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path,
+                  settings=None) -> None:
+    atomic_write(Path(path), render_summary(Path(path).parent, students, results, reports, gradebook, settings))
 
 
-def render_summary(here: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path) -> str:
+def render_summary(here: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path,
+                   settings=None) -> str:
+    """``settings`` (class_settings.ClassSettings) gives the titles and the roster."""
+    people = getattr(settings, "people", None) or {}
+    course, assignment = (getattr(settings, "course_title", ""),
+                          getattr(settings, "assignment_title", ""))
+    title = ": ".join(part for part in (course, assignment) if part) or "Class summary"
     graded = {s: results[s] for s in students if s in results and gb.classroom(results[s]).get("status") == gb.GRADED}
     maximum = gb.class_max(results) or 0
     # After the late penalty, as the gradebook and the exports hold them.
@@ -35,7 +45,8 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
     not_gradable = [s for s in students if s in results and s not in graded]
     pending = [s for s in students if s not in results]
     esc = html.escape
-    parts = ["<h1>Class summary</h1>",
+    subtitle = "<p>Class summary</p>" if title != "Class summary" else ""
+    parts = [f"<h1>{esc(title)}</h1>{subtitle}",
              f"<p>Gradebook: <a href=\"{_link(here, gradebook)}\">{esc(gradebook.name)}</a></p>",
              "<h2>The class in numbers</h2><table>",
              _row("Students", len(students)), _row("Graded", len(graded)),
@@ -58,14 +69,78 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
         rows = "".join(f"<tr><td>{_student_link(here, reports, s)}</td><td>{esc(str(gb.classroom(results[s]).get('status')))}</td>"
                        f"<td>{esc(str(gb.classroom(results[s]).get('reason', '')))}</td></tr>" for s in not_gradable)
         parts.append(f"<h2>Not gradable ({len(not_gradable)})</h2><table><tr><th>Student</th><th>Status</th><th>Reason</th></tr>{rows}</table>")
+    parts.append(_students_table(here, reports, students, results, people))
+    return page(title, "\n".join(parts) + SORT_SCRIPT)
+
+
+STUDENT_COLUMNS = [("Student", "text"), ("Name", "text"), ("Score", "num"), ("Out of", "num"),
+                   ("%", "num"), ("Status", "text"), ("Submitted at", "text"), ("Days late", "num"),
+                   ("Penalty %", "num")]
+
+
+def _students_table(here: Path, reports: Path, students: list[str], results: dict, people: dict) -> str:
+    """Every student as the gradebook has them; each cell carries its sort key."""
+    esc = html.escape
+    head = "".join(f'<th data-type="{kind}" title="sort by {esc(name)}">{esc(name)}</th>'
+                   for name, kind in STUDENT_COLUMNS)
     rows = []
-    for s in students:
-        r = results.get(s)
-        status = gb.classroom(r).get("status", "") if r else "pending"
-        score = gb.fmt(gb.final_score(r)) if r else ""
-        rows.append(f'<tr><td>{_student_link(here, reports, s)}</td><td class="num">{score}</td><td>{esc(str(status))}</td></tr>')
-    parts.append(f"<h2>Students ({len(students)})</h2><table><tr><th>Student</th><th>Score</th><th>Status</th></tr>{''.join(rows)}</table>")
-    return page("Class summary", "\n".join(parts))
+    for row in gb.table_rows(students, results, people):
+        pending = row["score"] is None
+        out_of = gb.number(row["max_score"])
+        percent = "" if pending or not out_of else f"{100 * row['score'] / out_of:.1f}"
+        cells = [(_student_link(here, reports, row["student"]), row["student"]),
+                 (esc(str(row["name"])), row["name"]),
+                 ("" if pending else gb.fmt(row["score"]),
+                  "" if pending else f"{row['score']:.6g}"),
+                 (gb.fmt(row["max_score"]), gb.fmt(row["max_score"])),
+                 (percent and f"{percent} %", percent),
+                 (esc(str(row["status"])), row["status"]),
+                 (esc(str(row["submitted_at"])), row["submitted_at"]),
+                 (esc(str(row["days_late"])), row["days_late"]),
+                 ("" if row["penalty_percent"] in ("", None) else gb.fmt(row["penalty_percent"]),
+                  row["penalty_percent"])]
+        late = row["days_late"] not in ("", None, 0)
+        tds = "".join(f'<td class="{kind}" data-sort="{esc(str(key), quote=True)}">{shown}</td>'
+                      for (shown, key), (_, kind) in zip(cells, STUDENT_COLUMNS, strict=True))
+        rows.append(f'<tr class="{"late" if late else ""}">{tds}</tr>')
+    return (f"<h2>Students ({len(students)})</h2><p>Click a column's title to sort by it (again to "
+            f'reverse). Scores are after any late penalty.</p><table id="students" class="sortable">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+# Sorts the students' table by the clicked column: numbers as numbers (empty cells
+# last), text in the reader's collation; a second click reverses.
+SORT_SCRIPT = """
+<style>
+table.sortable th { cursor: pointer; } table.sortable td { white-space: nowrap; }
+table.sortable th[aria-sort]::after { content: " \\25B4"; }
+table.sortable th[aria-sort=descending]::after { content: " \\25BE"; }
+tr.late td { background: #fff7e0; }
+</style>
+<script>
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var heads = table.tHead.rows[0].cells;
+  Array.prototype.forEach.call(heads, function (th, column) {
+    th.addEventListener("click", function () {
+      var up = th.getAttribute("aria-sort") !== "ascending";
+      Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      var numeric = th.dataset.type === "num", body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[column].dataset.sort, y = b.cells[column].dataset.sort;
+        if (numeric) {
+          if (x === "" || y === "") { return (x === "") - (y === ""); }
+          return up ? x - y : y - x;
+        }
+        return up ? x.localeCompare(y) : y.localeCompare(x);
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+</script>
+"""
 
 
 def _row(label: str, value) -> str:
@@ -77,7 +152,12 @@ def _link(here: Path, target: Path) -> str:
 
 
 def _student_link(here: Path, reports: Path, student: str) -> str:
-    return f'<a href="{_link(here, reports / student / "report.html")}">{html.escape(student)}</a>'
+    """The student's id, a link to their report when there is one (none for a student
+    on the roster who submitted nothing)."""
+    report = reports / student / "report.html"
+    if not report.is_file():
+        return html.escape(student)
+    return f'<a href="{_link(here, report)}">{html.escape(student)}</a>'
 
 
 def _histogram(percents: list[float], not_gradable: int) -> str:
