@@ -228,6 +228,8 @@ def browser():
             env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
         )
         found = _browser()
+    if not found and os.environ.get("CI"):  # CI installs it (make test): never a silent skip
+        pytest.fail("no headless Chromium in CI: `make browser` should have installed it")
     if not found:
         pytest.skip(
             "no headless Chromium: apt-get install chromium (or run with NN100_INSTALL_BROWSER=1)"
