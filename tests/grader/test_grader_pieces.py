@@ -183,7 +183,7 @@ def test_a_layer_spec_is_the_defaults_with_the_units_keys_over_them():
     assert [case.input for case in tanh.passes] == [(1, 5), (7, 3), (16, 9), (2, 3, 5)]
     assert tanh.params == () and tanh.kink is None and tanh.bound == 1e-14
     assert [p.name for p in conv.params] == ["weights", "bias"] and conv.bound == 1e-12
-    assert conv.large.input == (32, 8, 16, 16) and table.units["ReLU"].spec.kink == 0.0
+    assert conv.large.input == (4, 512, 8, 8) and table.units["ReLU"].spec.kink == 0.0
     mse, softmax_ce = table.units["mse_loss"].spec, table.units["softmax_cross_entropy_loss"].spec
     assert mse.values == "regression" and mse.fd.input == (3, 2) and mse.stability is None
     assert softmax_ce.fd.input == (3, 4) and softmax_ce.stability.scale == 5000.0
