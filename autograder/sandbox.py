@@ -44,7 +44,7 @@ from .child import protocol
 from .processes import child_env, processes
 from .sandbox_io import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError,  # noqa: F401
                          check_tmpdir, grader_write, load_array, make_folder,
-                         mount_tmpfs, parse_npy, read_capped, remove_folder)
+                         mount_tmpfs, parse_npy, read_capped, remove_folder, remove_tree)
 
 HARNESS = Path(__file__).resolve().parent / "child"
 MAX_FAILURES_PER_CHILD_RUN = 2  # crashes/timeouts per unit before its other jobs are skipped
@@ -185,12 +185,19 @@ def protections(limits: Limits) -> list[str]:
         if "PID namespace" not in joined:
             found.append("NO PID namespace (needs root): processes are killed by session "
                          "and by a sweep instead")
+        if "network namespace" not in joined:
+            found.append("NO network namespace (needs root): only seccomp keeps a child "
+                         "from sockets (netlink, vsock, UDP...) shared with other children")
+        if "a private root" not in joined:
+            found.append("NO private root (needs root and a mount namespace): the child sees "
+                         "the machine's files Landlock lets it read, and reading one stamps "
+                         "an access time another child can see")
         if "seccomp" not in joined:
             found.append("NO seccomp filter: sockets to other local processes (UDP, unix), "
                          "SysV IPC, threads and new processes are allowed")
         probe = record.get("probe") if isinstance(record.get("probe"), dict) else {}
-        for what, words in (("udp", "UDP sockets"), ("thread", "threads"),
-                            ("fork", "new processes during checks")):
+        for what, words in (("udp", "UDP sockets"), ("netlink", "netlink sockets"),
+                            ("thread", "threads"), ("fork", "new processes during checks")):
             if not str(probe.get(what, "")).startswith("denied"):
                 found.append(f"NO denial of {words} (a probe child could use them)")
         found.append("a size- and inode-limited tmpfs per unit" if on_tmpfs else
@@ -362,6 +369,11 @@ class _Unit:
                 if time.monotonic() > deadline:
                     raise GraderError("the child stopped reading its jobs") from None
                 select.select([], [fd], [], 0.05)
+
+    def forget(self, index: int) -> None:
+        """Remove job ``index``'s inputs once it is answered, before the next job is sent:
+        a job only ever finds its own inputs."""
+        remove_tree(self.path / "in" / str(index))
 
     def wait_for(self, token: str, seconds: float, proc) -> str:
         """Wait until the child reports ``token``: 'done', 'died' or 'timeout'."""
@@ -571,6 +583,7 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
                             limits.job_limit(job)))
                         break
                     results[job.id] = result
+                    unit.forget(index)
         finally:
             _finish(proc)
     finally:
