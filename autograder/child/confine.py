@@ -164,6 +164,51 @@ def view_paths() -> list[str]:
     return [p for p in found if not any(p.startswith(q + os.sep) for q in found)]
 
 
+# Folders of the standard library and numpy a unit never imports from (test suites, GUI,
+# build and packaging tools): empty in the private root, so that what a child can read
+# is small enough to be read in full beforehand (``warm``).
+HIDDEN = {"test", "tests", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip",
+          "distutils", "f2py", "pydoc_data", "site-packages"}
+
+
+def hidden_folders(view: list[str]) -> list[str]:
+    """The folders under ``view`` that the private root shows empty (outermost only)."""
+    found = []
+    for top in view:
+        if not os.path.isdir(top):
+            continue
+        for folder, subs, _ in os.walk(top):
+            for sub in [s for s in subs if s in HIDDEN or s.startswith("config-")]:
+                found.append(os.path.join(folder, sub))
+                subs.remove(sub)
+    return found
+
+
+def warm(view: list[str], hidden: list[str]) -> int:
+    """Bring every file a unit's child can read into the page cache (the kernel reads
+    what is missing, a file that is cached costs a lookup): a child can then neither
+    find a cold file to load (one bit another child could time) nor evict one
+    (seccomp).  Returns the number of files."""
+    total, skip = 0, set(hidden)
+    for top in view:
+        walk = os.walk(top) if os.path.isdir(top) else [(os.path.dirname(top), [], [top])]
+        for folder, subs, files in walk:
+            subs[:] = [s for s in subs if os.path.join(folder, s) not in skip]
+            for name in files:
+                try:
+                    fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW)
+                except OSError:
+                    continue
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+                    total += 1
+                except OSError:
+                    pass
+                finally:
+                    os.close(fd)
+    return total
+
+
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, \
     0x20000000
 # The namespaces isolate() asks for, best first: fewer when the kernel or a container refuses.
@@ -185,7 +230,7 @@ def die_with_parent() -> None:
 SIGNALLED = 160  # an init's exit status SIGNALLED + n: "the unit's process died of signal n"
 
 
-def isolate(work: str, view: list[str]) -> list[str]:
+def isolate(work: str, view: list[str], hidden: list[str] = ()) -> list[str]:
     """Give what follows fresh IPC, PID, network and mount namespaces (as many as the
     kernel grants, in the order of NAMESPACES): no SysV or POSIX IPC, no socket, no
     netlink group and no file but ``view`` and ``work`` shared with any other child,
@@ -236,7 +281,7 @@ def isolate(work: str, view: list[str]) -> list[str]:
     found.append("a PID namespace per unit (its processes die together)")
     if "mount" in names:
         try:
-            private_root(work, view)
+            private_root(work, view, hidden)
             found.append("a private root per unit: only the standard library, numpy and the "
                          "unit's folder, read-only (out/ and home/ excepted) and noatime")
         except OSError as exc:
@@ -270,8 +315,9 @@ def _bind(source: str, root: str, flags: int, recursive: bool = False) -> None:
     _mount(None, target, None, MS_REMOUNT | MS_BIND | flags)
 
 
-def private_root(work: str, view: list[str]) -> None:
-    """Make this mount namespace's root a fresh tmpfs holding only ``view`` (read-only),
+def private_root(work: str, view: list[str], hidden: list[str] = ()) -> None:
+    """Make this mount namespace's root a fresh tmpfs holding only ``view`` (read-only,
+    the ``hidden`` folders in it empty),
     ``work`` (the unit's folder: its top and in/ read-only, out/ and home/ writable),
     four devices and a /proc of this PID namespace's processes only, every mount
     ``noatime``: reading a file stamps no access time anyone else can see, and
@@ -284,6 +330,9 @@ def private_root(work: str, view: list[str]) -> None:
            "size=1m,nr_inodes=1024,mode=0755")
     for path in view:
         _bind(path, root, READ_ONLY)
+    for path in hidden:
+        _mount("nn100-hidden", root + path, "tmpfs", READ_ONLY | MS_NOEXEC,
+               "size=4k,nr_inodes=4,mode=0555")
     _bind(work, root, READ_ONLY | MS_NOEXEC)  # its top and harness/ are the grader's
     _bind(os.path.join(work, "in"), root, READ_ONLY | MS_NOEXEC)  # its own tmpfs, as root
     for sub in ("out", "home"):

@@ -88,6 +88,9 @@ if not SERVING:
 # What the child may read once confined: the private root's folders (as root) and
 # Landlock's read-only rules (everywhere) list the same ones.
 VIEW = confine.view_paths()
+HIDDEN = confine.hidden_folders(VIEW)
+if not SERVING:  # the first child of a grading (the probe) warms what every unit reads
+    confine.warm(VIEW, HIDDEN)
 seccomp.preload()
 PROTECTIONS = ["rlimits: address space, CPU time, file size, processes, no core dumps"]
 
@@ -97,7 +100,7 @@ def lock_down() -> None:
     so it comes after), the user switch and seccomp, with new processes banned before
     the submission is imported: the last steps before student code.  Each appends
     what it achieved to PROTECTIONS."""
-    isolated = confine.isolate(WORK, VIEW)
+    isolated = confine.isolate(WORK, VIEW, HIDDEN)
     PROTECTIONS.extend(isolated)
     PROTECTIONS[:0] = confine.apply_landlock(VIEW + [WORK, "/proc", "/dev/null"],
                                              writable(WORK))
