@@ -197,6 +197,8 @@ def protections(limits: Limits) -> list[str]:
                          "SysV IPC, threads and new processes are allowed")
         probe = record.get("probe") if isinstance(record.get("probe"), dict) else {}
         for what, words in (("udp", "UDP sockets"), ("netlink", "netlink sockets"),
+                            ("fadvise", "page-cache eviction"),
+                            ("nowait", "page-cache residency reads (RWF_NOWAIT)"),
                             ("thread", "threads"), ("fork", "new processes during checks")):
             if not str(probe.get(what, "")).startswith("denied"):
                 found.append(f"NO denial of {words} (a probe child could use them)")

@@ -77,8 +77,8 @@ def apply_landlock(read_paths, write_paths) -> list[str]:
     handled = fs_rights(abi)
     attr = RulesetAttr(handled, 0, 0)
     size = 8
-    applied = [f"landlock ABI {abi}: filesystem limited to the interpreter, numpy, "
-               "system folders and the child's own folder"]
+    applied = [f"landlock ABI {abi}: reading limited to the folders the child needs "
+               "(numpy, the standard library...), writing to its own"]
     if abi >= 4:
         attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP  # no rule: all TCP denied
         size = 16

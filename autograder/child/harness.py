@@ -15,6 +15,7 @@ The jobs themselves are in jobs.py; this file starts the child, runs the jobs on
 at a time, writes their results, and is also the fork server (--serve).
 Nothing here is graded logic; the verdict is never decided in the child.
 """
+import errno
 import json
 import os
 import resource
@@ -170,6 +171,15 @@ def calibration_probe() -> dict:
             found[name] = "allowed"
         except OSError as exc:
             found[name] = f"denied ({type(exc).__name__})"
+    fd = os.open(os.__file__, os.O_RDONLY)  # a file every child can read
+    for name, call in (("fadvise", lambda: os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)),
+                       ("nowait", lambda: os.preadv(fd, [bytearray(1)], 0, os.RWF_NOWAIT))):
+        try:
+            call()
+            found[name] = "allowed"
+        except OSError as exc:
+            found[name] = "denied" if exc.errno == errno.EPERM else "allowed"
+    os.close(fd)
     try:
         worker = threading.Thread(target=int)
         worker.start()

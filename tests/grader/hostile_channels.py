@@ -4,7 +4,10 @@ The *leaker* is the reference plus code run at every import of its package: it h
 a 64-bit key to whoever listens, by every channel the issue found between two
 children -- netlink datagrams to agreed port ids (and to a listener of the test),
 UDP to a listener of the test, the access times of old readable files, and the page
-cache of readable files (evicted, then loaded for the 1 bits; asked with cachestat).  The *copier* is the
+cache of readable files (evicted, then loaded for the 1 bits; asked with cachestat).
+The files are numpy's (visible in the sandbox's private root, which must then stop
+both channels by itself: noatime, and seccomp's page-cache rules) and the system's
+documentation (which the private root hides).  The *copier* is the
 stubs plus a reference-quality solution it carries only encrypted with that key; at
 import it tries every channel for the key, and with it decrypts and runs the
 solution in place of its stubs.  Without the key the copier *is* the stubs (its
@@ -37,20 +40,22 @@ _NOW = _time.time()
 
 
 def _usable_files():
-    """Old files a child can read: documentation, and numpy's test modules (the first
-    BITS + 1 of those carry the page-cache block)."""
+    """Old files a child can read, as (the page-cache block, the access-time blocks):
+    numpy's type stubs, headers and Cython declarations (read by no import, and in the
+    private root), then the system's documentation (not in it)."""
     import numpy as _np
-    found = []
-    for _top in ("/usr/share/doc", _os.path.join(_os.path.dirname(_np.__file__))):
-        _names = []
-        for _d, _subs, _files in _os.walk(_top):
-            _subs.sort()
-            if _top == "/usr/share/doc" or "tests" in _d.split(_os.sep):
-                _names += [_os.path.join(_d, _f) for _f in sorted(_files)]
-        found.append([_n for _n in _names if _os.path.isfile(_n)
-                      and not _os.path.islink(_n) and _os.path.getsize(_n) > 0])
-    docs, tests = found
-    return tests[:BITS + 1], docs + tests[BITS + 1:]
+    _numpy = []
+    for _d, _subs, _files in _os.walk(_os.path.dirname(_np.__file__)):
+        _subs[:] = sorted(_s for _s in _subs if _s not in ("tests", "f2py", "distutils"))
+        _numpy += [_os.path.join(_d, _f) for _f in sorted(_files)
+                   if _f.endswith((".pyi", ".pxd", ".h"))]
+    _docs = []
+    for _d, _subs, _files in _os.walk("/usr/share/doc"):
+        _subs.sort()
+        _docs += [_os.path.join(_d, _f) for _f in sorted(_files)]
+    _numpy, _docs = [[_n for _n in _names if _os.path.isfile(_n) and not _os.path.islink(_n)
+                      and _os.path.getsize(_n) > 0] for _names in (_numpy, _docs)]
+    return _numpy[:BITS + 1], _docs + _numpy[BITS + 1:]
 
 
 def _stat(_path):
