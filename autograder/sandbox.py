@@ -3,8 +3,10 @@
 A child gets a new folder (its own tmpfs when the grader is root, see sandbox_io)
 holding a copy of the submission's ``nn100`` and the harness (child/*.py).  Jobs are
 sent one at a time over a FIFO, each with its inputs written just before, so the
-child never sees the list of jobs nor which check it is in.  It runs in its own
-session, IPC and PID namespaces with a scrubbed environment and a seccomp filter;
+child never sees the list of jobs nor which check it is in (an answered job's inputs
+are removed before the next is sent).  It runs in its own session, IPC, PID, network
+and mount namespaces (a private read-only root) with a scrubbed environment and a
+seccomp filter;
 each job has a wall-time budget and the whole grading one more (``deadline``); on
 expiry, or when the child dies, the whole session is killed, the job is marked and
 a fresh child carries on with the jobs that remain.  What the child wrote is read
