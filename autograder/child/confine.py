@@ -166,7 +166,7 @@ def view_paths() -> list[str]:
 
 # Folders of the standard library and numpy a unit never imports from (test suites, GUI,
 # build and packaging tools): empty in the private root, so that what a child can read
-# is small enough to be read in full beforehand (``warm``).
+# is small enough to be brought into the page cache beforehand (``warm``).
 HIDDEN = {"test", "tests", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip",
           "distutils", "f2py", "pydoc_data", "site-packages"}
 
@@ -285,6 +285,7 @@ def isolate(work: str, view: list[str], hidden: list[str] = ()) -> list[str]:
             found.append("a private root per unit: only the standard library, numpy and the "
                          "unit's folder, read-only (out/ and home/ excepted) and noatime")
         except OSError as exc:
+            os.chdir(work)  # wherever the attempt stopped, the unit works in its folder
             found.append(f"NO private root ({exc})")
     return found
 
