@@ -3,8 +3,10 @@
 A child gets a new folder (its own tmpfs when the grader is root, see sandbox_io)
 holding a copy of the submission's ``nn100`` and the harness (child/*.py).  Jobs are
 sent one at a time over a FIFO, each with its inputs written just before, so the
-child never sees the list of jobs nor which check it is in.  It runs in its own
-session, IPC and PID namespaces with a scrubbed environment and a seccomp filter;
+child never sees the list of jobs nor which check it is in (an answered job's inputs
+are removed before the next is sent).  It runs in its own session, IPC, PID, network
+and mount namespaces (a private read-only root) with a scrubbed environment and a
+seccomp filter;
 each job has a wall-time budget and the whole grading one more (``deadline``); on
 expiry, or when the child dies, the whole session is killed, the job is marked and
 a fresh child carries on with the jobs that remain.  What the child wrote is read
@@ -43,7 +45,7 @@ from .atomic import atomic_write
 from .child import protocol
 from .processes import child_env, processes
 from .files import (INPUT_DISK_BYTES, UNIT_DISK_BYTES, ChildFileError, GraderError, grader_write,
-                    make_folder, mount_tmpfs, parse_npy, read_capped, remove_folder)
+                    make_folder, mount_tmpfs, parse_npy, read_capped, remove_folder, remove_tree)
 from .safe_text import visible, visible_tree
 
 HARNESS = Path(__file__).resolve().parent / "child"
@@ -209,12 +211,21 @@ def protections(limits: Limits) -> list[str]:
         if "PID namespace" not in joined:
             found.append("NO PID namespace (needs root): processes are killed by session "
                          "and by a sweep instead")
+        if "network namespace" not in joined:
+            found.append("NO network namespace (needs root): only seccomp keeps a child "
+                         "from sockets (netlink, vsock, UDP...) shared with other children")
+        if "a private root" not in joined:
+            found.append("NO private root (needs root and a mount namespace): the child sees "
+                         "the machine's files Landlock lets it read, and reading one stamps "
+                         "an access time another child can see")
         if "seccomp" not in joined:
             found.append("NO seccomp filter: sockets to other local processes (UDP, unix), "
                          "SysV IPC, threads and new processes are allowed")
         probe = record.get("probe") if isinstance(record.get("probe"), dict) else {}
-        for what, words in (("udp", "UDP sockets"), ("thread", "threads"),
-                            ("fork", "new processes during checks")):
+        for what, words in (("udp", "UDP sockets"), ("netlink", "netlink sockets"),
+                            ("fadvise", "page-cache eviction"),
+                            ("nowait", "page-cache residency reads (RWF_NOWAIT)"),
+                            ("thread", "threads"), ("fork", "new processes during checks")):
             if not str(probe.get(what, "")).startswith("denied"):
                 found.append(f"NO denial of {words} (a probe child could use them)")
         found.append("a size- and inode-limited tmpfs per unit" if on_tmpfs else
@@ -386,6 +397,11 @@ class _Unit:
                 if time.monotonic() > deadline:
                     raise GraderError("the child stopped reading its jobs") from None
                 select.select([], [fd], [], 0.05)
+
+    def forget(self, index: int) -> None:
+        """Remove job ``index``'s inputs once it is answered, before the next job is sent:
+        a job only ever finds its own inputs."""
+        remove_tree(self.path / "in" / str(index))
 
     def wait_for(self, token: str, seconds: float, proc) -> Wait:
         """Wait until the child reports ``token``, dies or runs out of ``seconds``."""
@@ -595,6 +611,7 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
                                    limits.job_limit(job)))
                         break
                     results[job.id] = result
+                    unit.forget(index)
         finally:
             _finish(proc)
     finally:

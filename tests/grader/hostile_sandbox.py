@@ -25,6 +25,8 @@ SOFTMAX_FORWARD = "E = np.exp(X - X.max(axis=1, keepdims=True))"
 SOFTMAX_BACKWARD = "return Y * (D - (D * Y).sum(axis=1, keepdims=True))"
 MSE_RETURN = "return float(np.mean(diff * diff)), 2 * diff / diff.size"
 SEQUENTIAL_FORWARD = "        backwards = []\n        for layer in self.layers:"
+MOMENTUM_STEP = "param.tensor -= self.lr * step"
+ADAM_STEP = "param.tensor -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)"
 
 
 def block(code: str, indent: str) -> str:
@@ -247,6 +249,29 @@ def bce_loss(P, Yt):
                     os._exit(0)
 """ + SEQUENTIAL_FORWARD),
         ("layers.py", "class Sequential(Layer):", "_CHAIN = []\n\n\nclass Sequential(Layer):"),
+        # MomentumOptimizer, a process beside the checks: a helper forked while the
+        # package is imported (it ends by itself within a minute); the step is taken
+        # only while the helper is alive.
+        ("optimizers.py", "class MomentumOptimizer:", """import os as _os
+import time as _time
+try:
+    _HELPER = _os.fork()
+except OSError:
+    _HELPER = None
+if _HELPER == 0:
+    for _ in range(600):
+        _time.sleep(0.1)
+    _os._exit(0)
+
+
+class MomentumOptimizer:"""),
+        ("optimizers.py", MOMENTUM_STEP, """if _HELPER and _os.waitpid(_HELPER, _os.WNOHANG) == (0, 0):
+            """ + MOMENTUM_STEP),
+        # AdamOptimizer, answered jobs' inputs: the step is taken in the child's first
+        # job (in/0), and later only when an earlier job's inputs are still there.
+        ("optimizers.py", ADAM_STEP, """_inputs = _os.listdir(_os.path.join(_os.environ["HOME"], _os.pardir, "in"))
+        if len(_inputs) > 1 or _inputs == ["0"]:
+            """ + ADAM_STEP),
     ]
 
 
@@ -262,6 +287,10 @@ TARGETS = {
     "bce_with_logits_loss": ("links to a root-only file", []),
     "bce_loss": ("a disk filled, 1,500 nested folders", []),
     "Sequential": ("40 processes that try to outlive the grading", []),
+    "MomentumOptimizer": ("a process forked at import, alive beside the checks", ["*"]),
+    "AdamOptimizer": ("the inputs of answered jobs, left beside the next",
+                      ["several steps", "state is kept", "custom beta", "weight decay",
+                       "float32"]),
 }
 
 # Every check of a stalling submission waits 1 s per forward: its grading must end

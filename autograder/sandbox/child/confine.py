@@ -3,13 +3,15 @@
 Runs inside the sandboxed child only (the grader copies this file into the child's
 temporary folder).  Standard library and ctypes only; it contains nothing graded.
 
-Order matters and is fixed by ``confine()``:
+Order matters and is fixed by the harness's ``lock_down()``:
   1. rlimits (memory, CPU, file size, processes, no core dumps);
-  2. no_new_privs, so nothing exec'd later can gain privileges;
-  3. Landlock: read-only access to the interpreter, numpy and system folders,
-     read-write access to the child's own folder, nothing else (no repository,
-     no solutions/, no hidden tests, no other site-packages), TCP denied and,
-     from ABI 6, signals and abstract unix sockets scoped to this process tree;
+  2. as root, ``isolate()``: fresh IPC, PID, network and mount namespaces, and in the
+     mount namespace a private root holding only the standard library, numpy and the
+     unit's own folder, read-only (the unit's out/ and home/ excepted) and noatime;
+  3. no_new_privs, then Landlock (after the mounts: Landlock forbids mounting):
+     read-only access to the same folders, read-write access to the child's own
+     out/ and home/, nothing else, TCP denied and, from ABI 6, signals and abstract
+     unix sockets scoped to this process tree;
   4. when started as root, drop to an unprivileged user.
 It returns the list of protections that are actually in force, for the report.
 """
@@ -75,8 +77,8 @@ def apply_landlock(read_paths, write_paths) -> list[str]:
     handled = fs_rights(abi)
     attr = RulesetAttr(handled, 0, 0)
     size = 8
-    applied = [f"landlock ABI {abi}: filesystem limited to the interpreter, numpy, "
-               "system folders and the child's own folder"]
+    applied = [f"landlock ABI {abi}: reading limited to the folders the child needs "
+               "(numpy, the standard library...), writing to its own"]
     if abi >= 4:
         attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP  # no rule: all TCP denied
         size = 16
@@ -140,20 +142,82 @@ def drop_privileges(uid: int, gid: int) -> bool:
 
 
 def system_read_paths() -> list[str]:
-    """What a numpy-only child needs to read: the interpreter, the standard library,
-    numpy's own folders, and the system folders; nothing else of site-packages."""
+    """What a numpy-only process needs to read: the interpreter, the standard library,
+    numpy's own folders, and the system folders (the notebook kernel's list)."""
+    return sorted(set(view_paths()) | {os.path.realpath(sys.executable), "/usr", "/lib",
+                                       "/lib32", "/lib64", "/etc", "/proc", "/dev"})
+
+
+def view_paths() -> list[str]:
+    """What a unit's child reads once it runs student code: the standard library (with
+    its compiled modules) and numpy's folders, under the names they are imported by
+    and under their real paths; nothing else of site-packages, and no folder that is
+    already beneath another one."""
     import sysconfig
     import numpy
 
     numpy_dir = os.path.dirname(numpy.__file__)
-    paths = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib")}
-    paths |= {os.path.realpath(p) for p in paths}
-    paths |= {numpy_dir, numpy_dir + ".libs", os.path.realpath(sys.executable)}
-    paths |= {"/usr", "/lib", "/lib32", "/lib64", "/etc", "/proc", "/dev"}
-    return sorted(paths)
+    found = {sysconfig.get_paths()["stdlib"], os.path.dirname(os.__file__),
+             sysconfig.get_config_var("DESTSHARED") or "", numpy_dir, numpy_dir + ".libs"}
+    found |= {os.path.realpath(p) for p in found if p}
+    found = sorted(p for p in found if p and os.path.exists(p))
+    return [p for p in found if not any(p.startswith(q + os.sep) for q in found)]
 
 
-CLONE_NEWIPC, CLONE_NEWPID = 0x08000000, 0x20000000
+# Folders of the standard library and numpy a unit never imports from (test suites, GUI,
+# build and packaging tools): empty in the private root, so that what a child can read
+# is small enough to be brought into the page cache beforehand (``warm``).
+HIDDEN = {"test", "tests", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip",
+          "distutils", "f2py", "pydoc_data", "site-packages"}
+
+
+def hidden_folders(view: list[str]) -> list[str]:
+    """The folders under ``view`` that the private root shows empty (outermost only)."""
+    found = []
+    for top in view:
+        if not os.path.isdir(top):
+            continue
+        for folder, subs, _ in os.walk(top):
+            for sub in [s for s in subs if s in HIDDEN or s.startswith("config-")]:
+                found.append(os.path.join(folder, sub))
+                subs.remove(sub)
+    return found
+
+
+def warm(view: list[str], hidden: list[str]) -> int:
+    """Bring every file a unit's child can read into the page cache (the kernel reads
+    what is missing, a file that is cached costs a lookup): a child can then neither
+    find a cold file to load (one bit another child could time) nor evict one
+    (seccomp).  Returns the number of files."""
+    total, skip = 0, set(hidden)
+    for top in view:
+        walk = os.walk(top) if os.path.isdir(top) else [(os.path.dirname(top), [], [top])]
+        for folder, subs, files in walk:
+            subs[:] = [s for s in subs if os.path.join(folder, s) not in skip]
+            for name in files:
+                try:
+                    fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW)
+                except OSError:
+                    continue
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+                    total += 1
+                except OSError:
+                    pass
+                finally:
+                    os.close(fd)
+    return total
+
+
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, \
+    0x20000000
+# The namespaces isolate() asks for, best first: fewer when the kernel or a container refuses.
+NAMESPACES = [
+    (CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS, ["IPC", "PID", "network", "mount"]),
+    (CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET, ["IPC", "PID", "network"]),
+    (CLONE_NEWIPC | CLONE_NEWPID, ["IPC", "PID"]),
+    (CLONE_NEWIPC, ["IPC"]),
+]
 
 
 def die_with_parent() -> None:
@@ -166,23 +230,31 @@ def die_with_parent() -> None:
 SIGNALLED = 160  # an init's exit status SIGNALLED + n: "the unit's process died of signal n"
 
 
-def isolate() -> list[str]:
-    """Give what follows a fresh IPC namespace (no SysV or POSIX IPC shared with any
-    other child) and a PID namespace whose processes the kernel kills together when
-    its first process dies.  Needs root (CAP_SYS_ADMIN).
+def isolate(work: str, view: list[str], hidden: list[str] = ()) -> list[str]:
+    """Give what follows fresh IPC, PID, network and mount namespaces (as many as the
+    kernel grants, in the order of NAMESPACES): no SysV or POSIX IPC, no socket, no
+    netlink group and no file but ``view`` and ``work`` shared with any other child,
+    and a PID namespace whose processes the kernel kills together when its first
+    process dies.  Needs root (CAP_SYS_ADMIN).
 
     unshare(CLONE_NEWPID) only places the *next* child in the new namespace, so this
     forks twice: the caller's process stays outside and waits; the first child is the
     namespace's init (process 1, root, running no student code), which waits for the
     second; only the second returns, an ordinary process (process 1 would ignore the
-    signals its own rlimits raise).  Statuses are passed back up, so the grader sees
-    the unit's process's own exit.  Returns the protections in force ([] if none)."""
+    signals its own rlimits raise), after building its private root (``private_root``).
+    Statuses are passed back up, so the grader sees the unit's process's own exit.
+    Returns the protections in force ([] if none)."""
     if os.getuid() != 0:
         return []
-    if libc.unshare(CLONE_NEWIPC | CLONE_NEWPID) != 0:
-        if libc.unshare(CLONE_NEWIPC) != 0:
-            return []
-        return ["a fresh IPC namespace (no PID namespace here)"]
+    names = next((names for flags, names in NAMESPACES if libc.unshare(flags) == 0), None)
+    if names is None:
+        return []
+    found = ["a fresh IPC namespace"]
+    if "network" in names:
+        found.append("a network namespace per unit (loopback only, down: no network, no "
+                     "netlink or abstract socket shared with another child)")
+    if "PID" not in names:
+        return found
     init = os.fork()
     if init:
         # The outer process: killed with its session by the grader, which makes the
@@ -206,7 +278,84 @@ def isolate() -> list[str]:
         os._exit(SIGNALLED - code if code < 0 else min(code, SIGNALLED - 1))
     die_with_parent()
     os.setsid()  # a session of its own: killing "its parent's group" cannot reach the init
-    return ["a fresh IPC namespace", "a PID namespace per unit (its processes die together)"]
+    found.append("a PID namespace per unit (its processes die together)")
+    if "mount" in names:
+        try:
+            private_root(work, view, hidden)
+            found.append("a private root per unit: only the standard library, numpy and the "
+                         "unit's folder, read-only (out/ and home/ excepted) and noatime")
+        except OSError as exc:
+            os.chdir(work)  # wherever the attempt stopped, the unit works in its folder
+            found.append(f"NO private root ({exc})")
+    return found
+
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_BIND, MS_REC, MS_PRIVATE = 1024, 4096, 16384, 1 << 18
+READ_ONLY = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOATIME
+DEVICES = ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"]
+VIEW = ".view"  # the unit folder's mount point of the private root while it is built
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                  ctypes.c_ulong(flags), data and data.encode()) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"mount {target}: {os.strerror(number)}")
+
+
+def _bind(source: str, root: str, flags: int, recursive: bool = False) -> None:
+    """Bind ``source`` at the same path under ``root``, then remount it with ``flags``."""
+    target = root + source
+    if os.path.isdir(source):
+        os.makedirs(target, mode=0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
+    _mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | flags)
+
+
+def private_root(work: str, view: list[str], hidden: list[str] = ()) -> None:
+    """Make this mount namespace's root a fresh tmpfs holding only ``view`` (read-only,
+    the ``hidden`` folders in it empty),
+    ``work`` (the unit's folder: its top and in/ read-only, out/ and home/ writable),
+    four devices and a /proc of this PID namespace's processes only, every mount
+    ``noatime``: reading a file stamps no access time anyone else can see, and
+    nothing else of /usr, /etc or /home exists.  Paths keep their names, so the
+    interpreter, numpy and the harness find everything where they left it."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing below propagates to the host
+    root = os.path.join(work, VIEW)
+    os.mkdir(root, 0o755)
+    _mount("nn100-view", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOATIME,
+           "size=1m,nr_inodes=1024,mode=0755")
+    for path in view:
+        _bind(path, root, READ_ONLY)
+    for path in hidden:
+        _mount("nn100-hidden", root + path, "tmpfs", READ_ONLY | MS_NOEXEC,
+               "size=4k,nr_inodes=4,mode=0555")
+    _bind(work, root, READ_ONLY | MS_NOEXEC)  # its top and harness/ are the grader's
+    _bind(os.path.join(work, "in"), root, READ_ONLY | MS_NOEXEC)  # its own tmpfs, as root
+    for sub in ("out", "home"):
+        _bind(os.path.join(work, sub), root, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME)
+    for device in DEVICES:
+        if os.path.exists(device):
+            _bind(device, root, MS_NOSUID | MS_NOEXEC | MS_NOATIME)
+    os.makedirs(root + "/proc", mode=0o555)
+    try:  # this namespace's processes only, none of the machine's counters (load, memory)
+        _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "subset=pid,hidepid=invisible")
+    except OSError:
+        pass  # an older kernel: no /proc at all
+    os.chdir(root)
+    if libc.pivot_root(b".", b".") != 0:  # the old root now sits on top of the new one
+        number = ctypes.get_errno()
+        raise OSError(number, f"pivot_root: {os.strerror(number)}")
+    if libc.umount2(b".", 2) != 0:  # MNT_DETACH: the host's tree leaves this namespace
+        raise OSError(ctypes.get_errno(), "umount of the old root")
+    os.chdir("/")
+    _mount(None, "/", None, MS_REMOUNT | READ_ONLY)
+    os.chdir(work)
 
 
 def _wait(pid: int, reap_others: bool = False) -> int:

@@ -9,11 +9,13 @@ child writes out/<k>.json plus out/<k>__<name>.npy and reports ``k`` on ``done``
 Student code therefore cannot tell which check it is in, nor read what comes next.
 
 Before any student code is imported the child confines itself (confine.py,
-seccomp.py): rlimits, Landlock, a fresh IPC and PID namespace, an unprivileged user,
-seccomp.  The jobs themselves are in jobs.py; this file starts the child, runs the
-jobs one at a time, writes their results, and is also the fork server (--serve).
+seccomp.py): rlimits, fresh IPC, PID, network and mount namespaces with a private
+read-only root, Landlock, an unprivileged user, seccomp (no sockets, no processes).
+The jobs themselves are in jobs.py; this file starts the child, runs the jobs one
+at a time, writes their results, and is also the fork server (--serve).
 Nothing here is graded logic; the verdict is never decided in the child.
 """
+import errno
 import json
 import os
 import resource
@@ -83,24 +85,34 @@ def open_channel(work: str) -> None:
 
 
 if not SERVING:
-    open_channel(WORK)  # before Landlock: the FIFOs sit in the folder's read-only top
-# The fork server must open each unit's files for writing, so its own domain covers
-# its whole folder; every unit narrows that in become_unit().
-PROTECTIONS = confine.apply_landlock(confine.system_read_paths() + [WORK],
-                                     [WORK, "/dev/null"] if SERVING else writable(WORK))
-PROTECTIONS.append("rlimits: address space, CPU time, file size, processes, no core dumps")
+    open_channel(WORK)  # before the private root: the FIFOs are the grader's, by descriptor
+# What the child may read once confined: the private root's folders (as root) and
+# Landlock's read-only rules (everywhere) list the same ones.
+VIEW = confine.view_paths()
+HIDDEN = confine.hidden_folders(VIEW)
+if not SERVING:  # the first child of a grading (the probe) warms what every unit reads
+    confine.warm(VIEW, HIDDEN)
+seccomp.preload()
+PROTECTIONS = ["rlimits: address space, CPU time, file size, processes, no core dumps"]
 
 
 def lock_down() -> None:
-    """Namespaces (as root), then the user switch, then seccomp: the last steps before
-    student code.  Each appends what it achieved to PROTECTIONS."""
-    isolated = confine.isolate()
+    """Namespaces and the private root (as root), then Landlock (it forbids mounting,
+    so it comes after), the user switch and seccomp, with new processes banned before
+    the submission is imported: the last steps before student code.  Each appends
+    what it achieved to PROTECTIONS."""
+    isolated = confine.isolate(WORK, VIEW, HIDDEN)
     PROTECTIONS.extend(isolated)
+    PROTECTIONS[:0] = confine.apply_landlock(VIEW + [WORK, "/proc", "/dev/null"],
+                                             writable(WORK))
     if TASK.get("drop_to") and confine.drop_privileges(*TASK["drop_to"]):
         PROTECTIONS.append(f"running as uid {os.getuid()} (unprivileged)")
         if isolated:
             confine.die_with_parent()  # the user switch cleared it
     PROTECTIONS.extend(seccomp.apply())
+    # Before the import: what a submission forks while imported would otherwise live
+    # beside its checks (reading their inputs, computing where no counter looks).
+    PROTECTIONS.extend(seccomp.forbid_processes())
 
 
 def save_result(token, record: dict, arrays: dict) -> None:
@@ -152,11 +164,22 @@ def next_job():
 def calibration_probe() -> dict:
     """What a child confined like a unit's can still do, measured without student code."""
     found = {}
-    try:
-        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
-        found["udp"] = "allowed"
-    except OSError as exc:
-        found["udp"] = f"denied ({type(exc).__name__})"
+    for name, family, kind in (("udp", socket.AF_INET, socket.SOCK_DGRAM),
+                               ("netlink", socket.AF_NETLINK, socket.SOCK_RAW)):
+        try:
+            socket.socket(family, kind, 2 if name == "netlink" else 0).close()  # USERSOCK
+            found[name] = "allowed"
+        except OSError as exc:
+            found[name] = f"denied ({type(exc).__name__})"
+    fd = os.open(os.__file__, os.O_RDONLY)  # a file every child can read
+    for name, call in (("fadvise", lambda: os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)),
+                       ("nowait", lambda: os.preadv(fd, [bytearray(1)], 0, os.RWF_NOWAIT))):
+        try:
+            call()
+            found[name] = "allowed"
+        except OSError as exc:
+            found[name] = "denied" if exc.errno == errno.EPERM else "allowed"
+    os.close(fd)
     try:
         worker = threading.Thread(target=int)
         worker.start()
@@ -178,7 +201,6 @@ def calibration_probe() -> dict:
 def main() -> None:
     lock_down()
     if TASK.get("calibrate"):
-        PROTECTIONS.extend(seccomp.forbid_processes())
         save_result(protocol.PROBE, {"protections": PROTECTIONS, "uid": os.getuid(),
                                      "probe": calibration_probe()}, {})
         report(protocol.PROBE)
@@ -194,8 +216,6 @@ def main() -> None:
         record = {"ok": True}
     except BaseException as exc:  # SystemExit, KeyboardInterrupt and all: it is data here
         record = {"ok": False, "error": describe(exc)}
-    if record["ok"]:
-        record["protections"] = seccomp.forbid_processes()  # from here on, no new processes
     save_result(protocol.IMPORT, record, {})
     report(protocol.IMPORT)
     if not record["ok"]:
@@ -221,8 +241,8 @@ def main() -> None:
 # ---------------------------------------------------------------- fork server
 
 def serve() -> None:
-    """Fork server: numpy is imported and the process confined by Landlock once; then,
-    for each unit folder named on stdin, a fresh forked child runs that unit.  The
+    """Fork server: numpy is imported once; then, for each unit folder named on
+    stdin, a fresh forked child runs that unit.  The
     server itself never imports student code and keeps its privileges (it needs them
     to give each child its namespaces): it only forks, reports the child's pid,
     waits for it, and reports its exit status."""
@@ -246,9 +266,10 @@ def serve() -> None:
 
 
 def become_unit(unit: str) -> None:
-    """In the forked child: a session, the grader's files and FIFOs, limits of its
-    own, and a nested Landlock domain that only lets it write in its out/ and home/
-    folders and signal nothing outside itself (not the server, not the other units)."""
+    """In the forked child: a session, the grader's files and FIFOs and limits of its
+    own; lock_down() then confines it as a unit started from scratch would be (the
+    server itself runs unconfined by Landlock: a Landlock domain forbids the mounts
+    of each unit's private root)."""
     global WORK, OUT, TASK
     os.setsid()
     WORK, OUT = unit, os.path.join(unit, "out")
@@ -264,10 +285,6 @@ def become_unit(unit: str) -> None:
     os.environ["HOME"] = os.environ["TMPDIR"] = os.path.join(unit, "home")
     cpu = TASK["limits"]["cpu_seconds"]
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    nested = confine.apply_landlock(confine.system_read_paths() + [unit], writable(unit))
-    if nested:
-        PROTECTIONS[:] = nested + [p for p in PROTECTIONS if not p.startswith(
-            ("landlock", "TCP", "signals"))]
 
 
 if __name__ == "__main__":

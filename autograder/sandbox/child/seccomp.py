@@ -5,13 +5,14 @@ Python binding: the child may import only the standard library and numpy, and a
 binding would be one more package to trust and to allow through Landlock.
 
 Landlock limits paths; these are the channels it does not see (GRADING.md): sockets
-to other local or remote processes, SysV IPC, POSIX message queues, the user's key
-rings, other processes' memory, new namespaces, and threads (which would let a
-backward run forward where the grader's call counter does not look).  Each call
-fails with EPERM instead of killing the process, so the student sees an ordinary
-Python error.  A second filter, loaded once the submission is imported
-(``forbid_processes``), also denies new processes and sessions while checks run;
-what a submission forks while being imported dies with the unit's PID namespace.
+of every family (unix, IP, netlink, vsock...) and socket pairs, SysV IPC, POSIX
+message queues, memory files, the user's key rings, other processes' memory, new
+namespaces, the page cache (evicting a file's pages or asking which are cached would
+let two children time each other's reads), and threads (which would let a backward
+run forward where the grader's call counter does not look).  Each call fails with
+EPERM instead of killing the process, so the student sees an ordinary Python error.
+A second filter (``forbid_processes``), loaded before the submission is imported,
+denies new processes and sessions: nothing the submission starts lives beside a check.
 """
 import ctypes
 import ctypes.util
@@ -19,7 +20,6 @@ import errno
 
 ALLOW = 0x7FFF0000
 CMP_EQ, CMP_MASKED_EQ = 4, 7
-AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 CLONE_THREAD = 0x00010000
 CLONE_NAMESPACES = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
                     0x40000000)  # NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
@@ -37,7 +37,16 @@ DENIED = (
     # kernel interfaces that bypass or widen the filter
     "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open",
     "userfaultfd", "mount", "umount2", "chroot", "pivot_root", "personality",
+    # sockets of every family, and socket pairs: a child needs none (the grader speaks
+    # to it through FIFOs it opened before); memory files (nothing here needs one)
+    "socket", "socketpair", "memfd_create", "memfd_secret",
+    # the page cache: evicting pages, reading ahead, asking what is cached
+    "fadvise64", "fadvise64_64", "readahead", "mincore", "cachestat", "process_madvise",
 )
+# madvise advice that reclaims or deactivates a file's pages (MADV_REMOVE, MADV_COLD,
+# MADV_PAGEOUT); the rest (DONTNEED on the child's own memory, used by malloc) stays.
+EVICTING_ADVICE = (9, 20, 21)
+RWF_NOWAIT = 0x8  # preadv2 flag: fails when the data is not cached, a residency oracle
 
 
 class ArgCmp(ctypes.Structure):
@@ -45,7 +54,24 @@ class ArgCmp(ctypes.Structure):
                 ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
 
 
+_LIBRARY = []  # the loaded library, once: the private root no longer shows the system's
+
+
 def _library():
+    if not _LIBRARY:
+        _LIBRARY.append(_open_library())
+    return _LIBRARY[0]
+
+
+def preload() -> None:
+    """Load libseccomp now, while the system's library folders are still visible."""
+    try:
+        _library()
+    except OSError:
+        pass  # apply() reports the missing filter
+
+
+def _open_library():
     name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
     lib = ctypes.CDLL(name, use_errno=True)
     lib.seccomp_init.restype = ctypes.c_void_p
@@ -92,8 +118,9 @@ def apply() -> list[str]:
     """Load the main filter into this process (and what it may still fork); return
     the protections in force, [] when libseccomp or the kernel refuses."""
     rules = [(name, errno.EPERM, []) for name in DENIED]
-    rules += [("socket", errno.EPERM, [(0, CMP_EQ, family, 0)])
-              for family in (AF_UNIX, AF_INET, AF_INET6)]
+    rules += [("madvise", errno.EPERM, [(2, CMP_EQ, advice, 0)]) for advice in EVICTING_ADVICE]
+    rules += [(name, errno.EPERM, [(5, CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT)])
+              for name in ("preadv2", "pwritev2")]
     # clone3 passes its flags in memory a filter cannot read: refuse it as missing, and
     # glibc falls back to clone, whose flags it can.
     rules += [("clone3", errno.ENOSYS, []),
@@ -102,13 +129,15 @@ def apply() -> list[str]:
               for flag in CLONE_NAMESPACES]
     if not _load(rules):
         return []
-    return ["seccomp: no unix/IPv4/IPv6 sockets, SysV IPC, message queues, key rings, "
-            "ptrace or process_vm_*, namespaces or threads"]
+    return ["seccomp: no socket of any family, socket pair or memory file, no SysV IPC, "
+            "message queues, key rings, ptrace or process_vm_*, namespaces or threads",
+            "seccomp: no page-cache eviction or residency query (fadvise, readahead, mincore, "
+            "cachestat, evicting madvise, RWF_NOWAIT reads)"]
 
 
 def forbid_processes() -> list[str]:
-    """A second filter, once the submission is imported: no new processes or sessions
-    while the checks run."""
+    """A second filter, before the submission is imported: no new processes or
+    sessions, from the import to the last check."""
     if not _load([(name, errno.EPERM, []) for name in PROCESSES]):
         return []
-    return ["seccomp: no new processes while checks run"]
+    return ["seccomp: no new processes from the import on"]
