@@ -78,11 +78,11 @@ def test_list_tests_names_every_hidden_test():
 
 
 def test_a_course_file_given_with_course_changes_specs_hints_and_visibility(tmp_path):
-    """--course FILE is honoured end to end: a Linear whose bias gradient is averaged, graded
-    with the shipped course and with a copy that changes Linear's spec (its gradient
-    bound), the course's hint mode and Linear's visibility, sees each of them change."""
+    """--course FILE is honoured end to end: a ReLU whose mask is taken from the gradient,
+    graded with the shipped course and with a copy that changes Linear's spec (its
+    gradient bound), the course's hint mode and Linear's visibility, sees each change."""
     from mutants import MUTANTS, apply_mutant
-    mutant = next(m for m in MUTANTS if m[0] == "linear_bias_grad_not_summed")
+    mutant = next(m for m in MUTANTS if m[0] == "relu_mask_from_gradient")
     submission = apply_mutant(mutant, tmp_path / "student")
     text = course.COURSE_FILE.read_text()
     changed = (text.replace('hints = "concept"', 'hints = "answer"', 1)
@@ -98,13 +98,13 @@ def test_a_course_file_given_with_course_changes_specs_hints_and_visibility(tmp_
         done = run("grade", submission, "--assignment", 1, "--results", results, *extra)
         assert done.returncode == 0, done.stderr
         tests[name] = {t["name"]: t for t in json.loads(results.read_text())["tests"]}
-    forward = "Linear: input gradient matches the reference"
-    bias = "Linear: bias gradient matches the reference"
-    assert "(bound 1e-12)" in tests["shipped"][forward]["output"]
-    assert "(bound 1e-11)" in tests["modified"][forward]["output"]            # the spec
-    assert "Answer:" not in tests["shipped"][bias]["output"]
-    assert "Answer:" in tests["modified"][bias]["output"]                     # the hint mode
-    assert {t["visibility"] for n, t in tests["shipped"].items() if n.startswith("Linear")} \
-        == {"visible"}
-    assert {t["visibility"] for n, t in tests["modified"].items() if n.startswith("Linear")} \
-        == {"after_due_date"}                                                  # the visibility
+    linear = "Linear: input gradient matches the reference"
+    relu = "ReLU: input gradient matches the reference"
+    assert "(bound 1e-12)" in tests["shipped"][linear]["output"]
+    assert "(bound 1e-11)" in tests["modified"][linear]["output"]             # the spec
+    assert tests["shipped"][relu]["status"] == "failed"
+    assert "Answer:" not in tests["shipped"][relu]["output"]
+    assert "Answer:" in tests["modified"][relu]["output"]                     # the hint mode
+    for name, visibility in (("shipped", "visible"), ("modified", "after_due_date")):
+        seen = {t["visibility"] for n, t in tests[name].items() if n.startswith("Linear")}
+        assert seen == {visibility}                                            # the visibility
