@@ -159,3 +159,15 @@ def test_a_crash_names_the_students_file_and_line(name, unit):
     assert where in row, row
     for text in (head.text, row):
         assert "autograder" not in text and "harness" not in text and "/tmp" not in text
+
+
+def test_a_check_that_only_saw_a_crash_names_no_cause():
+    """Momentum's state shared between parameters raises in the two-parameter case: the
+    state check says so with its hint; the zeroing check, which saw the same exception and
+    not its own property, shows it without the hint about zeroing gradients."""
+    mutant = EVERY["momentum_state_shared_between_parameters"]
+    index = next(k for k, g in enumerate(GROUPS) if mutant in g)
+    outcomes = {o.check.title: o for o in of_unit(graded(index), "MomentumOptimizer")}
+    zeroed = outcomes["the gradient is zeroed after each update"]
+    assert not zeroed.passed and "your code raised ValueError (nn100/optimizers.py" in zeroed.text
+    assert "Hint:" not in zeroed.text
