@@ -14,6 +14,7 @@ perfectly) or failed with a hint about a mistake the student did not make.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -115,6 +116,19 @@ def judge_all(checks: list[Check], results: dict) -> list[Outcome]:
     return [outcome(c) for c in checks]
 
 
+def judged_failure(outcome: Outcome) -> bool:
+    """A failure the check itself established (not one it inherits or could not run)."""
+    return not outcome.passed and not outcome.text.startswith((NOT_JUDGED, "not run"))
+
+
+def headline_first(outcomes: list[Outcome]) -> list[Outcome]:
+    """One unit's outcomes with its headline first: the first failure a check established,
+    not a "not judged" that only points at it (the terminal table and results.json show
+    the unit's first failing check as its diagnosis).  Otherwise in the given order."""
+    lead = next((o for o in outcomes if judged_failure(o)), None)
+    return outcomes if lead is None else [lead] + [o for o in outcomes if o is not lead]
+
+
 def blame(outcomes: list[Outcome]) -> None:
     """Name the likely culprit in a failed check that stands on other units (convergence):
     the units it uses that fail their own checks.  Scores are unchanged."""
@@ -135,7 +149,7 @@ def need(results: dict, job_id: str):
     if result.status == JobStatus.OK:
         return result
     if result.status == JobStatus.ERROR:
-        raise Fail(f"your code raised {result.message}")
+        raise Fail(raised(result.message))
     return_text = result.message or result.status
     raise Fail(return_text)
 
@@ -144,9 +158,28 @@ def array(result, name: str, what: str) -> np.ndarray:
     """A returned array as plain float64, or Fail when the code returned none."""
     if name not in result.arrays:
         if result.info.get("error"):
-            raise Fail(f"your code raised {result.info['error']}")
+            raise Fail(raised(result.info["error"]))
         raise Fail(f"{what}: nothing was returned")
     return np.asarray(result.arrays[name], dtype=np.float64)
+
+
+# Where the child's traceback left the submission: "(nn100/layers.py, line 95)" at the end.
+WHERE = re.compile(r"^(?P<error>.*?) \((?P<file>nn100/[^()]*?\.py), line (?P<line>\d+)\)\s*$",
+                   re.S)
+
+
+def raised(error: str, doing: str = "") -> str:
+    """What to say of an exception the child reported: the student's file and line come
+    first, so a one-line summary keeps them ("your code raised ValueError
+    (nn100/layers.py, line 95): operands could not be broadcast ..."); ``doing``, e.g.
+    " adding ...", follows the place."""
+    error = str(error).strip()
+    found = WHERE.match(error)
+    if not found:
+        return f"your code raised {error}" + (f" ({doing.strip()})" if doing else "")
+    kind, _, message = found["error"].partition(": ")
+    where = f"{kind} ({found['file']}, line {found['line']}){doing}"
+    return f"your code raised {where}: {message}" if message else f"your code raised {where}"
 
 
 def rel_error(got: np.ndarray, expected: np.ndarray) -> float:

@@ -15,7 +15,7 @@ import numpy as np
 from .. import course, sandbox
 from ..sandbox import processes
 from . import reference
-from .checks import Outcome, blame, judge_all
+from .checks import Outcome, blame, headline_first, judge_all
 from .families import (convergence, dropout, layers, learner, losses, optimizers, residual,
                        sequential)
 
@@ -228,7 +228,8 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
     outcomes, unit_scores, extra_data = [], {}, {}
     for p in plans:
         report = reports.get(p.unit)
-        unit_outcomes = judge_unit(p, report, probe, first=not outcomes)
+        # the unit's diagnosis first: the first failure a check established
+        unit_outcomes = headline_first(judge_unit(p, report, probe, first=not outcomes))
         weights = sum(o.check.weight for o in unit_outcomes) or 1
         possible = float(points[p.unit])
         for o in unit_outcomes:

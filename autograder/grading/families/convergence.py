@@ -18,7 +18,7 @@ import inspect
 import numpy as np
 
 from ... import course
-from ..checks import Check, Fail, array
+from ..checks import Check, Fail, array, raised
 from ...sandbox.child import protocol
 from ...sandbox import Job, JobStatus
 
@@ -189,7 +189,7 @@ def build(rng, ref, kinds):
         result = results.get(f"{UNIT}/{name}")
         if result is None or result.status != JobStatus.OK:
             why = "did not run" if result is None else (
-                f"your code raised {result.message}" if result.status == JobStatus.ERROR
+                raised(result.message) if result.status == JobStatus.ERROR
                 else result.message)
             raise Fail(f"training ({name}) failed: {why}")
         params = returned_params(result, ARCHITECTURES[name], given[name][0], kinds)

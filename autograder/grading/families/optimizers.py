@@ -84,7 +84,11 @@ def unit_builder(unit: course.Unit, table: course.Course):
 
         def zeroed(results):
             for case in CASES:
-                r = need(results, f"{cls}/{case}")
+                try:
+                    r = need(results, f"{cls}/{case}")
+                except Fail as failure:  # the case's own check says why, with its hint;
+                    # the zeroing was not seen, so its hint would name an unseen cause
+                    raise Fail(f"case {case}: {failure}", hint=False) from None
                 for k in range(len(expected[case]["after"])):
                     g = array(r, protocol.STEP_GRADIENT.format(k), "the gradient after update")
                     if g.size and not np.all(g == 0):
