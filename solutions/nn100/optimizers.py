@@ -139,13 +139,9 @@ class AdamWOptimizer:
         state[0] += 1
         t, m, v = state
         g = param.gradient
-        m *= self.beta1
-        m += (1 - self.beta1) * g
-        v *= self.beta2
-        v += (1 - self.beta2) * g * g
-        m_hat = m / (1 - self.beta1 ** t)
-        v_hat = v / (1 - self.beta2 ** t)
-        param.tensor -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        m[...] = self.beta1 * m + (1 - self.beta1) * g
+        v[...] = self.beta2 * v + (1 - self.beta2) * g * g
+        param.tensor -= self.lr * (m / (1 - self.beta1 ** t)) / (np.sqrt(v / (1 - self.beta2 ** t)) + self.eps)
         param.gradient.fill(0)
 
 
