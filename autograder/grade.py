@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import (checks_convergence, checks_dropout, checks_layers, checks_learner, checks_losses,
-               checks_optimizers, checks_residual, checks_sequential, course, processes,
-               reference, sandbox)
+from . import (checks_clipping, checks_convergence, checks_dropout, checks_embedding,
+               checks_layers, checks_learner, checks_losses, checks_optimizers, checks_residual,
+               checks_sequential, course, processes, reference, sandbox)
 from .checks import Outcome, blame, judge_all
 
 DEFAULT_SEED = 20240601
@@ -33,7 +33,10 @@ FAMILIES = {
 # in training mode: it is judged statistically (the fraction dropped, the same mask in
 # backward, identity in evaluation), not against the reference element by element.
 # Residual is a container like Sequential, around a different trusted inner layer.
-SPECIAL = {"Dropout": checks_dropout.build, "Residual": checks_residual.build}
+# Embedding's input is integer ids (no input gradient); clip_grad_norm is a function of
+# parameters, driven like an optimizer but judged on one call.
+SPECIAL = {"Dropout": checks_dropout.build, "Residual": checks_residual.build,
+           "Embedding": checks_embedding.build, "clip_grad_norm": checks_clipping.build}
 
 
 def unit_builders(table: course.Course | None = None) -> dict:

@@ -98,17 +98,7 @@ class AdamWOptimizer:
         Hint: the decay is not part of the gradient any more, so the moments never see it:
         it shrinks the tensor directly, by the learning rate times the decay.
         """
-        param.tensor *= 1 - self.lr * self.weight_decay
-        if param not in self.state:
-            self.state[param] = [0, np.zeros_like(param.tensor), np.zeros_like(param.tensor)]
-        state = self.state[param]
-        state[0] += 1
-        t, m, v = state
-        g = param.gradient
-        m[...] = self.beta1 * m + (1 - self.beta1) * g
-        v[...] = self.beta2 * v + (1 - self.beta2) * g * g
-        param.tensor -= self.lr * (m / (1 - self.beta1 ** t)) / (np.sqrt(v / (1 - self.beta2 ** t)) + self.eps)
-        param.gradient.fill(0)
+        raise NotImplementedError("Exercise 9.1: AdamWOptimizer.update")
 
 
 def clip_grad_norm(parameters, max_norm: float) -> float:
@@ -121,10 +111,4 @@ def clip_grad_norm(parameters, max_norm: float) -> float:
     Hint: one norm for all the gradients together, not one per parameter: clipping must
     keep the direction of the whole update.
     """
-    gradients = [param.gradient for param in distinct(parameters)]
-    norm = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in gradients)))
-    factor = max_norm / (norm + 1e-6)
-    if factor < 1:
-        for g in gradients:
-            g *= factor
-    return norm
+    raise NotImplementedError("Exercise 9.2: clip_grad_norm")

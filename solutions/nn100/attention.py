@@ -47,7 +47,9 @@ class Embedding(Layer):
         if ids.size and (ids.min() < 0 or ids.max() >= count):
             bad = ids.min() if ids.min() < 0 else ids.max()
             raise ValueError(f"Embedding.forward: ids must lie in [0, {count}), got {bad}")
+        ### BEGIN SOLUTION
         Y = self.weights.tensor[ids]
+        ### END SOLUTION
 
         def backward(D):
             """D: (N, T, dim).  Adds dL/dweights (num_embeddings, dim) to ``weights.gradient``
@@ -56,8 +58,10 @@ class Embedding(Layer):
             Hint: an id used at several positions received the gradient of each of them, so
             they must all add up; plain fancy-index assignment keeps only one.
             """
+            ### BEGIN SOLUTION
             np.add.at(self.weights.gradient, ids.reshape(-1), D.reshape(-1, D.shape[-1]))
             return None
+            ### END SOLUTION
 
         return Y, backward
 
@@ -85,8 +89,10 @@ class PositionalEmbedding(Layer):
         if X.shape[1] > self.max_len:
             raise ValueError(f"PositionalEmbedding.forward: sequences of length {X.shape[1]} "
                              f"exceed max_len={self.max_len}")
+        ### BEGIN SOLUTION
         T = X.shape[1]
         Y = X + self.weights.tensor[:T]
+        ### END SOLUTION
 
         def backward(D):
             """D: (N, T, dim) -> dX: same shape.  Adds into the first T rows of
@@ -94,8 +100,10 @@ class PositionalEmbedding(Layer):
 
             Hint: each position's row was added to every sequence of the batch.
             """
+            ### BEGIN SOLUTION
             self.weights.gradient[:T] += D.sum(axis=0)
             return D
+            ### END SOLUTION
 
         return Y, backward
 
@@ -118,17 +126,21 @@ class GELU(Layer):
 
         Hint: keep the tanh you compute: its derivative is written with it.
         """
+        ### BEGIN SOLUTION
         inner = GELU_SCALE * (X + GELU_CUBIC * X ** 3)
         tanh = np.tanh(inner)
         Y = 0.5 * X * (1 + tanh)
+        ### END SOLUTION
 
         def backward(D):
             """D: shape of Y -> dX: shape of X.
 
             Hint: the product rule, then the chain rule through tanh and its cubic argument.
             """
+            ### BEGIN SOLUTION
             d_inner = GELU_SCALE * (1 + 3 * GELU_CUBIC * X ** 2)
             return D * (0.5 * (1 + tanh) + 0.5 * X * (1 - tanh * tanh) * d_inner)
+            ### END SOLUTION
 
         return Y, backward
 
@@ -171,6 +183,7 @@ class CausalSelfAttention(Layer):
         N, T, dim = X.shape
         heads, hs = self.heads, self.dim // self.heads
         scale = hs ** -0.5
+        ### BEGIN SOLUTION
         qkv = X @ self.qkv_weights.tensor + self.qkv_bias.tensor               # (N, T, 3*dim)
         q, k, v = qkv.reshape(N, T, 3, heads, hs).transpose(2, 0, 3, 1, 4)     # (N, heads, T, hs)
         scores = q @ k.transpose(0, 1, 3, 2) * scale                            # (N, heads, T, T)
@@ -179,6 +192,7 @@ class CausalSelfAttention(Layer):
         weights /= weights.sum(axis=-1, keepdims=True)
         context = (weights @ v).transpose(0, 2, 1, 3).reshape(N, T, dim)             # heads side by side
         Y = context @ self.proj_weights.tensor + self.proj_bias.tensor
+        ### END SOLUTION
 
         def backward(D):
             """D: (N, T, dim) -> dX: (N, T, dim).  Adds the gradients of qkv_weights,
@@ -187,6 +201,7 @@ class CausalSelfAttention(Layer):
             Hint: retrace forward in reverse, each step one you have met: a Linear, a
             batched matmul, a softmax per row, the heads' reshapes undone.
             """
+            ### BEGIN SOLUTION
             self.proj_weights.gradient += context.reshape(-1, dim).T @ D.reshape(-1, dim)
             self.proj_bias.gradient += D.sum(axis=(0, 1))
             dcontext = (D @ self.proj_weights.tensor.T).reshape(N, T, heads, hs).transpose(0, 2, 1, 3)
@@ -199,6 +214,7 @@ class CausalSelfAttention(Layer):
             self.qkv_weights.gradient += X.reshape(-1, dim).T @ dqkv.reshape(-1, 3 * dim)
             self.qkv_bias.gradient += dqkv.sum(axis=(0, 1))
             return dqkv @ self.qkv_weights.tensor.T
+            ### END SOLUTION
 
         return Y, backward
 
