@@ -118,3 +118,29 @@ def test_clip_grad_norm_by_hand():
     assert_close(b.gradient, [0.8], "clip_grad_norm: b's gradient, the same factor", atol=1e-6)
     assert nn100.clip_grad_norm([a, b], 10.0) == pytest.approx(1.0, rel=1e-5)
     assert_close(b.gradient, [0.8], "clip_grad_norm: within max_norm nothing changes", atol=1e-6)
+
+
+@pytest.mark.exercise("C.4")
+def test_checkpoint_associative_recall():
+    """Three key-value pairs, then a key: the answer is its value. Finding it takes
+    attention (a model without it stays near chance, about 40%); a tiny GPT of two blocks
+    gets it right in 4 epochs (measured: 100% on three seeds, about 4 CPU seconds with one
+    BLAS thread)."""
+    from nn100.data import recall
+    X, Y = recall(3000, pairs=3, keys=6, rng=0)
+    X_test, Y_test = recall(500, pairs=3, keys=6, rng=1000)
+    rng = np.random.default_rng(0)
+    vocabulary, dim = 6 + 10, 32
+    model = nn100.Sequential(nn100.Embedding(vocabulary, dim, rng=rng),
+                             nn100.PositionalEmbedding(X.shape[1], dim, rng=rng),
+                             nn100.TransformerBlock(dim, 4, rng=rng),
+                             nn100.TransformerBlock(dim, 4, rng=rng),
+                             nn100.LayerNorm(dim), nn100.Linear(dim, vocabulary, rng=rng))
+
+    def loss(Z, labels):
+        return nn100.softmax_cross_entropy_loss(Z, labels, ignore_index=-100)
+
+    learner = nn100.Learner(model, loss, nn100.AdamWOptimizer(lr=3e-3), clip_norm=1.0)
+    learner.fit(X, Y, epochs=4, bs=32, rng=0)
+    accuracy = np.mean(learner.predict(X_test)[:, -1].argmax(axis=1) == Y_test[:, -1])
+    assert accuracy > 0.9, f"associative recall: accuracy {accuracy:.1%}, expected above 90%"

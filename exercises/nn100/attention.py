@@ -57,6 +57,7 @@ class Embedding(Layer):
             they must all add up; plain fancy-index assignment keeps only one.
             """
             raise NotImplementedError("Exercise 8.2: Embedding.backward")
+            # nothing returned: the caller receives None
 
         return Y, backward
 

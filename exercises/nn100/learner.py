@@ -27,8 +27,8 @@ class Learner:
 
         X: (B, ...) inputs, Y: (B, ...) targets.  Returns the batch loss as a float.
 
-        Hint: backward fills the gradients; only then may ``self.step()`` (given: it clips
-        them if asked, then lets the model's ``update`` step them with the optimizer) run.
+        Hint: backward fills the gradients; only then may the given method ``step`` run (it
+        clips them if asked, then lets the model's ``update`` step them with the optimizer).
         """
         raise NotImplementedError("Exercise 2.3: Learner.fit_batch")
 

@@ -27,8 +27,8 @@ class Learner:
 
         X: (B, ...) inputs, Y: (B, ...) targets.  Returns the batch loss as a float.
 
-        Hint: backward fills the gradients; only then may ``self.step()`` (given: it clips
-        them if asked, then lets the model's ``update`` step them with the optimizer) run.
+        Hint: backward fills the gradients; only then may the given method ``step`` run (it
+        clips them if asked, then lets the model's ``update`` step them with the optimizer).
         """
         ### BEGIN SOLUTION
         prediction, backward = self.model.forward(X)
