@@ -1,6 +1,6 @@
 """`make bench`: nn100's speed against raw numpy and PyTorch, and the grader's speed.
 
-    python benchmarks/bench.py [--quick] [--only train,dtype,digits,conv,grading] [--no-torch]
+    python benchmarks/bench.py [--quick] [--only train,dtype,digits,conv,attention,grading] [--no-torch]
                                [--rounds N] [--class-size N] [--class-jobs 1,2] [--out DIR]
 
 Prints a Markdown report, writes it to benchmarks/results/latest.md with a JSON twin
@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 import report  # noqa: E402
 import training  # noqa: E402
 
-SECTIONS = ("train", "dtype", "digits", "conv", "grading")
+SECTIONS = ("train", "dtype", "digits", "conv", "attention", "grading")
 
 # rounds (interleaved, after one warm-up) and steps per timed run
 FULL = {"rounds": 31, "steps128": 40, "steps8": 200, "digits_epochs": 2, "digits_runs": 5,
@@ -119,6 +119,12 @@ def run_sections(sections, settings, use_torch, args, results) -> None:
 
         progress("Conv2D")
         comparisons.append(conv2d.conv_speed(rounds, settings["conv_steps"], use_torch, training.compare))
+    if "attention" in sections:
+        import attention
+
+        progress("CausalSelfAttention")
+        comparisons.append(attention.attention_speed(rounds, settings["conv_steps"], use_torch,
+                                                     training.compare))
     if "grading" in sections:
         import grading
 

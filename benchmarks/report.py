@@ -1,4 +1,5 @@
 """The benchmark's results as Markdown: targets first, then each comparison, then the machine."""
+import attention
 import conv2d
 from training import MINIMAL, NN100, NN100_FULL, SAME, TORCH
 from timing import paired_ratio
@@ -15,6 +16,8 @@ TRAINING_TARGETS = [
     ("train-b8", NN100, MINIMAL, 1.3, "batch 8: nn100 (input_gradient=False) at most 1.3x raw numpy, minimal"),
     ("train-b8", NN100, TORCH, 1.0, "batch 8: nn100 (input_gradient=False) faster than PyTorch CPU"),
     ("conv-b64", conv2d.NN100, conv2d.SAME, 1.2, "Conv2D forward + backward, batch 64: at most 1.2x raw numpy, same im2col work"),
+    ("attention-64x32x64", attention.NN100, attention.SAME, 1.2,
+     "CausalSelfAttention forward + backward, (64, 32, 64): at most 1.2x raw numpy, same work"),
 ]
 
 RESULTS_INTRO = """\

@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     subprocess.run([sys.executable, "-m", "tools.make_class", str(scratch / "class"), "--students",
                     str(args.students), "--as", "canvas"], cwd=ROOT, check=True, capture_output=True)
     course = scratch / "course.toml"
-    shutil.copyfile(ROOT / "autograder" / "course.toml", course)
+    shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", course)
     command = [sys.executable, "-m", "autograder", "grade-all", str(scratch / "class.canvas.zip"),
                "--assignment", str(args.assignment), "--course", str(course), "--roster",
                str(scratch / "class.roster.csv"), "--due", "2026-09-14T23:59Z", "--jobs", str(args.jobs),

@@ -62,6 +62,7 @@ rng = np.random.default_rng(0)
 # include: layers.Layer
 # include: layers.distinct
 # include: layers.check_input
+# include: layers.forward_rows
 
 # %% [markdown]
 # ### A worked example: squaring

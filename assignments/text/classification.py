@@ -159,6 +159,7 @@ print("bce_loss and bce_with_logits_loss: tests passed")
 # %%
 # nbgrader: solution softmax_ce
 # include: losses.softmax_cross_entropy_loss
+# include: losses.cross_entropy_positions
 
 # %%
 # nbgrader: tests softmax_ce_tests

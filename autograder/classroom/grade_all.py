@@ -101,10 +101,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="the Canvas assignment column to fill (default: '<course> assignment N')")
     parser.add_argument("--feedback-zip", nargs=2, action="append", default=[], metavar=("LMS", "FILE.zip"),
                         help="also write every report.html in the zip moodle's 'Upload multiple feedback "
-                             "files' or canvas's 'Re-Upload Submissions' reads (autograder/feedback_zip.py)")
+                             "files' or canvas's 'Re-Upload Submissions' reads (autograder/classroom/feedback_zip.py)")
     parser.add_argument("--similarity", action="store_true",
                         help="also compare the submissions with each other: similarity.html and "
-                             ".csv next to the gradebook (see autograder/similarity.py)")
+                             ".csv next to the gradebook (see autograder/classroom/similarity.py)")
     # For tests and other graders: the command that grades one folder.
     parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
     return parser

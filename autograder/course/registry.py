@@ -106,6 +106,7 @@ class LayerSpec:
     running: Case | None = None
     batches: int = 3
     eval: Case | None = None
+    causal: Case | None = None   # sequences (N, T, ...): no output sees a later position
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def _visibilities(table, where: str) -> dict:
 
 VALUES = ("signed", "normal", "ties", "positive")
 SPEC_KEYS = {"passes", "accumulate", "fd", "large", "values", "scale", "bound", "params",
-             "float32_kwargs", "kink", "stability", "state", "running", "eval"}
+             "float32_kwargs", "kink", "stability", "state", "running", "eval", "causal"}
 
 
 def _case(entry, where: str, values_allowed=VALUES) -> Case:
@@ -293,6 +294,7 @@ class OptimizerSpec:
     use in each of their cases, and the title of the check of its own hyperparameters."""
     kwargs: dict          # case -> constructor keyword arguments
     hyper_title: str
+    weight_decay_title: str = "weight decay (L2) is applied as the reference does"
 
 
 OPTIMIZER_CASES = ("one_step", "steps", "two_params", "hyper", "weight_decay", "float32")
@@ -302,11 +304,13 @@ def _optimizer_spec(defaults: dict, own, where: str) -> OptimizerSpec:
     """An optimizer's spec: every case's constructor arguments, and the hyperparameter
     check's title."""
     required = (*OPTIMIZER_CASES, "hyper_title")
-    spec = _spec_table(defaults, own, set(required), required, "optimizer", where)
+    spec = _spec_table(defaults, own, {*required, "weight_decay_title"}, required, "optimizer",
+                       where)
     kwargs = {case: _field(spec, case, dict, where) for case in OPTIMIZER_CASES}
     if "weight_decay" not in kwargs["weight_decay"]:
         raise CourseError(f"course.toml: {where}.weight_decay must set weight_decay")
-    return OptimizerSpec(kwargs, _field(spec, "hyper_title", str, where))
+    title = _field(spec, "weight_decay_title", str, where, OptimizerSpec.weight_decay_title)
+    return OptimizerSpec(kwargs, _field(spec, "hyper_title", str, where), title)
 
 
 # How a loss's inputs are drawn (checks_losses.INPUTS), and its extreme cases
@@ -372,7 +376,7 @@ def _spec(defaults: dict, own, where: str) -> LayerSpec:
     for attr, values in state.items():
         _choice(values, VALUES, f"{where}.state.{attr}")
     optional = {key: _case(spec[key], f"{where}.{key}") if key in spec else None
-                for key in ("stability", "running", "eval")}
+                for key in ("stability", "running", "eval", "causal")}
     if state and not (optional["running"] and optional["eval"]):
         raise CourseError(f"course.toml: {where} has state {sorted(state)}: it needs a "
                           "`running` and an `eval` case too")
@@ -388,7 +392,7 @@ def _spec(defaults: dict, own, where: str) -> LayerSpec:
         optional["stability"], stability.get("title", "") if optional["stability"] else "",
         state, optional["running"],
         _field(spec.get("running", {}), "batches", int, f"{where}.running", 3),
-        optional["eval"])
+        optional["eval"], optional["causal"])
 
 
 # the kinds whose checks a spec drives

@@ -16,8 +16,8 @@ from .. import course, sandbox
 from ..sandbox import processes
 from . import reference
 from .checks import Outcome, blame, headline_first, judge_all
-from .families import (convergence, dropout, layers, learner, losses, optimizers, residual,
-                       sequential)
+from .families import (clipping, convergence, dropout, embedding, layers, learner, losses,
+                       optimizers, residual, sequential)
 
 DEFAULT_SEED = 20240601
 
@@ -36,8 +36,12 @@ FAMILIES = {
 # in training mode: it is judged statistically (the fraction dropped, the same mask in
 # backward, identity in evaluation), not against the reference element by element.
 # Residual is a container like Sequential, around a different trusted inner layer.
+# Embedding's input is integer ids (no input gradient); clip_grad_norm is a function of
+# parameters, driven like an optimizer but judged on one call.
 SPECIAL = {"Dropout": lambda unit, table: dropout.build,
-           "Residual": lambda unit, table: residual.build}
+           "Residual": lambda unit, table: residual.build,
+           "Embedding": embedding.unit_builder,
+           "clip_grad_norm": lambda unit, table: clipping.build}
 
 
 def unit_builders(table: course.Course) -> dict:

@@ -1,24 +1,34 @@
 """The Learner: ties a model, a loss and an optimizer into a training loop."""
 import numpy as np
 
+from .optimizers import clip_grad_norm
+
 
 class Learner:
     """Trains ``model`` (a Layer) by ``loss(prediction, target) -> (loss, dPrediction)``
     and ``optimizer.update(param)``.
     """
 
-    def __init__(self, model, loss, optimizer):
+    def __init__(self, model, loss, optimizer, clip_norm=None):
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
+        self.clip_norm = clip_norm  # a global gradient norm to clip to before each update
+
+    def step(self) -> None:
+        """Update the model from the gradients backward filled: clipped first to the global
+        norm ``clip_norm`` when one is given, then stepped by the model's ``update``."""
+        if self.clip_norm is not None:
+            clip_grad_norm(self.model.parameters, self.clip_norm)
+        self.model.update(self.optimizer)
 
     def fit_batch(self, X, Y) -> float:
         """One step on one batch: forward, loss, backward, then update every parameter once.
 
         X: (B, ...) inputs, Y: (B, ...) targets.  Returns the batch loss as a float.
 
-        Hint: backward fills the gradients; only then may the model's ``update``, given the
-        optimizer, step them.
+        Hint: backward fills the gradients; only then may the given method ``step`` run (it
+        clips them if asked, then lets the model's ``update`` step them with the optimizer).
         """
         raise NotImplementedError("Exercise 2.3: Learner.fit_batch")
 

@@ -39,3 +39,45 @@ def load_digits(path=None, dtype=np.float64):
     with np.load(path, allow_pickle=False) as data:
         return (data["X_train"].astype(dtype) / 16, data["y_train"].astype(np.int64),
                 data["X_test"].astype(dtype) / 16, data["y_test"].astype(np.int64))
+
+
+def recall(n: int = 1000, pairs: int = 4, keys: int = 8, values: int = 10,
+           ignore_index: int = -100, rng=None):
+    """Associative recall: ``pairs`` key-value pairs, then one of their keys again; the
+    answer is the value that key was paired with.  A model must look back and find the key,
+    which is what attention does.
+
+    Tokens: keys are ids 0 .. keys-1 (distinct within a sequence), values ids keys ..
+    keys+values-1 (drawn with repetition), so the vocabulary has keys + values ids.
+    Returns X (n, 2 * pairs + 1) int64, the sequences, and Y of the same shape, the
+    next-token labels: ``ignore_index`` everywhere but the last position, whose label is
+    the answer (a model trained on Y learns the answer only; Y[:, -1] is it).
+    """
+    if not 1 <= pairs <= keys:
+        raise ValueError(f"recall: pairs must lie in [1, keys={keys}], got {pairs}")
+    rng = np.random.default_rng(rng)
+    chosen = rng.random((n, keys)).argsort(axis=1)[:, :pairs]     # distinct keys per row
+    paired = keys + rng.integers(0, values, (n, pairs))
+    asked = rng.integers(0, pairs, n)
+    rows = np.arange(n)
+    X = np.empty((n, 2 * pairs + 1), dtype=np.int64)
+    X[:, 0:-1:2], X[:, 1:-1:2], X[:, -1] = chosen, paired, chosen[rows, asked]
+    Y = np.full_like(X, ignore_index)
+    Y[:, -1] = paired[rows, asked]
+    return X, Y
+
+
+def sort_digits(n: int = 1000, length: int = 6, ignore_index: int = -100, rng=None):
+    """Sorting: ``length`` random digits (ids 0..9), a separator (id 10), then the same
+    digits in increasing order, generated one at a time.  A vocabulary of 11 ids.
+
+    Returns X (n, 2 * length) int64, each sequence without its last token, and Y of the same
+    shape, the next token at every position (the sequence shifted by one), ``ignore_index``
+    where the next token is an unsorted digit, which nothing can predict.
+    """
+    rng = np.random.default_rng(rng)
+    digits = rng.integers(0, 10, (n, length))
+    sequence = np.concatenate([digits, np.full((n, 1), 10), np.sort(digits, axis=1)], axis=1)
+    X, Y = sequence[:, :-1].astype(np.int64), sequence[:, 1:].astype(np.int64)
+    Y[:, :length - 1] = ignore_index
+    return X, Y

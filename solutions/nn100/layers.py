@@ -57,7 +57,8 @@ def distinct(parameters) -> list[Parameter]:
 
 
 class Linear(Layer):
-    """Affine map Y = X @ W + b.  X: (N, inputs) -> Y: (N, outputs).
+    """Affine map Y = X @ W + b.  X: (N, inputs) -> Y: (N, outputs); also (N, ..., inputs)
+    -> (N, ..., outputs), each row along the last axis mapped alike (as torch.nn.Linear).
 
     ``weights`` is (inputs, outputs), drawn from N(0, 1/inputs); ``bias`` is (outputs,), zeros.
     ``input_gradient=False`` is for a first layer fed with data, whose gradient no one
@@ -79,7 +80,9 @@ class Linear(Layer):
 
         Hint: numpy broadcasting adds the bias (outputs,) to every row of X @ W.
         """
-        check_input("Linear.forward", X, self.weights.tensor.shape[0])
+        check_input("Linear.forward", X, self.weights.tensor.shape[0], any_rank=True)
+        if X.ndim > 2:  # given: (N, ..., inputs) is the 2-D batch of its rows, reshaped back
+            return forward_rows(self.forward, X)
         ### BEGIN SOLUTION
         Y = X @ self.weights.tensor + self.bias.tensor
         ### END SOLUTION
@@ -99,11 +102,27 @@ class Linear(Layer):
         return Y, backward
 
 
-def check_input(where: str, X, features: int) -> None:
-    """Raise a clear error unless X is a 2-D array with ``features`` columns."""
+def check_input(where: str, X, features: int, any_rank: bool = False) -> None:
+    """Raise a clear error unless X is a 2-D array with ``features`` columns (with
+    ``any_rank``: an array of 2 or more axes, the last of ``features``)."""
     shape = getattr(X, "shape", None)
-    if shape is None or len(shape) != 2 or shape[1] != features:
-        raise ValueError(f"{where}: expected input of shape (N, {features}), got {shape}")
+    rank_ok = shape is not None and (len(shape) >= 2 if any_rank else len(shape) == 2)
+    if not rank_ok or shape[-1] != features:
+        expected = f"(N, ..., {features})" if any_rank else f"(N, {features})"
+        raise ValueError(f"{where}: expected input of shape {expected}, got {shape}")
+
+
+def forward_rows(forward, X):
+    """Run a 2-D ``forward`` on the rows of X (N, ..., features): the leading axes are
+    merged into one for forward and backward, then given back to Y and dX."""
+    Y, backward = forward(X.reshape(-1, X.shape[-1]))
+    lead = X.shape[:-1]
+
+    def backward_rows(D):
+        dX = backward(D.reshape(-1, D.shape[-1]))
+        return None if dX is None else dX.reshape(X.shape)
+
+    return Y.reshape(lead + Y.shape[-1:]), backward_rows
 
 
 class ReLU(Layer):

@@ -63,16 +63,22 @@ def bce_with_logits_loss(Z, Yt):
     ### END SOLUTION
 
 
-def softmax_cross_entropy_loss(Z, labels):
+def softmax_cross_entropy_loss(Z, labels, ignore_index=None):
     """Mean cross-entropy of softmax(Z) against integer class labels.
 
     Z: (N, K) logits; labels: (N,) integers in [0, K).  The loss is the mean over rows of
     -log softmax(Z[n])[labels[n]]; returns (loss, dZ), dZ the gradient with respect to Z.
     It must stay finite for logits of 1e4.
 
+    Also (as torch.nn.functional.cross_entropy): logits (N, ..., K) with labels (N, ...),
+    one prediction per position, and ``ignore_index``, a label value whose positions count
+    for nothing: the loss is the mean over the other positions, their dZ rows zero.
+
     Hint: Z[np.arange(N), labels] picks each row's logit for its own label.
     """
     Z, labels = np.asarray(Z), np.asarray(labels)
+    if Z.ndim > 2 or ignore_index is not None:  # given: reduced to the (N, K) case
+        return cross_entropy_positions(softmax_cross_entropy_loss, Z, labels, ignore_index)
     if Z.ndim != 2 or labels.shape != (Z.shape[0],):
         raise ValueError(f"softmax_cross_entropy_loss: expected logits (N, K) and labels (N,), "
                          f"got {Z.shape} and {labels.shape}")
@@ -91,3 +97,20 @@ def softmax_cross_entropy_loss(Z, labels):
     dZ[rows, labels] -= 1
     return float(loss), dZ / len(labels)
     ### END SOLUTION
+
+
+def cross_entropy_positions(loss_2d, Z, labels, ignore_index):
+    """``loss_2d`` (the (N, K) cross-entropy) on every position of Z (N, ..., K) whose label
+    is not ``ignore_index``; the ignored positions get zero gradient."""
+    if Z.ndim < 2 or labels.shape != Z.shape[:-1]:
+        raise ValueError(f"softmax_cross_entropy_loss: expected logits (N, ..., K) and labels "
+                         f"(N, ...) of their leading shape, got {Z.shape} and {labels.shape}")
+    rows, flat = Z.reshape(-1, Z.shape[-1]), labels.reshape(-1)
+    kept = flat != ignore_index if ignore_index is not None else np.ones(flat.shape, bool)
+    if not kept.any():
+        raise ValueError(f"softmax_cross_entropy_loss: every label is ignore_index "
+                         f"({ignore_index}), so the mean is over no position")
+    loss, dkept = loss_2d(rows[kept], flat[kept])
+    dZ = np.zeros_like(rows)
+    dZ[kept] = dkept
+    return loss, dZ.reshape(Z.shape)

@@ -35,7 +35,7 @@ class Term:
                 for when in times]
         self.ids = [p["canvas_id"] for p in as_canvas(plain, base / "a1.zip", base / "roster.csv", sent)]
         self.course = base / "course.toml"
-        shutil.copyfile(ROOT / "autograder" / "course.toml", self.course)
+        shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", self.course)
         self.out = base / "a1"
 
     def copy(self, dest):

@@ -52,7 +52,7 @@ def canvas_class(base):
     with open(base / "roster.csv", "w", newline="") as handle:
         csv.writer(handle).writerows(lines)
     course = base / "course.toml"
-    shutil.copyfile(ROOT / "autograder" / "course.toml", course)
+    shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", course)
     return [p["canvas_id"] for p in folks], course
 
 

@@ -188,7 +188,7 @@ def test_a_real_grading_rescored_equals_grading_afresh(tmp_path):
     layers.write_text(layers.read_text().replace("return D * mask", "return D", 1))
     term.ids = [p["canvas_id"] for p in as_canvas(plain, tmp_path / "a1.zip", tmp_path / "roster.csv", [ON_TIME])]
     term.course = tmp_path / "course.toml"
-    shutil.copyfile(ROOT / "autograder" / "course.toml", term.course)
+    shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", term.course)
     real = f"{sys.executable} -m autograder grade"
     log, _ = term.grade(grader=real)
     first = term.book()[term.ids[0]]["score"]

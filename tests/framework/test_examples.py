@@ -10,6 +10,7 @@ import nn100.data
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 import convnet  # noqa: E402
 import digits  # noqa: E402
+import gpt  # noqa: E402
 import linear_regression  # noqa: E402
 import product  # noqa: E402
 
@@ -38,6 +39,13 @@ def test_the_convnet_learns_the_digits_as_images(tmp_path):
     result = convnet.main(seed=0, epochs=2, figure=tmp_path / "convnet.png")
     assert result["accuracy"] >= 0.9 and result["losses"][1] < result["losses"][0]
     assert (tmp_path / "convnet.png").stat().st_size > 10_000
+
+
+def test_the_tiny_gpt_beats_the_bigram_model_on_names():
+    # a smoke run: 1 of the demo's 12 epochs
+    result = gpt.main(seed=0, epochs=1, samples=5)
+    assert result["val_loss"] < result["bigram_val_loss"]
+    assert len(result["samples"]) == 5 and all(set(n) <= set(gpt.ALPHABET[1:]) for n in result["samples"])
 
 
 def test_digits_data_has_the_fixed_split():

@@ -3,8 +3,8 @@
 
 Mutants are graded a few at a time, each from a different unit (mutants.combined()):
 units are graded in isolation, so each must still cost points in its own unit while
-every unit without a mutant keeps full marks.  The mistakes of chapters 6 and 7
-(mutants_conv.py) ride along in the same gradings, at most one per unit in each: their
+every unit without a mutant keeps full marks.  The mistakes of chapters 6 to 9
+(mutants_conv.py, mutants_gpt.py) ride along in the same gradings, at most one per unit in each: their
 units are not those of mutants.py, so they cost no grading of their own.  One mutant per
 unit of mutants.py is also graded alone.
 """
@@ -14,7 +14,12 @@ from autograder import course
 from autograder.grading import grade
 from grader_support import graded_once, unit_table
 from mutants import MUTANTS, apply_mutant, apply_mutants, combined
-from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # conv.py, norm.py
+from mutants_conv import MUTANTS as CONV_MUTANTS  # conv.py, norm.py
+from mutants_gpt import MUTANTS as GPT_MUTANTS  # attention.py, AdamW and clipping
+
+# TransformerBlock's mutants are not graded here: the block is given code, composed of
+# graded units (tests/framework/test_mutants_gpt.py holds its tests to them).
+CHAPTER_MUTANTS = CONV_MUTANTS + [m for m in GPT_MUTANTS if m[1] in course.load().units]
 
 
 

@@ -22,7 +22,9 @@ stencils about 1e-13), so the spec's gradient bounds sit between the two.  A lay
 kink (ReLU, LeakyReLU) also gets inputs at and within 1e-7 of it, where no difference step
 gives the derivative (at the kink itself either one-sided derivative is accepted).  A
 layer with state (BatchNorm) is also checked in evaluation mode from a given state, and
-on its state after several training batches.
+on its state after several training batches.  A sequence layer (attention) is also
+checked for causality: changing the later positions of a sequence moves no earlier output,
+and a gradient given to the earlier outputs only reaches no later input.
 """
 from __future__ import annotations
 
@@ -217,6 +219,19 @@ class LayerUnit:
         self.expected["running"] = {"shape": case.input, "state": {
             a: np.array(getattr(layer, a), dtype=np.float64) for a in self.spec.state}}
 
+    def add_causal(self):
+        """The same layer on X and on X with its positions from T // 2 on redrawn, and the
+        first closure given a D that is zero from T // 2 on."""
+        X, params, D, args = self.make_inputs(self.spec.causal)
+        t = X.shape[1] // 2
+        later = X.copy()
+        later[:, t:] = draw(self.rng, "normal", later[:, t:].shape, 10.0)
+        D[:, t:] = 0
+        steps = [[protocol.FORWARD, "X"], [protocol.FORWARD, "Xlater"], [protocol.BACKWARD, 0, "D"]]
+        self.jobs.append(Job(f"{self.unit}/causal", protocol.LAYER, self.spec_of(args, params, steps),
+                             {"X": X, "Xlater": later, "D": D, **params}))
+        self.expected["causal"] = {"t": t, "shape": X.shape}
+
     def build(self):
         passes = self.spec.passes
         for k, case in enumerate(passes):
@@ -230,6 +245,8 @@ class LayerUnit:
         if self.spec.state:
             self.add_eval()
             self.add_running()
+        if self.spec.causal is not None:
+            self.add_causal()
         return self.jobs, self.checks()
 
     # ---- checks
@@ -422,6 +439,29 @@ class LayerUnit:
                           f"{self.spec.batches} training batches of {scope(e['shape'])}")
         return worst.verdict()
 
+    def check_causal(self, results):
+        e = self.expected["causal"]
+        r = self.result(results, "causal")
+        self.backprop_only(r, "causality")
+        t, where = e["t"], f"input {scope(e['shape'])}"
+        first, again = array(r, Y0, "output"), array(r, protocol.OUTPUT.format(1), "output")
+        if first.shape != again.shape or first.ndim < 2:
+            raise Fail(f"forward output has shape {again.shape}, expected {first.shape}")
+        scale = max(float(np.max(np.abs(first))), 1e-300)
+        moved = float(np.max(np.abs(again[:, :t] - first[:, :t]), initial=0.0)) / scale
+        if not moved <= MATCH:
+            raise Fail(f"changing positions {t} and later moved the outputs of positions 0 to "
+                       f"{t - 1} by {moved:.1e} (relative; {where}): a position saw the future")
+        dX = array(r, DX0, "backward's return value (dX)")
+        if dX.shape != tuple(e["shape"]):
+            raise Fail(f"dX has shape {dX.shape}, expected {tuple(e['shape'])}")
+        leaked = float(np.max(np.abs(dX[:, t:]))) / max(float(np.max(np.abs(dX))), 1e-300)
+        if not leaked <= MATCH:
+            raise Fail(f"a gradient given to the outputs of positions 0 to {t - 1} only reached "
+                       f"the inputs of positions {t} and later ({leaked:.1e} of the largest "
+                       f"input gradient; {where})")
+        return f"positions 0 to {t - 1} neither see nor send gradient to positions {t} and later"
+
     def check_fd(self, results):
         e = self.expected["fd"]
         analytic = self.result(results, "fd_analytic")
@@ -557,6 +597,9 @@ class LayerUnit:
         if spec.stability is not None:
             out.append(Check(u, spec.stability_title, self.check_large, "stability", 1,
                              needs=("forward",)))
+        if spec.causal is not None:
+            out.append(Check(u, "no position sees a later one (forward and backward)",
+                             self.check_causal, "causal", 2, needs=("forward",)))
         if spec.state:
             out += [Check(u, f"evaluation mode uses the given {' and '.join(spec.state)}, "
                           "forward and backward", self.check_eval, "eval", 2),

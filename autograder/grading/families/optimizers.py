@@ -25,7 +25,6 @@ TITLES = {
     "one_step": "one step matches the reference",
     "steps": "several steps match the reference step by step",
     "two_params": "state is kept per parameter (two parameters, interleaved)",
-    "weight_decay": "weight decay (L2) is applied as the reference does",
     "float32": "float32 parameters stay float32",
 }
 
@@ -116,7 +115,7 @@ def unit_builder(unit: course.Unit, table: course.Course):
                         "state", 1, needs=("one_step", "steps")),
                   Check(cls, spec.hyper_title, lambda r: trajectory(r, "hyper"), "hyper", 1,
                         needs=first),
-                  Check(cls, TITLES["weight_decay"], lambda r: trajectory(r, "weight_decay"),
+                  Check(cls, spec.weight_decay_title, lambda r: trajectory(r, "weight_decay"),
                         "weight_decay", 1, needs=first),
                   Check(cls, "the gradient is zeroed after each update", zeroed, "zeroed", 1,
                         needs=first),

@@ -134,7 +134,8 @@ def job_layer(spec: dict):
             D = given.setdefault(name, load(name))
             try:  # a failing backward must not hide a working forward
                 dX = counter.run(closures[which], D)
-                arrays[protocol.INPUT_GRADIENT.format(which)] = snap(dX)
+                if dX is not None:  # None: an input without gradient (Embedding's ids)
+                    arrays[protocol.INPUT_GRADIENT.format(which)] = snap(dX)
             except Exception as exc:
                 info["error"] = describe(exc)
                 break
@@ -375,6 +376,16 @@ def job_train(spec: dict):
     return {}, arrays
 
 
+def job_clip(spec: dict):
+    params = [make_parameter(load(name).copy()) for name in spec["params"]]
+    for param, name in zip(params, spec["grads"], strict=True):
+        param.gradient = load(name).copy()
+    norm = nn100_attr("clip_grad_norm")(params, spec["max_norm"])
+    arrays = {protocol.CLIPPED.format(i): snap(p.gradient) for i, p in enumerate(params)}
+    arrays[protocol.CLIP_NORM] = np.asarray(norm, dtype=np.float64)
+    return {}, arrays
+
+
 JOBS = {protocol.LAYER: job_layer, protocol.LOSS: job_loss, protocol.OPTIMIZER: job_optimizer,
         protocol.SEQUENTIAL: job_sequential, protocol.RESIDUAL: job_residual,
-        protocol.LEARNER: job_learner, protocol.TRAIN: job_train}
+        protocol.LEARNER: job_learner, protocol.TRAIN: job_train, protocol.CLIP: job_clip}

@@ -19,7 +19,8 @@ SEQUENTIAL = "sequential"  # a Sequential of recording layers (layers, structure
 LEARNER = "learner"        # a Learner driven with a recording model (action, ...)
 TRAIN = "train"            # training a model of the submission's layers (layers, loss, ...)
 RESIDUAL = "residual"      # a Residual around a recording layer (layer, modes)
-OPS = (LAYER, LOSS, OPTIMIZER, SEQUENTIAL, LEARNER, TRAIN, RESIDUAL)
+CLIP = "clip"              # one call of clip_grad_norm on parameters (params, grads, max_norm)
+OPS = (LAYER, LOSS, OPTIMIZER, SEQUENTIAL, LEARNER, TRAIN, RESIDUAL, CLIP)
 
 # ---------------------------------------------------------------- files and tokens
 JOBS_FIFO = "jobs"         # grader -> child: one job per line
@@ -61,6 +62,10 @@ PREDICTION, TARGET = "Yp", "Yt"   # the input names of a loss job
 # outputs the parameter's tensor and gradient after each step k
 START_TENSOR, GIVEN_GRADIENT = "P{}", "G{}"
 STEP_TENSOR, STEP_GRADIENT = "T{}", "G{}"
+
+# clip jobs: inputs START_TENSOR (parameter i) and GIVEN_GRADIENT (its gradient); outputs
+# the returned norm and each gradient after the call
+CLIP_NORM, CLIPPED = "norm", "C{}"
 
 # sequential jobs
 MODEL_OUTPUT, MODEL_INPUT_GRADIENT = "Y", "dX"
@@ -110,6 +115,8 @@ def expected_arrays(op: str, spec: dict) -> set:
                 | {INNER_GRADIENT.format(k) for k in range(spec["layer"][2])})
     if op == LEARNER:
         return {PREDICTED, RETURNED}
+    if op == CLIP:
+        return {CLIP_NORM} | {CLIPPED.format(i) for i in range(len(spec["params"]))}
     if op == TRAIN:
         return {LOSSES} | {name.format(i, attr) for i, layer in enumerate(spec["layers"])
                            for name, attrs in ((TRAINED_PARAM, layer.get("params", {})),

@@ -1,0 +1,59 @@
+"""The check families chapters 8 and 9 added each catch a wrong submission of their own:
+causality (attention), Embedding's returned None, and every check of clip_grad_norm.
+Each case grades one unit of a mutated reference and names the checks that must fail."""
+import pytest
+
+from autograder.grading import grade
+from mutants import apply_mutant
+
+CASES = [
+    # (mutant, the checks that must fail: "Unit: start of the title")
+    (("attention_wrong_triangle", "CausalSelfAttention", "attention.py",
+      "np.triu(np.ones((T, T), dtype=bool), k=1)", "np.tril(np.ones((T, T), dtype=bool), k=-1)"),
+     ["CausalSelfAttention: no position sees a later one"]),
+    (("attention_mask_after_softmax", "CausalSelfAttention", "attention.py",
+      "        scores[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = -np.inf        # the future\n"
+      "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
+      "        weights /= weights.sum(axis=-1, keepdims=True)\n",
+      "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
+      "        weights /= weights.sum(axis=-1, keepdims=True)\n"
+      "        weights[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = 0\n"),
+     ["CausalSelfAttention: no position sees a later one"]),
+    (("embedding_returns_d", "Embedding", "attention.py",
+      "            # nothing returned: the caller receives None", "            return D"),
+     ["Embedding: backward returns None"]),
+    (("embedding_gradient_by_assignment", "Embedding", "attention.py",
+      "np.add.at(self.weights.gradient, ids.reshape(-1), D.reshape(-1, D.shape[-1]))",
+      "self.weights.gradient[ids.reshape(-1)] += D.reshape(-1, D.shape[-1])"),
+     ["Embedding: weight gradient matches", "Embedding: the weight gradient matches finite"]),
+    (("clip_returns_the_clipped_norm", "clip_grad_norm", "optimizers.py",
+      "    return norm\n", "    return min(norm, max_norm)\n"),
+     ["clip_grad_norm: returns the global norm"]),
+    (("clip_per_parameter", "clip_grad_norm", "optimizers.py",
+      "    factor = max_norm / (norm + 1e-6)\n    if factor < 1:\n        for g in gradients:\n"
+      "            g *= factor\n",
+      "    for g in gradients:\n        own = float(np.sqrt(np.sum(g * g)))\n"
+      "        if own > max_norm:\n            g *= max_norm / own\n"),
+     ["clip_grad_norm: gradients above max_norm"]),
+    (("clip_scales_small_gradients_up", "clip_grad_norm", "optimizers.py",
+      "    if factor < 1:\n", "    if True:\n"),
+     ["clip_grad_norm: gradients within max_norm"]),
+    (("clip_new_float64_arrays", "clip_grad_norm", "optimizers.py",
+      "        for g in gradients:\n            g *= factor\n",
+      "        for p in distinct(parameters):\n"
+      "            p.gradient = p.gradient * np.float64(factor)\n"),
+     ["clip_grad_norm: float32 gradients stay float32"]),
+    (("adamw_coupled_decay", "AdamWOptimizer", "optimizers.py",
+      "param.tensor *= 1 - self.lr * self.weight_decay",
+      "param.gradient += self.weight_decay * param.tensor"),
+     ["AdamWOptimizer: decoupled weight decay", "AdamWOptimizer: one step"]),
+]
+
+
+@pytest.mark.parametrize("mutant, failing", CASES, ids=[c[0][0] for c in CASES])
+def test_the_new_check_catches_its_mutant(mutant, failing, tmp_path):
+    result = grade.grade(apply_mutant(mutant, tmp_path), units=[mutant[1]], problems=[], seed=3)
+    failed = [o.check.name for o in result.outcomes if not o.passed]
+    for start in failing:
+        assert any(name.startswith(start) for name in failed), (start, failed)
+    assert result.unit_scores[mutant[1]][0] < result.unit_scores[mutant[1]][1]
