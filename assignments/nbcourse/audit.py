@@ -10,6 +10,7 @@ its autograded copy is searched for time-outs and dead kernels.  One CSV row per
 finding: student, assignment, notebook, cell, problem.
 """
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="CSV file (default: stdout)")
     args = parser.parse_args(argv)
     rows = audit(args.root)
-    sys.path.insert(0, str(ROOT.parent))  # autograder, for the project's one CSV writer
+    sys.path.insert(0, os.environ.get("NN100_REPO", str(ROOT.parent)))  # the one CSV writer
     from autograder.sandbox.safe_text import csv_text
     header = ["student", "assignment", "notebook", "cell", "problem"]
     out = open(args.out, "w", newline="") if args.out else sys.stdout

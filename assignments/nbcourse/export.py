@@ -11,6 +11,7 @@ else the newest file of submitted/<student>/<assignment>/), the total, and one c
 per graded cell (``<notebook>/<cell>``), in the order the cells appear.
 """
 import argparse
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     parser.add_argument("--roster", default=None)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT.parent))  # autograder: its one roster reader and CSV writer
+    sys.path.insert(0, os.environ.get("NN100_REPO", str(ROOT.parent)))  # roster reader, CSV writer
     from autograder.sandbox.safe_text import csv_text
     people = {}
     if args.roster:
