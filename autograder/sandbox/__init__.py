@@ -3,21 +3,30 @@
 It imports nothing from the grading, the course or the classroom (a test holds it to
 that): what it knows of a check is a job's name, its inputs and its limits.
 
-runner      the trusted side: children, jobs over FIFOs, budgets, the fork server
-files       reading what a child wrote (strict .npy, capped JSON), its folders and disks
-processes   the environment children get; killing what they leave
-atomic      files written whole or not at all
-child/      what runs inside the child: confinement, the harness, the job table
+job          what a job is, its limits, and what became of it (plain data)
+runner       running one unit's jobs in a child, restarting it after a crash or a timeout
+unit         one unit's child: its folder, the FIFOs its jobs go over, reading back
+forkserver   a confined parent that forks each unit's child
+calibration  what is enforced on this machine (a probe child), budgets from the reference
+hygiene      which processes are ours, sweeping what they leave, whom children run as
+files        reading what a child wrote (strict .npy, capped JSON), its folders and disks
+safe_text    text from a child shown, never obeyed; the one CSV writer
+processes    the environment children get; /proc
+atomic       files written whole or not at all
+child/       what runs inside the child: confinement, the harness, the job table
 """
+from .calibration import (BUDGET_FACTOR, CALIBRATION, MIN_BUDGET, calibration, job_limits,
+                          protections, whole_budget)
 from .files import GraderError, check_tmpdir, load_array
-from .runner import (BUDGET_FACTOR, CALIBRATION, JOB_FACTOR, JOB_FLOOR, MESSAGE_CHARS,
-                     MIN_BUDGET, NOT_REACHED, SANDBOX_PREFIX, ChildReport, ForkServer, Job,
-                     JobResult, JobStatus, Limits, ServerPool, calibration, drop_target,
-                     job_limits, protections, run_child, run_jobs, sweep, truncate,
-                     whole_budget)
+from .forkserver import ForkServer, ServerPool
+from .hygiene import drop_target, sweep
+from .job import (JOB_FACTOR, JOB_FLOOR, MESSAGE_CHARS, NOT_REACHED, SANDBOX_PREFIX, ChildReport,
+                  Job, JobResult, JobStatus, Limits)
+from .runner import run_child, run_jobs
+from .unit import truncate
 
 __all__ = ["BUDGET_FACTOR", "CALIBRATION", "JOB_FACTOR", "JOB_FLOOR", "MESSAGE_CHARS",
            "MIN_BUDGET", "NOT_REACHED", "SANDBOX_PREFIX", "ChildReport", "ForkServer", "GraderError",
-           "Job", "JobResult", "check_tmpdir", "JobStatus", "Limits", "ServerPool", "calibration", "drop_target",
-           "job_limits", "load_array", "protections", "run_child", "run_jobs", "sweep",
-           "truncate", "whole_budget"]
+           "Job", "JobResult", "JobStatus", "Limits", "ServerPool", "calibration", "check_tmpdir",
+           "drop_target", "job_limits", "load_array", "protections", "run_child", "run_jobs",
+           "sweep", "truncate", "whole_budget"]

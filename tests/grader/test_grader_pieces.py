@@ -4,7 +4,7 @@ import pytest
 
 from autograder.grading import checks, grade, report
 from autograder import course, sandbox
-from autograder.sandbox import runner
+from autograder.sandbox import unit
 
 
 def test_load_array_refuses_pickles_and_lying_headers(tmp_path):
@@ -44,7 +44,7 @@ def test_copy_leaves_symlinks_behind(tmp_path):
     (package / "__init__.py").write_text("")
     (package / "leak.py").symlink_to(grade.reference.SOLUTIONS / "layers.py")
     (package / "linked_dir").symlink_to(grade.reference.SOLUTIONS)
-    runner._copy_submission(package, tmp_path / "copy")
+    unit._copy_submission(package, tmp_path / "copy")
     assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["__init__.py"]
 
 

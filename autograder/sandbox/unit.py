@@ -1,0 +1,231 @@
+"""One unit's child: its folder (a copy of the submission, the harness, inputs and
+outputs), the FIFOs jobs go over, and reading back what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .child import protocol
+from .files import (INPUT_DISK_BYTES, ChildFileError, GraderError, grader_write,
+                    make_folder, mount_tmpfs, parse_npy, read_capped, remove_folder, remove_tree)
+from .safe_text import visible, visible_tree
+from .hygiene import drop_target
+from .job import (HARNESS, MAX_SUBMISSION_BYTES, MAX_JOB_BYTES, MAX_JSON_BYTES, OUTPUT_SHOWN,
+                  MESSAGE_CHARS, SANDBOX_PREFIX, Job, JobResult, JobStatus, Wait)
+
+
+
+
+# ---------------------------------------------------------------- one unit's folder
+
+MAX_SUBMISSION_DEPTH = 16   # folders below nn100/ that are copied
+MAX_SUBMISSION_FILES = 2000
+
+
+def _copy_submission(package: Path, dest: Path) -> None:
+    """Copy regular files only, without recursion: symlinks, devices, caches and
+    folders nested deeper than any package needs are left behind, so a link to the
+    reference cannot smuggle it into the sandbox.  Copies are readable, never
+    writable, by the child."""
+    total, count, pending = 0, 0, [(Path(), 0)]
+    while pending:
+        rel, depth = pending.pop()
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        os.chmod(dest / rel, 0o755)
+        with os.scandir(package / rel) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir():
+                    if entry.name != "__pycache__" and depth < MAX_SUBMISSION_DEPTH:
+                        pending.append((rel / entry.name, depth + 1))
+                    continue
+                if not entry.is_file() or entry.name.endswith(".pyc"):
+                    continue
+                total += entry.stat().st_size
+                count += 1
+                if total > MAX_SUBMISSION_BYTES or count > MAX_SUBMISSION_FILES:
+                    raise ValueError(f"grade: the nn100 package is larger than "
+                                     f"{MAX_SUBMISSION_BYTES >> 20} MB or "
+                                     f"{MAX_SUBMISSION_FILES} files")
+                shutil.copyfile(entry.path, dest / rel / entry.name)
+                os.chmod(dest / rel / entry.name, 0o644)
+
+
+class _Unit:
+    """A unit's folder and the grader's handles on it.  The top and everything in it
+    but out/ and home/ belong to the grader (root); the grader holds descriptors on
+    out/, stdout.txt, stderr.txt and both FIFOs before the child starts, so nothing
+    the child renames or replaces is ever what the grader reads."""
+
+    def __init__(self, package, jobs, limits, calibrate=False, parent=None):
+        self.path, self.on_tmpfs = make_folder(parent, f"{SANDBOX_PREFIX}{os.getpid()}-")
+        self.mounts = [self.path] if self.on_tmpfs else []
+        self.fds = {}
+        try:
+            self._lay_out(package, jobs, limits, calibrate)
+        except BaseException:
+            self.remove()
+            raise
+
+    def _lay_out(self, package, jobs, limits, calibrate):
+        work, target = self.path, drop_target()
+        for sub in ("out", "home", "in", "harness"):
+            grader_write("the unit's folders", os.mkdir, work / sub)
+        if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
+            self.mounts.append(work / "in")
+        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py", "protocol.py"):
+            grader_write("the harness", shutil.copyfile, HARNESS / name, work / "harness" / name)
+        if package is not None:
+            grader_write("the copy of the submission",
+                         lambda: _copy_submission(package, work / "sub" / "nn100"))
+        cpu = int(limits.timeout * (2 + sum(job.budget for job in jobs))) + 5
+        task = {"calibrate": calibrate, "drop_to": target,
+                "limits": dict(zip(protocol.LIMITS, (cpu, limits.memory_bytes, limits.file_bytes,
+                                                     limits.processes), strict=True))}
+        grader_write(protocol.TASK_FILE,
+                     lambda: (work / protocol.TASK_FILE).write_text(json.dumps(task)))
+        for name in (protocol.JOBS_FIFO, protocol.DONE_FIFO):
+            grader_write("the unit's FIFOs", os.mkfifo, work / name, 0o600)
+        for name in ("stdout.txt", "stderr.txt"):
+            self.fds[name] = grader_write("the child's output files", os.open, work / name,
+                                          os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        if target:
+            for sub in ("out", "home"):
+                os.chown(work / sub, *target)
+        for path in [work / "in", work / "harness", *(work / "harness").iterdir()]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)  # the child reads, never writes
+        self.fds["out"] = os.open(work / "out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        self.fds["jobs"] = os.open(work / protocol.JOBS_FIFO, os.O_RDWR | os.O_NONBLOCK)
+        self.fds["done"] = os.open(work / protocol.DONE_FIFO, os.O_RDWR | os.O_NONBLOCK)
+        self.pending = b""
+
+    # -- the protocol
+
+    def send(self, index: int, job: Job) -> None:
+        """Write job ``index``'s inputs, then the job itself, for the child to read."""
+        folder = self.path / "in" / str(index)
+
+        def write_inputs():
+            folder.mkdir()
+            for name, value in job.arrays.items():
+                np.save(folder / f"{name}.npy", np.asarray(value), allow_pickle=False)
+                os.chmod(folder / f"{name}.npy", 0o644)
+            os.chmod(folder, 0o755)
+
+        grader_write(f"the inputs of a check ({job.id})", write_inputs)
+        line = (json.dumps({"op": job.op, "spec": job.spec}) + "\n").encode()
+        fd, deadline = self.fds["jobs"], time.monotonic() + 10
+        while line:
+            try:
+                line = line[os.write(fd, line):]
+            except BlockingIOError:  # the child has not read the previous bytes yet
+                if time.monotonic() > deadline:
+                    raise GraderError("the child stopped reading its jobs") from None
+                select.select([], [fd], [], 0.05)
+
+    def forget(self, index: int) -> None:
+        """Remove job ``index``'s inputs once it is answered, before the next job is sent:
+        a job only ever finds its own inputs."""
+        remove_tree(self.path / "in" / str(index))
+
+    def wait_for(self, token: str, seconds: float, proc) -> Wait:
+        """Wait until the child reports ``token``, dies or runs out of ``seconds``."""
+        deadline = time.monotonic() + seconds
+        fd = self.fds["done"]
+        while True:
+            lines = self.pending.split(b"\n")
+            self.pending = lines.pop()[-64:]
+            if token.encode() in lines:
+                return Wait.DONE
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return Wait.TIMEOUT
+            ready, _, _ = select.select([fd], [], [], min(left, 0.05))
+            if ready:
+                try:
+                    self.pending += os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
+                continue
+            if proc.poll() is not None:
+                try:  # the last report may have arrived with the exit
+                    self.pending += os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
+                return Wait.DONE if token.encode() in self.pending.split(b"\n") else Wait.DIED
+
+    # -- reading back
+
+    def read_json(self, name: str):
+        try:
+            return json.loads(read_capped(self.fds["out"], name, MAX_JSON_BYTES))
+        except (OSError, ValueError, RecursionError):
+            return None
+
+    def collect(self, index: int, job: Job, budget: list) -> JobResult | None:
+        """Job ``index``'s result, or None when the child wrote none.  Only the arrays
+        this job returns are read, within the job's and the unit's byte budgets."""
+        record = self.read_json(protocol.RESULT_FILE.format(index))
+        if not isinstance(record, dict):
+            return None
+        if not record.get("ok"):
+            return JobResult(JobStatus.ERROR, self.clean(str(record.get("error", "an exception"))))
+        arrays, listed = {}, record.get("arrays")
+        listed = listed if isinstance(listed, list) else []
+        allowance = min(MAX_JOB_BYTES, budget[0])
+        returned = {n for n in listed if isinstance(n, str)}
+        for name in protocol.expected_arrays(job.op, job.spec) & returned:
+            try:
+                name_on_disk = protocol.ARRAY_FILE.format(index, name)
+                data = read_capped(self.fds["out"], name_on_disk, allowance)
+                arrays[name] = parse_npy(data)
+            except FileNotFoundError:
+                continue
+            except (OSError, ChildFileError) as exc:
+                return JobResult(JobStatus.ERROR, f"the value returned for {name} could not "
+                                                  f"be read back as a numeric array ({exc})")
+            allowance -= len(data)
+            budget[0] -= len(data)
+        info = record.get("info") if isinstance(record.get("info"), dict) else {}
+        return JobResult(JobStatus.OK, "", visible_tree(info), arrays)
+
+    def clean(self, text: str) -> str:
+        text = text.replace(str(self.path / "sub") + os.sep, "").replace(str(self.path),
+                                                                          "<sandbox>")
+        return visible(truncate(text))
+
+    def tail(self, name: str = "stderr.txt") -> str:
+        fd = self.fds[name]
+        size = os.fstat(fd).st_size
+        text = os.pread(fd, OUTPUT_SHOWN, max(0, size - OUTPUT_SHOWN))
+        return self.clean(text.decode("utf-8", "replace").strip())
+
+    def disk_full(self) -> bool:
+        try:
+            room = os.statvfs(self.path / "out")
+        except OSError:
+            return False
+        return self.on_tmpfs and (room.f_bavail * room.f_frsize < (1 << 20) or
+                                  room.f_favail < 8)
+
+    def remove(self) -> None:
+        for fd in self.fds.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.fds = {}
+        remove_folder(self.path, self.mounts)
+
+
+def truncate(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """A child's message, cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + " [... cut]"
