@@ -13,12 +13,12 @@ killed halfway leaves them as the last finished run wrote them.
 from __future__ import annotations
 
 import csv
-import io
 import time
 from pathlib import Path
 
 from . import gradebook as gb
 from ..sandbox.atomic import atomic_write
+from ..sandbox.safe_text import csv_text
 
 POSSIBLE = "points possible"
 HISTORY_COLUMNS = [
@@ -53,10 +53,8 @@ def render_checks(students: list[str], results: dict[str, dict], people: dict) -
     for student in students:
         for test in (results.get(student) or {}).get("tests") or []:
             checks.setdefault(str(test.get("name", "")), gb.number(test.get("max_score")))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "name", "status", *(gb._cell(name) for name in checks)])
-    writer.writerow([POSSIBLE, "", "", *(gb.fmt(points) for points in checks.values())])
+    lines = [["student", "name", "status", *checks],
+             [POSSIBLE, "", "", *(gb.fmt(points) for points in checks.values())]]
     for student in students:
         result = results.get(student)
         info = gb.classroom(result) if result else {}
@@ -67,15 +65,9 @@ def render_checks(students: list[str], results: dict[str, dict], people: dict) -
             for t in (result or {}).get("tests") or []
         }
         graded = status == gb.GRADED
-        writer.writerow(
-            [
-                gb._cell(student),
-                gb._cell(name),
-                str(status),
-                *(gb.fmt(earned[c]) if graded and c in earned else "" for c in checks),
-            ]
-        )
-    return out.getvalue()
+        lines.append([student, name, str(status),
+                      *(gb.fmt(earned[c]) if graded and c in earned else "" for c in checks)])
+    return csv_text(lines)
 
 
 # ---------------------------------------------------------------- history
@@ -164,19 +156,9 @@ def update_history(
             }
         )
     if added or not path.exists():
-        out = io.StringIO()
-        writer = csv.DictWriter(out, HISTORY_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows + added:
-            writer.writerow(
-                {
-                    k: gb._cell(row.get(k, ""))
-                    if k in ("student", "name", "why")
-                    else row.get(k, "")
-                    for k in HISTORY_COLUMNS
-                }
-            )
-        atomic_write(path, out.getvalue())
+        atomic_write(path, csv_text([list(HISTORY_COLUMNS),
+                                     *([row.get(k, "") for k in HISTORY_COLUMNS]
+                                       for row in rows + added)]))
     return added
 
 

@@ -34,7 +34,7 @@ from ..grading.submissions import Submission, SubmissionError, find_submissions,
 from ..sandbox.atomic import atomic_write
 from ..sandbox.safe_text import csv_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 STUBS = ROOT / "exercises" / "nn100"
 REFERENCE = ROOT / "solutions" / "nn100"
 NOISE = 25  # copydetect's noise threshold k: matches shorter than this (filtered) never count

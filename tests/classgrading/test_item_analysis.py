@@ -138,8 +138,8 @@ def summary_page(tmp_path, people=None):
         people=people
         if people is not None
         else {"s1": {"name": "Ada Lovelace"}, "s2": {"name": EVIL}, "s3": {"name": "Alan Turing"}},
-        course="nn100",
-        assignment="Assignment 2: Activations",
+        course_title="nn100",
+        assignment_title="Assignment 2: Activations",
     )
     write_summary(
         out / "summary.html",

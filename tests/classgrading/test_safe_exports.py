@@ -26,7 +26,8 @@ def test_display_names_reach_no_csv_as_formulas_or_controls(tmp_path):
     run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(download),
                           "--gradebook", str(out / "gradebook.csv"), "--grade-command", fake,
                           "--export", "canvas", str(out / "canvas.csv"),
-                          "--export", "moodle", str(out / "moodle.csv")],
+                          "--export", "moodle", str(out / "moodle.csv"),
+                          "--export-unmatched"],  # a Moodle download: its ids are not Canvas's
                          cwd=ROOT, capture_output=True, text=True, timeout=300,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert run.returncode == 0, run.stdout + run.stderr

@@ -37,7 +37,8 @@ def consistent(term):
         final = fmt(earned * (1 - penalty / 100))
         assert book[student]["score"] == canvas[student] == moodle[student]["Grade"] == final, student
         assert book[student]["penalty_percent"] == fmt(penalty) and book[student]["due"] == info["due"]
-        assert f"{student} {final} graded" in summary
+        # the students' table: id, name, final score, out of, percent, status
+        assert re.search(rf"\b{student} .*? {re.escape(final)} [\d.]+ [\d.]+ % graded", summary)
         report = text(term.out / "reports" / student / "report.html")
         assert f"Score: {final} / {fmt(result['max_score'])}" in report
         assert f"Final score {final} / {fmt(result['max_score'])}" in report
