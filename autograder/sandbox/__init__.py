@@ -7,7 +7,7 @@ job          what a job is, its limits, and what became of it (plain data)
 runner       running one unit's jobs in a child, restarting it after a crash or a timeout
 unit         one unit's child: its folder, the FIFOs its jobs go over, reading back
 forkserver   a confined parent that forks each unit's child
-calibration  what is enforced on this machine (a probe child), budgets from the reference
+calibrate    what is enforced on this machine (a probe child), budgets from the reference
 hygiene      which processes are ours, sweeping what they leave, whom children run as
 files        reading what a child wrote (strict .npy, capped JSON), its folders and disks
 safe_text    text from a child shown, never obeyed; the one CSV writer
@@ -15,7 +15,7 @@ processes    the environment children get; /proc
 atomic       files written whole or not at all
 child/       what runs inside the child: confinement, the harness, the job table
 """
-from .calibration import (BUDGET_FACTOR, CALIBRATION, MIN_BUDGET, calibration, job_limits,
+from .calibrate import (BUDGET_FACTOR, CALIBRATION, MIN_BUDGET, calibration, job_limits,
                           protections, whole_budget)
 from .files import GraderError, check_tmpdir, load_array
 from .forkserver import ForkServer, ServerPool

@@ -165,12 +165,12 @@ def test_without_a_tmpfs_grading_degrades_and_says_so(monkeypatch):
     removed without recursion, and the Sandbox line says so."""
     from autograder.grading import grade
     from autograder import sandbox
-    from autograder.sandbox import calibration, unit
+    from autograder.sandbox import calibrate, unit
     from hostile import SOLUTIONS
 
     monkeypatch.setattr(unit, "mount_tmpfs", lambda *a: False)
     monkeypatch.setattr(io, "mount_tmpfs", lambda *a: False)
-    monkeypatch.setattr(calibration, "_calibration", None)  # measure again, without tmpfs
+    monkeypatch.setattr(calibrate, "_calibration", None)  # measure again, without tmpfs
     result = grade.grade(SOLUTIONS.parent, seed=3, budget=300)
     assert result.score == result.max_score
     assert any(p.startswith("NO disk of its own") for p in result.protections)
