@@ -95,7 +95,7 @@ def build(out: Path, root: Path = ROOT, check_sync: bool = True) -> list[str]:
     ``check_sync`` also refuses to build while exercises/ is stale (the tests turn it off
     so that a stale tree fails one test, the sync test, instead of all of them).
     """
-    table = course.read(root / "autograder" / "course.toml")
+    table = course.read(root / "autograder" / "course" / "course.toml")
     stubs = make_exercises.generate(root / "solutions" / "nn100", table)
     exercise_table = make_exercises.student_table(table)
     stale = make_exercises.differences(stubs, root / "exercises" / "nn100")

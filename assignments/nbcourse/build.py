@@ -42,12 +42,12 @@ HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 def load_course(solutions: Path):
     """The course table that goes with the reference ``solutions`` (<repo>/solutions/nn100
-    -> <repo>/autograder/course/course.toml), read by that repository's own course.py."""
-    folder = Path(solutions).resolve().parents[1] / "autograder"
-    if not (folder / "course.py").is_file():
+    -> <repo>/autograder/course/course.toml), read by that repository's own registry.py."""
+    folder = Path(solutions).resolve().parents[1] / "autograder" / "course"
+    if not (folder / "registry.py").is_file():
         raise ValueError(f"load_course: no course table for {solutions}: expected "
                          f"{folder / 'course.toml'}")
-    spec = importlib.util.spec_from_file_location("nbcourse_registry", folder / "course.py")
+    spec = importlib.util.spec_from_file_location("nbcourse_registry", folder / "registry.py")
     module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.read(folder / "course.toml")

@@ -164,8 +164,8 @@ def course_copy(tmp_path) -> Path:
     for name in ["solutions", "exercises", "data", "tools"]:
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "requirements.txt", root / "requirements.txt")
-    (root / "autograder").mkdir()
-    shutil.copy(course.COURSE_FILE, root / "autograder" / "course.toml")
+    (root / "autograder" / "course").mkdir(parents=True)
+    shutil.copy(course.COURSE_FILE, root / "autograder" / "course" / "course.toml")
     return root
 
 
@@ -200,7 +200,7 @@ def test_what_the_course_table_says_beyond_the_exercise_table_stays_out(tmp_path
     """course.toml will hold answer hints: fields planted in a unit and in an exercise
     entry of a copy of it must not reach any file of the edition built from that copy."""
     root = course_copy(tmp_path)
-    toml = root / "autograder" / "course.toml"
+    toml = root / "autograder" / "course" / "course.toml"
     unit_secret, exercise_secret = "planted unit answer 7f3a", "planted exercise answer 9c1e"
     text = toml.read_text().replace("[units.Linear]\n", f'[units.Linear]\nanswer = "{unit_secret}"\n')
     text = text.replace('title = "Linear.backward",',
