@@ -21,6 +21,7 @@ GENERIC_LINES = release.GENERIC_LINES  # each with the reason it is skipped
 
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
+    """The package part (the notebooks: tests/notebooks/test_student_edition.py)."""
     out = tmp_path_factory.mktemp("release") / "student"
     release.build(out, check_sync=False)
     return out
