@@ -71,7 +71,7 @@ exercises: $(CORE) ## regenerate exercises/ from solutions/
 check: $(CORE) ## the student-visible checks: make check [EX=2.3]
 	$(PY) -m tools.check $(if $(EX),--exercise $(EX))
 
-release: $(CORE) ## the student edition in dist/student
+release: $(CORE) notebooks ## the student edition in dist/student, notebooks included
 	$(PY) -m tools.release dist/student
 
 grade-all: $(CORE) ## a whole class: make grade-all [SUBMISSIONS=DIR] [JOBS=N] [ASSIGNMENT=N] (default: a generated class)

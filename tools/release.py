@@ -4,14 +4,20 @@
 
 It holds the stubbed package and the exercise table (both written by the generator from
 solutions/ and the course table, so they cannot carry a solution body or a hint of the
-table's), the student guide, the visible checks, the data, the release notebooks when
-``make notebooks`` has built them, a Makefile (``make check``, ``make submit``), a CI
-workflow running ``make check``, and the few tools those need. Never the solutions, the
-autograder, the course table or the project's tests. The build refuses an edition in
-which any file holds a solution line; ``tests/exercises/test_release.py`` also searches
-it for every hidden test name.
+table's), the student guide, the visible checks, the data, the course notebooks as
+``make notebooks`` releases them (solutions stubbed, hidden tests removed, and a
+``toolbox.py`` that takes the earlier units from the student's own notebooks), a Makefile
+(``make check``, ``make submit``), a CI workflow running ``make check``, and the few tools
+those need. Never the solutions, the autograder, the course table or the project's tests.
+
+    python -m tools.release dist/student --no-notebooks   (the package track only)
+
+The build refuses an edition in which any file holds a line of a reference solution or
+of a notebook's hidden tests; ``tests/exercises/test_release.py`` and
+``tests/notebooks/test_student_edition.py`` also search it for every hidden test name.
 """
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -42,6 +48,9 @@ COPIED = [
     ("tools/student_gitignore", ".gitignore"),
     ("tools/student_check.yml", ".github/workflows/check.yml"),
 ]
+NOTEBOOKS = ROOT / "assignments" / "release"  # written by `make notebooks`
+NOTEBOOKS_README = ("tools/student_notebooks_README.md", "notebooks/README.md")
+HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 # Solution lines too generic to prove a leak, each with the reason it may appear elsewhere.
 GENERIC_LINES = {
     "return D": "the identity backward; the given Layer base and the checks' fake layers "
@@ -88,12 +97,15 @@ def prepare(out: Path) -> None:
     (out / STAMP).write_text("Built by `make release`; rebuilt from scratch each time.\n")
 
 
-def build(out: Path, root: Path = ROOT, check_sync: bool = True) -> list[str]:
+def build(out: Path, root: Path = ROOT, check_sync: bool = True,
+          notebooks: Path | None = None) -> list[str]:
     """Write the student edition into ``out``; return what it holds, relative to ``out``.
 
     The package is written from the generator, so it is stubbed whatever exercises/ holds;
     ``check_sync`` also refuses to build while exercises/ is stale (the tests turn it off
     so that a stale tree fails one test, the sync test, instead of all of them).
+    ``notebooks`` is the folder of release notebooks (``make notebooks`` writes
+    assignments/release), one folder per notebook of the course; None leaves them out.
     """
     table = course.read(root / "autograder" / "course" / "course.toml")
     stubs = make_exercises.generate(root / "solutions" / "nn100", table)
@@ -112,19 +124,42 @@ def build(out: Path, root: Path = ROOT, check_sync: bool = True) -> list[str]:
     for source, destination in COPIED:
         copy(root / source, out / destination)
     (out / "requirements.txt").write_text(student_requirements(root / "requirements.txt"))
-    revealing = revealing_lines(root)
-    leak = first_leak(out, revealing)
-    if leak:  # a copied file (the guide, a check) quotes a solution: fix it at its source
-        raise ValueError(f"release: the edition would give answers away: {leak}")
-    notebooks = root / "assignments" / "release"
-    if notebooks.is_dir():  # built by `make notebooks`; optional
-        for assignment in sorted(p for p in notebooks.iterdir() if p.is_dir()):
-            leak = first_leak(assignment, revealing)
-            if leak:
-                print(f"release: left out notebooks/{assignment.name}: {leak}", file=sys.stderr)
-            else:
-                copy(assignment, out / "notebooks" / assignment.name)
+    if notebooks is not None:
+        for name in notebook_names(notebooks, table):
+            copy(notebooks / name, out / "notebooks" / name)
+        copy(root / NOTEBOOKS_README[0], out / NOTEBOOKS_README[1])
+    leak = first_leak(out, revealing_lines(root))
+    if notebooks is not None and not leak:
+        leak = first_leak(out / "notebooks", hidden_test_lines(root / "assignments" / "text"),
+                          "of the notebooks' hidden tests", "notebooks/")
+    if leak:  # a copied file (the guide, a check, a notebook) gives an answer away
+        raise ValueError(f"release: the edition would give answers away: {leak}; fix it "
+                         "at its source (a notebook: run `make notebooks` again)")
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+def notebook_names(notebooks: Path, table) -> list[str]:
+    """The course's notebooks, each of which must have its folder in ``notebooks``."""
+    names = [notebook.name for notebook in table.notebooks.values()]
+    missing = [name for name in names if not (notebooks / name / f"{name}.ipynb").is_file()]
+    if missing:
+        raise ValueError(f"release: {notebooks} has no release notebook for {missing}; run "
+                         "`make notebooks` first (`make release` does), or leave the "
+                         "notebooks out with --no-notebooks")
+    return names
+
+
+def hidden_test_lines(texts: Path) -> list[str]:
+    """The lines of the notebooks' hidden tests (text/*.py) that appear nowhere else in
+    them: a visible test may share a line such as ``assert np.allclose(Y, 0)``."""
+    inside, outside = set(), set()
+    for text in sorted(texts.glob("*.py")):
+        source = text.read_text(encoding="utf-8")
+        for region in HIDDEN_TESTS.findall(source):
+            inside |= {line.strip() for line in region.splitlines()}
+        outside |= {line.strip() for line in HIDDEN_TESTS.sub("", source).splitlines()}
+    return sorted(line for line in inside - outside
+                  if line not in GENERIC_LINES and any(c.isalnum() for c in line))
 
 
 def revealing_lines(root: Path) -> list[str]:
@@ -134,19 +169,22 @@ def revealing_lines(root: Path) -> list[str]:
             if line not in GENERIC_LINES and any(c.isalnum() for c in line)]
 
 
-def first_leak(folder: Path, revealing: list[str]) -> str | None:
-    """Why ``folder`` must not ship (a file holding solution lines), or None.
+def first_leak(folder: Path, revealing: list[str], what: str = "of the reference solution",
+               prefix: str = "") -> str | None:
+    """Why ``folder`` must not ship (a file holding revealing lines), or None.
 
-    Notebooks of later assignments may carry a toolbox with the reference bodies of
-    earlier ones: fine for the notebook track alone, but in this edition it would hand
-    over the answers to the package's exercises.
+    The grader's toolbox.py of a later notebook holds the reference bodies of earlier
+    ones: a release built by hand with `nbgrader generate_assignment` alone would ship it.
     """
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         text = path.read_bytes().decode("utf-8", errors="replace").replace('\\"', '"')
+        if path.suffix == ".ipynb":  # also its cells as students see them, JSON escapes undone
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            text += "\n".join("".join(cell.get("source", [])) for cell in cells)
         found = [line for line in revealing if line in text]
         if found:
-            return (f"{path.relative_to(folder)} holds {len(found)} lines of the reference "
-                    f"solution (e.g. {found[0]!r})")
+            return (f"{prefix}{path.relative_to(folder).as_posix()} holds {len(found)} lines "
+                    f"{what} (e.g. {found[0]!r})")
     return None
 
 
@@ -154,9 +192,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.release", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder to write, e.g. dist/student")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS,
+                        help="the release notebooks (default: assignments/release, written "
+                             "by `make notebooks`)")
+    parser.add_argument("--no-notebooks", action="store_true",
+                        help="leave the notebooks out (the package track only)")
     args = parser.parse_args(argv)
     try:
-        files = build(args.out)
+        files = build(args.out, notebooks=None if args.no_notebooks else args.notebooks)
     except (ValueError, make_exercises.MarkerError) as error:  # CourseError is a ValueError
         print(error, file=sys.stderr)
         return 1

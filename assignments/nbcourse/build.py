@@ -17,7 +17,14 @@ from it at build time, never retyped.
 Next to ``<name>.ipynb`` the build writes the assignment's supporting files:
 ``gradcheck.py`` (text/support/gradcheck.py, its includes expanded the same way),
 ``toolbox.py`` (every unit the earlier assignments included, solution markers removed,
-so that later assignments can use them) and any data files the assignment needs.
+so that later assignments can use them; the grader's copy, never handed out) and any data
+files the assignment needs.
+
+``--student-toolboxes release`` then writes the students' ``toolbox.py`` into each release
+folder in place of the grader's copy that ``nbgrader generate_assignment`` put there
+(``make notebooks`` runs both): ``text/support/toolbox.py``, which offers the same names
+taken from the student's own earlier notebooks, so no assignment hands out the answers
+of an earlier one.
 
 Which notebooks there are, their order and data files, and which units each teaches
 come from the course table of the repository whose reference is ``--solutions``
@@ -27,6 +34,7 @@ the build refuses a notebook whose unit includes disagree with it.
 import argparse
 import ast
 import importlib.util
+import pprint
 import re
 import shutil
 import sys
@@ -42,7 +50,7 @@ HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 def load_course(solutions: Path):
     """The course table that goes with the reference ``solutions`` (<repo>/solutions/nn100
-    -> <repo>/autograder/course/course.toml), read by that repository's own course.py."""
+    -> <repo>/autograder/course/course.toml), read by that repository's own registry.py."""
     folder = Path(solutions).resolve().parents[1] / "autograder" / "course"
     if not (folder / "registry.py").is_file():
         raise ValueError(f"load_course: no course table for {solutions}: expected "
@@ -242,6 +250,46 @@ def toolbox_source(solutions: Path, included: list) -> str:
     return header + "\n\n" + "\n\n\n".join(bodies) + "\n"
 
 
+def defined_names(source: str) -> list:
+    """The top-level classes, functions and assigned names of a module's source."""
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.append(node.name)
+        names += [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+    return names
+
+
+def student_toolbox(earlier: list, names: list, texts: Path = HERE / "text") -> str:
+    """The students' toolbox.py: the loader of text/support/toolbox.py, told which
+    earlier notebooks to read and which names the grader's copy offers."""
+    text = (texts / "support" / "toolbox.py").read_text()
+    for variable, value in (("_EARLIER", earlier), ("_NAMES", names)):
+        line = f"{variable} = []"
+        if text.count(line) != 1:
+            raise ValueError(f"student_toolbox: text/support/toolbox.py must have one line "
+                             f"starting {line!r}")
+        listed = pprint.pformat(list(value), width=88 - len(variable) - 3, compact=True)
+        text = text.replace(line, f"{variable} = " + listed.replace(
+            "\n ", "\n" + " " * (len(variable) + 4)))
+    return text
+
+
+def write_student_toolboxes(source: Path, release: Path, table,
+                            texts: Path = HERE / "text") -> list:
+    """Replace each release folder's toolbox.py (nbgrader copied the grader's from
+    ``source``) by the students' loader; returns the files written."""
+    written, earlier = [], []
+    for name, _ in assignments(table):
+        grader_copy, folder = source / name / "toolbox.py", release / name
+        if grader_copy.is_file() and folder.is_dir():
+            names = [n for n in defined_names(grader_copy.read_text()) if n != "np"]
+            (folder / "toolbox.py").write_text(student_toolbox(earlier, names, texts))
+            written.append(folder / "toolbox.py")
+        earlier.append(name)
+    return written
+
+
 def build(solutions: Path, data: Path, out: Path, texts: Path = HERE / "text",
           only=None) -> list:
     """Build every assignment (or those named in ``only``) into ``out/<name>/``;
@@ -280,7 +328,15 @@ def main(argv=None) -> None:
     parser.add_argument("--data", type=Path, default=HERE.parent / "data")
     parser.add_argument("--out", type=Path, default=HERE / "source")
     parser.add_argument("--only", nargs="*", help="build only these assignments")
+    parser.add_argument("--student-toolboxes", type=Path, metavar="RELEASE",
+                        help="instead of building, write the students' toolbox.py into the "
+                             "release folders of RELEASE (after nbgrader generate_assignment)")
     args = parser.parse_args(argv)
+    if args.student_toolboxes:
+        for path in write_student_toolboxes(args.out, args.student_toolboxes,
+                                            load_course(args.solutions)):
+            print(f"wrote {path}")
+        return
     for path in build(args.solutions, args.data, args.out, only=args.only):
         print(f"built {path}")
 

@@ -67,9 +67,12 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ### A worked example: squaring
 #
-# Here is a complete layer that squares its input, `Y = X²` elementwise. The local
-# derivative is `2X`, so by the chain rule `dX = D * 2X`. Notice how `backward` uses
-# `X`, which it remembers from the call to `forward`.
+# Here is a complete layer that squares its input, `Y = X²` elementwise. Each output
+# depends on the input at the same position only, so the chain rule works element by
+# element: the gradient arriving at an output, `D`, times how fast that output moves when
+# its own input moves (for a square, twice the input). Notice how `backward` uses `X`,
+# which it remembers from the call to `forward`. This is the only derivative the
+# notebooks work out for you: the others are yours, found the same way.
 #
 # We can check any backward pass against *finite differences*: nudge one input by a
 # tiny `eps` in each direction and see how a scalar built from the output moves. The
@@ -101,13 +104,18 @@ print("analytic vs numerical, relative error:",
 #
 # `Linear(inputs, outputs)` computes `Y = X @ W + b` for `X` of shape `(N, inputs)`,
 # with `W` of shape `(inputs, outputs)` and `b` of shape `(outputs,)` added to every row.
-# Working the chain rule through one element at a time gives three matrix formulas:
+# Work the chain rule through one element at a time: write one output `Y[n, j]` as a
+# sum, ask which inputs and parameters it depends on and with what weight, then gather
+# those contributions into matrix products. Three questions guide you:
 #
-# * `dW = Xᵀ @ D` — each weight collects input × upstream gradient over the batch;
-# * `db = D.sum(axis=0)` — the bias touches every row, so its gradient sums over the batch;
-# * `dX = D @ Wᵀ` — each input feeds every output, weighted by `W`.
+# * an input `X[n, i]` feeds every output of its row: which weights carry it there?
+# * a weight `W[i, j]` is used by every row of the batch: its gradient collects one
+#   contribution per row, so it sums over the batch;
+# * the bias is added to every row in the same way, so its gradient sums `D` over the rows.
 #
-# Check the shapes: each gradient has the shape of the thing it is the gradient of.
+# Then check the shapes: each gradient has the shape of the thing it is the gradient
+# of (the weights' gradient is `(inputs, outputs)`, the input's `(N, inputs)`), and
+# there is only one way to multiply the arrays you have into each shape.
 # Fill in `forward` and its `backward`. A layer built with `input_gradient=False` (a
 # first layer, fed with data whose gradient nobody needs) returns `None` instead of `dX`.
 
@@ -181,12 +189,14 @@ print("Linear.backward: tests passed")
 #
 # Stacked linear layers are still one linear map. A non-linear function applied to
 # every element in between changes that. Activations have no parameters, and each
-# output depends only on the input at the same position, so their backward is an
-# elementwise product: `dX = D * f'(X)`.
+# output depends only on the input at the same position, so their backward works
+# element by element, as for `Square`: `D` times the activation's own slope at that point.
 #
-# * `ReLU`: `Y = max(X, 0)`; its derivative is 1 where `X > 0` and 0 elsewhere.
-# * `Sigmoid`: `Y = 1 / (1 + e^-X)`; its derivative is `Y (1 - Y)` — it can be
-#   written with the output alone, so the closure can remember `Y` instead of `X`.
+# * `ReLU`: `Y = max(X, 0)`. Where the input was positive the output moves exactly as
+#   the input does; elsewhere it does not move at all.
+# * `Sigmoid`: `Y = 1 / (1 + e^-X)`. Differentiate it on paper: the slope can be written
+#   with the output alone, so the closure can remember `Y` instead of `X`. The plot
+#   after the tests shows the slope you should find: largest at 0, vanishing on both sides.
 #   For `X = -1000`, `e^-X` overflows; a careful formula avoids that (try
 #   `np.logaddexp`), but a plain one also gives the right values here.
 
@@ -299,8 +309,8 @@ X = np.array([[1.0, -3.0]])
 Y, backward = model.forward(X)
 assert np.allclose(Y, [[4.0, 36.0]]), f"Sequential(Scale(2), Square()) of [[1, -3]]: expected [[4, 36]], got {Y}"
 dX = backward(np.ones_like(Y))
-assert np.allclose(dX, [[8.0, -24.0]]), f"expected dX = 2 * 2 * (2X) = [[8, -24]], got {dX}"
-assert np.allclose(double.a.gradient, [40.0]), f"expected gradient of a = 2 a X² summed = 40, got {double.a.gradient}"
+assert np.allclose(dX, [[8.0, -24.0]]), f"expected the input gradient [[8, -24]] (Square's backward runs first, then Scale's), got {dX}"
+assert np.allclose(double.a.gradient, [40.0]), f"expected the gradient of a to be [40], got {double.a.gradient}"
 shared = Scale(3.0)
 assert len(Sequential(shared, Square(), shared).parameters) == 1, \
     "a layer used twice must contribute its parameters once"

@@ -7,7 +7,8 @@
 # `Tanh`, `Softmax`, two binary cross-entropy losses and the softmax cross-entropy, and
 # then train a classifier for handwritten digits that gets more than 9 in 10 right.
 #
-# **Grading**, as before. The units of assignments 1 and 2 are given in `toolbox.py`.
+# **Grading**, as before. The units of assignments 1 and 2 come from `toolbox.py`, which
+# takes them from your own notebooks of those assignments (the course's copy when graded).
 
 # %%
 # nbgrader: given setup
@@ -33,8 +34,9 @@ rng = np.random.default_rng(0)
 # ## Task 1: Tanh
 #
 # `tanh` squashes its input into `(-1, 1)` like a sigmoid stretched and centred on
-# zero, which usually trains faster. Its derivative, like the sigmoid's, can be written
-# with the output alone: `d tanh(x)/dx = 1 - tanh(x)²`.
+# zero, which usually trains faster. Its slope, like the sigmoid's, can be written with
+# the output alone: differentiate `tanh` on paper (as a quotient of exponentials, or from
+# its link to the sigmoid) and express the result in terms of `tanh` itself.
 
 # %%
 # nbgrader: solution tanh
@@ -66,9 +68,11 @@ print("Tanh: tests passed")
 # every logit of a row leaves the softmax unchanged, so subtract each row's maximum
 # first and nothing exceeds `exp(0) = 1`. Second, every output depends on every input
 # of its row, so the Jacobian is not diagonal and backward is not an elementwise
-# product. Working it out gives, row by row,
-# `dX = Y * (D - Σ_k D_k Y_k)`: each output's gradient, minus the average gradient
-# weighted by the probabilities.
+# product. Work on one row: write how `Y[k]` changes when `X[i]` moves (the case
+# `i = k` differs from the others), then sum over `k` the upstream gradient times that
+# change. The sum needs only one number per row, shared by all its inputs, so no `K × K`
+# matrix is ever built. A sanity check for your result: adding the same constant to
+# every `D` of a row changes no probability, so it must change no input gradient.
 
 # %%
 # nbgrader: solution softmax
@@ -106,12 +110,15 @@ print("Softmax: tests passed")
 # For a yes/no target `Yt ∈ {0, 1}` and a predicted probability `P`, the cross-entropy
 # `-[Yt log P + (1 - Yt) log(1 - P)]` is the surprise of the right answer: 0 when the
 # network is sure and right, large when it is sure and wrong. Averaged over all
-# elements, with `dP = (P - Yt) / (P (1 - P)) / P.size`. `P` must be clipped away from
-# 0 and 1 so that the logarithm stays finite.
+# elements, like the mean squared error, so its gradient is divided by `P.size` too; each
+# element's part is the derivative of its own term, with respect to `P`. `P` must be
+# clipped away from 0 and 1 so that the logarithm stays finite.
 #
 # `bce_with_logits_loss` takes the logits `Z` instead, with `P = sigmoid(Z)`. Fusing the
-# two pays twice: the gradient simplifies to `(sigmoid(Z) - Yt) / Z.size`, and the loss can
-# be written `max(Z, 0) - Yt Z + log(1 + e^-|Z|)`, which never overflows. Prefer it.
+# two pays twice. The gradient with respect to `Z` is the chain rule through the sigmoid:
+# multiply your loss gradient by the sigmoid's slope from assignment 1, and watch
+# most of it cancel into something short that never divides by a tiny `P`. And the loss
+# can be written `max(Z, 0) - Yt Z + log(1 + e^-|Z|)`, which never overflows. Prefer it.
 
 # %%
 # nbgrader: solution bce
@@ -152,9 +159,12 @@ print("bce_loss and bce_with_logits_loss: tests passed")
 #
 # With `K` classes the target is an integer label per row, and the loss is the mean of
 # `-log softmax(Z)[n, label[n]] = logsumexp(Z[n]) - Z[n, label[n]]`. As with the binary
-# case, fusing softmax and loss pays: the gradient is simply
-# `dZ = (softmax(Z) - onehot(labels)) / N`. The input checks are given; compute the loss
-# stably (subtract the row maximum) and return `(loss, dZ)`.
+# case, fusing softmax and loss pays: differentiate the right-hand side with respect to
+# each logit of a row. The `logsumexp` term moves with every logit, in proportion to
+# that logit's probability; the second term moves only with the logit of the right
+# label. The gradient is small and needs no division by a probability. The mean is over
+# the `N` rows, so the gradient is divided by `N`. The input checks are given; compute
+# the loss stably (subtract the row maximum) and return `(loss, dZ)`.
 
 # %%
 # nbgrader: solution softmax_ce
@@ -166,7 +176,7 @@ print("bce_loss and bce_with_logits_loss: tests passed")
 Z = np.array([[0.0, np.log(3.0)], [2.0, 2.0]])
 loss, dZ = softmax_cross_entropy_loss(Z, np.array([1, 0]))
 assert np.isclose(loss, -(np.log(0.75) + np.log(0.5)) / 2), f"expected {-(np.log(0.75) + np.log(0.5)) / 2:.4f}, got {loss}"
-assert np.allclose(dZ, [[0.125, -0.125], [-0.25, 0.25]]), f"dZ = (softmax(Z) - onehot) / N; got {dZ}"
+assert np.allclose(dZ, [[0.125, -0.125], [-0.25, 0.25]]), f"expected the gradient [[0.125, -0.125], [-0.25, 0.25]], got {dZ}"
 Z = rng.standard_normal((4, 3))
 labels = np.array([0, 2, 1, 2])
 error = relative_error(softmax_cross_entropy_loss(Z, labels)[1],

@@ -9,7 +9,8 @@
 # image; **MaxPool2D** and **Flatten**; and **Residual**, the skip connection that lets
 # deep stacks train. At the end a ConvNet reads the digits as 8×8 images.
 #
-# **Grading**, as before. The units of assignments 1–4 are given in `toolbox.py`.
+# **Grading**, as before. The units of assignments 1–4 come from `toolbox.py`, which
+# takes them from your own notebooks of those assignments (the course's copy when graded).
 # Every backward pass here is checked against finite differences of your own forward:
 # `gradcheck.py` is the same tool as in assignment 1.
 

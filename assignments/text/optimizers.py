@@ -8,7 +8,8 @@
 # training set: **weight decay** and **dropout**. At the end you compare them all on
 # the digits.
 #
-# **Grading**, as before. The units of assignments 1–3 are given in `toolbox.py`.
+# **Grading**, as before. The units of assignments 1–3 come from `toolbox.py`, which
+# takes them from your own notebooks of those assignments (the course's copy when graded).
 
 # %%
 # nbgrader: given setup
@@ -87,16 +88,17 @@ print("MomentumOptimizer: tests passed")
 #
 # Adam keeps two running averages per parameter: `m` of the gradient and `v` of its
 # square, and divides one by the square root of the other. Each parameter thus moves
-# about `lr` per step whatever the scale of its gradient. At step `t = 1, 2, …`:
+# about `lr` per step whatever the scale of its gradient: a parameter whose gradients are
+# tiny is not left behind, and one whose gradients are huge does not jump. The class's
+# docstring states the exact step, at `t = 1, 2, …`.
 #
-#     m = beta1 * m + (1 - beta1) * g
-#     v = beta2 * v + (1 - beta2) * g²
-#     m_hat = m / (1 - beta1**t);   v_hat = v / (1 - beta2**t)
-#     tensor -= lr * m_hat / (sqrt(v_hat) + eps)
-#
-# `m` and `v` start at zero, which biases them towards zero in the first steps; dividing
-# by `1 - beta**t` removes that bias (at `t = 1`, `m_hat` is exactly `g`). Keep `t`, `m`
-# and `v` per parameter.
+# **Why the correction.** `m` and `v` start at zero, and a running average that starts
+# at zero is too small in its first steps: after one step it holds only a fraction
+# `1 - beta1` of the first gradient, the rest of its weight still sits on the zero it
+# started from. The correction divides each average by the total weight its real
+# gradients have received so far, which grows towards 1 as `t` grows; at `t = 1` the
+# corrected `m` is exactly the first gradient. So `t` must count the steps of *that*
+# parameter: keep `t`, `m` and `v` per parameter.
 
 # %%
 # nbgrader: solution adam

@@ -10,8 +10,9 @@
 #
 # **Grading**, as before: write your code where it says `# YOUR CODE HERE`, keep the
 # test cells as they are, and run *Restart & Run All* before you submit. The layers
-# of assignment 1 are given in `toolbox.py`, written as the reference solution writes
-# them, so a mistake there cannot cost you points here.
+# of assignment 1 come from `toolbox.py`, which takes them from your own notebook
+# `../backprop/backprop.ipynb`. When this notebook is graded, the course's own copy of
+# them is used instead, so a mistake there cannot cost you points here.
 
 # %%
 # nbgrader: given setup
@@ -52,8 +53,9 @@ rng = np.random.default_rng(0)
 # the prediction — the `D` that starts the backward pass.
 #
 # The mean squared error averages over **all** elements: `L = mean((Yp - Yt)²)`.
-# Each element appears once in a sum of `Yp.size` terms, so
-# `dL/dYp = 2 (Yp - Yt) / Yp.size`.
+# For its gradient, follow one element of `Yp`: it appears in exactly one term of the
+# sum, so only that term's derivative counts, and the mean divides it by the number of
+# terms, `Yp.size` (not by the number of rows). The gradient has the shape of `Yp`.
 #
 # The shape check at the top is given, and it matters: the post's own product example
 # compared a prediction `(N, 1)` with a target `(N,)`. numpy broadcasts those to an

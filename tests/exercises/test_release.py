@@ -22,6 +22,7 @@ GENERIC_LINES = release.GENERIC_LINES  # each with the reason it is skipped
 
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
+    """The package part (the notebooks: tests/notebooks/test_student_edition.py)."""
     out = tmp_path_factory.mktemp("release") / "student"
     release.build(out, check_sync=False)
     return out
@@ -162,7 +163,7 @@ def test_the_grader_accepts_the_submission_zip_and_scores_the_stubs_zero(edition
 def course_copy(tmp_path) -> Path:
     """The parts of the course that a release reads, copied (so they can be changed)."""
     root = tmp_path / "course"
-    for name in ["solutions", "exercises", "data", "tools"]:
+    for name in ["solutions", "exercises", "data", "tools", "assignments/text"]:
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "requirements.txt", root / "requirements.txt")
     (root / "autograder" / "course").mkdir(parents=True)
@@ -178,23 +179,62 @@ def test_release_refuses_stale_exercises(tmp_path):
         release.build(tmp_path / "student", root=root)
 
 
-def test_notebook_folders_holding_solution_lines_are_left_out(tmp_path, capsys):
-    """Release notebooks ship when clean; a folder whose files carry reference bodies (a
-    later assignment's toolbox, say) is left out, with the reason."""
-    root = course_copy(tmp_path)
-    clean = root / "assignments" / "release" / "clean"
-    leaky = root / "assignments" / "release" / "leaky"
-    clean.mkdir(parents=True)
-    leaky.mkdir()
-    line = release.revealing_lines(ROOT)[0]
+def release_notebooks(root: Path) -> Path:
+    """A release folder holding one small clean notebook per notebook of the course."""
+    folder = root / "assignments" / "release"
     notebook = {"cells": [{"cell_type": "code", "source": ['print("hello")\n']}]}
-    (clean / "clean.ipynb").write_text(json.dumps(notebook))
-    (leaky / "leaky.ipynb").write_text(json.dumps(notebook))
-    (leaky / "toolbox.py").write_text(f"def helper():\n    {line}\n")
-    files = release.build(tmp_path / "student", root=root, check_sync=False)
-    assert "notebooks/clean/clean.ipynb" in files
-    assert not [name for name in files if name.startswith("notebooks/leaky")]
-    assert "left out notebooks/leaky: toolbox.py holds 1 lines" in capsys.readouterr().err
+    for name in course.load().notebooks:
+        (folder / name).mkdir(parents=True)
+        (folder / name / f"{name}.ipynb").write_text(json.dumps(notebook))
+    return folder
+
+
+def test_the_release_notebooks_ship_when_clean(tmp_path):
+    root = course_copy(tmp_path)
+    files = release.build(tmp_path / "student", root=root, check_sync=False,
+                          notebooks=release_notebooks(root))
+    assert [f for f in files if f.endswith(".ipynb")] == [
+        f"notebooks/{name}/{name}.ipynb" for name in sorted(course.load().notebooks)]
+    assert "notebooks/README.md" in files
+
+
+def test_a_notebook_folder_holding_a_solution_line_is_refused(tmp_path):
+    """The grader's toolbox.py (earlier answers) in a release built by hand with
+    `nbgrader generate_assignment` alone: the whole edition is refused, and why."""
+    root = course_copy(tmp_path)
+    notebooks = release_notebooks(root)
+    line = release.revealing_lines(ROOT)[0]
+    (notebooks / "training" / "toolbox.py").write_text(f"def helper():\n    {line}\n")
+    with pytest.raises(ValueError, match="would give answers away: notebooks/training/"
+                                         "toolbox.py holds 1 lines of the reference"):
+        release.build(tmp_path / "student", root=root, check_sync=False, notebooks=notebooks)
+
+
+def test_a_notebook_holding_a_hidden_test_line_is_refused(tmp_path):
+    root = course_copy(tmp_path)
+    notebooks = release_notebooks(root)
+    line = release.hidden_test_lines(root / "assignments" / "text")[0]
+    notebook = {"cells": [{"cell_type": "code", "source": ["x = 1\n", f"{line}\n"]}]}
+    (notebooks / "backprop" / "backprop.ipynb").write_text(json.dumps(notebook))
+    with pytest.raises(ValueError, match="notebooks/backprop/backprop.ipynb holds 1 lines "
+                                         "of the notebooks' hidden tests"):
+        release.build(tmp_path / "student", root=root, check_sync=False, notebooks=notebooks)
+
+
+def test_a_missing_release_notebook_is_refused(tmp_path):
+    root = course_copy(tmp_path)
+    notebooks = release_notebooks(root)
+    (notebooks / "convnet" / "convnet.ipynb").unlink()
+    with pytest.raises(ValueError, match=r"no release notebook for \['convnet'\]; run "
+                                         "`make notebooks` first"):
+        release.build(tmp_path / "student", root=root, check_sync=False, notebooks=notebooks)
+
+
+def test_the_hidden_test_lines_are_those_of_the_notebooks_hidden_regions():
+    lines = release.hidden_test_lines(ROOT / "assignments" / "text")
+    assert len(lines) > 100, len(lines)
+    assert "hidden_rng = np.random.default_rng(101)" in lines
+    assert 'print("Linear.forward: tests passed")' not in lines  # visible
 
 
 def test_what_the_course_table_says_beyond_the_exercise_table_stays_out(tmp_path):

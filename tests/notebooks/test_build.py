@@ -163,3 +163,85 @@ def test_the_course_readme_lists_each_notebooks_units_and_points_as_the_registry
         found = [(u, int(p)) for u, p in re.findall(r"(\w+) \((\d+)\)", units)]
         assert sorted(found) == sorted(expected), f"{name}: README {found}, course.toml {expected}"
         assert int(total) == sum(p for _, p in expected), f"{name}: total {total}"
+
+
+# --- the students' toolbox.py: the earlier units from their own notebooks ---------------
+
+def student_course(built, tmp_path) -> Path:
+    """The assignments' folders side by side, each notebook as a student who finished it
+    would have it (the source notebooks hold the reference answers), and every toolbox.py
+    the students' one, as `make notebooks` leaves the release."""
+    import shutil
+    course = tmp_path / "course"
+    shutil.copytree(built, course)
+    written = build.write_student_toolboxes(built, course, build.load_course(SOLUTIONS))
+    assert [p.parent.name for p in written] == ["training", "classification", "optimizers",
+                                                "convnet"]
+    return course
+
+
+def load_toolbox(folder: Path, monkeypatch):
+    import importlib.util
+    monkeypatch.syspath_prepend(str(folder))  # the notebooks import gradcheck from there
+    spec = importlib.util.spec_from_file_location("toolbox", folder / "toolbox.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_students_toolbox_offers_what_the_graders_copy_does_from_their_notebooks(
+        built, tmp_path, monkeypatch):
+    course = student_course(built, tmp_path)
+    for name in ["training", "classification", "optimizers", "convnet"]:
+        student = (course / name / "toolbox.py").read_text()
+        assert "### BEGIN SOLUTION" not in student and "class Linear" not in student
+        grader = build.defined_names((built / name / "toolbox.py").read_text())
+        assert build.defined_names(student) != grader
+    toolbox = load_toolbox(course / "convnet", monkeypatch)  # reads the four notebooks
+    wanted = [n for n in build.defined_names((built / "convnet" / "toolbox.py").read_text())
+              if n != "np"]
+    assert len(wanted) > 15 and [n for n in wanted if not hasattr(toolbox, n)] == []
+    assert toolbox.Linear.__module__ == "toolbox"
+    np = toolbox.np
+    # the student's units of four notebooks train together
+    rng = np.random.default_rng(0)
+    X, labels = rng.standard_normal((64, 4)), rng.integers(0, 3, 64)
+    X[np.arange(64), labels] += 2.0
+    model = toolbox.Sequential(toolbox.Linear(4, 16, rng=1), toolbox.Tanh(),
+                               toolbox.Dropout(0.1, rng=2), toolbox.Linear(16, 3, rng=3))
+    learner = toolbox.Learner(model, toolbox.softmax_cross_entropy_loss,
+                              toolbox.AdamOptimizer(lr=0.05))
+    losses = learner.fit(X, labels, epochs=20, bs=16)
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_the_students_toolbox_runs_their_stubs_and_names_their_notebook(
+        built, tmp_path, monkeypatch):
+    """A student who has not written Linear yet gets its NotImplementedError, raised in
+    their backprop notebook; a deleted definition and a missing folder are named."""
+    import json
+    course = student_course(built, tmp_path)
+    path = course / "backprop" / "backprop.ipynb"
+    notebook = json.loads(path.read_text())
+    stub = re.compile(r"### BEGIN SOLUTION\n.*?### END SOLUTION", re.S)
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        cell["source"] = stub.sub("raise NotImplementedError()", source)
+    path.write_text(json.dumps(notebook))
+    toolbox = load_toolbox(course / "training", monkeypatch)
+    with pytest.raises(NotImplementedError) as raised:
+        toolbox.Linear(2, 3, rng=0).forward(toolbox.np.ones((1, 2)))
+    cell = next(n for n, c in enumerate(notebook["cells"], 1) if "class Linear(" in c["source"])
+    assert str(raised.traceback[-1].path) == f"backprop.ipynb, cell {cell}"
+
+    for cell in notebook["cells"]:
+        cell["source"] = "".join(cell["source"]).replace("class Sigmoid(", "class Sigmoidal(")
+    path.write_text(json.dumps(notebook))
+    toolbox = load_toolbox(course / "training", monkeypatch)
+    with pytest.raises(ImportError, match="Sigmoid is not defined in your notebooks "
+                                          "backprop.ipynb"):
+        _ = toolbox.Sigmoid  # what `from toolbox import Sigmoid` asks
+    path.unlink()
+    with pytest.raises(ImportError, match=r"uses the units you wrote in backprop, but \S+"
+                                          r"backprop.ipynb is not there"):
+        load_toolbox(course / "training", monkeypatch)

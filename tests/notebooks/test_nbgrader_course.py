@@ -72,9 +72,11 @@ def test_release_has_no_solution_and_no_hidden_test(graded_class):
 
 
 def test_toolbox_of_an_assignment_holds_only_earlier_units(graded_class):
-    """toolbox.py ships reference code of earlier assignments: never of this one."""
+    """The grader's toolbox.py (source/) holds reference code of earlier assignments:
+    never of this one. (The students' copy in release/ holds none at all:
+    test_student_edition.py.)"""
     for assignment in ASSIGNMENTS[1:]:
-        toolbox = (graded_class / "release" / assignment / "toolbox.py").read_text()
+        toolbox = (graded_class / "source" / assignment / "toolbox.py").read_text()
         source = notebook(graded_class, "source", assignment)
         for cell in by_id(source).values():
             if cell.metadata["nbgrader"]["solution"]:
