@@ -281,8 +281,11 @@ def files_named_but_missing(text: str, edition: Path) -> list[str]:
 
 
 def test_the_guides_name_only_files_the_edition_has(edition):
+    # This edition is the package part (--no-notebooks); the notebooks' own folder, which
+    # the README names, is held to the full edition in tests/notebooks/test_student_edition.py.
     for guide in ["README.md", "exercises/README.md"]:
-        assert files_named_but_missing((edition / guide).read_text(), edition) == [], guide
+        missing = files_named_but_missing((edition / guide).read_text(), edition)
+        assert [name for name in missing if not name.startswith("notebooks/")] == [], guide
 
 
 def test_a_guide_naming_a_file_of_the_course_repository_only_is_reported(edition):

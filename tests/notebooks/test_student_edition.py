@@ -47,6 +47,9 @@ def test_the_edition_holds_every_notebook_as_released_and_stubbed(edition, grade
         toolbox = (edition / "notebooks" / name / "toolbox.py").read_text()
         assert "_EARLIER = [" in toolbox and "class Linear" not in toolbox, name
         assert toolbox != (graded_class / "source" / name / "toolbox.py").read_text()
+    # the guides name only files this edition has (the package part checks the rest)
+    for guide in ["README.md", "exercises/README.md"]:
+        assert test_release.files_named_but_missing((edition / guide).read_text(), edition) == []
 
 
 def test_no_line_of_a_reference_solution_reaches_the_edition(edition, graded_class):
