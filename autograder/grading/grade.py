@@ -44,10 +44,9 @@ SPECIAL = {"Dropout": lambda unit, table: dropout.build,
            "clip_grad_norm": lambda unit, table: clipping.build}
 
 
-def unit_builders(table: course.Course) -> dict:
-    """Unit name -> check builder, in the course's order (the order of the report)."""
-    return {name: (SPECIAL.get(name) or FAMILIES[unit.kind])(unit, table)
-            for name, unit in table.units.items()}
+def unit_builder(table: course.Course, name: str):
+    """The check builder of unit ``name``: its own family, else its kind's."""
+    return (SPECIAL.get(name) or FAMILIES[table.units[name].kind])(table.units[name], table)
 
 
 IMPORT_FAILED = "not run: importing nn100 failed (the first check says why)"
@@ -101,9 +100,7 @@ def unit_plan(table: course.Course, seed: int, unit: str) -> UnitPlan:
             _PLANS[key] = (table, {})
         built = _PLANS[key][1]
     if unit not in built:
-        entry = table.units[unit]
-        builder = (SPECIAL.get(unit) or FAMILIES[entry.kind])(entry, table)
-        built[unit] = build_unit(unit, builder, seed, reference.load(), table)
+        built[unit] = build_unit(unit, unit_builder(table, unit), seed, reference.load(), table)
     return built[unit]
 
 
@@ -161,14 +158,13 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
                       job_seconds, table)
 
 
-def selected_units(table: course.Course, units) -> list[str]:
-    """The names of ``units`` (None = all) in the course's order; unknown names refused."""
+def selected_units(names, units) -> list[str]:
+    """The ``names`` (in their order) that ``units`` asks for (None = all); unknown refused."""
     if units is not None:
-        unknown = sorted(set(units) - set(table.units))
+        unknown = sorted(set(units) - set(names))
         if unknown:
-            raise UsageError(f"grade: unknown units {unknown}; the units are "
-                             f"{sorted(table.units)}")
-    return [name for name in table.units if units is None or name in set(units)]
+            raise UsageError(f"grade: unknown units {unknown}; the units are {sorted(names)}")
+    return [name for name in names if units is None or name in set(units)]
 
 
 def cut(p: UnitPlan, problems) -> UnitPlan:
@@ -184,11 +180,8 @@ def cut(p: UnitPlan, problems) -> UnitPlan:
 
 def selected(plans: list, units, problems) -> list:
     """The plans of ``units`` (None = all), Convergence cut down to ``problems``."""
-    names = set(units) if units is not None else None
-    if names is not None and names - {p.unit for p in plans}:
-        raise UsageError(f"grade: unknown units {sorted(names - {p.unit for p in plans})}; "
-                         f"the units are {sorted(p.unit for p in plans)}")
-    return [cut(p, problems) for p in plans if names is None or p.unit in names]
+    chosen = set(selected_units([p.unit for p in plans], units))
+    return [cut(p, problems) for p in plans if p.unit in chosen]
 
 
 def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_seconds,
@@ -198,7 +191,7 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
     sandbox.check_tmpdir()
     processes.become_subreaper()
     limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
-    names = selected_units(table, units)
+    names = selected_units(list(table.units), units)
     reference.load()  # once, before the workers plan units in parallel
     protections = sandbox.protections(limits)
     deadline = time.monotonic() + budget

@@ -17,9 +17,24 @@ from .runner import _finish, _start
 from .unit import _Unit
 
 
-
-
 _calibration: dict | None = None
+
+
+# What the probe reports when a protection is in force, and what the Sandbox line says
+# when it is not.
+MISSING = (
+    ("IPC namespace", "NO IPC namespace (needs root): children of the same user could "
+                      "share SysV IPC unless seccomp denies it"),
+    ("PID namespace", "NO PID namespace (needs root): processes are killed by session "
+                      "and by a sweep instead"),
+    ("network namespace", "NO network namespace (needs root): only seccomp keeps a child "
+                          "from sockets (netlink, vsock, UDP...) shared with other children"),
+    ("a private root", "NO private root (needs root and a mount namespace): the child sees "
+                       "the machine's files Landlock lets it read, and reading one stamps "
+                       "an access time another child can see"),
+    ("seccomp", "NO seccomp filter: sockets to other local processes (UDP, unix), "
+                "SysV IPC, threads and new processes are allowed"),
+)
 
 
 def protections(limits: Limits) -> list[str]:
@@ -44,22 +59,7 @@ def protections(limits: Limits) -> list[str]:
         if not any(p.startswith("landlock") for p in found):
             found.append("NO filesystem confinement (Landlock unavailable): the child could "
                          "read any file its user can")
-        if "IPC namespace" not in joined:
-            found.append("NO IPC namespace (needs root): children of the same user could "
-                         "share SysV IPC unless seccomp denies it")
-        if "PID namespace" not in joined:
-            found.append("NO PID namespace (needs root): processes are killed by session "
-                         "and by a sweep instead")
-        if "network namespace" not in joined:
-            found.append("NO network namespace (needs root): only seccomp keeps a child "
-                         "from sockets (netlink, vsock, UDP...) shared with other children")
-        if "a private root" not in joined:
-            found.append("NO private root (needs root and a mount namespace): the child sees "
-                         "the machine's files Landlock lets it read, and reading one stamps "
-                         "an access time another child can see")
-        if "seccomp" not in joined:
-            found.append("NO seccomp filter: sockets to other local processes (UDP, unix), "
-                         "SysV IPC, threads and new processes are allowed")
+        found += [missing for word, missing in MISSING if word not in joined]
         probe = record.get("probe") if isinstance(record.get("probe"), dict) else {}
         for what, words in (("udp", "UDP sockets"), ("netlink", "netlink sockets"),
                             ("fadvise", "page-cache eviction"),

@@ -266,3 +266,12 @@ def test_the_spec_vocabularies_are_the_check_families_own():
     assert set(course.LOSS_VALUES) == set(checks_losses.INPUTS)
     assert set(course.LOSS_EXTREMES) == set(checks_losses.EXTREMES)
     assert list(course.OPTIMIZER_CASES) == list(checks_optimizers.CASES)
+
+
+def test_unknown_units_are_refused_naming_the_known_ones():
+    table = course.load()
+    with pytest.raises(grade.UsageError, match=r"unknown units \['Nope'\]; the units are \["):
+        grade.selected_units(list(table.units), ["Nope", "Linear"])
+    with pytest.raises(grade.UsageError, match=r"unknown units \['Nope'\]; the units are \['Linear'\]"):
+        grade.selected([grade.UnitPlan("Linear", [], [])], ["Nope"], None)
+    assert grade.selected_units(list(table.units), ["Tanh", "Linear"]) == ["Linear", "Tanh"]
