@@ -1,0 +1,29 @@
+"""The Conv2D and CausalSelfAttention rows of `make bench`: each row's contenders compute the
+same layer (their losses agree), and the report states the row's target."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
+
+
+@pytest.mark.parametrize("only, key, contenders, target", [
+    ("conv", "conv-b64", ["nn100 Conv2D (forward + backward)", "raw numpy, same im2col work"],
+     "Conv2D forward + backward, batch 64: at most 1.2x raw numpy"),
+    ("attention", "attention-64x32x64",
+     ["nn100 CausalSelfAttention (forward + backward)", "raw numpy, same work"],
+     "CausalSelfAttention forward + backward, (64, 32, 64): at most 1.2x raw numpy"),
+])
+def test_the_row_compares_contenders_that_did_the_same_work(tmp_path, only, key, contenders,
+                                                             target):
+    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--rounds", "1", "--no-torch",
+                           "--only", only, "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    comparison, = json.loads((tmp_path / "latest.json").read_text())["comparisons"]
+    assert comparison["key"] == key and comparison["losses_agree"]
+    assert [row["name"] for row in comparison["contenders"]] == contenders
+    assert target in (tmp_path / "latest.md").read_text()
