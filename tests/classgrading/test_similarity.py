@@ -184,32 +184,22 @@ def test_the_command_refuses_a_threshold_outside_0_1(tmp_path):
     assert run.returncode == 2 and "--threshold must lie in (0, 1], found 85" in run.stderr
 
 
+def grade_all_with_similarity(source, gradebook, fake_grade_command, *options):
+    """grade-all --similarity on ``source``: the run, and the most similar pair's CSV row."""
+    run = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade-all", str(source), "--gradebook",
+         str(gradebook), *options, "--grade-command", fake_grade_command, "--similarity"],
+        capture_output=True, text=True, timeout=300, env=env_with_copydetect(), cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    with open(gradebook.parent / "similarity.csv", newline="") as handle:
+        return run, next(csv.DictReader(handle))
+
+
 def test_grade_all_similarity_writes_its_report_next_to_the_gradebook(tmp_path, fake_grade_command):
     class_dir = tmp_path / "class"
     copied = similarity_class.make_class(class_dir, 4, 2, copies=1)
-    gradebook = tmp_path / "out" / "gradebook.csv"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade-all",
-            str(class_dir),
-            "--gradebook",
-            str(gradebook),
-            "--grade-command",
-            fake_grade_command,
-            "--similarity",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env_with_copydetect(),
-        cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr
-    with open(gradebook.parent / "similarity.csv", newline="") as handle:
-        first = next(csv.DictReader(handle))
+    run, first = grade_all_with_similarity(class_dir, tmp_path / "out" / "gradebook.csv",
+                                           fake_grade_command)
     assert {first["student_a"], first["student_b"]} == set(next(iter(copied.items())))
     assert "grade-all: similarity: 5 submissions" in run.stderr
 
@@ -233,28 +223,6 @@ def test_a_canvas_download_is_compared_by_user_id_with_the_roster_names(
         f"{by_folder[s]['canvas_id']} ({by_folder[s]['last']}, {by_folder[s]['first']})"
         for s in (copy, original)
     }
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade-all",
-            str(tmp_path / "a1.zip"),
-            "--gradebook",
-            str(tmp_path / "out" / "gradebook.csv"),
-            "--roster",
-            str(tmp_path / "roster.csv"),
-            "--grade-command",
-            fake_grade_command,
-            "--similarity",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env_with_copydetect(),
-        cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr
-    with open(tmp_path / "out" / "similarity.csv", newline="") as handle:
-        first = next(csv.DictReader(handle))
+    _, first = grade_all_with_similarity(tmp_path / "a1.zip", tmp_path / "out" / "gradebook.csv",
+                                         fake_grade_command, "--roster", str(tmp_path / "roster.csv"))
     assert {first["student_a"], first["student_b"]} == expected and first["flagged"] == "yes"
