@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from .fields import CourseError, choice as _choice, field as _field
+from .specs import SPECS
+
 COURSE_FILE = Path(__file__).resolve().parent / "course.toml"
 KINDS = ("layer", "container", "loss", "optimizer", "learner", "convergence")
 HINT_MODES = ("concept", "answer")
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
-
-
-class CourseError(ValueError):
-    """course.toml says something the course cannot be built from."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class Unit:
     module: str = ""     # its file in the nn100 package ("" for Convergence)
     hints: dict = None             # check family -> Hint (from [units.<name>.hints])
     check_visibility: dict = None  # check family -> visibility (overrides the unit's)
-    spec: "LayerSpec | LossSpec | OptimizerSpec | None" = None  # how its checks drive it
+    spec: object = None  # how its family drives its checks (a dataclass of course/specs/)
     guide_row: "GuideRow | None" = None  # its exercises shown as one row of the guide
 
 
@@ -65,59 +64,6 @@ class Notebook:
     name: str               # assignments/text/<name>.py
     data: tuple[str, ...]   # files of data/ copied next to it
     units: tuple[str, ...]  # the units it teaches, each pasted with ``# include:``
-
-
-@dataclass(frozen=True)
-class Case:
-    """One way of calling a layer: an input shape, constructor arguments, how the
-    input's values are drawn, and (for the stability case) how they are scaled."""
-    input: tuple[int, ...]
-    args: tuple = ()
-    values: str = ""    # "" = the spec's own
-    scale: float = 1.0
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter attribute of a layer; its shape is the reference's for the case."""
-    name: str
-    title: str    # "<title> matches the reference"
-    what: str     # how feedback names its gradient
-    weight: int
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """The input specification the generic layer checks (autograder/grading/families/layers.py)
-    read, from [kind_spec.layer] with the unit's [units.<name>.spec] over it."""
-    passes: tuple[Case, ...]
-    accumulate: Case
-    fd: Case
-    large: Case
-    values: str
-    scale: float
-    bound: float
-    params: tuple[Param, ...] = ()
-    float32_kwargs: dict = field(default_factory=dict)
-    kink: float | None = None
-    stability: Case | None = None
-    stability_title: str = ""
-    state: dict = field(default_factory=dict)   # attribute -> values drawn for "eval"
-    running: Case | None = None
-    batches: int = 3
-    eval: Case | None = None
-    causal: Case | None = None   # sequences (N, T, ...): no output sees a later position
-
-
-@dataclass(frozen=True)
-class LossSpec:
-    """The inputs the loss checks (autograder/grading/families/losses.py) give a loss, from
-    [kind_spec.loss] with the unit's [units.<name>.spec] over it."""
-    values: str                 # how predictions and targets are drawn (LOSS_VALUES)
-    passes: tuple[Case, ...]    # the prediction shapes compared with the reference
-    fd: Case                    # the finite-difference point
-    stability: Case | None = None   # extreme inputs (values: LOSS_EXTREMES or the unit's)
-    stability_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -220,27 +166,6 @@ def policy_from(table: dict) -> Policy:
     return Policy(**values)
 
 
-def _field(table: dict, key: str, kind, where: str, default=None):
-    if key not in table:
-        if default is not None:
-            return default
-        raise CourseError(f"course.toml: {where} has no {key!r}")
-    value = table[key]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise CourseError(f"course.toml: {where}.{key} must be {kind.__name__}, "
-                          f"found {value!r}")
-    return value
-
-
-def _choice(value: str, allowed: tuple, where: str) -> str:
-    if value not in allowed:
-        raise CourseError(f"course.toml: {where} must be one of {', '.join(allowed)}, "
-                          f"found {value!r}")
-    return value
-
-
 def _hints(table, where: str) -> dict:
     """{family: {concept = "...", answer = "..."}} -> {family: Hint}."""
     if not isinstance(table, dict):
@@ -264,139 +189,6 @@ def _visibilities(table, where: str) -> dict:
                           f"found {table!r}")
     return {family: _choice(value, VISIBILITIES, f"{where}.{family}")
             for family, value in table.items()}
-
-
-VALUES = ("signed", "normal", "ties", "positive")
-SPEC_KEYS = {"passes", "accumulate", "fd", "large", "values", "scale", "bound", "params",
-             "float32_kwargs", "kink", "stability", "state", "running", "eval", "causal"}
-
-
-def _case(entry, where: str, values_allowed=VALUES) -> Case:
-    if not isinstance(entry, dict) or "input" not in entry \
-            or set(entry) - {"input", "args", "values", "scale", "title", "batches"}:
-        raise CourseError(f"course.toml: {where} must be {{ input = [sizes], args = [...] }}, "
-                          f"found {entry!r}")
-    shape = entry["input"]
-    if not isinstance(shape, list) or not shape or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
-        raise CourseError(f"course.toml: {where}.input must be a list of positive sizes, "
-                          f"found {shape!r}")
-    args = _field(entry, "args", list, where, [])
-    values = _field(entry, "values", str, where, "") if "values" in entry else ""
-    if values:
-        _choice(values, values_allowed, f"{where}.values")
-    return Case(tuple(shape), tuple(args), values, _field(entry, "scale", float, where, 1.0))
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """The constructor arguments the optimizer checks (autograder/grading/families/optimizers.py)
-    use in each of their cases, and the title of the check of its own hyperparameters."""
-    kwargs: dict          # case -> constructor keyword arguments
-    hyper_title: str
-    weight_decay_title: str = "weight decay (L2) is applied as the reference does"
-
-
-OPTIMIZER_CASES = ("one_step", "steps", "two_params", "hyper", "weight_decay", "float32")
-
-
-def _optimizer_spec(defaults: dict, own, where: str) -> OptimizerSpec:
-    """An optimizer's spec: every case's constructor arguments, and the hyperparameter
-    check's title."""
-    required = (*OPTIMIZER_CASES, "hyper_title")
-    spec = _spec_table(defaults, own, {*required, "weight_decay_title"}, required, "optimizer",
-                       where)
-    kwargs = {case: _field(spec, case, dict, where) for case in OPTIMIZER_CASES}
-    if "weight_decay" not in kwargs["weight_decay"]:
-        raise CourseError(f"course.toml: {where}.weight_decay must set weight_decay")
-    title = _field(spec, "weight_decay_title", str, where, OptimizerSpec.weight_decay_title)
-    return OptimizerSpec(kwargs, _field(spec, "hyper_title", str, where), title)
-
-
-# How a loss's inputs are drawn (checks_losses.INPUTS), and its extreme cases
-# (checks_losses.EXTREMES; a stability case without values scales the ordinary ones).
-LOSS_VALUES = ("regression", "probabilities", "logits", "classes")
-LOSS_EXTREMES = ("saturated", "huge")
-LOSS_SPEC_KEYS = {"values", "passes", "fd", "stability"}
-
-
-def _spec_table(defaults: dict, own, known: set, required: tuple, kind: str,
-                where: str) -> dict:
-    """A unit's spec table: [kind_spec.<kind>]'s keys with the unit's own over them, every
-    key known and every required one there."""
-    if not isinstance(own, dict):
-        raise CourseError(f"course.toml: {where} must be a table, found {own!r}")
-    unknown = sorted(set(own) - known)
-    if unknown:
-        raise CourseError(f"course.toml: {where} has unknown keys {unknown} "
-                          f"(known: {', '.join(sorted(known))})")
-    spec = {**defaults, **own}
-    for key in required:
-        if key not in spec:
-            raise CourseError(f"course.toml: {where} has no {key!r} (nor [kind_spec.{kind}])")
-    return spec
-
-
-def _passes(spec: dict, where: str) -> list:
-    passes = _field(spec, "passes", list, where)
-    if len(passes) < 2:
-        raise CourseError(f"course.toml: {where}.passes needs at least 2 cases (the second "
-                          f"is also the float32 case), found {len(passes)}")
-    return passes
-
-
-def _loss_spec(defaults: dict, own, where: str) -> LossSpec:
-    """A loss's spec: the kind's defaults with the unit's keys over them."""
-    spec = _spec_table(defaults, own, LOSS_SPEC_KEYS, ("values", "passes", "fd"), "loss", where)
-    passes = _passes(spec, where)
-    stability = spec.get("stability")
-    return LossSpec(
-        _choice(_field(spec, "values", str, where), LOSS_VALUES, f"{where}.values"),
-        tuple(_case(c, f"{where}.passes[{k}]", ()) for k, c in enumerate(passes)),
-        _case(spec["fd"], f"{where}.fd", ()),
-        _case(stability, f"{where}.stability", LOSS_EXTREMES) if stability else None,
-        _field(stability, "title", str, f"{where}.stability") if stability else "")
-
-
-def _spec(defaults: dict, own, where: str) -> LayerSpec:
-    """A layer's spec: the kind's defaults with the unit's keys over them."""
-    spec = _spec_table(defaults, own, SPEC_KEYS, ("passes", "accumulate", "fd", "large"),
-                       "layer", where)
-    passes = _passes(spec, where)
-    params = []
-    for name, entry in _field(spec, "params", dict, where, {}).items():
-        entry = _field({"p": entry}, "p", dict, f"{where}.params.{name}")
-        params.append(Param(name, _field(entry, "title", str, where, f"{name} gradient"),
-                            _field(entry, "what", str, where, f"{name}.gradient"),
-                            _field(entry, "weight", int, where, 1)))
-    bound = _field(spec, "bound", float, where)
-    if not 0 < bound < 1:
-        raise CourseError(f"course.toml: {where}.bound must be in (0, 1), found {bound:g}")
-    state = _field(spec, "state", dict, where, {})
-    for attr, values in state.items():
-        _choice(values, VALUES, f"{where}.state.{attr}")
-    optional = {key: _case(spec[key], f"{where}.{key}") if key in spec else None
-                for key in ("stability", "running", "eval", "causal")}
-    if state and not (optional["running"] and optional["eval"]):
-        raise CourseError(f"course.toml: {where} has state {sorted(state)}: it needs a "
-                          "`running` and an `eval` case too")
-    stability = spec.get("stability", {})
-    return LayerSpec(
-        tuple(_case(p, f"{where}.passes[{k}]") for k, p in enumerate(passes)),
-        _case(spec["accumulate"], f"{where}.accumulate"), _case(spec["fd"], f"{where}.fd"),
-        _case(spec["large"], f"{where}.large"),
-        _choice(_field(spec, "values", str, where), VALUES, f"{where}.values"),
-        _field(spec, "scale", float, where, 1.0), bound, tuple(params),
-        _field(spec, "float32_kwargs", dict, where, {}),
-        _field(spec, "kink", float, where) if "kink" in spec else None,
-        optional["stability"], stability.get("title", "") if optional["stability"] else "",
-        state, optional["running"],
-        _field(spec.get("running", {}), "batches", int, f"{where}.running", 3),
-        optional["eval"], optional["causal"])
-
-
-# the kinds whose checks a spec drives
-SPECS = {"layer": _spec, "loss": _loss_spec, "optimizer": _optimizer_spec}
 
 
 def parse(table: dict) -> Course:

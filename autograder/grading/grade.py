@@ -16,37 +16,21 @@ from .. import course, sandbox
 from ..sandbox import processes
 from . import reference
 from .checks import Outcome, blame, headline_first, judge_all
-from .families import (clipping, convergence, dropout, embedding, layers, learner, losses,
-                       optimizers, residual, sequential)
+from . import families
+from .families import convergence
 
 DEFAULT_SEED = 20240601
 
-# The check family of each kind of unit in course.toml: ``FAMILIES[kind](unit, course)`` is
-# the unit's builder, ``builder(rng, ref) -> (jobs, checks[, extra])``; the unit (its spec
-# included) and the course come as values, never from a global.
-FAMILIES = {
-    "layer": layers.unit_builder,
-    "container": lambda unit, table: sequential.build,
-    "loss": losses.unit_builder,
-    "optimizer": optimizers.unit_builder,
-    "learner": lambda unit, table: learner.build,
-    "convergence": convergence.builder,
-}
-# Units whose checks are not their kind's. Dropout is a layer, but its forward is random
-# in training mode: it is judged statistically (the fraction dropped, the same mask in
-# backward, identity in evaluation), not against the reference element by element.
-# Residual is a container like Sequential, around a different trusted inner layer.
-# Embedding's input is integer ids (no input gradient); clip_grad_norm is a function of
-# parameters, driven like an optimizer but judged on one call.
-SPECIAL = {"Dropout": lambda unit, table: dropout.build,
-           "Residual": lambda unit, table: residual.build,
-           "Embedding": embedding.unit_builder,
-           "clip_grad_norm": lambda unit, table: clipping.build}
-
-
 def unit_builder(table: course.Course, name: str):
-    """The check builder of unit ``name``: its own family, else its kind's."""
-    return (SPECIAL.get(name) or FAMILIES[table.units[name].kind])(table.units[name], table)
+    """The check builder of unit ``name``: its own family, else its kind's (each family
+    module declares which, see ``families``); the unit (its spec included) and the course
+    come as values, never from a global."""
+    unit = table.units[name]
+    try:
+        family = families.family_of(unit)
+    except LookupError as error:
+        raise course.CourseError(f"plan: {error}") from None
+    return family.unit_builder(unit, table)
 
 
 IMPORT_FAILED = "not run: importing nn100 failed (the first check says why)"
@@ -118,7 +102,7 @@ def build_unit(unit: str, builder, seed: int, ref, table: course.Course) -> Unit
     if strays:  # e.g. a second container given the family written for Sequential
         raise course.CourseError(f"plan: the checks built for {unit} are named for "
                                  f"{', '.join(strays)}: {unit} needs a family of its own "
-                                 "(grade.SPECIAL)")
+                                 "(a family module declaring it in UNITS)")
     for check in built[1]:
         check.hint = table.hint(check.unit, check.family)
         check.visibility = table.visibility_of(check.unit, check.family)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autograder.grading import checks, grade, report
+from autograder.grading import checks, families, grade, report
 from autograder import course, sandbox
 from autograder.sandbox import unit
 
@@ -80,7 +80,8 @@ def test_points_come_from_the_course_table_and_a_wrong_total_is_refused(tmp_path
 def test_a_unit_given_another_units_check_family_is_refused():
     """A second container (a Residual, say) would get the family written for Sequential."""
     table = course.load()
-    builder = grade.FAMILIES["container"](table.units["Residual"], table)
+    sequential_family = families.families()[0]["container"]
+    builder = sequential_family.unit_builder(table.units["Residual"], table)
     with pytest.raises(course.CourseError, match="built for Residual are named for Sequential"):
         grade.build_unit("Residual", builder, 1, grade.reference.load(), table)
     assert grade.build_unit("Sequential", builder, 1, grade.reference.load(), table).checks

@@ -22,6 +22,10 @@ from ..checks import Check, Fail, array, raised
 from ...sandbox.child import protocol
 from ...sandbox import Job, JobStatus
 
+KIND = "convergence"
+SPEC = None
+OPERATION = protocol.TRAIN
+
 UNIT = "Convergence"
 WEIGHT_BOUND = 1e-4   # linear regression: largest error in the recovered weights
 PRODUCT_RATIO = 0.2   # x1*x2: 2-layer test MSE must be below this fraction of 1-layer's
@@ -120,7 +124,7 @@ def returned_params(result, architecture, init, kinds):
     return params
 
 
-def builder(unit: course.Unit, table: course.Course):
+def unit_builder(unit: course.Unit, table: course.Course):
     """The convergence unit's builder; the layers' attributes come from the course."""
     kinds = layer_kinds(table)
     return lambda rng, ref: build(rng, ref, kinds)

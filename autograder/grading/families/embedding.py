@@ -10,10 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from ... import course
+from ...course.specs.layer import LayerSpec
 from ..checks import FD_BOUND, FD_STEP, FLOAT32, Check, Fail, Worst, array, compare, dtype_of, passed, scope
 from .layers import DX0, DX1, TITLES, Y0, LayerUnit, fd_from_outputs
 from ...sandbox.child import protocol
 from ...sandbox import Job
+
+KIND = "layer"
+UNITS = ("Embedding",)
+SPEC = LayerSpec
+OPERATION = protocol.LAYER
 
 
 class EmbeddingUnit(LayerUnit):

@@ -37,7 +37,12 @@ from ..checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, MAX_FORWARD_CALLS, Chec
                       scope)
 from ... import course
 from ...sandbox.child import protocol
+from ...course.specs.layer import LayerSpec
 from ...sandbox import Job, JobStatus
+
+KIND = "layer"          # the family of every layer unit without a family of its own
+SPEC = LayerSpec
+OPERATION = protocol.LAYER
 
 Y0 = protocol.OUTPUT.format(0)            # the first forward call's output
 DX0 = protocol.INPUT_GRADIENT.format(0)   # what its closure returned

@@ -6,10 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from ... import course
+from ...course.specs.loss import LossSpec
 from ..checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, Check, Fail, Worst, array, compare,
                       dtype_of, need, passed, rel_error, same, scope)
 from ...sandbox.child import protocol
 from ...sandbox import Job, JobStatus
+
+KIND = "loss"
+SPEC = LossSpec
+OPERATION = protocol.LOSS
 
 
 def binary(draw):

@@ -5,9 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ... import course
+from ...course.specs.optimizer import OptimizerSpec
 from ..checks import FLOAT32, Check, Fail, array, dtype_of, need, passed
 from ...sandbox.child import protocol
 from ...sandbox import Job
+
+KIND = "optimizer"
+SPEC = OptimizerSpec
+OPERATION = protocol.OPTIMIZER
 
 STEP_BOUND = 1e-9  # relative to how far the reference moved the tensor so far
 
