@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         points = chosen.points if chosen.points or not args.course else table.points()
         result = grade.grade(args.path, seed=grade.DEFAULT_SEED if args.seed is None else args.seed,
                              timeout=args.timeout, jobs=args.jobs, points=points,
-                             units=chosen.units, problems=chosen.problems, budget=args.budget,
+                             units=chosen.units, budget=args.budget,
                              table=table)
     except (grade.UsageError, ValueError) as error:
         print(error, file=sys.stderr)

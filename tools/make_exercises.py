@@ -206,7 +206,7 @@ def exercise_rows(table: course.Course) -> list[str]:
 
 def points_rows(table: course.Course) -> list[str]:
     """The guide's points heading and table: every unit, its exercises, its points."""
-    together = f"all of them together (like {', '.join(table.checkpoints)})"
+    together = f"its units trained end to end (like {', '.join(table.checkpoints)})"
     lines = [f"### Points ({table.total:g} in all)", "", "| Unit | Exercises | Points |",
              "|---|---|---|"]
     for name, unit in table.units.items():

@@ -36,7 +36,7 @@ _TABLE = read_table()
 CHAPTERS = dict(_TABLE["chapters"])                               # "1" -> title
 EXERCISES = [Exercise(**entry) for entry in _TABLE["exercises"]]  # in order
 # End-to-end checks with no stub of their own: they pass once the exercises they need do.
-# The grader's "Convergence" unit is of this kind (with other problems and bounds).
+# The grader's convergence problems (fit_* units) are of this kind (with other problems and bounds).
 CHECKPOINTS = {number: (entry["title"], entry["needs"])
                for number, entry in _TABLE["checkpoints"].items()}
 BY_NUMBER = {exercise.number: exercise for exercise in EXERCISES}

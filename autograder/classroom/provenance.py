@@ -78,7 +78,6 @@ def course_parts(selection, table, course_file: Path) -> dict:
     points = selection.points or {name: table.units[name].points for name in units}
     top = raw.get("course", {})
     shared = {key: value for key, value in raw.items() if key not in NOT_GRADING}  # kind_spec, ...
-    shared["problems"] = list(selection.problems or [])
     checks = {"*": _digest(shared)}
     kinds = sorted({raw.get("units", {}).get(name, {}).get("kind", "") for name in units})
     feedback = {"*": {"hints": top.get("hints"), "visibility": top.get("visibility"),

@@ -1,8 +1,8 @@
-"""What ``--assignment N`` grades: its units, its convergence problems, their points.
+"""What ``--assignment N`` grades: its units (its convergence problems included: each is a
+unit), their points.
 
 An assignment is graded alone with the points of the course table, scaled so they add
-up to the assignment's own total. Convergence takes the share of its points that the
-assignment's problems carry (its checks weigh the same, so: points x problems / all).
+up to the assignment's own total.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from . import registry as course_table
 class Selection:
     number: int | None      # None: the whole course
     units: tuple | None     # names to grade (None: all)
-    problems: tuple | None  # convergence problems to grade (None: all)
     points: dict | None     # unit -> points (None: the points table as it is)
     total: float
 
@@ -28,19 +27,15 @@ def select(number: int | None, table=None) -> Selection:
     """The selection of assignment ``number`` (None: the whole course, as before)."""
     table = table or course_table.load()
     if number is None:
-        return Selection(None, None, None, None, table.total)
+        return Selection(None, None, None, table.total)
     if number not in table.assignments:
         raise ValueError(f"--assignment: the course has assignments {sorted(table.assignments)}, "
                          f"not {number}")
     assignment = table.assignments[number]
     raw = {name: table.units[name].points for name in assignment.units}
-    convergence = [u for u in table.units.values() if u.kind == "convergence"]
-    if assignment.convergence and convergence:
-        unit = convergence[0]
-        raw[unit.name] = unit.points * len(assignment.convergence) / len(table.problems)
     found = sum(raw.values())
     if not found > 0:
         raise ValueError(f"--assignment {number}: its units carry no points")
     scale = assignment.total / found
     points = {name: value * scale for name, value in raw.items()}
-    return Selection(number, tuple(points), assignment.convergence, points, assignment.total)
+    return Selection(number, tuple(points), points, assignment.total)

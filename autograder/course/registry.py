@@ -44,7 +44,7 @@ class Unit:
     exercises: tuple[Exercise, ...]
     visibility: str
     notebook: str = ""   # the nbgrader notebook that teaches it ("" when none does)
-    module: str = ""     # its file in the nn100 package ("" for Convergence)
+    module: str = ""     # its file in the nn100 package ("" for a convergence problem)
     hints: dict = None             # check family -> Hint (from [units.<name>.hints])
     check_visibility: dict = None  # check family -> visibility (overrides the unit's)
     spec: object = None  # how its family drives its checks (a dataclass of course/specs/)
@@ -78,7 +78,6 @@ class Assignment:
     title: str
     units: tuple[str, ...]
     total: float = 0.0                  # what the assignment is out of when graded alone
-    convergence: tuple[str, ...] = ()   # the end-to-end problems graded with it
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,6 @@ class Course:
     family_visibility: dict = None  # family -> visibility, for every unit
     late: object = None  # Policy from [late]
     notebook_cells: dict = None  # nbgrader assignment -> {test cell id: (selector, ...)}
-    problems: tuple = ()  # the convergence unit's end-to-end problems, in the table's order
 
     def hint(self, unit: str, family: str) -> str:
         """The hint a failed check of ``unit``'s ``family`` shows, in the course's mode
@@ -197,17 +195,21 @@ def parse(table: dict) -> Course:
                     "[course].hints")
     visibility = _choice(_field(top, "visibility", str, "[course]", "visible"), VISIBILITIES,
                          "[course].visibility")
-    titles, totals, problems_of = {}, {}, {}
+    titles, totals = {}, {}
     for entry in table.get("assignments", []):
         number = _field(entry, "number", int, "[[assignments]]")
         if number in titles:
             raise CourseError(f"course.toml: assignment {number} is defined twice")
+        unknown = sorted(set(entry) - {"number", "title", "total"})
+        if unknown:  # e.g. the `convergence` list of old tables: problems are units now
+            raise CourseError(f"course.toml: assignment {number} has unknown keys {unknown} "
+                              "(known: number, title, total; a convergence problem is a unit "
+                              "with its own assignment)")
         titles[number] = _field(entry, "title", str, f"assignment {number}")
         totals[number] = _field(entry, "total", float, f"assignment {number}")
         if not totals[number] > 0:
             raise CourseError(f"course.toml: assignment {number}.total must be > 0, "
                               f"found {totals[number]:g}")
-        problems_of[number] = tuple(_field(entry, "convergence", list, f"assignment {number}", []))
     notebook_data = {}
     for entry in table.get("notebooks", []):
         name = _field(entry, "name", str, "[[notebooks]]")
@@ -218,7 +220,7 @@ def parse(table: dict) -> Course:
             raise CourseError(f"course.toml: notebook {name}.data must list file names, "
                               f"found {data!r}")
         notebook_data[name] = tuple(data)
-    units, seen_numbers, problems = {}, {}, []
+    units, seen_numbers = {}, {}
     for name, entry in table.get("units", {}).items():
         where = f"[units.{name}]"
         kind = _choice(_field(entry, "kind", str, where), KINDS, f"{where}.kind")
@@ -257,12 +259,8 @@ def parse(table: dict) -> Course:
                            _hints(entry.get("hints", {}), f"{where}.hints"),
                            _visibilities(entry.get("check_visibility", {}),
                                          f"{where}.check_visibility"), spec, guide_row)
-        if kind == "convergence":
-            problems = _field(entry, "problems", list, where)
-    _check_problems(problems, problems_of)
     assignments = {n: Assignment(n, t, tuple(u for u, unit in units.items()
-                                            if unit.assignment == n and unit.kind != "convergence"),
-                                 totals[n], problems_of[n])
+                                            if unit.assignment == n), totals[n])
                    for n, t in sorted(titles.items())}
     total = _field(top, "total", float, "[course]")
     found = sum(unit.points for unit in units.values())
@@ -283,8 +281,7 @@ def parse(table: dict) -> Course:
                                       "[course].check_visibility")
     return Course(_field(top, "name", str, "[course]", "nn100"), total, hints, visibility,
                   units, assignments, checkpoints, notebooks, kind_hints, family_visibility,
-                  policy_from(table), _notebook_cells(table.get("notebook_cells", {}), units),
-                  tuple(problems))
+                  policy_from(table), _notebook_cells(table.get("notebook_cells", {}), units))
 
 
 def _guide_row(entry: dict, exercises: list, where: str) -> GuideRow | None:
@@ -305,25 +302,6 @@ def _guide_row(entry: dict, exercises: list, where: str) -> GuideRow | None:
                           "guide_row.write")
     return GuideRow(_field(row, "title", str, f"{where}.guide_row"),
                     _field(row, "write", str, f"{where}.guide_row", ""))
-
-
-def _check_problems(problems: list, problems_of: dict) -> None:
-    """Each convergence problem is graded with exactly one assignment, so the
-    assignments together grade what the whole course grades."""
-    owners = {}
-    for number, names in problems_of.items():
-        for name in names:
-            if name not in problems:
-                raise CourseError(f"course.toml: assignment {number}.convergence names {name!r}, "
-                                  f"but [units.Convergence].problems are {problems}")
-            if name in owners:
-                raise CourseError(f"course.toml: convergence problem {name!r} is in both "
-                                  f"assignment {owners[name]} and assignment {number}")
-            owners[name] = number
-    missing = [name for name in problems if name not in owners]
-    if missing:
-        raise CourseError(f"course.toml: convergence problems {missing} belong to no "
-                          "assignment: add each to one assignment's convergence list")
 
 
 def selector_unit(selector: str) -> str:

@@ -17,7 +17,6 @@ from ..sandbox import processes
 from . import reference
 from .checks import Outcome, blame, headline_first, judge_all
 from . import families
-from .families import convergence
 
 DEFAULT_SEED = 20240601
 
@@ -121,11 +120,10 @@ def resolved_package(path):
 
 
 def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
-          points: dict | None = None, units=None, problems=None,
+          points: dict | None = None, units=None,
           budget: float | None = None, table: course.Course | None = None) -> Grade:
     """Grade the submission at ``path`` (any form ``submissions.resolved`` takes).
-    ``units`` (names; None = all) restricts the plan, ``problems`` the convergence
-    problems (names of ``convergence.PROBLEMS``; None = all); ``points``
+    ``units`` (names; None = all) restricts the plan; ``points``
     gives each graded unit its points (default: the points table). ``budget``: seconds
     for the whole submission (None: calibrated on this machine, see
     sandbox.calibration, which also sets each job's limit; math.inf: no budget and no
@@ -138,7 +136,7 @@ def grade(path, seed: int = DEFAULT_SEED, timeout: float = 5.0, jobs: int = 2,
         found = sandbox.calibration(lambda: reference_times(seed, timeout, jobs, table))
         budget, job_seconds = sandbox.whole_budget(found), sandbox.job_limits(found)
     with resolved_package(path) as package:
-        return _grade(package, seed, timeout, jobs, points, units, problems, budget,
+        return _grade(package, seed, timeout, jobs, points, units, budget,
                       job_seconds, table)
 
 
@@ -151,24 +149,13 @@ def selected_units(names, units) -> list[str]:
     return [name for name in names if units is None or name in set(units)]
 
 
-def cut(p: UnitPlan, problems) -> UnitPlan:
-    """``p``, and Convergence cut down to ``problems`` (None = all)."""
-    if problems is None or p.unit != convergence.UNIT:
-        return p
-    keep = set(problems)
-    jobs = {f"{p.unit}/{job}" for name in keep for job in convergence.PROBLEMS[name]}
-    return UnitPlan(p.unit, [j for j in p.jobs if j.id in jobs],
-                    [c for c in p.checks if c.key in keep],
-                    p.extra if convergence.CURVES_PROBLEM in keep else None)
-
-
-def selected(plans: list, units, problems) -> list:
-    """The plans of ``units`` (None = all), Convergence cut down to ``problems``."""
+def selected(plans: list, units) -> list:
+    """The plans of ``units`` (None = all)."""
     chosen = set(selected_units([p.unit for p in plans], units))
-    return [cut(p, problems) for p in plans if p.unit in chosen]
+    return [p for p in plans if p.unit in chosen]
 
 
-def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_seconds,
+def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
            table) -> Grade:
     started = time.monotonic()
     points = table.points() if points is None else points
@@ -185,15 +172,15 @@ def _grade(package, seed, timeout, jobs, points, units, problems, budget, job_se
 
     def plan_and_run(name):
         """Plan a unit (while the import probe and other units run), then run its jobs."""
-        p = cut(unit_plan(table, seed, name), problems)
+        p = unit_plan(table, seed, name)
         probed.wait()
         report = (sandbox.run_jobs(package, p.jobs, limits, servers, deadline)
                   if probe is not None and probe.import_ok else None)
         return p, report
 
     try:
-        # the longest unit first, so two workers finish together
-        order = sorted(names, key=lambda name: name != convergence.UNIT)
+        # the longest units (training) first, so two workers finish together
+        order = sorted(names, key=lambda name: table.units[name].kind != "convergence")
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {name: pool.submit(plan_and_run, name) for name in order}
             try:

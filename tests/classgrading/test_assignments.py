@@ -17,43 +17,40 @@ def table():
 def test_the_assignments_share_out_the_whole_course():
     c = course.load()
     graded = [u for a in c.assignments.values() for u in a.units]
-    assert sorted(graded) == sorted(u for u in c.units if c.units[u].kind != "convergence")
-    problems = [p for a in c.assignments.values() for p in a.convergence]
+    assert sorted(graded) == sorted(c.units)
+    # every convergence problem is a unit of its own, in exactly one assignment
+    problems = [u for u in graded if c.units[u].kind == "convergence"]
     assert sorted(problems) == sorted(checks_convergence.PROBLEMS)
     for number, a in c.assignments.items():
         chosen = assignments.select(number)
         assert abs(sum(chosen.points.values()) - a.total) < 1e-9
-        assert set(chosen.units) == set(a.units) | ({"Convergence"} if a.convergence else set())
-    # the raw points of the assignments add up to the whole course's
-    raw = sum(c.units[u].points for u in graded) + c.units["Convergence"].points
-    assert raw == c.total
+        assert set(chosen.units) == set(a.units)
+    assert sum(c.units[u].points for u in graded) == c.total
     assert assignments.select(None).points is None  # no --assignment: the points table as it is
 
 
-def test_the_convergence_plan_is_cut_to_an_assignments_problems():
-    plans = {p.unit: p for p in grade.plan(course.load(), grade.DEFAULT_SEED)}
-    full = plans["Convergence"]
-    assert len(full.checks) == len(checks_convergence.PROBLEMS)
-    only = grade.selected([full], None, ["linear_regression"])[0]
-    assert [j.id for j in only.jobs] == ["Convergence/linreg"]
-    assert [c.title for c in only.checks] == ["linear regression recovers the true weights"]
-    assert only.extra is None  # the loss curves come from the x1*x2 problem
-    # each problem alone keeps its own check and jobs, whatever order PROBLEMS lists them in
-    for name, job_names in checks_convergence.PROBLEMS.items():
-        alone = grade.selected([full], None, [name])[0]
-        assert [c.key for c in alone.checks] == [name]
-        assert [j.id for j in alone.jobs] == [f"Convergence/{job}" for job in job_names]
-        assert (alone.extra is not None) == (name == checks_convergence.CURVES_PROBLEM)
-    titles = {name: grade.selected([full], None, [name])[0].checks[0].title
-              for name in checks_convergence.PROBLEMS}
-    assert "ConvNet" in titles["convnet"] and "digits:" in titles["digits"]
+def test_each_convergence_problem_is_a_unit_with_its_own_jobs_and_check():
+    table = course.load()
+    for name, (job_names, family, _title) in checks_convergence.PROBLEMS.items():
+        p = grade.unit_plan(table, grade.DEFAULT_SEED, name)
+        assert [c.family for c in p.checks] == [family]
+        assert [j.id for j in p.jobs] == [f"{name}/{job}" for job in job_names]
+        assert (p.extra is not None) == (checks_convergence.CURVES_JOB in job_names)
+    assert "ConvNet" in grade.unit_plan(table, grade.DEFAULT_SEED, "fit_convnet").checks[0].title
+
+
+def test_a_convergence_unit_naming_no_problem_is_refused():
+    raw = table()
+    raw["units"]["fit_nothing"] = dict(raw["units"]["fit_digits"])
+    raw["course"]["total"] += raw["units"]["fit_digits"]["points"]
+    with pytest.raises(course.CourseError, match="fit_nothing.*no problem has that name"):
+        grade.plan(course.parse(raw), grade.DEFAULT_SEED)
 
 
 @pytest.mark.parametrize("edit, message", [
     (lambda t: t["assignments"][0].update(total=0), "total must be > 0"),
-    (lambda t: t["assignments"][1].update(convergence=["linear_regression", "nope"]), "names 'nope'"),
-    (lambda t: t["assignments"][2].update(convergence=["linear_regression"]), "in both assignment 2 and assignment 3"),
-    (lambda t: t["assignments"][4].update(convergence=[]), "belong to no assignment"),
+    (lambda t: t["assignments"][1].update(convergence=["linear_regression"]),
+     r"assignment 2 has unknown keys \['convergence'\]"),
     (lambda t: t["assignments"][0].pop("total"), "has no 'total'"),
 ])
 def test_mistakes_in_the_assignments_are_named(edit, message):

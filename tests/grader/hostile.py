@@ -6,7 +6,7 @@ copy of the reference by ``apply_hostile``.  Where a cheat replaces an honest
 implementation, the replacement is *wrong unless the cheat works* (e.g. "return the
 reference's gradient if I can read it, else zeros"), so a cheat that succeeded would
 show up as points.  EXPECT says, per name, which units must lose points (``lose``) or
-score nothing (``zero``); every other unit except Convergence must keep full marks.
+score nothing (``zero``); every other unit except the convergence problems (fit_*) must keep full marks.
 ``"*"`` means every unit.
 """
 import shutil
@@ -219,7 +219,7 @@ MUST_FAIL = {
     "ndarray_subclass_forged_eq": ("mse_loss", "gradient"),
     "write_results_everywhere": ("Linear", "forward matches"),
     "forge_lines_on_every_fd": ("Linear", "forward matches"),
-    "closed_form_fit": ("Convergence", "linear regression"),
+    "closed_form_fit": ("fit_linear_regression", "linear regression"),
 }
 
 

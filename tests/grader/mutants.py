@@ -2,7 +2,7 @@
 
 MUTANTS: (name, unit it breaks, file in nn100/, old text, new text).  ``old`` must occur
 exactly once in the reference file.  The grader must take points off in ``unit`` and
-leave every other unit (except the end-to-end Convergence share) at full marks.
+leave every other unit (except the end-to-end convergence problems) at full marks.
 """
 import shutil
 from pathlib import Path

@@ -5,7 +5,7 @@ rule" is not judged (never failed) while the unit's values are wrong.
 
 Each mutant below is a realistic mistake (most from the grader's mutant suites, a few
 written here) with the check that must head its unit.  They are graded a few units at a
-time: every unit without a mutant keeps full marks (Convergence, which uses every unit,
+time: every unit without a mutant keeps full marks (the convergence problems, which use every unit,
 is not graded here).
 """
 import re
@@ -14,7 +14,7 @@ import pytest
 
 from autograder import course
 from autograder.grading import grade, report
-from grader_support import SOLUTIONS, graded_once, unit_table
+from grader_support import CONVERGENCE, SOLUTIONS, graded_once, unit_table
 from mutants import MUTANTS, apply_mutants
 from mutants_conv import MUTANTS as CHAPTER_MUTANTS
 
@@ -78,7 +78,7 @@ def groups() -> list[list]:
 
 
 GROUPS = groups()
-UNITS = [u for u in course.load().units if u != "Convergence"]
+UNITS = [u for u in course.load().units if u not in CONVERGENCE]
 
 
 def graded(index: int):

@@ -52,7 +52,7 @@ CASES = [
 
 @pytest.mark.parametrize("mutant, failing", CASES, ids=[c[0][0] for c in CASES])
 def test_the_new_check_catches_its_mutant(mutant, failing, tmp_path):
-    result = grade.grade(apply_mutant(mutant, tmp_path), units=[mutant[1]], problems=[], seed=3)
+    result = grade.grade(apply_mutant(mutant, tmp_path), units=[mutant[1]], seed=3)
     failed = [o.check.name for o in result.outcomes if not o.passed]
     for start in failing:
         assert any(name.startswith(start) for name in failed), (start, failed)

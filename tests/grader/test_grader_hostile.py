@@ -8,7 +8,7 @@ import pytest
 from autograder import course
 from autograder.grading import grade
 from autograder import sandbox
-from grader_support import leftover_processes, unit_table
+from grader_support import CONVERGENCE, leftover_processes, unit_table
 from hostile import EXPECT, HOSTILE, MARKER, MUST_FAIL, REPO, apply_hostile
 
 TIMEOUT = 3.0  # seconds per check: keeps the hanging cases short, the honest ones safe
@@ -36,7 +36,7 @@ def test_hostile_submission_is_contained(entry, tmp_path):
         assert earned[unit] == 0, f"{name}: {unit} earned {earned[unit]}"
     for unit in expect.get("lose", []):
         assert earned[unit] < points[unit], f"{name}: {unit} kept full marks"
-    for unit in set(points) - set(zero) - set(expect.get("lose", [])) - {"Convergence"}:
+    for unit in set(points) - set(zero) - set(expect.get("lose", [])) - CONVERGENCE:
         assert earned[unit] == points[unit], f"{name}: {unit} lost points it should keep"
     if name in MUST_FAIL:
         unit, word = MUST_FAIL[name]

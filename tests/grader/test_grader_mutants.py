@@ -1,5 +1,5 @@
 """Every realistic mistake loses points in the unit it breaks, and only there
-(the end-to-end Convergence share aside).
+(the end-to-end convergence problems aside).
 
 Mutants are graded a few at a time, each from a different unit (mutants.combined()):
 units are graded in isolation, so each must still cost points in its own unit while
@@ -12,7 +12,7 @@ import pytest
 
 from autograder import course
 from autograder.grading import grade
-from grader_support import graded_once, unit_table
+from grader_support import CONVERGENCE, graded_once, unit_table
 from mutants import MUTANTS, apply_mutant, apply_mutants, combined
 from mutants_conv import MUTANTS as CONV_MUTANTS  # conv.py, norm.py
 from mutants_gpt import MUTANTS as GPT_MUTANTS  # attention.py, AdamW and clipping
@@ -39,7 +39,7 @@ def test_enough_mutants_covering_every_unit():
     assert len(MUTANTS) >= 30
     assert len({m[0] for m in MUTANTS}) == len(MUTANTS)
     chapters = {m[1] for m in CHAPTER_MUTANTS}
-    assert {m[1] for m in MUTANTS} | chapters == set(course.load().units) - {"Convergence"}
+    assert {m[1] for m in MUTANTS} | chapters == set(course.load().units) - CONVERGENCE
     everything = MUTANTS + CHAPTER_MUTANTS
     assert sorted(m[0] for g in GROUPS for m in g) == sorted(m[0] for m in everything)
     assert all(sum(m[1] == unit for m in CHAPTER_MUTANTS) >= 3 for unit in chapters)
@@ -51,7 +51,7 @@ def check_caught(result, mutants):
     for name, unit, *_ in mutants:
         assert earned[unit] < points[unit], f"{name} was not caught"
     elsewhere = {u: e for u, e in earned.items()
-                 if u not in broken | {"Convergence"} and e < points[u]}
+                 if u not in broken | CONVERGENCE and e < points[u]}
     assert elsewhere == {}, f"{[m[0] for m in mutants]} cost points outside their units"
     check_hinted(result, broken)
 

@@ -45,7 +45,7 @@ def strings(value):
 
 def test_a_childs_control_characters_reach_every_reader_as_escapes(tmp_path):
     root = apply_hostile(("control_talk", CONTROL_TALK), tmp_path / "submission")
-    result = grade.grade(root, seed=3, units=["Linear", "ReLU"], problems=[])
+    result = grade.grade(root, seed=3, units=["Linear", "ReLU"])
     failing = [o.text for o in result.outcomes if not o.passed]
     assert any("Score: 136 / 136" in text and "raised ValueError" in text for text in failing)
     assert any("Score: 136 / 136" in text and "stderr" in text for text in failing)

@@ -19,7 +19,7 @@ import hostile_sandbox as hs
 from autograder import course
 from autograder.grading import grade, report
 from autograder import sandbox
-from grader_support import leftover_processes, unit_table
+from grader_support import CONVERGENCE, leftover_processes, unit_table
 from hostile import SOLUTIONS, apply_hostile
 
 pytestmark = pytest.mark.xdist_group("sandbox-attacks")  # one worker grades them once
@@ -114,7 +114,7 @@ def test_every_attacked_unit_fails_what_the_attack_targets(graded):
         assert not any(o.passed for o in targeted), \
             f"{unit} ({mechanism}): {[o.check.title for o in targeted if o.passed]} passed"
         assert earned[unit] <= points[unit]
-    for unit in set(points) - set(hs.TARGETS) - {"Convergence"}:
+    for unit in set(points) - set(hs.TARGETS) - CONVERGENCE:
         assert earned[unit] == points[unit], f"{unit} lost points it should keep"
 
 

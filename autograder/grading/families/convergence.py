@@ -1,5 +1,8 @@
 """End-to-end convergence: the submission trains on the post's problems and on digits.
 
+Each problem is a unit of kind "convergence" in course.toml, named as in ``PROBLEMS`` and
+assigned to the assignment whose units it needs, like any unit.
+
 The child trains models made of the submission's own layers, loss, optimizer and
 Learner, starting from initial weights chosen here, and returns the final parameters.
 The verdict is computed here: the parameters are loaded into the reference layers,
@@ -26,7 +29,6 @@ KIND = "convergence"
 SPEC = None
 OPERATION = protocol.TRAIN
 
-UNIT = "Convergence"
 WEIGHT_BOUND = 1e-4   # linear regression: largest error in the recovered weights
 PRODUCT_RATIO = 0.2   # x1*x2: 2-layer test MSE must be below this fraction of 1-layer's
 DIGITS_ACCURACY = 0.90
@@ -50,11 +52,24 @@ USES = {
 }
 PRODUCT_TRAINING = {"loss": "mse_loss", "optimizer": "SGDOptimizer",
                     "optimizer_kwargs": {"lr": 0.1}, "epochs": 40, "bs": 32}
-# The problems by name (each the key of its check), with the training jobs each runs:
-# course.toml gives each problem to the assignment whose units it needs.
-PROBLEMS = {"linear_regression": ("linreg",), "product": ("product_1layer", "product_2layer"),
-            "digits": ("digits",), "convnet": ("convnet",)}
-CURVES_PROBLEM = "product"  # the problem whose loss curves the report plots (curves below)
+LINREG_TRAINING = {"loss": "mse_loss", "optimizer": "SGDOptimizer",
+                   "optimizer_kwargs": {"lr": 0.1}, "epochs": 30, "bs": 10}
+DIGITS_TRAINING = {"loss": "softmax_cross_entropy_loss", "optimizer": "AdamOptimizer",
+                   "optimizer_kwargs": {"lr": 0.01}, "epochs": 10, "bs": 32}
+CONVNET_TRAINING = dict(DIGITS_TRAINING, epochs=CONVNET_EPOCHS)
+# The problems, one unit each (its name in course.toml): the training jobs it runs, and
+# its check's family (the key of its hints) and title.
+PROBLEMS = {
+    "fit_linear_regression": (("linreg",), "linreg",
+                              "linear regression recovers the true weights"),
+    "fit_product": (("product_1layer", "product_2layer"), "product",
+                    "x1*x2: two layers fit far better than one"),
+    "fit_digits": (("digits",), "digits", f"digits: test accuracy at least {DIGITS_ACCURACY:.0%}"),
+    "fit_convnet": (("convnet",), "convnet",
+                    f"digits as images: a ConvNet reaches {CONVNET_ACCURACY:.0%} in "
+                    f"{CONVNET_EPOCHS} epochs"),
+}
+CURVES_JOB = "product_2layer"  # the training whose loss curves the report plots
 ARCHITECTURES = {
     "linreg": [("Linear", 10, 1)],
     "product_1layer": [("Linear", 2, 1)],
@@ -125,145 +140,142 @@ def returned_params(result, architecture, init, kinds):
 
 
 def unit_builder(unit: course.Unit, table: course.Course):
-    """The convergence unit's builder; the layers' attributes come from the course."""
+    """A problem unit's builder; the layers' attributes come from the course."""
+    if unit.name not in PROBLEMS:
+        raise course.CourseError(f"course.toml: [units.{unit.name}] is of kind convergence, "
+                                 f"but no problem has that name; the problems are "
+                                 f"{', '.join(PROBLEMS)}")
     kinds = layer_kinds(table)
-    return lambda rng, ref: build(rng, ref, kinds)
+    return lambda rng, ref: ProblemUnit(unit.name, rng, ref, kinds).build()
 
 
-def build(rng, ref, kinds):
-    jobs, given = [], {}
-    seed = int(rng.integers(2**31))
-    X, Y, W_true, b_true = ref.data.linear_regression(n=100, features=10, rng=seed)
-    problems = {"linreg": (X, Y, {"loss": "mse_loss", "optimizer": "SGDOptimizer",
-                                  "optimizer_kwargs": {"lr": 0.1}, "epochs": 30, "bs": 10})}
-    Xp, Yp = ref.data.product(n=1000, rng=seed)
-    problems["product_1layer"] = (Xp, Yp, PRODUCT_TRAINING)
-    problems["product_2layer"] = (Xp, Yp, PRODUCT_TRAINING)
-    X_train, y_train, X_test, y_test = ref.data.load_digits()
-    problems["digits"] = (X_train, y_train, {"loss": "softmax_cross_entropy_loss",
-                                             "optimizer": "AdamOptimizer",
-                                             "optimizer_kwargs": {"lr": 0.01},
-                                             "epochs": 10, "bs": 32})
-    problems["convnet"] = (X_train.reshape(IMAGES), y_train,
-                           {"loss": "softmax_cross_entropy_loss", "optimizer": "AdamOptimizer",
-                            "optimizer_kwargs": {"lr": 0.01}, "epochs": CONVNET_EPOCHS,
-                            "bs": 32})
-    for name, (X, Y, training) in problems.items():
-        specs, init = layer_specs(rng, ref, ARCHITECTURES[name], kinds)
-        arrays = dict(init, X=X, Y=Y)
-        jobs.append(Job(f"{UNIT}/{name}", protocol.TRAIN, dict(training, layers=specs, seed=seed),
-                        arrays, budget=3.0))
-        given[name] = (init, training, X, Y)
-    X_check, Y_check = ref.data.product(n=1000, rng=seed + 1)
+class ProblemUnit:
+    """One convergence problem: its training jobs added here, its check judged by the
+    method of its family (``check_<family>``)."""
 
-    reference_curves: dict = {}  # computed when first needed, once per plan
+    def __init__(self, unit: str, rng, ref, kinds: dict):
+        self.unit, self.ref, self.kinds = unit, ref, kinds
+        self.job_names, self.family, self.title = PROBLEMS[unit]
+        self.seed = int(rng.integers(2**31))
+        self.jobs, self.given, self.reference_curves = [], {}, {}
+        for name in self.job_names:
+            X, Y, training = self.problem(name)
+            specs, init = layer_specs(rng, ref, ARCHITECTURES[name], kinds)
+            self.jobs.append(Job(f"{unit}/{name}", protocol.TRAIN,
+                                 dict(training, layers=specs, seed=self.seed),
+                                 dict(init, X=X, Y=Y), budget=3.0))
+            self.given[name] = (init, training, X, Y)
 
-    def reference_curve(name, epochs=None):
+    def problem(self, name: str):
+        """The training data and settings of training job ``name``."""
+        ref, seed = self.ref, self.seed
+        if name == "linreg":
+            X, Y, self.W_true, self.b_true = ref.data.linear_regression(n=100, features=10,
+                                                                        rng=seed)
+            return X, Y, LINREG_TRAINING
+        if name.startswith("product"):
+            return (*ref.data.product(n=1000, rng=seed), PRODUCT_TRAINING)
+        X_train, y_train, self.X_test, self.y_test = ref.data.load_digits()
+        if name == "digits":
+            return X_train, y_train, DIGITS_TRAINING
+        return X_train.reshape(IMAGES), y_train, CONVNET_TRAINING
+
+    def build(self):
+        check = Check(self.unit, self.title, getattr(self, f"check_{self.family}"),
+                      self.family, 1, uses=USES[self.family])
+        extra = self.curves if CURVES_JOB in self.job_names else None
+        return self.jobs, [check], extra
+
+    def reference_curve(self, name, epochs=None):
         """The reference's epoch losses from the same start, data and seed (the first
         epochs only when ``epochs`` says so: epoch k does not depend on later ones)."""
-        init, training, X, Y = given[name]
+        init, training, X, Y = self.given[name]
         epochs = epochs or training["epochs"]
-        if len(reference_curves.get(name, [])) < epochs:
+        if len(self.reference_curves.get(name, [])) < epochs:
+            ref = self.ref
             model = reference_model(ref, ARCHITECTURES[name],
-                                    {k: v.copy() for k, v in init.items()}, kinds)
+                                    {k: v.copy() for k, v in init.items()}, self.kinds)
             learner = ref.Learner(model, getattr(ref, training["loss"]),
                                   getattr(ref, training["optimizer"])(
                                       **training["optimizer_kwargs"]))
-            reference_curves[name] = [float(x) for x in learner.fit(
-                X, Y, epochs, training["bs"], rng=seed)]
-        return reference_curves[name][:epochs]
+            self.reference_curves[name] = [float(x) for x in learner.fit(
+                X, Y, epochs, training["bs"], rng=self.seed)]
+        return self.reference_curves[name][:epochs]
 
-    def follows_training(name, result):
+    def follows_training(self, name, result):
         """The returned loss curve is one of training from the given start."""
-        init, training, X, Y = given[name]
-        epochs = training["epochs"]
+        epochs = self.given[name][1]["epochs"]
         curve = np.asarray(result.arrays.get(protocol.LOSSES, np.empty(0)), dtype=np.float64)
         curve = curve.ravel()
         if curve.shape != (epochs,) or not np.all(np.isfinite(curve)):
             raise Fail(f"training ({name}): fit returned {curve.size} losses for {epochs} "
                        "epochs (or non-finite ones): expected one mean loss per epoch")
-        first = reference_curve(name, epochs=1)[0]
+        first = self.reference_curve(name, epochs=1)[0]
         low, high = FIRST_EPOCH
         if not low * first <= curve[0] <= high * first:
             raise Fail(f"training ({name}): the first epoch's mean loss is {curve[0]:.3g}, but "
                        f"training from the given start gives about {first:.3g}: the "
                        "parameters were not reached by training with the optimizer")
 
-    def trained(results, name):
-        result = results.get(f"{UNIT}/{name}")
+    def trained(self, results, name):
+        """The parameters training job ``name`` returned, once it ran and trained."""
+        result = results.get(f"{self.unit}/{name}")
         if result is None or result.status != JobStatus.OK:
             why = "did not run" if result is None else (
                 raised(result.message) if result.status == JobStatus.ERROR
                 else result.message)
             raise Fail(f"training ({name}) failed: {why}")
-        params = returned_params(result, ARCHITECTURES[name], given[name][0], kinds)
-        follows_training(name, result)
-        return result, params
+        params = returned_params(result, ARCHITECTURES[name], self.given[name][0], self.kinds)
+        self.follows_training(name, result)
+        return params
 
-    def linreg(results):
-        _, params = trained(results, "linreg")
-        error = max(float(np.max(np.abs(params["P0_weights"] - W_true))),
-                    float(np.max(np.abs(params["P0_bias"] - b_true))))
+    def model(self, name, params):
+        return reference_model(self.ref, ARCHITECTURES[name], params, self.kinds)
+
+    def check_linreg(self, results):
+        params = self.trained(results, "linreg")
+        error = max(float(np.max(np.abs(params["P0_weights"] - self.W_true))),
+                    float(np.max(np.abs(params["P0_bias"] - self.b_true))))
         if not error <= WEIGHT_BOUND:
             raise Fail(f"after 30 epochs of SGD the weights are off by up to {error:.2e} "
                        f"(bound {WEIGHT_BOUND:.0e}; the reference gets below 1e-10)")
         return f"true weights recovered to {error:.1e}"
 
-    def test_mse(name, params):
-        model = reference_model(ref, ARCHITECTURES[name], params, kinds)
-        return ref.mse_loss(model.forward(X_check)[0], Y_check)[0]
-
-    def product(results):
-        one = test_mse("product_1layer", trained(results, "product_1layer")[1])
-        two = test_mse("product_2layer", trained(results, "product_2layer")[1])
+    def check_product(self, results):
+        X_check, Y_check = self.ref.data.product(n=1000, rng=self.seed + 1)
+        one, two = (self.ref.mse_loss(self.model(name, self.trained(results, name))
+                                      .forward(X_check)[0], Y_check)[0]
+                    for name in ("product_1layer", "product_2layer"))
         if not two < PRODUCT_RATIO * one:
             raise Fail(f"test MSE: 1 layer {one:.3f}, 2 layers {two:.3f}; two layers should be "
                        f"below {PRODUCT_RATIO} x one layer's")
         return f"test MSE 1 layer {one:.3f}, 2 layers {two:.3f}"
 
-    def digits(results):
-        _, params = trained(results, "digits")
-        model = reference_model(ref, ARCHITECTURES["digits"], params, kinds)
-        accuracy = float(np.mean(model.forward(X_test)[0].argmax(axis=1) == y_test))
+    def check_digits(self, results):
+        model = self.model("digits", self.trained(results, "digits"))
+        accuracy = float(np.mean(model.forward(self.X_test)[0].argmax(axis=1) == self.y_test))
         if not accuracy >= DIGITS_ACCURACY:
             raise Fail(f"test accuracy {accuracy:.3f}, expected at least {DIGITS_ACCURACY}")
         return f"test accuracy {accuracy:.3f}"
 
-    def convnet(results):
-        _, params = trained(results, "convnet")
-        model = reference_model(ref, ARCHITECTURES["convnet"], params, kinds)
+    def check_convnet(self, results):
+        model = self.model("convnet", self.trained(results, "convnet"))
         model.eval()
-        accuracy = float(np.mean(model.forward(X_test.reshape(IMAGES))[0].argmax(axis=1)
-                                 == y_test))
+        accuracy = float(np.mean(model.forward(self.X_test.reshape(IMAGES))[0].argmax(axis=1)
+                                 == self.y_test))
         if not accuracy >= CONVNET_ACCURACY:
             raise Fail(f"test accuracy {accuracy:.3f} after {CONVNET_EPOCHS} epochs, expected "
                        f"at least {CONVNET_ACCURACY} (the reference gets about 0.95)")
         return f"test accuracy {accuracy:.3f}"
 
-    def curves(results):
+    def curves(self, results):
         """Epoch losses of the student and of the reference (same data, start and seed)."""
-        result = results.get(f"{UNIT}/product_2layer")
+        result = results.get(f"{self.unit}/{CURVES_JOB}")
         student = []
         if (result is not None and result.status == JobStatus.OK
                 and protocol.LOSSES in result.arrays):
             losses = np.asarray(result.arrays[protocol.LOSSES], dtype=np.float64).ravel()
             student = [float(x) if np.isfinite(x) else None for x in losses[:1000]]
-        return {"product_2layer": {"student": student,
-                                   "reference": list(reference_curve("product_2layer")),
-                                   "uses": list(USES["product"])}}
-
-    checks = [
-        Check(UNIT, "linear regression recovers the true weights", linreg, "linreg", 1,
-              key="linear_regression", uses=USES["linreg"]),
-        Check(UNIT, "x1*x2: two layers fit far better than one", product, "product", 1,
-              uses=USES["product"]),
-        Check(UNIT, f"digits: test accuracy at least {DIGITS_ACCURACY:.0%}", digits, "digits", 1,
-              uses=USES["digits"]),
-        Check(UNIT, f"digits as images: a ConvNet reaches {CONVNET_ACCURACY:.0%} in "
-                    f"{CONVNET_EPOCHS} epochs",
-              convnet, "convnet", 1, uses=USES["convnet"]),
-    ]
-    # Each check's key is the problem it grades: grade.selected keeps checks by it.
-    if [c.key for c in checks] != list(PROBLEMS):
-        raise RuntimeError("checks_convergence: one check per problem, keyed by its name")
-    return jobs, checks, curves  # curves: results -> extra_data for the report
+        return {CURVES_JOB: {"student": student,
+                             "reference": list(self.reference_curve(CURVES_JOB)),
+                             "uses": list(USES["product"])}}
