@@ -156,7 +156,8 @@ def policy_from(table: dict) -> Policy:
             raise PolicyError(f"course.toml: [late].{key} must be a number >= 0, found {value!r}")
         values[key] = float(value)
     if values["cap"] > 100:
-        raise PolicyError(f"course.toml: [late].cap is a percent, at most 100, found {values['cap']:g}")
+        raise PolicyError(f"course.toml: [late].cap is a percent, at most 100, "
+                          f"found {values['cap']:g}")
     unknown = sorted(set(late) - set(values))
     if unknown:
         raise PolicyError(f"course.toml: [late] has unknown keys {unknown}; "

@@ -23,39 +23,47 @@ X_AFTER, D_AFTER = protocol.AFTER.format("X"), protocol.AFTER.format("D")
 STATS = [(0.3, (200, 100)), (0.5, (100, 100))]
 
 
-def build(rng, ref):
-    jobs, given = [], {}
+class DropoutUnit:
+    """Dropout's checks: its jobs added here, each judged by a method."""
 
-    def add(job_id, p, X, steps, mode="train", D=None):
+    def __init__(self, rng, ref):
+        self.rng, self.ref = rng, ref
+        self.jobs, self.given = [], {}
+
+        both = [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]
+        self.add("eval", 0.5, self.nonzero((7, 5)), both, "eval",
+                 self.rng.standard_normal((7, 5)))
+        self.add("p0", 0.0, self.nonzero((7, 5)), both, "train",
+                 self.rng.standard_normal((7, 5)))
+        for k, (p, shape) in enumerate(STATS):
+            self.add(f"stats{k}", p, self.nonzero(shape), both, "train",
+                     self.rng.standard_normal(shape))
+        self.add("twice", 0.5, self.nonzero((20, 20)),
+                 [[protocol.FORWARD, "X"], [protocol.FORWARD, "X"]])
+        self.add("float32", 0.5, self.nonzero((7, 5), np.float32), both, "train",
+                 self.rng.standard_normal((7, 5)).astype(np.float32))
+
+    def add(self, job_id, p, X, steps, mode="train", D=None):
         arrays = {"X": X}
         if D is not None:
             arrays["D"] = D
-        jobs.append(Job(f"{UNIT}/{job_id}", protocol.LAYER, {
-            "cls": UNIT, "args": [p], "kwargs": {"rng": int(rng.integers(2**31))}, "mode": mode,
-            "steps": steps, "save_inputs": True}, arrays))
-        given[job_id] = dict(arrays, p=p)
+        self.jobs.append(Job(f"{UNIT}/{job_id}", protocol.LAYER, {
+            "cls": UNIT, "args": [p], "kwargs": {"rng": int(self.rng.integers(2**31))},
+            "mode": mode, "steps": steps, "save_inputs": True}, arrays))
+        self.given[job_id] = dict(arrays, p=p)
 
-    def nonzero(shape, dtype=np.float64):
-        return (rng.choice([-1, 1], shape) * rng.uniform(0.5, 2.0, shape)).astype(dtype)
+    def nonzero(self, shape, dtype=np.float64):
+        return (self.rng.choice([-1, 1], shape) * self.rng.uniform(0.5, 2.0, shape)).astype(dtype)
 
-    both = [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]
-    add("eval", 0.5, nonzero((7, 5)), both, "eval", rng.standard_normal((7, 5)))
-    add("p0", 0.0, nonzero((7, 5)), both, "train", rng.standard_normal((7, 5)))
-    for k, (p, shape) in enumerate(STATS):
-        add(f"stats{k}", p, nonzero(shape), both, "train", rng.standard_normal(shape))
-    add("twice", 0.5, nonzero((20, 20)), [[protocol.FORWARD, "X"], [protocol.FORWARD, "X"]])
-    add("float32", 0.5, nonzero((7, 5), np.float32), both, "train",
-        rng.standard_normal((7, 5)).astype(np.float32))
-
-    def identity(results):
+    def identity(self, results):
         for job_id in ("eval", "p0"):
-            r, g = need(results, f"{UNIT}/{job_id}"), given[job_id]
+            r, g = need(results, f"{UNIT}/{job_id}"), self.given[job_id]
             where = "in eval mode" if job_id == "eval" else "with p=0"
             compare(array(r, Y0, "output"), g["X"], f"forward {where}", 0.0)
             compare(array(r, DX0, "backward's return"), g["D"], f"backward {where}", 0.0)
         return "identity in eval mode and with p=0"
 
-    def fraction(results):
+    def fraction(self, results):
         notes = []
         for k, (p, shape) in enumerate(STATS):
             r = need(results, f"{UNIT}/stats{k}")
@@ -70,9 +78,9 @@ def build(rng, ref):
             notes.append(f"p={p}: {dropped:.3f} dropped")
         return ", ".join(notes)
 
-    def scaling(results):
+    def scaling(self, results):
         for k, (p, _shape) in enumerate(STATS):
-            r, X = need(results, f"{UNIT}/stats{k}"), given[f"stats{k}"]["X"]
+            r, X = need(results, f"{UNIT}/stats{k}"), self.given[f"stats{k}"]["X"]
             Y = array(r, Y0, "output")
             if Y.shape != X.shape or not np.all(np.isfinite(Y)):
                 raise Fail(f"output has shape {Y.shape} or non-finite values")
@@ -83,9 +91,9 @@ def build(rng, ref):
                     f"p={p}: survivors divided by their input", 1e-12)
         return "survivors scaled by 1/(1-p)"
 
-    def same_mask(results):
+    def same_mask(self, results):
         for k, (p, _shape) in enumerate(STATS):
-            r, g = need(results, f"{UNIT}/stats{k}"), given[f"stats{k}"]
+            r, g = need(results, f"{UNIT}/stats{k}"), self.given[f"stats{k}"]
             Y = array(r, Y0, "output")
             if Y.shape != g["X"].shape:
                 raise Fail(f"output shape {Y.shape}, expected {g['X'].shape}")
@@ -93,46 +101,50 @@ def build(rng, ref):
                     f"p={p}: backward against D times forward's mask and scale", 1e-12)
         return "backward applies forward's mask and scale"
 
-    def new_mask(results):
+    def new_mask(self, results):
         r = need(results, f"{UNIT}/twice")
         first, second = array(r, Y0, "first output"), array(r, Y1, "second output")
         if first.shape != second.shape or np.array_equal(first == 0, second == 0):
             raise Fail("two forward calls on the same input dropped the same elements")
         return "a fresh mask per call"
 
-    def float32(results):
+    def float32(self, results):
         r = need(results, f"{UNIT}/float32")
         for name, what in ((Y0, "forward output"), (DX0, "input gradient")):
             if dtype_of(r, name, what) != "float32":
                 raise Fail(f"{what}: dtype {dtype_of(r, name, what)} for a float32 input")
         return "float32 kept"
 
-    def not_mutated(results):
-        for job_id, g in given.items():
+    def not_mutated(self, results):
+        for job_id, g in self.given.items():
             r = need(results, f"{UNIT}/{job_id}")
             same(r.arrays.get(X_AFTER, np.empty(0)), g["X"], "the input X")
             if "D" in g:
                 same(r.arrays.get(D_AFTER, np.empty(0)), g["D"], "the upstream gradient D")
         return "inputs unchanged"
 
-    values = ("identity", "fraction")
-    checks = [
-        Check(UNIT, "eval mode (and p=0) is the identity, forward and backward", identity,
-              "identity", 2),
-        Check(UNIT, "training mode drops about a fraction p of the elements", fraction,
-              "fraction", 2),
-        Check(UNIT, "survivors are scaled by 1/(1-p) (inverted dropout)", scaling, "scaling", 2,
-              needs=("fraction",)),
-        Check(UNIT, "backward uses the same mask and scale as forward", same_mask, "mask", 2,
-              needs=("fraction", "scaling")),
-        Check(UNIT, "each forward call draws a new mask", new_mask, "new_mask", 1,
-              needs=("fraction",)),
-        Check(UNIT, "float32 in, float32 out", float32, "float32", 1, needs=values),
-        Check(UNIT, "inputs are not modified", not_mutated, "mutation", 1, needs=values),
-    ]
-    return jobs, checks
+    def checks(self) -> list[Check]:
+        values = ("identity", "fraction")
+        checks = [
+            Check(UNIT, "eval mode (and p=0) is the identity, forward and backward", self.identity,
+                  "identity", 2),
+            Check(UNIT, "training mode drops about a fraction p of the elements", self.fraction,
+                  "fraction", 2),
+            Check(UNIT, "survivors are scaled by 1/(1-p) (inverted dropout)", self.scaling,
+                  "scaling", 2, needs=("fraction",)),
+            Check(UNIT, "backward uses the same mask and scale as forward", self.same_mask,
+                  "mask", 2, needs=("fraction", "scaling")),
+            Check(UNIT, "each forward call draws a new mask", self.new_mask, "new_mask", 1,
+                  needs=("fraction",)),
+            Check(UNIT, "float32 in, float32 out", self.float32, "float32", 1, needs=values),
+            Check(UNIT, "inputs are not modified", self.not_mutated, "mutation", 1, needs=values),
+        ]
+        return checks
+
+    def build(self):
+        return self.jobs, self.checks()
 
 
 def unit_builder(unit, table):
-    """The unit's builder (it needs nothing from the course but its name)."""
-    return build
+    """Dropout's builder (it needs nothing from the course but its name)."""
+    return lambda rng, ref: DropoutUnit(rng, ref).build()
