@@ -1,5 +1,6 @@
 """The check families chapters 8 and 9 added each catch a wrong submission of their own:
-causality (attention), Embedding's returned None, and every check of clip_grad_norm.
+causality (attention), Embedding's returned None, every check of clip_grad_norm, and where
+the Learner clips (clip_norm).
 Each case grades one unit of a mutated reference and names the checks that must fail."""
 import pytest
 
@@ -43,6 +44,17 @@ CASES = [
       "        for p in distinct(parameters):\n"
       "            p.gradient = p.gradient * np.float64(factor)\n"),
      ["clip_grad_norm: float32 gradients stay float32"]),
+    # Learner(clip_norm=...): the given step clips; a fit_batch that skips it, or clips
+    # after the update, trains unclipped
+    (("learner_ignores_clip_norm", "Learner", "learner.py",
+      "backward(D)\n        self.step()", "backward(D)\n        self.model.update(self.optimizer)"),
+     ["Learner: with clip_norm, the gradients are clipped"]),
+    (("learner_clips_after_the_update", "Learner", "learner.py",
+      "backward(D)\n        self.step()",
+      "backward(D)\n        self.model.update(self.optimizer)\n"
+      "        if self.clip_norm is not None:\n"
+      "            clip_grad_norm(self.model.parameters, self.clip_norm)"),
+     ["Learner: with clip_norm, the gradients are clipped"]),
     (("adamw_coupled_decay", "AdamWOptimizer", "optimizers.py",
       "param.tensor *= 1 - self.lr * self.weight_decay",
       "param.gradient += self.weight_decay * param.tensor"),

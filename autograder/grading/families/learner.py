@@ -22,6 +22,11 @@ UNIT = "Learner"
 NPARAMS = 2  # parameters of the recording model
 FITS = {"fit": (23, 5, 3, 7), "fit_again": (23, 5, 3, 7), "fit_even": (20, 4, 2, 11),
         "fit_one_batch": (9, 50, 2, 3)}  # N, bs, epochs, seed
+# Learner(..., clip_norm=CLIP_NORM): one fit_batch (0 epochs) and one fit; the child records
+# the call the given ``step`` makes to clip_grad_norm (a stand-in: the clipping itself is
+# clip_grad_norm's unit), so this checks only where the Learner clips.
+CLIPPED = {"clip_fit_batch": (6, 6, 0, 0), "clip_fit": (10, 4, 2, 5)}
+CLIP_NORM = 0.5
 
 
 def data(rng, n):
@@ -46,6 +51,12 @@ class LearnerUnit:
                                  {"action": "fit", "epochs": epochs, "bs": bs, "seed": seed},
                                  {"X": X, "Y": Y}))
             self.given[job_id] = (X, Y)
+        for job_id, (n, bs, epochs, seed) in CLIPPED.items():  # Learner(clip_norm=CLIP_NORM)
+            X, Y = data(rng, n)
+            action = {"action": "fit", "epochs": epochs, "bs": bs, "seed": seed} if epochs \
+                else {"action": "fit_batch"}
+            self.jobs.append(Job(f"{UNIT}/{job_id}", protocol.LEARNER,
+                                 dict(action, kwargs={"clip_norm": CLIP_NORM}), {"X": X, "Y": Y}))
         X, _ = data(rng, 4)
         self.jobs.append(Job(f"{UNIT}/predict", protocol.LEARNER, {"action": "predict"},
                              {"X": X}))
@@ -184,6 +195,26 @@ class LearnerUnit:
                 "predict's return value (the model's output)")
         return "eval mode, model output returned"
 
+    def clipped(self, results):
+        want = (["forward", "loss", "backward", ["clip", list(range(NPARAMS)), CLIP_NORM]]
+                + [f"update {i}" for i in range(NPARAMS)])
+        for job_id in CLIPPED:
+            _, entries = self.log(results, job_id)
+            for k, batch in enumerate(self.batches(entries)):
+                got = [entry if entry[0] == "clip" else self.batch_pattern([entry])[0]
+                       for entry in batch]
+                if got != want:
+                    raise Fail(f"with clip_norm={CLIP_NORM}, batch {k + 1} of "
+                               f"{job_id.replace('clip_', '')} made the calls "
+                               f"{self.calls(got)}, expected {self.calls(want)}")
+        return "gradients clipped between backward and the updates, every batch"
+
+    @staticmethod
+    def calls(entries) -> list:
+        """A batch's calls as feedback shows them (clip_grad_norm with its arguments)."""
+        return [f"clip_grad_norm(parameters {e[1]}, {e[2]:g})" if isinstance(e, list) else e
+                for e in entries]
+
     def checks(self) -> list[Check]:
         work = ("every_sample",)  # what a fit that never trains cannot pass
         return [
@@ -203,6 +234,8 @@ class LearnerUnit:
                   self.losses, "losses", 2, needs=work),
             Check(UNIT, "predict evaluates in eval mode and returns the model's output",
                   self.predict, "predict", 1),
+            Check(UNIT, "with clip_norm, the gradients are clipped after backward, before the "
+                        "updates", self.clipped, "clip", 1, needs=("fit_batch",)),
         ]
 
     def build(self):

@@ -341,8 +341,12 @@ def job_learner(spec: dict):
                     target[:, 0].astype(int).tolist()])
         return float(np.mean(target[:, 1])), np.full(prediction.shape, 0.25)
 
-    optimizer = RecordingOptimizer(log, {id(p): i for i, p in enumerate(model.parameters)})
-    learner = nn100_attr("Learner")(model, loss, optimizer)
+    ids = {id(p): i for i, p in enumerate(model.parameters)}
+    optimizer = RecordingOptimizer(log, ids)
+    learner = nn100_attr("Learner")(model, loss, optimizer, **spec.get("kwargs", {}))
+    if "clip_norm" in spec.get("kwargs", {}):  # record the given step's call of clip_grad_norm
+        setattr(sys.modules[type(learner).__module__], "clip_grad_norm", lambda params, norm: (
+            log.append(["clip", [ids.get(id(p), -1) for p in params], float(norm)]), 0.0)[1])
     action = spec["action"]
     arrays = {}
     if action == "fit_batch":
