@@ -69,3 +69,14 @@ def test_the_new_check_catches_its_mutant(mutant, failing, tmp_path):
     for start in failing:
         assert any(name.startswith(start) for name in failed), (start, failed)
     assert result.unit_scores[mutant[1]][0] < result.unit_scores[mutant[1]][1]
+
+
+def test_the_recall_problem_needs_attention_that_looks_back(tmp_path):
+    """The hidden recall problem: attention masking the past instead of the future (each
+    position then sees itself and later ones, so the last sees only itself) trains a model
+    that cannot find the pair: the problem fails (the reference passes it on 20 seeds in
+    test_grader_reference)."""
+    mutant = next(case[0] for case in CASES if case[0][0] == "attention_wrong_triangle")
+    result = grade.grade(apply_mutant(mutant, tmp_path), units=["fit_recall"], seed=3)
+    [outcome] = result.outcomes
+    assert not outcome.passed and "of new sequences answered" in outcome.text, outcome.text

@@ -98,13 +98,18 @@ def nn100_attr(name: str):
     return getattr(nn100, name)
 
 
+def param_of(layer, attr: str):
+    """A layer's parameter by attribute, or by its index in ``parameters`` ("0", "1", ...)."""
+    return layer.parameters[int(attr)] if attr.isdigit() else getattr(layer, attr)
+
+
 def build(spec: dict):
     kwargs = dict(spec.get("kwargs", {}))
     if "dtype" in kwargs:
         kwargs["dtype"] = DTYPES[kwargs["dtype"]]
     layer = nn100_attr(spec["cls"])(*spec.get("args", []), **kwargs)
     for attr, name in spec.get("params", {}).items():
-        param = getattr(layer, attr)
+        param = param_of(layer, attr)
         param.tensor = load(name).copy()
         param.gradient = np.zeros_like(param.tensor)
     for attr, name in spec.get("grads", {}).items():
@@ -341,12 +346,11 @@ def job_learner(spec: dict):
                     target[:, 0].astype(int).tolist()])
         return float(np.mean(target[:, 1])), np.full(prediction.shape, 0.25)
 
-    ids = {id(p): i for i, p in enumerate(model.parameters)}
-    optimizer = RecordingOptimizer(log, ids)
-    learner = nn100_attr("Learner")(model, loss, optimizer, **spec.get("kwargs", {}))
-    if "clip_norm" in spec.get("kwargs", {}):  # record the given step's call of clip_grad_norm
-        setattr(sys.modules[type(learner).__module__], "clip_grad_norm", lambda params, norm: (
-            log.append(["clip", [ids.get(id(p), -1) for p in params], float(norm)]), 0.0)[1])
+    ids, kwargs = {id(p): i for i, p in enumerate(model.parameters)}, spec.get("kwargs", {})
+    learner = nn100_attr("Learner")(model, loss, RecordingOptimizer(log, ids), **kwargs)
+    if "clip_norm" in kwargs:  # record the given step's call of clip_grad_norm
+        sys.modules[type(learner).__module__].clip_grad_norm = lambda params, norm: (
+            log.append(["clip", [ids.get(id(p), -1) for p in params], float(norm)]), 0.0)[1]
     action = spec["action"]
     arrays = {}
     if action == "fit_batch":
@@ -368,13 +372,14 @@ def job_train(spec: dict):
         layers.append(build(entry))
     model = layers[0] if len(layers) == 1 else nn100_attr("Sequential")(*layers)
     optimizer = nn100_attr(spec["optimizer"])(**spec["optimizer_kwargs"])
-    learner = nn100_attr("Learner")(model, nn100_attr(spec["loss"]), optimizer)
-    Y = load("Y")
-    losses = learner.fit(load("X"), Y, spec["epochs"], spec["bs"], rng=spec["seed"])
+    loss, loss_kwargs = nn100_attr(spec["loss"]), spec.get("loss_kwargs", {})
+    learner = nn100_attr("Learner")(model, lambda Z, Y: loss(Z, Y, **loss_kwargs), optimizer,
+                                    **spec.get("learner_kwargs", {}))
+    losses = learner.fit(load("X"), load("Y"), spec["epochs"], spec["bs"], rng=spec["seed"])
     arrays = {protocol.LOSSES: np.asarray(losses, dtype=np.float64)}
     for i, (layer, entry) in enumerate(zip(layers, spec["layers"], strict=True)):
         for attr in entry.get("params", {}):
-            arrays[protocol.TRAINED_PARAM.format(i, attr)] = snap(getattr(layer, attr).tensor)
+            arrays[protocol.TRAINED_PARAM.format(i, attr)] = snap(param_of(layer, attr).tensor)
         for attr in entry.get("state_out", []):
             arrays[protocol.TRAINED_STATE.format(i, attr)] = snap(getattr(layer, attr))
     return {}, arrays
