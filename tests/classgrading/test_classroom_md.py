@@ -38,10 +38,10 @@ def test_the_term_in_classroom_md_runs_as_written(tmp_path):
 
 def test_the_assignments_section_agrees_with_course_toml():
     """Step 2's figures and table are course.toml's: every assignment (number, title, the
-    units it grades, its convergence problems), the totals, and for each problem the
-    units of earlier assignments it trains (checks_convergence.USES) named in the row."""
+    units it grades, whether it has a convergence problem), the totals, and for each
+    problem the units of earlier assignments it trains (convergence.USES) named in the row."""
     from autograder import course
-    from autograder.grading.families.convergence import USES
+    from autograder.grading.families.convergence import PROBLEMS, USES
 
     table = course.load()
     text = (ROOT / "autograder" / "CLASSROOM.md").read_text()
@@ -53,15 +53,14 @@ def test_the_assignments_section_agrees_with_course_toml():
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()
             if line.startswith("| ") and line[2].isdigit()]
     assert [row[0] for row in rows] == [f"{n} {a.title}" for n, a in sorted(table.assignments.items())]
-    uses = {"linear_regression": USES["linreg"], "product": USES["product"], "digits": USES["digits"],
-            "convnet": USES["convnet"]}
     for (name, units, problem, needs), (_number, assignment) in zip(rows, sorted(table.assignments.items()),
                                                                      strict=True):
-        assert tuple(units.split(", ")) == assignment.units, name
-        if not assignment.convergence:
+        problems = [u for u in assignment.units if table.units[u].kind == "convergence"]
+        assert tuple(units.split(", ")) == tuple(u for u in assignment.units if u not in problems), name
+        if not problems:
             assert problem == "—", name
             continue
-        earlier = {unit for p in assignment.convergence for unit in uses[p]} - set(assignment.units)
+        earlier = {unit for p in problems for unit in USES[PROBLEMS[p][1]]} - set(assignment.units)
         named = set(re.findall(r"\b\w+\b", needs))
         assert earlier <= named, f"{name}: the row does not name {sorted(earlier - named)}"
         for unit in earlier:  # each followed by the assignment it comes from: "Linear, ReLU (1)"
