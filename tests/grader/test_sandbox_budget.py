@@ -47,13 +47,13 @@ def test_budget_is_measured_once_then_cached(tmp_path, monkeypatch):
 
     def measure():
         calls.append(1)
-        return {"total": 4.0, "jobs": {"Linear/pass0": 0.01, "Convergence/train": 0.5}}
+        return {"total": 4.0, "jobs": {"Linear/pass0": 0.01, "fit_digits/digits": 0.5}}
 
     for _ in range(2):
         found = sandbox.calibration(measure)
         assert sandbox.whole_budget(found) == sandbox.BUDGET_FACTOR * 4.0
         assert sandbox.job_limits(found) == {"Linear/pass0": sandbox.JOB_FACTOR * 0.01,
-                                             "Convergence/train": sandbox.JOB_FACTOR * 0.5}
+                                             "fit_digits/digits": sandbox.JOB_FACTOR * 0.5}
     assert calls == [1]
     (tmp_path / "calibration.json").write_text("{not json")
     found = sandbox.calibration(lambda: {"total": 0.1, "jobs": {}})  # measured again
