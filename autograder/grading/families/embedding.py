@@ -133,6 +133,8 @@ class EmbeddingUnit(LayerUnit):
                       self.check_fd, "fd", 1, needs=("weights",)),
                 Check(u, "gradients accumulate over two backward calls, each closure using its "
                       "own forward's ids", self.check_accumulate, "accumulate", 1, needs=("weights",)),
+                Check(u, TITLES["closures"], self.check_closures, "closures", 1,
+                      needs=("forward", "weights")),
                 Check(u, "ids, upstream gradients and weights are not modified",
                       self.check_not_mutated, "mutation", 1, needs=("forward", "weights")),
                 Check(u, "float32 weights give float32 outputs and gradients", self.check_float32,

@@ -32,16 +32,13 @@ import re
 
 import numpy as np
 
-from ..checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, MAX_FORWARD_CALLS, Check, Fail, NotJudged,
-                      Worst, array, compare, dtype_of, need, passed, raised, rel_error, same,
-                      scope)
+from ..checks import (FD_BOUND, FD_STEP, MATCH, MAX_FORWARD_CALLS, Check, Fail, NotJudged,
+                      Worst, array, compare, need, passed, raised, rel_error, scope)
 from ... import course
 from ...sandbox.child import protocol
 from ...sandbox import Job, JobStatus
+from .layer_properties import DX0, DX1, Y0, PropertyChecks  # noqa: F401  (DX1: for families)
 
-Y0 = protocol.OUTPUT.format(0)            # the first forward call's output
-DX0 = protocol.INPUT_GRADIENT.format(0)   # what its closure returned
-DX1 = protocol.INPUT_GRADIENT.format(1)   # the second call's closure
 
 # Every layer's shapes, constructor arguments, parameters, value ranges, kinks and bounds
 # are its spec in course.toml ([kind_spec.layer], [units.<name>.spec]; course.LayerSpec).
@@ -79,7 +76,7 @@ def draw(rng, values: str, shape, scale: float = 1.0) -> np.ndarray:
     return X * scale
 
 
-class LayerUnit:
+class LayerUnit(PropertyChecks):
     """Builds the jobs and expected values of one layer unit from its spec, then its checks."""
 
     def __init__(self, unit: str, rng, ref, spec: course.LayerSpec):
@@ -143,25 +140,6 @@ class LayerUnit:
                 np.where(X == kink, np.nextafter(kink, np.inf), X).astype(np.float64))
             self.expected[job_id]["dX_right"] = right(D.astype(np.float64))
 
-    def add_accumulation(self):
-        case = self.spec.accumulate
-        X0, params, D0, args = self.make_inputs(case)
-        X1, _, D1, _ = self.make_inputs(case)
-        G0 = {a: self.rng.standard_normal(v.shape) for a, v in params.items()}
-        steps = [[protocol.FORWARD, "X0"], [protocol.FORWARD, "X1"], [protocol.BACKWARD, 1, "D1"], [protocol.BACKWARD, 0, "D0"]]
-        spec = self.spec_of(args, params, steps, grads={a: "G0_" + a for a in params})
-        arrays = {"X0": X0, "X1": X1, "D0": D0, "D1": D1, **params,
-                  **{"G0_" + a: g for a, g in G0.items()}}
-        self.jobs.append(Job(f"{self.unit}/accumulate", protocol.LAYER, spec, arrays))
-        layer = self.reference_layer(args, params)
-        for attr, g in G0.items():
-            getattr(layer, attr).gradient = g.copy()
-        _, back0 = layer.forward(X0)
-        _, back1 = layer.forward(X1)
-        dX1, dX0 = back1(D1), back0(D0)
-        self.expected["accumulate"] = {DX0: dX0, DX1: dX1,
-                                       "grads": {a: getattr(layer, a).gradient for a in params}}
-
     def add_fd(self):
         """Finite differences from ordinary jobs: one forward/backward job per moved
         element of X or of a parameter, plus one at the point itself, shuffled, each
@@ -198,11 +176,11 @@ class LayerUnit:
         state = self.state_values()
         self.jobs.append(Job(f"{self.unit}/eval", protocol.LAYER, self.spec_of(
             args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]], mode="eval",
-            state={a: "S_" + a for a in state}),
+            state={a: "S_" + a for a in state}, state_out=list(state)),
             {"X": X, "D": D, **params, **{"S_" + a: v for a, v in state.items()}}))
         layer = self.reference_layer(args, params, "eval", state)
         Y, backward = layer.forward(X)
-        self.expected["eval"] = {"X": X, "Y": Y, "dX": backward(D),
+        self.expected["eval"] = {"X": X, "Y": Y, "dX": backward(D), "state": state,
                                  "grads": {a: getattr(layer, a).gradient for a in params}}
 
     def add_running(self):
@@ -239,6 +217,7 @@ class LayerUnit:
         if self.spec.stability is not None:
             self.add_pass("large_logits", self.spec.stability)
         self.add_accumulation()
+        self.add_closures()
         self.add_fd()
         self.add_pass("float32", passes[1], dtype=np.float32)
         self.add_pass("big", self.spec.large, budget=1.0, save_inputs=False)
@@ -489,49 +468,6 @@ class LayerUnit:
         return (passed(errors, FD_BOUND)
                 + f"; the reference's own error here: {e['reference_error']:.1e}")
 
-    def check_accumulate(self, results):
-        e = self.expected["accumulate"]
-        r = self.result(results, "accumulate")
-        self.backprop_only(r, "two calls")
-        worst = Worst(self.bound)
-        worst.compare(array(r, DX1, "second backward's return"), e[DX1], "dX",
-                      "the 2nd forward call (its backward called first)")
-        worst.compare(array(r, DX0, "first backward's return"), e[DX0], "dX of call 1",
-                      "the 1st forward call (its backward called last)")
-        for attr, value in e["grads"].items():
-            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
-                          f"{attr}.gradient", "two backward calls, starting from a non-zero "
-                          "gradient")
-        return worst.verdict()
-
-    def check_not_mutated(self, results):
-        for job_id in self.passes():
-            e = self.expected[job_id]
-            r = self.result(results, job_id)
-            if r.info.get("error"):
-                raise Fail(raised(r.info["error"]))
-            same(r.arrays.get(protocol.AFTER.format("X"), np.empty(0)), e["X"], "the input X")
-            same(r.arrays.get(protocol.AFTER.format("D"), np.empty(0)), e["D"], "the upstream gradient D")
-            for attr, value in e["params"].items():
-                same(r.arrays.get(protocol.TENSOR.format(attr), np.empty(0)), value, f"{attr}.tensor")
-        return "inputs, upstream gradients and parameters unchanged"
-
-    def check_float32(self, results):
-        e = self.expected["float32"]
-        r = self.result(results, "float32")
-        names = {Y0: "forward output Y", DX0: "dX (the input gradient)"}
-        names.update({protocol.GRADIENT.format(a): f"{a}.gradient" for a in e["params"]})
-        for name, what in names.items():
-            found = dtype_of(r, name, what)
-            if found != "float32":
-                raise Fail(f"{what}: dtype {found} for float32 inputs (expected float32)")
-        worst = Worst(FLOAT32)
-        worst.compare(array(r, Y0, "output"), e["Y"], "float32 forward output Y",
-                      f"input {scope(e['X'].shape)}")
-        worst.compare(array(r, DX0, "gradient"), e["dX"], "float32 dX",
-                      f"input {scope(e['X'].shape)}")
-        return worst.verdict()
-
     def check_backprop(self, results):
         e = self.expected["big"]
         big = results.get(f"{self.unit}/big")
@@ -589,6 +525,8 @@ class LayerUnit:
                           "its own forward's values") if self.params else
                       "each backward closure uses the values of its own forward call",
                       self.check_accumulate, "accumulate", 2 if self.params else 1, needs=grads),
+                Check(u, TITLES["closures"], self.check_closures, "closures", 1,
+                      needs=("forward",) + grads),
                 Check(u, "inputs and parameters are not modified", self.check_not_mutated,
                       "mutation", 1, needs=("forward",) + grads),
                 Check(u, "float32 in, float32 out", self.check_float32, "float32", 1,
@@ -604,13 +542,17 @@ class LayerUnit:
             out += [Check(u, f"evaluation mode uses the given {' and '.join(spec.state)}, "
                           "forward and backward", self.check_eval, "eval", 2),
                     Check(u, f"{' and '.join(spec.state)} after several training batches",
-                          self.check_running, "running", 1)]
+                          self.check_running, "running", 1),
+                    Check(u, f"evaluation mode leaves {' and '.join(spec.state)} as given",
+                          self.check_eval_state, "state", 1, needs=("eval",))]
         return out
 
 
 TITLES = {"forward": "forward matches the reference (batch of 1, odd sizes)",
           "input": "input gradient matches the reference",
-          "backprop": "backward uses the chain rule, not repeated forward calls"}
+          "backprop": "backward uses the chain rule, not repeated forward calls",
+          "closures": "two forward calls of different sizes, then both backwards: each closure "
+                      "keeps its own call's values"}
 
 
 # numpy's words for an in-place update whose right side does not fit the array updated:
