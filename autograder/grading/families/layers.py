@@ -36,10 +36,10 @@ from ...sandbox.child import protocol
 from ...sandbox import Job
 # The checks, by what they judge; the names families built on LayerUnit import from here.
 from .layer_gates import TITLES, GateChecks
-from .layer_properties import DX0, DX1, Y0, PropertyChecks
-from .layer_values import ValueChecks, fd_error_of, fd_from_outputs
+from .layer_properties import DX0, Y0, PropertyChecks
+from .layer_values import ValueChecks, fd_error_of
 
-__all__ = ["DX0", "DX1", "TITLES", "Y0", "LayerUnit", "fd_from_outputs", "unit_builder"]
+__all__ = ["DX0", "TITLES", "Y0", "LayerUnit", "unit_builder"]
 
 # Every layer's shapes, constructor arguments, parameters, value ranges, kinks and bounds
 # are its spec in course.toml ([kind_spec.layer], [units.<name>.spec]; course.LayerSpec).
@@ -150,8 +150,8 @@ class LayerUnit(ValueChecks, GateChecks, PropertyChecks):
         self.jobs.append(Job(f"{self.unit}/fd_analytic", protocol.LAYER, self.spec_of(
             args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]),
             {"X": X, "D": D, **params}))
-        points = [("base", 0, 0)] + [(target, i, sign)
-                                     for target, base in {"X": X, **params}.items()
+        targets = self.differenced(X, params)
+        points = [("base", 0, 0)] + [(target, i, sign) for target, base in targets.items()
                                      for i in range(base.size) for sign in (+1, -1)]
         for k in self.rng.permutation(len(points)):
             target, i, sign = points[k]
@@ -163,10 +163,15 @@ class LayerUnit(ValueChecks, GateChecks, PropertyChecks):
                                                              [protocol.BACKWARD, 0, "D"]]),
                                  {"D": D, **moved}))
         layer = self.reference_layer(args, params)
-        reference_error = fd_error_of(layer, X, params, D)
+        reference_error = fd_error_of(layer, X, params, D, list(targets))
         Y, _ = self.reference_layer(args, params).forward(X)
         self.expected["fd"] = {"X": X, "params": params, "D": D, "Y": Y,
-                               "reference_error": reference_error}
+                               "targets": list(targets), "reference_error": reference_error}
+
+    def differenced(self, X, params) -> dict:
+        """The arrays finite differences move, one element at a time: X and every
+        parameter (a layer whose input has no gradient moves its parameters only)."""
+        return {"X": X, **params}
 
     def state_values(self):
         """The state an evaluation-mode layer is given (e.g. running statistics)."""
@@ -251,7 +256,7 @@ class LayerUnit(ValueChecks, GateChecks, PropertyChecks):
                       "each backward closure uses the values of its own forward call",
                       self.check_accumulate, "accumulate", 2 if self.params else 1, needs=grads),
                 Check(u, TITLES["closures"], self.check_closures, "closures", 1,
-                      needs=("forward",) + grads),
+                      needs=("forward",) + grads + ("accumulate",)),
                 Check(u, "inputs and parameters are not modified", self.check_not_mutated,
                       "mutation", 1, needs=("forward",) + grads),
                 Check(u, "float32 in, float32 out", self.check_float32, "float32", 1,
