@@ -39,6 +39,19 @@ def test_embedding_gradient_adds_up_over_repeated_ids():
                  "Embedding: weights.gradient (id 2 is used four times)", atol=1e-7)
 
 
+@pytest.mark.exercise("8.2")
+def test_embedding_backward_accumulates():
+    layer = nn100.Embedding(4, 2, rng=0)
+    _, backward = layer.forward(np.array([[2, 0, 2]]))
+    D = random(1, 3, 2)
+    backward(D)
+    once = layer.weights.gradient.copy()
+    backward(D)
+    assert_close(layer.weights.gradient, 2 * once,
+                 "Embedding backward called twice: weights.gradient should double "
+                 "(each call adds its share)")
+
+
 @pytest.mark.exercise("8.3")
 def test_positional_embedding_adds_a_row_per_position():
     layer = nn100.PositionalEmbedding(4, 2, rng=0)

@@ -1,6 +1,6 @@
 """The visible checks see the mistakes the grader sees: every mutant of the grader's own
-suites (tests/grader/mutants.py, mutants_conv.py), applied to a copy of the reference,
-must make some visible check of its unit's exercises fail, except the few named in
+suites (tests/grader/mutants.py, mutants_conv.py, mutants_gpt.py), applied to a copy of
+the reference, must make some visible check of its unit's exercises fail, except the few named in
 visible_mutants.HIDDEN_ONLY with the reason only the grader can see them; so must every
 mistake of visible_mutants.VISIBLE_EXTRA (the wrong submissions of checks added beyond
 the grader's suites).

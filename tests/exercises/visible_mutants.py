@@ -3,10 +3,11 @@
     python tests/exercises/visible_mutants.py             # the table, per chapter, every line
     python tests/exercises/visible_mutants.py --json conv # {mutant: line or null}, one suite
 
-Every mutant of tests/grader/mutants.py and mutants_conv.py (each one realistic mistake,
-all caught by the grader: tests/grader/test_grader_mutants.py) is applied to a copy of
-the reference, and the visible checks of its unit's exercises run on it, in this one
-process (the check modules are re-imported for each copy), as `make check` runs them.
+Every mutant of tests/grader/mutants.py, mutants_conv.py and mutants_gpt.py (each one
+realistic mistake, all caught by the grader: tests/grader/test_grader_mutants.py) is
+applied to a copy of the reference, and the visible checks of its unit's exercises run on
+it, in this one process (the check modules are re-imported for each copy), as `make check`
+runs them.
 test_visible_mutants.py holds the figure above its floor and the misses to the list
 in HIDDEN_ONLY, each with the reason only the grader can see it. VISIBLE_EXTRA adds
 mistakes the grader's suites lack, each the wrong submission of a visible check.
@@ -22,6 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "grader")]
 
 from mutants import MUTANTS, apply_mutant  # noqa: E402
 from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # noqa: E402
+from mutants_gpt import MUTANTS as GPT_MUTANTS  # noqa: E402
 
 from tools.check import CHECKS, run_checks, status  # noqa: E402
 from tools.student_exercises import EXERCISES  # noqa: E402
@@ -53,17 +55,20 @@ VISIBLE_EXTRA = [
      "for a in range(k * k):\n"
      "                np.add.at(dX, (n, c, i * s + a // k, j * s + a % k), D)"),
 ]
-SUITES = {"layers": MUTANTS, "conv": CHAPTER_MUTANTS, "extra": VISIBLE_EXTRA}
-EVERY_MUTANT = MUTANTS + CHAPTER_MUTANTS  # the grader's: the figure is of these
-# The control: an unchanged copy, which no visible check may flag.
-CONTROL = [("unchanged_copy", "Linear", "layers.py", "import numpy as np", "import numpy as np")]
 NUMBERS_OF_UNIT: dict[str, list[str]] = defaultdict(list)
 for _exercise in EXERCISES:
     NUMBERS_OF_UNIT[_exercise.unit].append(_exercise.number)
+# TransformerBlock is given code (no exercise, so no visible check of its own): its
+# mutants are the framework tests' (tests/framework/test_mutants_gpt.py), not a student's.
+GPT = [mutant for mutant in GPT_MUTANTS if mutant[1] in NUMBERS_OF_UNIT]
+SUITES = {"layers": MUTANTS, "conv": CHAPTER_MUTANTS, "gpt": GPT, "extra": VISIBLE_EXTRA}
+EVERY_MUTANT = MUTANTS + CHAPTER_MUTANTS + GPT  # the grader's: the figure is of these
+# The control: an unchanged copy, which no visible check may flag.
+CONTROL = [("unchanged_copy", "Linear", "layers.py", "import numpy as np", "import numpy as np")]
 
 # The mutants the visible checks let through on purpose, and why only the grader sees them
 # ({name: reason}, e.g. a check that would need the reference's values). None today: each
-# of the 80 fails a hand-written check of its unit.
+# of the 103 (80 of chapters 1-7, 23 of chapters 8-9) fails a hand-written check of its unit.
 HIDDEN_ONLY: dict[str, str] = {}
 
 

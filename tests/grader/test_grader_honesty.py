@@ -12,7 +12,7 @@ from hostile import (HONEST_ALTERNATIVES, NUMERIC_BACKWARD, apply_hostile, write
 
 PROPERTY_TITLES = ("not modified", "float32", "accumulate", "own forward", "own loss",
                    "zeroed", "same mask", "keeps each input row", "backward before update",
-                   "reach every layer", "refused")
+                   "reach every layer", "refused", "own call's values", "as given")
 
 
 def test_a_submission_that_does_nothing_earns_almost_nothing():

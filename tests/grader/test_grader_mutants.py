@@ -4,18 +4,21 @@
 Mutants are graded a few at a time, each from a different unit (mutants.combined()):
 units are graded in isolation, so each must still cost points in its own unit while
 every unit without a mutant keeps full marks.  The mistakes of chapters 6 to 9
-(mutants_conv.py, mutants_gpt.py) ride along in the same gradings, at most one per unit in each: their
-units are not those of mutants.py, so they cost no grading of their own.  One mutant per
-unit of mutants.py is also graded alone.
+(mutants_conv.py, mutants_gpt.py) and the broken properties (mutants_properties.py) ride
+along in the same gradings, at most one per unit in each, so they cost no grading of their
+own; each property mutant must fail the check of its property.  One mutant per unit of
+mutants.py is also graded alone.
 """
 import pytest
 
 from autograder import course
 from autograder.grading import grade
+from autograder.grading.checks import judged_failure
 from grader_support import CONVERGENCE, graded_once, unit_table
 from mutants import MUTANTS, apply_mutant, apply_mutants, combined
 from mutants_conv import MUTANTS as CONV_MUTANTS  # conv.py, norm.py
 from mutants_gpt import MUTANTS as GPT_MUTANTS  # attention.py, AdamW and clipping
+from mutants_properties import MUTANTS as PROPERTY_MUTANTS, PROPERTY  # closures, state
 
 # TransformerBlock's mutants are not graded here: the block is given code, composed of
 # graded units (tests/framework/test_mutants_gpt.py holds its tests to them).
@@ -24,8 +27,9 @@ CHAPTER_MUTANTS = CONV_MUTANTS + [m for m in GPT_MUTANTS if m[1] in course.load(
 
 
 def with_chapter_mutants(groups: list[list]) -> list[list]:
-    """``groups`` with each chapter mutant added where its unit has none yet."""
-    for mutant in CHAPTER_MUTANTS:
+    """``groups`` with each chapter mutant (and each property mutant) added where its
+    unit has none yet."""
+    for mutant in CHAPTER_MUTANTS + PROPERTY_MUTANTS:
         free = [g for g in groups if mutant[1] not in {m[1] for m in g}]
         min(free, key=len).append(mutant)
     return groups
@@ -40,9 +44,11 @@ def test_enough_mutants_covering_every_unit():
     assert len({m[0] for m in MUTANTS}) == len(MUTANTS)
     chapters = {m[1] for m in CHAPTER_MUTANTS}
     assert {m[1] for m in MUTANTS} | chapters == set(course.load().units) - CONVERGENCE
-    everything = MUTANTS + CHAPTER_MUTANTS
+    everything = MUTANTS + CHAPTER_MUTANTS + PROPERTY_MUTANTS
     assert sorted(m[0] for g in GROUPS for m in g) == sorted(m[0] for m in everything)
     assert all(sum(m[1] == unit for m in CHAPTER_MUTANTS) >= 3 for unit in chapters)
+    assert sorted(PROPERTY) == sorted(m[0] for m in PROPERTY_MUTANTS)
+    assert {"closures", "mutation", "state"} <= set(PROPERTY.values())
 
 
 def check_caught(result, mutants):
@@ -50,6 +56,10 @@ def check_caught(result, mutants):
     broken = {m[1] for m in mutants}
     for name, unit, *_ in mutants:
         assert earned[unit] < points[unit], f"{name} was not caught"
+        if name in PROPERTY:  # in the check of the property it breaks
+            assert any(judged_failure(o) and o.check.family == PROPERTY[name]
+                       for o in result.outcomes if o.check.unit == unit), \
+                f"{name}: no judged failure of '{PROPERTY[name]}' in {unit}"
     elsewhere = {u: e for u, e in earned.items()
                  if u not in broken | CONVERGENCE and e < points[u]}
     assert elsewhere == {}, f"{[m[0] for m in mutants]} cost points outside their units"

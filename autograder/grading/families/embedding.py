@@ -1,9 +1,10 @@
 """Checks for Embedding: a layer whose input is integer ids, not numbers.
 
-The generic layer checks (checks_layers.py) with three changes: the input is drawn as ids
-in [0, num_embeddings) with repeats in every case (an id used twice must receive both
+The generic layer checks (layers.py) with three changes: the input is drawn as ids in
+[0, num_embeddings) with repeats in every case (an id used twice must receive both
 gradients); backward must return None (ids have no gradient), so there is no input
-gradient to compare or to difference; and finite differences move the weights only.
+gradient to compare or to difference (the generic checks compare a dX only where the
+reference returns one); and finite differences move the weights only (``differenced``).
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import numpy as np
 
 from ... import course
 from ...course.specs.layer import LayerSpec
-from ..checks import FD_BOUND, FD_STEP, FLOAT32, Check, Fail, Worst, array, compare, dtype_of, passed, scope
-from .layers import DX0, DX1, TITLES, Y0, LayerUnit, fd_from_outputs
+from ..checks import FLOAT32, Check, Fail, Worst, array, dtype_of, scope
+from .layers import DX0, TITLES, Y0, LayerUnit
 from ...sandbox.child import protocol
 from ...sandbox import Job
 
@@ -46,24 +47,9 @@ class EmbeddingUnit(LayerUnit):
                                  "grads": {"weights": layer.weights.gradient},
                                  "shape": case.input, "args": args}
 
-    def add_fd(self):
-        """One job per moved weight (both signs) and one at the point, shuffled."""
-        ids, params, D, args = self.make_inputs(self.spec.fd)
-        steps = [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]
-        self.jobs.append(Job(f"{self.unit}/fd_analytic", protocol.LAYER,
-                             self.spec_of(args, params, steps), {"X": ids, "D": D, **params}))
-        points = [("base", 0, 0)] + [("weights", i, sign) for i in range(params["weights"].size)
-                                     for sign in (+1, -1)]
-        for k in self.rng.permutation(len(points)):
-            target, i, sign = points[k]
-            moved = params["weights"].copy()
-            if target != "base":
-                moved.flat[i] += sign * FD_STEP
-            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", protocol.LAYER,
-                                 self.spec_of(args, params, steps),
-                                 {"X": ids, "D": D, "weights": moved}))
-        Y, _ = self.reference_layer(args, params).forward(ids)
-        self.expected["fd"] = {"X": ids, "params": params, "D": D, "Y": Y}
+    def differenced(self, X, params) -> dict:
+        """Finite differences move the weights only: ids have no gradient."""
+        return dict(params)
 
     def check_returns_none(self, results):
         for job_id in self.passes():
@@ -75,34 +61,6 @@ class EmbeddingUnit(LayerUnit):
                            f"{scope(self.expected[job_id]['shape'])}: ids have no gradient, "
                            "backward returns None")
         return "backward returns None"
-
-    def check_fd(self, results):
-        e = self.expected["fd"]
-        analytic = self.result(results, "fd_analytic")
-        self.backprop_only(analytic, "finite-difference point")
-        here = array(analytic, Y0, "forward output")
-        compare(here, e["Y"], "forward output at the finite-difference point")
-        numeric = fd_from_outputs(
-            lambda target, i, sign: array(self.result(results, f"fd/{target}/{i}/{sign}"),
-                                          Y0, "forward output at a perturbed point"),
-            e["D"], {"weights": e["params"]["weights"].shape}, here)
-        got = array(analytic, protocol.GRADIENT.format("weights"), "weights.gradient")
-        error = compare(got, numeric["weights"],
-                        f"weights gradient against finite differences (h={FD_STEP:g})", FD_BOUND)
-        return passed([error], FD_BOUND)
-
-    def check_accumulate(self, results):
-        e = self.expected["accumulate"]
-        r = self.result(results, "accumulate")
-        self.backprop_only(r, "two calls")
-        worst = Worst(self.bound)
-        worst.compare(array(r, protocol.GRADIENT.format("weights"), "weights.gradient"),
-                      e["grads"]["weights"], "weights.gradient",
-                      "two backward calls, starting from a non-zero gradient")
-        for name in (DX0, DX1):
-            if name in r.arrays:
-                raise Fail("backward returned an array: ids have no gradient, backward returns None")
-        return worst.verdict()
 
     def check_float32(self, results):
         e = self.expected["float32"]
@@ -116,7 +74,8 @@ class EmbeddingUnit(LayerUnit):
         worst.compare(array(r, Y0, "output"), e["Y"], "float32 forward output Y",
                       f"ids {scope(e['X'].shape)}")
         worst.compare(array(r, protocol.GRADIENT.format("weights"), "gradient"),
-                      e["grads"]["weights"], "float32 weights gradient", f"ids {scope(e['X'].shape)}")
+                      e["grads"]["weights"], "float32 weights gradient",
+                      f"ids {scope(e['X'].shape)}")
         return worst.verdict()
 
     def large_layer_values(self, r, e):
@@ -138,7 +97,10 @@ class EmbeddingUnit(LayerUnit):
                 Check(u, "the weight gradient matches finite differences of your own forward",
                       self.check_fd, "fd", 1, needs=("weights",)),
                 Check(u, "gradients accumulate over two backward calls, each closure using its "
-                      "own forward's ids", self.check_accumulate, "accumulate", 1, needs=("weights",)),
+                      "own forward's ids", self.check_accumulate, "accumulate", 1,
+                      needs=("weights",)),
+                Check(u, TITLES["closures"], self.check_closures, "closures", 1,
+                      needs=("forward", "weights", "accumulate")),
                 Check(u, "ids, upstream gradients and weights are not modified",
                       self.check_not_mutated, "mutation", 1, needs=("forward", "weights")),
                 Check(u, "float32 weights give float32 outputs and gradients", self.check_float32,

@@ -6,51 +6,48 @@ large case and the finite-difference case; no layer is named here.  Every layer 
 checked on several shapes (a batch of 1, odd sizes): forward against the
 reference, the input gradient and each parameter gradient against the reference and
 against central differences of the student's own forward, accumulation and
-closure state over two calls, unchanged inputs, float32 in -> float32 out, and that
+closure state over two calls, unchanged inputs and state, float32 in -> float32 out, and that
 backward is backpropagation: it calls forward at most once, and finishes quickly on a
 layer too large for finite differences.
 
-Backward must be backpropagation whichever way it is dodged, so every backward point
-stands on two signals: the large layer, and the gradients' accuracy.  A backward that
-costs a forward per element or per column cannot finish on the large layer, and then no
-gradient check is judged; nor is one judged when backward finishes there with wrong
-gradients (or an exception) while its small cases are right: a difference step that is
-exact for an affine map (Linear) is accurate, and cheap only where the layer is small.
-Analytic derivatives, in any honest algebraic form, match the reference to a few units
-in the last place; central differences reach about 1e-11 at their best step (five-point
-stencils about 1e-13), so the spec's gradient bounds sit between the two.  A layer with a
-kink (ReLU, LeakyReLU) also gets inputs at and within 1e-7 of it, where no difference step
-gives the derivative (at the kink itself either one-sided derivative is accepted).  A
-layer with state (BatchNorm) is also checked in evaluation mode from a given state, and
-on its state after several training batches.  A sequence layer (attention) is also
-checked for causality: changing the later positions of a sequence moves no earlier output,
-and a gradient given to the earlier outputs only reaches no later input.
+The checks live by what they judge: layer_values.py (forward and every gradient against
+the reference and against central differences, evaluation mode, running statistics,
+large inputs, causality), layer_gates.py (backward must be backpropagation: the cost and
+large-layer gates every backward point stands on, and where a failure shows first),
+layer_properties.py (accumulation, each closure keeping its own call's values, no
+mutation, float32, state unchanged in evaluation mode). This module builds the jobs and
+expected values from the spec, and lists the checks with their weights.
+
+A layer with a kink (ReLU, LeakyReLU) also gets inputs at and within 1e-7 of it, where no
+difference step gives the derivative (at the kink itself either one-sided derivative is
+accepted).  A layer with state (BatchNorm) is also checked in evaluation mode from a
+given state, and on its state after several training batches.  A sequence layer
+(attention) is also checked for causality: changing the later positions of a sequence
+moves no earlier output, and a gradient given to the earlier outputs only reaches no
+later input.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from ..checks import (FD_BOUND, FD_STEP, FLOAT32, MATCH, MAX_FORWARD_CALLS, Check, Fail, NotJudged,
-                      Worst, array, compare, dtype_of, need, passed, raised, rel_error, same,
-                      scope)
+from ..checks import FD_STEP, Check
 from ... import course
 from ...sandbox.child import protocol
 from ...course.specs.layer import LayerSpec
-from ...sandbox import Job, JobStatus
+from ...sandbox import Job
+# The checks, by what they judge; the names families built on LayerUnit import from here.
+from .layer_gates import TITLES, GateChecks
+from .layer_properties import DX0, Y0, PropertyChecks
+from .layer_values import ValueChecks, fd_error_of
+
+__all__ = ["DX0", "TITLES", "Y0", "LayerUnit", "unit_builder"]
 
 KIND = "layer"          # the family of every layer unit without a family of its own
 SPEC = LayerSpec
 OPERATION = protocol.LAYER
 
-Y0 = protocol.OUTPUT.format(0)            # the first forward call's output
-DX0 = protocol.INPUT_GRADIENT.format(0)   # what its closure returned
-DX1 = protocol.INPUT_GRADIENT.format(1)   # the second call's closure
-
 # Every layer's shapes, constructor arguments, parameters, value ranges, kinks and bounds
 # are its spec in course.toml ([kind_spec.layer], [units.<name>.spec]; course.LayerSpec).
-FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipschitz <= 1000)
 
 # Gradient bounds (float64, relative to the largest expected value), measured on the
 # reference's inputs (256x512 elementwise, 64x256x256 Linear, 128x1024 Softmax; on the
@@ -84,8 +81,9 @@ def draw(rng, values: str, shape, scale: float = 1.0) -> np.ndarray:
     return X * scale
 
 
-class LayerUnit:
-    """Builds the jobs and expected values of one layer unit from its spec, then its checks."""
+class LayerUnit(ValueChecks, GateChecks, PropertyChecks):
+    """Builds the jobs and expected values of one layer unit from its spec, then its checks
+    (judged by the methods of its three bases: values, gates and properties)."""
 
     def __init__(self, unit: str, rng, ref, spec: course.LayerSpec):
         self.unit, self.rng, self.ref, self.spec = unit, rng, ref, spec
@@ -148,25 +146,6 @@ class LayerUnit:
                 np.where(X == kink, np.nextafter(kink, np.inf), X).astype(np.float64))
             self.expected[job_id]["dX_right"] = right(D.astype(np.float64))
 
-    def add_accumulation(self):
-        case = self.spec.accumulate
-        X0, params, D0, args = self.make_inputs(case)
-        X1, _, D1, _ = self.make_inputs(case)
-        G0 = {a: self.rng.standard_normal(v.shape) for a, v in params.items()}
-        steps = [[protocol.FORWARD, "X0"], [protocol.FORWARD, "X1"], [protocol.BACKWARD, 1, "D1"], [protocol.BACKWARD, 0, "D0"]]
-        spec = self.spec_of(args, params, steps, grads={a: "G0_" + a for a in params})
-        arrays = {"X0": X0, "X1": X1, "D0": D0, "D1": D1, **params,
-                  **{"G0_" + a: g for a, g in G0.items()}}
-        self.jobs.append(Job(f"{self.unit}/accumulate", protocol.LAYER, spec, arrays))
-        layer = self.reference_layer(args, params)
-        for attr, g in G0.items():
-            getattr(layer, attr).gradient = g.copy()
-        _, back0 = layer.forward(X0)
-        _, back1 = layer.forward(X1)
-        dX1, dX0 = back1(D1), back0(D0)
-        self.expected["accumulate"] = {DX0: dX0, DX1: dX1,
-                                       "grads": {a: getattr(layer, a).gradient for a in params}}
-
     def add_fd(self):
         """Finite differences from ordinary jobs: one forward/backward job per moved
         element of X or of a parameter, plus one at the point itself, shuffled, each
@@ -174,22 +153,30 @@ class LayerUnit:
         them from any other check."""
         X, params, D, args = self.make_inputs(self.spec.fd)
         self.jobs.append(Job(f"{self.unit}/fd_analytic", protocol.LAYER, self.spec_of(
-            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]), {"X": X, "D": D, **params}))
-        points = [("base", 0, 0)] + [(target, i, sign)
-                                     for target, base in {"X": X, **params}.items()
+            args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]),
+            {"X": X, "D": D, **params}))
+        targets = self.differenced(X, params)
+        points = [("base", 0, 0)] + [(target, i, sign) for target, base in targets.items()
                                      for i in range(base.size) for sign in (+1, -1)]
         for k in self.rng.permutation(len(points)):
             target, i, sign = points[k]
             moved = {"X": X.copy(), **{a: v.copy() for a, v in params.items()}}
             if target != "base":
                 moved[target].flat[i] += sign * FD_STEP
-            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", protocol.LAYER, self.spec_of(
-                args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]]), {"D": D, **moved}))
+            self.jobs.append(Job(f"{self.unit}/fd/{target}/{i}/{sign}", protocol.LAYER,
+                                 self.spec_of(args, params, [[protocol.FORWARD, "X"],
+                                                             [protocol.BACKWARD, 0, "D"]]),
+                                 {"D": D, **moved}))
         layer = self.reference_layer(args, params)
-        reference_error = fd_error_of(layer, X, params, D)
+        reference_error = fd_error_of(layer, X, params, D, list(targets))
         Y, _ = self.reference_layer(args, params).forward(X)
         self.expected["fd"] = {"X": X, "params": params, "D": D, "Y": Y,
-                               "reference_error": reference_error}
+                               "targets": list(targets), "reference_error": reference_error}
+
+    def differenced(self, X, params) -> dict:
+        """The arrays finite differences move, one element at a time: X and every
+        parameter (a layer whose input has no gradient moves its parameters only)."""
+        return {"X": X, **params}
 
     def state_values(self):
         """The state an evaluation-mode layer is given (e.g. running statistics)."""
@@ -203,11 +190,11 @@ class LayerUnit:
         state = self.state_values()
         self.jobs.append(Job(f"{self.unit}/eval", protocol.LAYER, self.spec_of(
             args, params, [[protocol.FORWARD, "X"], [protocol.BACKWARD, 0, "D"]], mode="eval",
-            state={a: "S_" + a for a in state}),
+            state={a: "S_" + a for a in state}, state_out=list(state)),
             {"X": X, "D": D, **params, **{"S_" + a: v for a, v in state.items()}}))
         layer = self.reference_layer(args, params, "eval", state)
         Y, backward = layer.forward(X)
-        self.expected["eval"] = {"X": X, "Y": Y, "dX": backward(D),
+        self.expected["eval"] = {"X": X, "Y": Y, "dX": backward(D), "state": state,
                                  "grads": {a: getattr(layer, a).gradient for a in params}}
 
     def add_running(self):
@@ -233,7 +220,8 @@ class LayerUnit:
         later[:, t:] = draw(self.rng, "normal", later[:, t:].shape, 10.0)
         D[:, t:] = 0
         steps = [[protocol.FORWARD, "X"], [protocol.FORWARD, "Xlater"], [protocol.BACKWARD, 0, "D"]]
-        self.jobs.append(Job(f"{self.unit}/causal", protocol.LAYER, self.spec_of(args, params, steps),
+        self.jobs.append(Job(f"{self.unit}/causal", protocol.LAYER,
+                             self.spec_of(args, params, steps),
                              {"X": X, "Xlater": later, "D": D, **params}))
         self.expected["causal"] = {"t": t, "shape": X.shape}
 
@@ -244,6 +232,7 @@ class LayerUnit:
         if self.spec.stability is not None:
             self.add_pass("large_logits", self.spec.stability)
         self.add_accumulation()
+        self.add_closures()
         self.add_fd()
         self.add_pass("float32", passes[1], dtype=np.float32)
         self.add_pass("big", self.spec.large, budget=1.0, save_inputs=False)
@@ -255,329 +244,6 @@ class LayerUnit:
         return self.jobs, self.checks()
 
     # ---- checks
-
-    def passes(self):
-        return [k for k in self.expected if k.startswith("pass")]
-
-    def result(self, results, job_id):
-        return need(results, f"{self.unit}/{job_id}")
-
-    def backprop_only(self, result, where):
-        if result.info.get("error"):
-            raise Fail(raised(result.info["error"]))
-        calls = result.info.get(protocol.FORWARD_CALLS, [])
-        if not isinstance(calls, list) or not all(isinstance(c, int) for c in calls):
-            raise Fail("the grader could not tell how backward computed its result")
-        if result.info.get(protocol.COUNTER_INTACT) is False:
-            raise Fail(f"{where}: backward detached or replaced the grader's call counter. "
-                       "Gradients must come from the chain rule.")
-        if result.info.get(protocol.THREADS_IN_BACKWARD):
-            raise Fail(f"{where}: backward started threads. Gradients must come from the "
-                       "chain rule, computed in the call itself.")
-        if any(c > MAX_FORWARD_CALLS for c in calls):
-            raise Fail(f"{where}: backward called forward {max(calls)} times. Gradients must "
-                       "come from the chain rule, not from re-running forward (finite "
-                       "differences earn no backward points).")
-
-    def cost_gate(self, results):
-        """NotJudged unless backward is backpropagation by its cost: it finished on the
-        large layer and no backward re-ran forward.  Every backward point stands on it."""
-        big = results.get(f"{self.unit}/big")
-        shape = scope(self.expected["big"]["shape"])
-        if big is not None and big.status not in (JobStatus.OK, JobStatus.ERROR):
-            raise NotJudged(f"'{TITLES['backprop']}' fails first (on input {shape}: "
-                            f"{big.message or big.status})")
-        for job_id, result in results.items():
-            if job_id.startswith(self.unit + "/") and result.status == JobStatus.OK:
-                calls = result.info.get(protocol.FORWARD_CALLS, [])
-                if isinstance(calls, list) and any(isinstance(c, int) and c > MAX_FORWARD_CALLS
-                                                   for c in calls):
-                    raise NotJudged(f"'{TITLES['backprop']}' fails first (backward called "
-                                    f"forward {max(calls)} times)")
-
-    def large_layer_gate(self, results, verdict: str) -> str:
-        """``verdict`` (a check's own values passed) unless the large layer's gradients
-        are wrong: then NotJudged, for every backward check.  Judged after the check's
-        own values, so an honest bug is diagnosed where it shows on the small cases; a
-        backward right only where the layer is small is not backpropagation."""
-        e = self.expected["big"]
-        try:
-            self.large_layer_values(need(results, f"{self.unit}/big"), e)
-        except Fail as failure:
-            wrong = self.first_wrong(results)
-            if wrong:  # an honest bug, already wrong where the layer is small: name it
-                raise NotJudged(f"'{wrong}' fails first") from None
-            raise NotJudged(f"'{TITLES['backprop']}' fails first (on a large input "
-                            f"{scope(e['shape'])}: {str(failure).splitlines()[0]})") from None
-        return verdict
-
-    def first_wrong(self, results) -> str | None:
-        """The title of the first value check (forward, dX, each parameter gradient, in the
-        checks' order) whose small cases are wrong, judged on the values alone (no gate);
-        None when they are all right.  A backward that raised is wrong in the gradient
-        its exception names (``crash``), else in dX, which it never returned."""
-        crash = self.crash(results)
-        if crash is not None:
-            return self.param_title(crash[0]) if crash[0] else TITLES["input"]
-        order = [(TITLES["forward"], Y0, "Y")] + [(TITLES["input"], DX0, "dX")] + [
-            (self.param_title(p.name), protocol.GRADIENT.format(p.name), p.name)
-            for p in self.spec.params]
-        for title, name, quantity in order:
-            for job_id in self.passes():
-                e = self.expected[job_id]
-                r = results.get(f"{self.unit}/{job_id}")
-                if r is None or r.status != JobStatus.OK or name not in r.arrays:
-                    return title
-                got = np.asarray(r.arrays[name], dtype=np.float64)
-                expected = (self.expected_dX(e, got) if quantity == "dX" else
-                            e["grads"][quantity] if quantity in e["grads"] else e["Y"])
-                try:
-                    compare(got, expected, title, MATCH if quantity == "Y" else self.bound)
-                except Fail:
-                    return title
-        return None
-
-    def param_title(self, name: str) -> str:
-        return next(f"{p.title} matches the reference" for p in self.spec.params
-                    if p.name == name)
-
-    def crash(self, results):
-        """(parameter or None, job id, error) for the first small case whose backward
-        raised, the parameter when the exception shows an in-place update of an array of
-        that parameter's shape and of no other array's (numpy's broadcasting errors name
-        the array updated), e.g. a bias gradient (outputs,) given D (N, outputs)."""
-        for job_id in self.passes():
-            r = results.get(f"{self.unit}/{job_id}")
-            error = r.info.get("error") if r is not None and r.status == JobStatus.OK else None
-            if not error:
-                continue
-            e = self.expected[job_id]
-            target = updated_shape(str(error))
-            others = {np.shape(e["X"]), np.shape(e["Y"])}
-            owners = [a for a, v in e["params"].items() if np.shape(v) == target]
-            return (owners[0] if len(owners) == 1 and target not in others else None,
-                    job_id, str(error))
-        return None
-
-    def crash_verdict(self, results, param: str | None) -> None:
-        """When a small case's backward raised: Fail in the check of the quantity the
-        exception names (or in dX's when it names none), NotJudged in the others."""
-        crash = self.crash(results)
-        if crash is None:
-            return
-        owner, job_id, error = crash
-        if owner != param:
-            raise NotJudged(f"'{self.param_title(owner) if owner else TITLES['input']}' "
-                            "fails first (backward raised)")
-        what = next(p.what for p in self.spec.params if p.name == owner) if owner else "dX"
-        shapes = broadcast_shapes(error)
-        doing = (f" adding an array of shape {shapes[1]} into it, of shape {shapes[0]}"
-                 if owner and shapes else "")
-        raise Fail(f"{what} for input {scope(self.expected[job_id]['X'].shape)}: "
-                   f"{raised(error, doing)}")
-
-    def expected_dX(self, e, got):
-        """The reference's dX; at inputs exactly at the kink, either one-sided value."""
-        if "dX_right" not in e or got.shape != e["dX"].shape:
-            return e["dX"]
-        at_kink = e["X"] == 0
-        right_closer = np.abs(got - e["dX_right"]) < np.abs(got - e["dX"])
-        return np.where(at_kink & right_closer, e["dX_right"], e["dX"])
-
-    def check_forward(self, results):
-        worst = Worst(MATCH)
-        for job_id in self.passes():
-            e = self.expected[job_id]
-            r = self.result(results, job_id)
-            worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y",
-                          f"input {scope(e['X'].shape)}")
-        return worst.verdict()
-
-    def check_input_gradient(self, results):
-        self.cost_gate(results)
-        self.crash_verdict(results, None)
-        worst = Worst(self.bound)
-        for job_id in self.passes():
-            e = self.expected[job_id]
-            r = self.result(results, job_id)
-            self.backprop_only(r, f"input {scope(e['X'].shape)}")
-            got = array(r, DX0, "backward's return value (dX)")
-            worst.compare(got, self.expected_dX(e, got), "dX (the input gradient)",
-                          f"input {scope(e['X'].shape)}")
-        return self.large_layer_gate(results, worst.verdict())
-
-    def check_param_gradient(self, results, param: course.Param):
-        self.cost_gate(results)
-        self.crash_verdict(results, param.name)
-        worst = Worst(self.bound)
-        for job_id in self.passes():
-            e = self.expected[job_id]
-            r = self.result(results, job_id)
-            self.backprop_only(r, f"input {scope(e['X'].shape)}")
-            worst.compare(array(r, protocol.GRADIENT.format(param.name), f"{param.name}.gradient"),
-                          e["grads"][param.name], param.what, f"input {scope(e['X'].shape)}")
-        return self.large_layer_gate(results, worst.verdict())
-
-    def check_eval(self, results):
-        self.cost_gate(results)
-        e = self.expected["eval"]
-        r = self.result(results, "eval")
-        self.backprop_only(r, "evaluation mode")
-        where = f"evaluation mode, input {scope(e['X'].shape)}"
-        worst = Worst(self.bound)
-        worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y", where, MATCH)
-        worst.compare(array(r, DX0, "backward's return value (dX)"), e["dX"],
-                      "dX (the input gradient)", where)
-        for attr, value in e["grads"].items():
-            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value, f"{attr}.gradient",
-                          where)
-        return self.large_layer_gate(results, worst.verdict())
-
-    def check_running(self, results):
-        e = self.expected["running"]
-        r = self.result(results, "running")
-        if r.info.get("error"):
-            raise Fail(raised(r.info["error"]))
-        worst = Worst(MATCH)
-        for attr, value in e["state"].items():
-            worst.compare(array(r, protocol.STATE.format(attr), attr), value, attr,
-                          f"{self.spec.batches} training batches of {scope(e['shape'])}")
-        return worst.verdict()
-
-    def check_causal(self, results):
-        e = self.expected["causal"]
-        r = self.result(results, "causal")
-        self.backprop_only(r, "causality")
-        t, where = e["t"], f"input {scope(e['shape'])}"
-        first, again = array(r, Y0, "output"), array(r, protocol.OUTPUT.format(1), "output")
-        if first.shape != again.shape or first.ndim < 2:
-            raise Fail(f"forward output has shape {again.shape}, expected {first.shape}")
-        scale = max(float(np.max(np.abs(first))), 1e-300)
-        moved = float(np.max(np.abs(again[:, :t] - first[:, :t]), initial=0.0)) / scale
-        if not moved <= MATCH:
-            raise Fail(f"changing positions {t} and later moved the outputs of positions 0 to "
-                       f"{t - 1} by {moved:.1e} (relative; {where}): a position saw the future")
-        dX = array(r, DX0, "backward's return value (dX)")
-        if dX.shape != tuple(e["shape"]):
-            raise Fail(f"dX has shape {dX.shape}, expected {tuple(e['shape'])}")
-        leaked = float(np.max(np.abs(dX[:, t:]))) / max(float(np.max(np.abs(dX))), 1e-300)
-        if not leaked <= MATCH:
-            raise Fail(f"a gradient given to the outputs of positions 0 to {t - 1} only reached "
-                       f"the inputs of positions {t} and later ({leaked:.1e} of the largest "
-                       f"input gradient; {where})")
-        return f"positions 0 to {t - 1} neither see nor send gradient to positions {t} and later"
-
-    def check_fd(self, results):
-        e = self.expected["fd"]
-        analytic = self.result(results, "fd_analytic")
-        self.backprop_only(analytic, "finite-difference point")
-        here = array(analytic, Y0, "forward output")
-        compare(here, e["Y"], "forward output at the finite-difference point")
-        again = array(self.result(results, "fd/base/0/0"), Y0, "forward output")
-        if again.shape != here.shape or not np.allclose(again, here, rtol=MATCH, atol=0):
-            raise Fail("forward gave two different outputs for the same layer and input: "
-                       "it must depend on its input and parameters only")
-        shapes = {"X": e["X"].shape, **{a: v.shape for a, v in e["params"].items()}}
-        numeric = fd_from_outputs(
-            lambda target, i, sign: array(self.result(results, f"fd/{target}/{i}/{sign}"),
-                                          Y0, "forward output at a perturbed point"),
-            e["D"], shapes, here)
-        given = {"X": array(analytic, DX0, "backward's return value")}
-        for attr in e["params"]:
-            given[attr] = array(analytic, protocol.GRADIENT.format(attr), f"{attr}.gradient")
-        errors = []
-        for target, value in numeric.items():
-            what = "input" if target == "X" else target
-            errors.append(compare(given[target], value,
-                                  f"{what} gradient against finite differences (h={FD_STEP:g})",
-                                  FD_BOUND))
-        return (passed(errors, FD_BOUND)
-                + f"; the reference's own error here: {e['reference_error']:.1e}")
-
-    def check_accumulate(self, results):
-        e = self.expected["accumulate"]
-        r = self.result(results, "accumulate")
-        self.backprop_only(r, "two calls")
-        worst = Worst(self.bound)
-        worst.compare(array(r, DX1, "second backward's return"), e[DX1], "dX",
-                      "the 2nd forward call (its backward called first)")
-        worst.compare(array(r, DX0, "first backward's return"), e[DX0], "dX of call 1",
-                      "the 1st forward call (its backward called last)")
-        for attr, value in e["grads"].items():
-            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
-                          f"{attr}.gradient", "two backward calls, starting from a non-zero "
-                          "gradient")
-        return worst.verdict()
-
-    def check_not_mutated(self, results):
-        for job_id in self.passes():
-            e = self.expected[job_id]
-            r = self.result(results, job_id)
-            if r.info.get("error"):
-                raise Fail(raised(r.info["error"]))
-            same(r.arrays.get(protocol.AFTER.format("X"), np.empty(0)), e["X"], "the input X")
-            same(r.arrays.get(protocol.AFTER.format("D"), np.empty(0)), e["D"], "the upstream gradient D")
-            for attr, value in e["params"].items():
-                same(r.arrays.get(protocol.TENSOR.format(attr), np.empty(0)), value, f"{attr}.tensor")
-        return "inputs, upstream gradients and parameters unchanged"
-
-    def check_float32(self, results):
-        e = self.expected["float32"]
-        r = self.result(results, "float32")
-        names = {Y0: "forward output Y", DX0: "dX (the input gradient)"}
-        names.update({protocol.GRADIENT.format(a): f"{a}.gradient" for a in e["params"]})
-        for name, what in names.items():
-            found = dtype_of(r, name, what)
-            if found != "float32":
-                raise Fail(f"{what}: dtype {found} for float32 inputs (expected float32)")
-        worst = Worst(FLOAT32)
-        worst.compare(array(r, Y0, "output"), e["Y"], "float32 forward output Y",
-                      f"input {scope(e['X'].shape)}")
-        worst.compare(array(r, DX0, "gradient"), e["dX"], "float32 dX",
-                      f"input {scope(e['X'].shape)}")
-        return worst.verdict()
-
-    def check_backprop(self, results):
-        e = self.expected["big"]
-        big = results.get(f"{self.unit}/big")
-        if big is None or big.status not in (JobStatus.OK, JobStatus.ERROR):
-            self.result(results, "big")  # a time-out fails here, with the hint
-        for job_id, result in results.items():  # (an exception is judged below, unhinted)
-            if job_id.startswith(self.unit + "/") and result.status == JobStatus.OK \
-                    and protocol.FORWARD_CALLS in result.info \
-                    and not result.info.get("error"):
-                self.backprop_only(result, job_id.split("/")[1])
-        try:  # finished without re-running forward: what fails now is not its cost
-            return self.large_layer_values(self.result(results, "big"), e)
-        except Fail as failure:
-            wrong = self.first_wrong(results)
-            if wrong:  # wrong values (or an exception) where the layer is small: the
-                # value checks say so; that is no sign of finite differences
-                raise NotJudged(f"'{wrong}' fails first") from None
-            raise Fail(str(failure), hint=False) from None
-
-    def large_layer_values(self, r, e):
-        if r.info.get("error"):
-            raise Fail(raised(r.info["error"]))
-        worst = Worst(self.bound)
-        got = array(r, DX0, "backward's return value (dX)")
-        worst.compare(got, self.expected_dX(e, got), "dX (the input gradient)",
-                      f"a large input {scope(e['shape'])}")
-        for attr, value in e["grads"].items():
-            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value, f"{attr}.gradient",
-                          f"a large input {scope(e['shape'])}")
-        return f"no forward calls inside backward; {worst.verdict()}"
-
-    def check_large(self, results):
-        e = self.expected["large_logits"]
-        r = self.result(results, "large_logits")
-        worst = Worst(MATCH)
-        worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y",
-                      f"large inputs {scope(e['X'].shape)}")
-        got = array(r, DX0, "gradient")
-        worst.compare(got, e["dX"], "dX (the input gradient)",
-                      f"large inputs {scope(e['X'].shape)}", self.bound)
-        return self.large_layer_gate(results, worst.verdict())
 
     def checks(self) -> list[Check]:
         u, spec = self.unit, self.spec
@@ -594,6 +260,8 @@ class LayerUnit:
                           "its own forward's values") if self.params else
                       "each backward closure uses the values of its own forward call",
                       self.check_accumulate, "accumulate", 2 if self.params else 1, needs=grads),
+                Check(u, TITLES["closures"], self.check_closures, "closures", 1,
+                      needs=("forward",) + grads + ("accumulate",)),
                 Check(u, "inputs and parameters are not modified", self.check_not_mutated,
                       "mutation", 1, needs=("forward",) + grads),
                 Check(u, "float32 in, float32 out", self.check_float32, "float32", 1,
@@ -609,91 +277,12 @@ class LayerUnit:
             out += [Check(u, f"evaluation mode uses the given {' and '.join(spec.state)}, "
                           "forward and backward", self.check_eval, "eval", 2),
                     Check(u, f"{' and '.join(spec.state)} after several training batches",
-                          self.check_running, "running", 1)]
+                          self.check_running, "running", 1),
+                    Check(u, f"evaluation mode leaves {' and '.join(spec.state)} as given",
+                          self.check_eval_state, "state", 1, needs=("eval",))]
         return out
 
 
-TITLES = {"forward": "forward matches the reference (batch of 1, odd sizes)",
-          "input": "input gradient matches the reference",
-          "backprop": "backward uses the chain rule, not repeated forward calls"}
-
-
-# numpy's words for an in-place update whose right side does not fit the array updated:
-# "non-broadcastable output operand with shape (4,) doesn't match the broadcast shape
-# (2,4)", and "operands could not be broadcast together with shapes (3,4) (4,3) (3,4)".
-OUTPUT_OPERAND = re.compile(r"non-broadcastable output operand with shape \(([\d, ]*)\) "
-                            r"doesn't match the broadcast shape \(([\d, ]*)\)")
-IN_PLACE = re.compile(r"could not be broadcast together with (?:remapped )?shapes "
-                      r"\(([\d, ]*)\) \(([\d, ]*)\) \(([\d, ]*)\)")
-
-
-def shape_of(text: str) -> tuple:
-    return tuple(int(n) for n in text.replace(" ", "").split(",") if n)
-
-
-def broadcast_shapes(error: str):
-    """(the shape of the array updated in place, the shape of what was added into it)
-    from numpy's broadcasting error, or None when the error is not one of those."""
-    found = OUTPUT_OPERAND.search(error)
-    if found:
-        return shape_of(found[1]), shape_of(found[2])
-    found = IN_PLACE.search(error)
-    if found and found[1] == found[3]:
-        return shape_of(found[1]), shape_of(found[2])
-    return None
-
-
-def updated_shape(error: str):
-    shapes = broadcast_shapes(error)
-    return shapes[0] if shapes else None
-
-
-def fd_from_outputs(output, D, shapes: dict, here) -> dict:
-    """Central differences of L = sum(D * Y) from the forward outputs the child
-    returned: ``output(target, i, sign)`` is Y with element i of target moved by sign*h.
-    Each must lie within a step's reach of the output ``here`` at the point itself: a
-    forward that changes behaviour at nearby points is not the forward being checked."""
-    numeric = {}
-    for target, shape in shapes.items():
-        values = np.zeros(int(np.prod(shape)))
-        for i in range(values.size):
-            plus, minus = output(target, i, +1), output(target, i, -1)
-            if plus.shape != D.shape or minus.shape != D.shape:
-                raise Fail(f"forward output has shape {plus.shape}, expected {D.shape}")
-            if not (np.all(np.isfinite(plus)) and np.all(np.isfinite(minus))):
-                raise Fail("forward returned NaN or inf at a perturbed point")
-            jump = max(float(np.max(np.abs(plus - here))), float(np.max(np.abs(minus - here))))
-            if jump > FD_REACH:
-                raise Fail(f"moving one element of {target} by {FD_STEP:g} changed the forward "
-                           f"output by {jump:.2e}: forward must be the same smooth function "
-                           "of its inputs at every call")
-            values[i] = (np.sum(plus * D) - np.sum(minus * D)) / (2 * FD_STEP)
-        numeric[target] = values.reshape(shape)
-    return numeric
-
-
-def fd_error_of(layer, X, params, D) -> float:
-    """The reference's own error against central differences at the same point."""
-    def loss():
-        return float(np.sum(layer.forward(X)[0] * D))
-
-    _, backward = layer.forward(X)
-    analytic = {"X": backward(D)}
-    analytic.update({a: getattr(layer, a).gradient.copy() for a in params})
-    worst = 0.0
-    for target in analytic:
-        base = X if target == "X" else getattr(layer, target).tensor
-        numeric = np.zeros(base.size)
-        for i in range(base.size):
-            saved = base.flat[i]
-            base.flat[i] = saved + FD_STEP
-            up = loss()
-            base.flat[i] = saved - FD_STEP
-            down = loss()
-            base.flat[i] = saved
-            numeric[i] = (up - down) / (2 * FD_STEP)
-        worst = max(worst, rel_error(analytic[target].ravel(), numeric))
-    return worst
 
 
 def unit_builder(unit: course.Unit, table: course.Course):

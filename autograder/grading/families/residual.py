@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import MODES, Check, Fail, Worst, array, check_modes, need
+from ..checks import MODES, Check, Fail, Worst, array, check_modes, need, same
 from ...sandbox.child import protocol
 from ...sandbox import Job
 
@@ -74,6 +74,14 @@ def build(rng, ref):
                        f"inner closures of forward calls {calls} (expected [2, 1])")
         return "each closure ran its own forward call's inner closure"
 
+    def not_mutated(results):
+        r = run(results)
+        for name, value in arrays.items():
+            what = (f"the input X of forward call {name[1:]}" if name[0] == "X" else
+                    f"the upstream gradient D of backward call {name[1:]}")
+            same(r.arrays.get(protocol.AFTER.format(name), np.empty(0)), value, what)
+        return "inputs and upstream gradients unchanged"
+
     def modes(results):
         check_modes(run(results).info.get(protocol.MODES), 1, "a Residual")
         return "train() and eval() reach the inner layer"
@@ -89,6 +97,8 @@ def build(rng, ref):
               "closures", 1, needs=values),
         Check(UNIT, "train() and eval() reach the inner layer", modes, "modes", 1,
               needs=("forward",)),
+        Check(UNIT, "inputs and upstream gradients are not modified", not_mutated, "mutation",
+              1, needs=values),
     ]
     return jobs, checks
 

@@ -295,19 +295,24 @@ def after_modes(model, modes: list, flags) -> list:
 
 def job_residual(spec: dict):
     """A Residual around a Recorder: two forward calls, their closures called in reverse
-    order, the parameters it lists, and the inner layer's mode after each mode call."""
+    order, the inputs as the calls left them, the parameters it lists, and the inner
+    layer's mode after each mode call."""
     log = []
     inner = Recorder(0, *spec["layer"], log)
     model = nn100_attr("Residual")(inner)
     listed = [next((k for k, q in enumerate(inner.parameters) if q is p), -1)
               for p in model.parameters]
-    arrays, closures = {}, []
+    arrays, closures, given = {}, [], {}
     for k in range(2):
-        Y, backward = model.forward(load(f"X{k}"))
+        X = given[f"X{k}"] = load(f"X{k}")
+        Y, backward = model.forward(X)
         arrays[protocol.OUTPUT.format(k)] = snap(Y)
         closures.append(backward)
     for k in (1, 0):
-        arrays[protocol.INPUT_GRADIENT.format(k)] = snap(closures[k](load(f"D{k}")))
+        D = given[f"D{k}"] = load(f"D{k}")
+        arrays[protocol.INPUT_GRADIENT.format(k)] = snap(closures[k](D))
+    for name, value in given.items():  # as the calls left them (they must be unchanged)
+        arrays[protocol.AFTER.format(name)] = value
     for k, p in enumerate(inner.parameters):
         arrays[protocol.INNER_GRADIENT.format(k)] = p.gradient.copy()
     modes = after_modes(model, spec.get("modes", []), lambda: [bool(inner.training)])

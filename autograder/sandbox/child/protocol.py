@@ -71,7 +71,7 @@ CLIP_NORM, CLIPPED = "norm", "C{}"
 MODEL_OUTPUT, MODEL_INPUT_GRADIENT = "Y", "dX"
 RECORDER_GRADIENT = "G_{}_{}"  # recording layer i's k-th parameter's gradient
 
-# residual jobs: outputs OUTPUT/INPUT_GRADIENT of its two calls and
+# residual jobs: outputs OUTPUT/INPUT_GRADIENT of its two calls, AFTER of X0, X1, D0, D1 and
 INNER_GRADIENT = "G_{}"        # the inner recording layer's k-th parameter's gradient
 
 # learner jobs
@@ -112,7 +112,8 @@ def expected_arrays(op: str, spec: dict) -> set:
             for k in range(layer[2])}
     if op == RESIDUAL:
         return ({OUTPUT.format(k) for k in range(2)} | {INPUT_GRADIENT.format(k) for k in range(2)}
-                | {INNER_GRADIENT.format(k) for k in range(spec["layer"][2])})
+                | {INNER_GRADIENT.format(k) for k in range(spec["layer"][2])}
+                | {AFTER.format(f"{name}{k}") for name in "XD" for k in range(2)})
     if op == LEARNER:
         return {PREDICTED, RETURNED}
     if op == CLIP:
