@@ -724,8 +724,9 @@ return D_hat * inv_std + dvar * 2 * centred / count + dmean / count
 # ---------------------------------------------------------------- numeric routes the grader
 # cannot tell from backpropagation (issue 20 item 6): the losses, Dropout and MaxPool2D.
 # Each is written against the reference's own return line; its twin returns a zero
-# gradient there.  test_grader_honesty.py measures both (autograder/README.md gives the
-# figures): a route here that stops earning more than its twin belongs in NUMERIC_BACKWARD.
+# gradient there.  test_grader_hostile.py measures both (autograder/README.md gives the
+# figures): a route here that stops earning more than its twin belongs in NUMERIC_BACKWARD
+# (as softmax cross-entropy's did once the loss had a large case).
 LOSS_RETURNS = {
     "mse_loss": "    return float(np.mean(diff * diff)), 2 * diff / diff.size\n",
     "bce_loss": "    return float(loss), (P - Yt) / (P * (1 - P)) / P.size\n",
@@ -770,11 +771,18 @@ def _loss_return(unit: str, gradient: str, setup: str = "") -> str:
     return lines + f"    return {LOSS_VALUES[unit]}, {gradient}\n"
 
 
-def loss_patches(numeric: bool) -> list:
+def loss_patches(numeric: bool, units) -> list:
     return [("losses.py", LOSS_RETURNS[u],
              _loss_return(u, f"_g.astype({LOSS_INPUT[u]}.dtype)", LOSS_NUMERIC[u]) if numeric
              else _loss_return(u, f"np.zeros_like({LOSS_INPUT[u]})"))
-            for u in LOSS_RETURNS]
+            for u in units]
+
+
+ELEMENTWISE_LOSSES = ["mse_loss", "bce_loss", "bce_with_logits_loss"]
+# softmax cross-entropy by one complex pass per class: closed by its large case (64 x 8192)
+NUMERIC_BACKWARD["softmax_ce_columns"] = (
+    loss_patches(True, ["softmax_cross_entropy_loss"]),
+    loss_patches(False, ["softmax_cross_entropy_loss"]), ["softmax_cross_entropy_loss"])
 
 
 MAXPOOL_BACKWARD = ("            n, c, i, j = np.indices(best.shape, sparse=True)\n"
@@ -816,7 +824,8 @@ return D * (_f(X + 1.0) - _f(X - 1.0)) / 2
 """)
 
 NUMERIC_RESIDUAL = {  # name -> (patches, the zero-gradient twin's, units compared)
-    "losses_numeric": (loss_patches(True), loss_patches(False), list(LOSS_RETURNS)),
+    "losses_numeric": (loss_patches(True, ELEMENTWISE_LOSSES),
+                       loss_patches(False, ELEMENTWISE_LOSSES), ELEMENTWISE_LOSSES),
     "maxpool_offsets": ([("conv.py", MAXPOOL_BACKWARD, MAXPOOL_NUMERIC)],
                         [("conv.py", MAXPOOL_BACKWARD, body("return np.zeros_like(X)"))],
                         ["MaxPool2D"]),

@@ -57,12 +57,12 @@ def test_hostile_submission_is_contained(entry, tmp_path):
 
 
 # What the numeric routes of NUMERIC_RESIDUAL earn (seed 9), as autograder/README.md gives
-# it ("What it does not enforce"): the losses, MaxPool2D and Dropout keep every point their
-# twins with a zero gradient lose.  A route the grader learns to tell stops matching
-# here, and belongs in NUMERIC_BACKWARD (test_grader_honesty.py).
+# it ("What it does not enforce"): the elementwise losses, MaxPool2D and Dropout keep every
+# point their twins with a zero gradient lose.  A route the grader learns to tell stops
+# matching here, and belongs in NUMERIC_BACKWARD (test_grader_honesty.py).
 RESIDUAL_EARNS = {"mse_loss": (4.0, 1.33), "bce_loss": (4.0, 1.2),
-                  "bce_with_logits_loss": (5.0, 1.5), "softmax_cross_entropy_loss": (6.0, 1.8),
-                  "MaxPool2D": (5.0, 1.0), "Dropout": (5.0, 4.09)}
+                  "bce_with_logits_loss": (5.0, 1.5), "MaxPool2D": (5.0, 1.0),
+                  "Dropout": (5.0, 4.09)}
 
 
 def test_numeric_routes_the_grader_cannot_tell_earn_what_the_readme_says(tmp_path):
