@@ -746,7 +746,8 @@ _g = (_f(Yp + _h) - _f(Yp - _h)) / (2 * _h) / Yp.size""",
     "bce_loss": """_f = lambda A: -(Yt * np.log(A) + (1 - Yt) * np.log(1 - A))
 _h = 1e-30
 _g = np.imag(_f(P + 1j * _h)) / _h / P.size""",
-    "bce_with_logits_loss": """_f = lambda A: np.where(A.real >= 0, (1 - Yt) * A + np.log1p(np.exp(-A)),
+    "bce_with_logits_loss": """_f = lambda A: np.where(A.real >= 0,
+                        (1 - Yt) * A + np.log1p(np.exp(-A)),
                         -Yt * A + np.log1p(np.exp(A)))
 _h = 1e-30
 _g = np.imag(_f(Z + 1j * _h)) / _h / Z.size""",
