@@ -780,7 +780,7 @@ def loss_patches(numeric: bool, units) -> list:
 
 
 ELEMENTWISE_LOSSES = ["mse_loss", "bce_loss", "bce_with_logits_loss"]
-# softmax cross-entropy by one complex pass per class: closed by its large case (64 x 8192)
+# softmax cross-entropy by one complex pass per class: closed by its large case (32 x 4096)
 NUMERIC_BACKWARD["softmax_ce_columns"] = (
     loss_patches(True, ["softmax_cross_entropy_loss"]),
     loss_patches(False, ["softmax_cross_entropy_loss"]), ["softmax_cross_entropy_loss"])
