@@ -2,38 +2,51 @@
 
     python -m nbcourse.kernel -f CONNECTION_FILE     (the kernelspec nbgrader_config.py writes)
 
-The kernel no longer decides a grade (nbcourse.preprocessor does), but it runs as the
-grader's user in the course folder, where it could read the source notebooks, the
-hidden tests, other students' work and gradebook.db, write a forged gradebook.db or
-results, or signal nbgrader itself.  After ipykernel has bound its sockets, and before
-the first cell, Landlock (as the grader's child uses it) limits it to:
+The kernel no longer decides a grade (nbcourse.preprocessor does), but it runs the
+student's cells, and nbgrader restores the hidden test cells into it: unconfined, it
+could read the source notebooks, the hidden tests, other students' work and
+gradebook.db, forge results, or send what it sees to another process on the machine.
+So after ipykernel has bound its sockets, and before the first cell, it is confined by
+the package track's own code (autograder/sandbox/child/enforce.py) through a
+``SandboxPolicy`` of its own (``kernel_policy``):
 
-- reading the system folders, the standard library and the virtual environment's
-  packages (IPython, numpy, matplotlib), and the notebook's own folder;
-- writing only the notebook's own folder (also its temporary folder) and /dev/null;
-- no new TCP connection (its own sockets are already bound), no signal to a process
-  outside the kernel's own tree.
+- rlimits: 4 GB of address space, files of at most 256 MB, no core dumps (a memory or
+  disk bomb fails its cell, not the machine);
+- as root, fresh IPC and network namespaces for the thread that runs the cells: no
+  SysV segment or message queue shared with anything else (and none outlives the
+  kernel), no interface but a loopback that is down.  ZMQ's sockets were bound before,
+  in the namespace they were created in, and keep working;
+- Landlock: reading the system folders, the standard library, the virtual
+  environment's packages and the notebook's own folder; writing only that folder and
+  /dev/null; no TCP bind or connect; signals and abstract unix sockets scoped to the
+  kernel's own processes;
+- as root, the unprivileged user (nobody), which owns the notebook's folder for the
+  run (its files stay root's): /etc/shadow and the like become unreadable;
+- seccomp on every thread (ZMQ's and ipykernel's included): no socket of any family,
+  no socket pair, SysV IPC, memory files, ptrace, namespaces or page-cache eviction,
+  and no new process.  Two exceptions, both needed by ipykernel once it runs: threads
+  (ipykernel and ZMQ start them; nothing here counts calls, as the package track's
+  checks do) and socketpair() (asyncio's event loop in each of those threads wakes
+  itself through one: a pair is connected only to itself, reaches no listener, and
+  could leave the process only through a socket or a child, both denied).
 
-Its resources are bounded too (rlimits, soft and hard): 4 GB of address space, files of
-at most 256 MB, no core dumps, so that a memory or disk bomb in a cell fails that cell
-(MemoryError, "File too large") instead of the machine that grades the class.
+A PID namespace is not used: unshare(CLONE_NEWPID) only places a process's future
+children, and the kernel may start none (seccomp); the kernel itself must keep the
+pid jupyter_client signals to interrupt or stop it.
 
-Without Landlock (older kernels) the kernel runs unconfined and says so in its log;
-the grades stay the grader's either way.
+Without root there are no namespaces and no user switch; without Landlock or
+libseccomp those walls are missing.  The kernel's log says what is in force; the
+grades stay the grader's either way.
 """
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import sysconfig
 import tempfile
 
-LIMITS = [  # (what the log says, rlimit, value): each far above what a notebook needs
-    ("address space 4 GB", resource.RLIMIT_AS, 4 << 30),
-    ("files up to 256 MB", resource.RLIMIT_FSIZE, 256 << 20),
-    ("no core dumps", resource.RLIMIT_CORE, 0),
-]
+MEMORY_BYTES = 4 << 30   # each far above what a notebook needs
+FILE_BYTES = 256 << 20
 
 
 def allowed_paths(folder: str) -> tuple[list, list]:
@@ -48,31 +61,32 @@ def allowed_paths(folder: str) -> tuple[list, list]:
     return read + [folder], [folder, "/dev/null"]
 
 
+def kernel_policy(folder: str):
+    """The kernel's SandboxPolicy: the unit child's mechanisms, with the kernel's paths,
+    limits and exceptions (threads; no PID or mount namespace; processes banned at once)."""
+    from autograder.sandbox import drop_target
+    from autograder.sandbox.child.policy import AT_ONCE, SandboxPolicy
+    read, write = allowed_paths(folder)
+    return SandboxPolicy(memory_bytes=MEMORY_BYTES, file_bytes=FILE_BYTES,
+                         read=tuple(read), write=tuple(write), work=folder,
+                         namespaces=("IPC", "network"), threads=True, socket_pairs=True,
+                         ban_processes=AT_ONCE,
+                         kill_leftovers=False, drop_to=drop_target())
+
+
 def confine(folder: str) -> list:
-    """Apply the limits above to this process and its future children; returns what
-    was applied ([] when the system offers no Landlock)."""
-    from autograder.sandbox.child.confine import apply_landlock
+    """Apply ``kernel_policy(folder)`` to this process and every thread it runs; returns
+    what is in force."""
+    from autograder.sandbox.child import enforce
     # Temporary files go to the notebook's own folder: nothing shared between students.
     os.environ["TMPDIR"] = folder
     tempfile.tempdir = folder
-    read, write = allowed_paths(folder)
-    return apply_landlock(read, write)
-
-
-def set_limits() -> list:
-    """Lower the soft and hard limits of LIMITS (never above a hard limit already set);
-    returns what was applied. A hard limit cannot be raised again by the cells' code."""
-    applied = []
-    for description, limit, value in LIMITS:
-        _, hard = resource.getrlimit(limit)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        try:
-            resource.setrlimit(limit, (value, value))
-            applied.append(description)
-        except (ValueError, OSError):
-            pass
-    return applied
+    policy = kernel_policy(folder)
+    applied = enforce.limits(policy)
+    if policy.drop_to:  # the folder is the run's: the kernel writes there as nobody
+        os.chown(folder, *policy.drop_to)
+    found, _ = enforce.lock_down(policy)
+    return [f"rlimits: {', '.join(applied)}"] + found
 
 
 def main(argv=None) -> None:
@@ -80,7 +94,9 @@ def main(argv=None) -> None:
         del sys.path[0]  # as ipykernel_launcher does; put back by IPython's init_path
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
-    app.initialize(sys.argv[1:] if argv is None else argv)  # binds the kernel's sockets
+    # History in memory: its database would live outside the folder the kernel may write.
+    argv = (sys.argv[1:] if argv is None else argv) + ["--HistoryManager.hist_file=:memory:"]
+    app.initialize(argv)  # binds the kernel's sockets
     try:  # matplotlib's font cache is written once, before the kernel may no longer
         import matplotlib.font_manager  # noqa: F401
     except Exception:
@@ -90,9 +106,7 @@ def main(argv=None) -> None:
     except Exception as error:  # a kernel that cannot start would fail every notebook
         app.log.warning("nn100 kernel: confinement failed: %s", error)
         applied = []
-    limits = set_limits()
-    app.log.warning("nn100 kernel: %s; rlimits: %s",
-                    "; ".join(applied) or "NOT confined (no Landlock)", ", ".join(limits) or "none")
+    app.log.warning("nn100 kernel: %s", "; ".join(applied) or "NOT confined")
     app.start()
 
 

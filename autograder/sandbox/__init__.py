@@ -3,7 +3,8 @@
 It imports nothing from the grading, the course or the classroom (a test holds it to
 that): what it knows of a check is a job's name, its inputs and its limits.
 
-job          what a job is, its limits, and what became of it (plain data)
+policy       every limit; the SandboxPolicy a child is handed (child/policy.py)
+job          what a job is and what became of it (plain data)
 runner       running one unit's jobs in a child, restarting it after a crash or a timeout
 unit         one unit's child: its folder, the FIFOs its jobs go over, reading back
 forkserver   a confined parent that forks each unit's child
@@ -20,13 +21,14 @@ from .calibrate import (BUDGET_FACTOR, CALIBRATION, MIN_BUDGET, calibration, job
 from .files import GraderError, check_tmpdir, load_array
 from .forkserver import ForkServer, ServerPool
 from .hygiene import drop_target, sweep
-from .job import (JOB_FACTOR, JOB_FLOOR, MESSAGE_CHARS, NOT_REACHED, SANDBOX_PREFIX, ChildReport,
-                  Job, JobResult, JobStatus, Limits)
+from .job import NOT_REACHED, SANDBOX_PREFIX, ChildReport, Job, JobResult, JobStatus
+from .policy import JOB_FACTOR, JOB_FLOOR, MESSAGE_CHARS, Limits, SandboxPolicy, unit_policy
 from .runner import run_child, run_jobs
 from .unit import truncate
 
 __all__ = ["BUDGET_FACTOR", "CALIBRATION", "JOB_FACTOR", "JOB_FLOOR", "MESSAGE_CHARS",
-           "MIN_BUDGET", "NOT_REACHED", "SANDBOX_PREFIX", "ChildReport", "ForkServer", "GraderError",
-           "Job", "JobResult", "JobStatus", "Limits", "ServerPool", "calibration", "check_tmpdir",
-           "drop_target", "job_limits", "load_array", "protections", "run_child", "run_jobs",
-           "sweep", "truncate", "whole_budget"]
+           "MIN_BUDGET", "NOT_REACHED", "SANDBOX_PREFIX", "ChildReport", "ForkServer",
+           "GraderError", "Job", "JobResult", "JobStatus", "Limits", "SandboxPolicy",
+           "ServerPool", "calibration", "check_tmpdir", "drop_target", "job_limits", "load_array",
+           "protections", "run_child", "run_jobs", "sweep", "truncate", "unit_policy",
+           "whole_budget"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from .atomic import atomic_write
 from .child import protocol
 from .hygiene import drop_target
-from .job import JOB_FACTOR, Limits
+from .policy import JOB_FACTOR, Limits
 from .runner import _finish, _start
 from .unit import _Unit
 

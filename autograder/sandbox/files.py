@@ -22,13 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-UNIT_DISK_BYTES = 160 << 20    # a unit's folder: its copy, inputs, outputs and home
-UNIT_DISK_INODES = 4096
-INPUT_DISK_BYTES = 96 << 20    # the grader's inputs, on a disk of their own
+from .policy import MIN_FREE_TMP, UNIT_DISK_BYTES, UNIT_DISK_INODES
+
 MAX_HEADER = 4096              # bytes of a .npy header
 MAX_DIMS = 8
 DTYPES = {"|b1", "|u1", "|i1", "<i2", "<i4", "<i8", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8"}
-MIN_FREE_TMP = 64 << 20        # TMPDIR must have this much room (when no tmpfs is used)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MNT_DETACH = 2, 4, 8, 2

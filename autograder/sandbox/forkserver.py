@@ -3,7 +3,6 @@ unit's child from itself."""
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -11,14 +10,12 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 
-from .child import protocol
-from .processes import child_env
-from .files import grader_write
 from .hygiene import _active, _lock, sweep
-from .job import Limits
+from .policy import SERVER_CPU_SECONDS, Limits
 from .unit import _Unit
 
 
@@ -57,15 +54,14 @@ class ForkServer:
         self.limits, self.broken, self.pending = limits, False, b""
         self.home = _Unit(None, [], limits)
         self.root = self.home.path
-        task_file = self.root / protocol.TASK_FILE
-        task = json.loads(task_file.read_text())
-        task["limits"]["cpu_seconds"] = 3600  # the server's own; each child sets its own
-        grader_write(protocol.TASK_FILE, lambda: task_file.write_text(json.dumps(task)))
+        # the server's own CPU limit; each child sets its own from its unit's policy
+        self.home.policy = replace(self.home.policy, cpu_seconds=SERVER_CPU_SECONDS)
+        self.home.write_task()
         with _lock:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", str(self.root / "harness" / "harness.py"),
                  str(self.root), "--serve"],
-                cwd=self.root, env=child_env(self.root / "home"), stdin=subprocess.PIPE,
+                cwd=self.root, env=self.home.policy.env, stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self.home.fds["stderr.txt"], start_new_session=True, close_fds=True)
             _active.add(self.proc.pid)

@@ -27,11 +27,9 @@ from pathlib import Path
 
 
 from .child import protocol
-from .processes import child_env
-from .files import UNIT_DISK_BYTES
 from .hygiene import _active, _lock, _sessions, sweep
-from .job import (MAX_FAILURES_PER_CHILD_RUN, MAX_UNIT_BYTES, NOT_REACHED, ChildReport, ChildRun,
-                  Job, JobResult, JobStatus, Limits, Stop, Wait)
+from .job import NOT_REACHED, ChildReport, ChildRun, Job, JobResult, JobStatus, Stop, Wait
+from .policy import MAX_FAILURES_PER_CHILD_RUN, MAX_UNIT_BYTES, UNIT_DISK_BYTES, Limits
 from .unit import _Unit
 
 
@@ -42,7 +40,7 @@ def _start(unit: _Unit, limits: Limits) -> subprocess.Popen:
     with _lock:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-B", str(work / "harness" / "harness.py"), str(work)],
-            cwd=work, env=child_env(work / "home"), stdin=subprocess.DEVNULL,
+            cwd=work, env=unit.policy.env, stdin=subprocess.DEVNULL,
             stdout=unit.fds["stdout.txt"],
             stderr=unit.fds["stderr.txt"], start_new_session=True, close_fds=True)
         _active.add(proc.pid)
@@ -93,10 +91,12 @@ def _death(returncode: int | None, timed_out: bool, what: str, unit: _Unit, limi
 
 
 def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
-              deadline: float = math.inf) -> ChildRun:
+              deadline: float = math.inf, changes: dict | None = None) -> ChildRun:
     """One child over ``jobs``, sent one at a time, until one fails to finish.  With a
-    fork server the child is forked from it, else started from scratch."""
-    unit = _Unit(package, jobs, limits, parent=server.root if server else None)
+    fork server the child is forked from it, else started from scratch.  ``changes``
+    replace fields of the child's policy (tests of one wall at a time)."""
+    unit = _Unit(package, jobs, limits, parent=server.root if server else None,
+                 changes=changes)
     run = ChildRun()
     results = run.results
     budget = [MAX_UNIT_BYTES]
@@ -159,7 +159,7 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
 
 
 def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None,
-             deadline: float = math.inf) -> ChildReport:
+             deadline: float = math.inf, changes: dict | None = None) -> ChildReport:
     """All ``jobs`` (one unit's), restarting a fresh child after a crash or a timeout;
     jobs not reached before ``deadline`` are marked so."""
     results: dict = {}
@@ -170,7 +170,7 @@ def run_jobs(package: Path, jobs: list[Job], limits: Limits, servers=None,
         else:
             server = servers.get() if servers else None
             try:
-                run = run_child(package, remaining, limits, server, deadline)
+                run = run_child(package, remaining, limits, server, deadline, changes)
             finally:
                 if server:
                     servers.release(server)

@@ -13,20 +13,19 @@ from pathlib import Path
 import numpy as np
 
 from .child import protocol
-from .files import (INPUT_DISK_BYTES, ChildFileError, GraderError, grader_write,
+from .files import (ChildFileError, GraderError, grader_write,
                     make_folder, mount_tmpfs, parse_npy, read_capped, remove_folder, remove_tree)
 from .safe_text import visible, visible_tree
-from .hygiene import drop_target
-from .job import (HARNESS, MAX_SUBMISSION_BYTES, MAX_JOB_BYTES, MAX_JSON_BYTES, OUTPUT_SHOWN,
-                  MESSAGE_CHARS, SANDBOX_PREFIX, Job, JobResult, JobStatus, Wait)
+from .job import SANDBOX_PREFIX, Job, JobResult, JobStatus, Wait
+from .policy import (HARNESS, HARNESS_FILES, INPUT_DISK_BYTES, MAX_JOB_BYTES, MAX_JSON_BYTES,
+                     MAX_SUBMISSION_BYTES, MAX_SUBMISSION_DEPTH, MAX_SUBMISSION_FILES,
+                     MESSAGE_CHARS, OUTPUT_SHOWN, unit_policy)
 
 
 
 
 # ---------------------------------------------------------------- one unit's folder
 
-MAX_SUBMISSION_DEPTH = 16   # folders below nn100/ that are copied
-MAX_SUBMISSION_FILES = 2000
 
 
 def _copy_submission(package: Path, dest: Path) -> None:
@@ -65,33 +64,29 @@ class _Unit:
     out/, stdout.txt, stderr.txt and both FIFOs before the child starts, so nothing
     the child renames or replaces is ever what the grader reads."""
 
-    def __init__(self, package, jobs, limits, calibrate=False, parent=None):
+    def __init__(self, package, jobs, limits, calibrate=False, parent=None, changes=None):
         self.path, self.on_tmpfs = make_folder(parent, f"{SANDBOX_PREFIX}{os.getpid()}-")
         self.mounts = [self.path] if self.on_tmpfs else []
         self.fds = {}
         try:
-            self._lay_out(package, jobs, limits, calibrate)
+            self.policy = unit_policy(self.path, limits, jobs, **(changes or {}))
+            self._lay_out(package, calibrate)
         except BaseException:
             self.remove()
             raise
 
-    def _lay_out(self, package, jobs, limits, calibrate):
-        work, target = self.path, drop_target()
+    def _lay_out(self, package, calibrate):
+        work, target = self.path, self.policy.drop_to
         for sub in ("out", "home", "in", "harness"):
             grader_write("the unit's folders", os.mkdir, work / sub)
         if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
             self.mounts.append(work / "in")
-        for name in ("harness.py", "confine.py", "seccomp.py", "jobs.py", "protocol.py"):
+        for name in HARNESS_FILES:
             grader_write("the harness", shutil.copyfile, HARNESS / name, work / "harness" / name)
         if package is not None:
             grader_write("the copy of the submission",
                          lambda: _copy_submission(package, work / "sub" / "nn100"))
-        cpu = int(limits.timeout * (2 + sum(job.budget for job in jobs))) + 5
-        task = {"calibrate": calibrate, "drop_to": target,
-                "limits": dict(zip(protocol.LIMITS, (cpu, limits.memory_bytes, limits.file_bytes,
-                                                     limits.processes), strict=True))}
-        grader_write(protocol.TASK_FILE,
-                     lambda: (work / protocol.TASK_FILE).write_text(json.dumps(task)))
+        self.write_task(calibrate)
         for name in (protocol.JOBS_FIFO, protocol.DONE_FIFO):
             grader_write("the unit's FIFOs", os.mkfifo, work / name, 0o600)
         for name in ("stdout.txt", "stderr.txt"):
@@ -106,6 +101,11 @@ class _Unit:
         self.fds["jobs"] = os.open(work / protocol.JOBS_FIFO, os.O_RDWR | os.O_NONBLOCK)
         self.fds["done"] = os.open(work / protocol.DONE_FIFO, os.O_RDWR | os.O_NONBLOCK)
         self.pending = b""
+
+    def write_task(self, calibrate: bool = False) -> None:
+        """The child's task file: its policy, and whether it is the calibration probe."""
+        task = json.dumps({"calibrate": calibrate, "policy": json.loads(self.policy.to_json())})
+        grader_write(protocol.TASK_FILE, lambda: (self.path / protocol.TASK_FILE).write_text(task))
 
     # -- the protocol
 

@@ -719,3 +719,118 @@ return D_hat * inv_std + dvar * 2 * centred / count + dmean / count
     ("conv.py", "(D_rows.T @ cols).reshape", 'np.einsum("rf,rk->fk", D_rows, cols).reshape'),
     ("conv.py", "col2im(D_rows @ filters,", 'col2im(np.einsum("rf,fk->rk", D_rows, filters),'),
 ]
+
+
+# ---------------------------------------------------------------- numeric routes the grader
+# cannot tell from backpropagation (issue 20 item 6): the losses, Dropout and MaxPool2D.
+# Each is written against the reference's own return line; its twin returns a zero
+# gradient there.  test_grader_hostile.py measures both (autograder/README.md gives the
+# figures): a route here that stops earning more than its twin belongs in NUMERIC_BACKWARD
+# (as softmax cross-entropy's did once the loss had a large case).
+LOSS_RETURNS = {
+    "mse_loss": "    return float(np.mean(diff * diff)), 2 * diff / diff.size\n",
+    "bce_loss": "    return float(loss), (P - Yt) / (P * (1 - P)) / P.size\n",
+    "bce_with_logits_loss": "    return float(loss), (sigmoid - Yt) / Z.size\n",
+    "softmax_cross_entropy_loss": "    return float(loss), dZ / len(labels)\n",
+}
+LOSS_VALUES = {  # the loss's value, as each return line has it
+    "mse_loss": "float(np.mean(diff * diff))", "bce_loss": "float(loss)",
+    "bce_with_logits_loss": "float(loss)", "softmax_cross_entropy_loss": "float(loss)",
+}
+LOSS_NUMERIC = {  # a private copy of the loss's maths, differentiated numerically
+    # quadratic: central differences with h = 1 are exact to rounding
+    "mse_loss": """_f = lambda A: (A - Yt) ** 2
+_h = 1.0
+_g = (_f(Yp + _h) - _f(Yp - _h)) / (2 * _h) / Yp.size""",
+    # complex step on each element's loss (every element's at once: the loss is a sum)
+    "bce_loss": """_f = lambda A: -(Yt * np.log(A) + (1 - Yt) * np.log(1 - A))
+_h = 1e-30
+_g = np.imag(_f(P + 1j * _h)) / _h / P.size""",
+    "bce_with_logits_loss": """_f = lambda A: np.where(A.real >= 0,
+                        (1 - Yt) * A + np.log1p(np.exp(-A)),
+                        -Yt * A + np.log1p(np.exp(A)))
+_h = 1e-30
+_g = np.imag(_f(Z + 1j * _h)) / _h / Z.size""",
+    # one complex pass per column (the whole batch at once): K passes
+    "softmax_cross_entropy_loss": """_rows = np.arange(len(labels))
+def _f(A):
+    _s = A - A.real.max(axis=1, keepdims=True)
+    return np.log(np.exp(_s).sum(axis=1)) - _s[_rows, labels]
+_h = 1e-30
+_g = np.zeros(Z.shape)
+for _k in range(Z.shape[1]):
+    _moved = Z.astype(complex)
+    _moved[:, _k] += 1j * _h
+    _g[:, _k] = np.imag(_f(_moved)) / _h / len(labels)""",
+}
+LOSS_INPUT = {"mse_loss": "Yp", "bce_loss": "P", "bce_with_logits_loss": "Z",
+              "softmax_cross_entropy_loss": "Z"}
+
+
+def _loss_return(unit: str, gradient: str, setup: str = "") -> str:
+    lines = "".join("    " + line + "\n" for line in setup.splitlines())
+    return lines + f"    return {LOSS_VALUES[unit]}, {gradient}\n"
+
+
+def loss_patches(numeric: bool, units) -> list:
+    return [("losses.py", LOSS_RETURNS[u],
+             _loss_return(u, f"_g.astype({LOSS_INPUT[u]}.dtype)", LOSS_NUMERIC[u]) if numeric
+             else _loss_return(u, f"np.zeros_like({LOSS_INPUT[u]})"))
+            for u in units]
+
+
+ELEMENTWISE_LOSSES = ["mse_loss", "bce_loss", "bce_with_logits_loss"]
+# softmax cross-entropy by one complex pass per class: closed by its large case (32 x 4096)
+NUMERIC_BACKWARD["softmax_ce_columns"] = (
+    loss_patches(True, ["softmax_cross_entropy_loss"]),
+    loss_patches(False, ["softmax_cross_entropy_loss"]), ["softmax_cross_entropy_loss"])
+
+
+MAXPOOL_BACKWARD = ("            n, c, i, j = np.indices(best.shape, sparse=True)\n"
+                    "            dX = np.zeros_like(X)\n"
+                    "            np.add.at(dX, (n, c, i * s + best // k, j * s + best % k), D)\n"
+                    "            return dX\n")
+# MaxPool2D in k * k * m * m passes of a private forward (m = ceil(k / s): windows m
+# apart share no pixel): every such window's pixel at one offset is raised by a step
+# below any gap at once; a window whose output moved takes the gradient there, at its
+# first such offset only (row-major: the reference's tie rule).
+MAXPOOL_NUMERIC = body("""
+_f = lambda A: sliding_window_view(A, (k, k), axis=(2, 3))[:, :, ::s, ::s].max(axis=(-2, -1))
+_base = _f(X)
+_m = -(-k // s)
+_step = 4 * np.spacing(np.abs(X).max())  # moves any pixel, outranks none but a tie
+_dX = np.zeros_like(X)
+_taken = np.zeros(_base.shape, bool)
+_I, _J = np.arange(_base.shape[2]), np.arange(_base.shape[3])
+for _a in range(k):
+    for _b in range(k):
+        for _gi in range(_m):
+            for _gj in range(_m):
+                _group = np.zeros(_base.shape[2:], bool)
+                _group[_gi::_m, _gj::_m] = True
+                _moved = X.copy()
+                _moved[:, :, (_I[_gi::_m] * s + _a)[:, None],
+                       (_J[_gj::_m] * s + _b)[None, :]] += _step
+                _here = (_f(_moved) != _base) & _group & ~_taken
+                _taken |= _here
+                _dX[:, :, (_I * s + _a)[:, None], (_J * s + _b)[None, :]] += np.where(_here, D, 0)
+return _dX
+""")
+DROPOUT_BACKWARD = "            return D * keep\n"
+# Dropout is linear once its mask is drawn: differences of a private forward with the
+# closure's mask, h = 1, are exact (two passes).
+DROPOUT_NUMERIC = body("""
+_f = lambda A: A * keep
+return D * (_f(X + 1.0) - _f(X - 1.0)) / 2
+""")
+
+NUMERIC_RESIDUAL = {  # name -> (patches, the zero-gradient twin's, units compared)
+    "losses_numeric": (loss_patches(True, ELEMENTWISE_LOSSES),
+                       loss_patches(False, ELEMENTWISE_LOSSES), ELEMENTWISE_LOSSES),
+    "maxpool_offsets": ([("conv.py", MAXPOOL_BACKWARD, MAXPOOL_NUMERIC)],
+                        [("conv.py", MAXPOOL_BACKWARD, body("return np.zeros_like(X)"))],
+                        ["MaxPool2D"]),
+    "dropout_differences": ([("layers.py", DROPOUT_BACKWARD, DROPOUT_NUMERIC)],
+                            [("layers.py", DROPOUT_BACKWARD, body("return np.zeros_like(D)"))],
+                            ["Dropout"]),
+}

@@ -313,3 +313,43 @@ if hasattr(_main, "describe"):
     _main.describe = lambda exc: str(exc)
 raise ImportError('nn100 cannot start ' + 'x' * 1_000_000)""")]
 
+
+
+# Issue 20 item 3, "nothing beside a check": a MomentumOptimizer whose import forks a
+# helper that writes the time into the child's home every 10 ms (for at most a minute);
+# the step is taken only while that file changes, i.e. while a process lives beside the
+# checks and writes.  Graded alone (test_sandbox_attacks), once per wall.
+BESIDE = [
+    ("optimizers.py", "class MomentumOptimizer:", """import os as _os
+import time as _time
+_BESIDE = _os.path.join(_os.environ.get("HOME", "."), "beside.txt")
+try:
+    _HELPER = _os.fork()
+except OSError:
+    _HELPER = None
+if _HELPER == 0:
+    for _ in range(6000):
+        try:
+            with open(_BESIDE, "w") as _f:
+                _f.write(str(_time.time()))
+        except OSError:
+            pass
+        _time.sleep(0.01)
+    _os._exit(0)
+
+
+def _beside() -> bool:
+    # whether the helper wrote the file within the last 50 ms (it is alive)
+    try:
+        with open(_BESIDE) as _f:
+            before = _f.read()
+        _time.sleep(0.05)
+        with open(_BESIDE) as _f:
+            return _f.read() != before
+    except OSError:
+        return False
+
+
+class MomentumOptimizer:"""),
+    ("optimizers.py", MOMENTUM_STEP, "if _beside():\n            " + MOMENTUM_STEP),
+]

@@ -9,7 +9,7 @@ from autograder import course
 from autograder.grading import grade
 from autograder import sandbox
 from grader_support import CONVERGENCE, leftover_processes, unit_table
-from hostile import EXPECT, HOSTILE, MARKER, MUST_FAIL, REPO, apply_hostile
+from hostile import EXPECT, HOSTILE, MARKER, MUST_FAIL, NUMERIC_RESIDUAL, REPO, apply_hostile
 
 TIMEOUT = 3.0  # seconds per check: keeps the hanging cases short, the honest ones safe
 
@@ -54,3 +54,23 @@ def test_hostile_submission_is_contained(entry, tmp_path):
             if path.exists():
                 data = json.loads(path.read_text())
                 assert data.get("tests") != [], f"a forged results.json appeared at {path}"
+
+
+# What the numeric routes of NUMERIC_RESIDUAL earn (seed 9), as autograder/README.md gives
+# it ("What it does not enforce"): the elementwise losses, MaxPool2D and Dropout keep every
+# point their twins with a zero gradient lose.  A route the grader learns to tell stops
+# matching here, and belongs in NUMERIC_BACKWARD (test_grader_honesty.py).
+RESIDUAL_EARNS = {"mse_loss": (4.0, 1.33), "bce_loss": (4.0, 1.2),
+                  "bce_with_logits_loss": (5.0, 1.5), "MaxPool2D": (5.0, 1.0),
+                  "Dropout": (5.0, 4.09)}
+
+
+def test_numeric_routes_the_grader_cannot_tell_earn_what_the_readme_says(tmp_path):
+    cheat = [p for patches, _, _ in NUMERIC_RESIDUAL.values() for p in patches]
+    twin = [p for _, patches, _ in NUMERIC_RESIDUAL.values() for p in patches]
+    units = [u for _, _, names in NUMERIC_RESIDUAL.values() for u in names]
+    scores = [unit_table(grade.grade(apply_hostile((name, patches), tmp_path / name), seed=9,
+                                     timeout=TIMEOUT, units=units))
+              for name, patches in (("cheat", cheat), ("twin", twin))]
+    found = {u: (scores[0][u], round(scores[1][u], 2)) for u in units}
+    assert found == RESIDUAL_EARNS

@@ -166,3 +166,28 @@ def test_protections_say_what_is_in_force(graded):
         assert "NO " not in line
     else:
         assert "NO IPC namespace" in line and "NO disk of its own" in line
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="the second wall needs the unit's PID namespace "
+                    "(root); without it only the process ban stands")
+def test_a_process_the_import_left_is_killed_before_the_first_job(tmp_path):
+    """Nothing beside a check, two walls: new processes are banned before the import
+    (seccomp), and whatever the import still left in the unit's PID namespace is killed
+    (kill(-1)) before the first job.  A Momentum that steps only while a process forked
+    at import writes beside the checks (hs.BESIDE) earns the reference's marks with both
+    walls down, and nothing with either one standing."""
+    from autograder.grading.grade import judge_unit, unit_plan
+    root = apply_hostile(("beside", hs.BESIDE), tmp_path / "submission")
+    plan = unit_plan(course.load(), SEED, "MomentumOptimizer")
+
+    def earned(**changes) -> float:
+        report = sandbox.run_jobs(root / "nn100", plan.jobs, sandbox.Limits(timeout=TIMEOUT),
+                                  changes=changes)
+        outcomes = judge_unit(plan, report, report)
+        return sum(o.check.weight for o in outcomes if o.passed) / \
+            sum(o.check.weight for o in outcomes)
+
+    assert earned(ban_processes="never", kill_leftovers=False) == 1.0  # the attack works
+    assert earned(ban_processes="never") == 0.0    # the second wall alone
+    assert earned(kill_leftovers=False) == 0.0     # the first wall alone
+    assert earned() == 0.0                          # both, as graded

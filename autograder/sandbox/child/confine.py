@@ -118,14 +118,25 @@ def _allow(ruleset: int, path: str, access: int) -> None:
         os.close(fd)
 
 
-def set_limits(cpu_seconds: int, memory_bytes: int, file_bytes: int, processes: int) -> None:
-    for limit, value in [(resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CPU, cpu_seconds),
-                         (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0),
-                         (resource.RLIMIT_NPROC, processes)]:
+def set_limits(cpu_seconds=None, memory_bytes=None, file_bytes=None, processes=None) -> list:
+    """Soft and hard limits (None: left as it is; never above a hard limit already
+    set), no core dumps; returns what was set."""
+    applied = []
+    for name, limit, value in [("CPU time", resource.RLIMIT_CPU, cpu_seconds),
+                               ("address space", resource.RLIMIT_AS, memory_bytes),
+                               ("file size", resource.RLIMIT_FSIZE, file_bytes),
+                               ("no core dumps", resource.RLIMIT_CORE, 0),
+                               ("processes", resource.RLIMIT_NPROC, processes)]:
+        if value is None:
+            continue
         try:
+            hard = resource.getrlimit(limit)[1]
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(limit, (value, value))
+            applied.append(name)
         except (ValueError, OSError):
-            pass  # e.g. a hard limit already lower than ours: keep it
+            pass  # a limit this system does not let us set: keep it
+    return applied
 
 
 def drop_privileges(uid: int, gid: int) -> bool:
@@ -209,15 +220,14 @@ def warm(view: list[str], hidden: list[str]) -> int:
     return total
 
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, \
-    0x20000000
-# The namespaces isolate() asks for, best first: fewer when the kernel or a container refuses.
-NAMESPACES = [
-    (CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS, ["IPC", "PID", "network", "mount"]),
-    (CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET, ["IPC", "PID", "network"]),
-    (CLONE_NEWIPC | CLONE_NEWPID, ["IPC", "PID"]),
-    (CLONE_NEWIPC, ["IPC"]),
-]
+FLAGS = {"IPC": 0x08000000, "PID": 0x20000000, "network": 0x40000000, "mount": 0x00020000}
+
+
+def _asked(wanted) -> list:
+    """The namespace sets isolate() asks for, best first: all of ``wanted``, then
+    fewer from its end, when the kernel or a container refuses."""
+    wanted = [name for name in wanted if name in FLAGS]
+    return [wanted[:n] for n in range(len(wanted), 0, -1)]
 
 
 def die_with_parent() -> None:
@@ -230,10 +240,12 @@ def die_with_parent() -> None:
 SIGNALLED = 160  # an init's exit status SIGNALLED + n: "the unit's process died of signal n"
 
 
-def isolate(work: str, view: list[str], hidden: list[str] = ()) -> list[str]:
-    """Give what follows fresh IPC, PID, network and mount namespaces (as many as the
-    kernel grants, in the order of NAMESPACES): no SysV or POSIX IPC, no socket, no
-    netlink group and no file but ``view`` and ``work`` shared with any other child,
+def isolate(work: str, view: list[str], hidden: list[str] = (),
+            wanted=("IPC", "PID", "network", "mount")) -> list[str]:
+    """Give what follows fresh IPC, PID, network and mount namespaces (those of
+    ``wanted``, as many as the kernel grants, dropped from the end): no SysV or POSIX
+    IPC, no socket, no netlink group and no file but ``view`` and ``work`` shared with
+    any other child,
     and a PID namespace whose processes the kernel kills together when its first
     process dies.  Needs root (CAP_SYS_ADMIN).
 
@@ -246,10 +258,11 @@ def isolate(work: str, view: list[str], hidden: list[str] = ()) -> list[str]:
     Returns the protections in force ([] if none)."""
     if os.getuid() != 0:
         return []
-    names = next((names for flags, names in NAMESPACES if libc.unshare(flags) == 0), None)
+    names = next((names for names in _asked(wanted)
+                  if libc.unshare(sum(FLAGS[name] for name in names)) == 0), None)
     if names is None:
         return []
-    found = ["a fresh IPC namespace"]
+    found = ["a fresh IPC namespace"] if "IPC" in names else []
     if "network" in names:
         found.append("a network namespace per unit (loopback only, down: no network, no "
                      "netlink or abstract socket shared with another child)")
@@ -279,7 +292,7 @@ def isolate(work: str, view: list[str], hidden: list[str] = ()) -> list[str]:
     die_with_parent()
     os.setsid()  # a session of its own: killing "its parent's group" cannot reach the init
     found.append("a PID namespace per unit (its processes die together)")
-    if "mount" in names:
+    if "mount" in names and view:
         try:
             private_root(work, view, hidden)
             found.append("a private root per unit: only the standard library, numpy and the "

@@ -1,16 +1,18 @@
 """Child side: run the grader's jobs against the submission's nn100, one at a time.
 
 Started by the grader as ``python -I -B harness.py WORK`` (or forked from a fork
-server, below).  WORK is a fresh folder the grader owns: task.json (limits only),
+server, below).  WORK is a fresh folder the grader owns: task.json (its policy),
 sub/nn100 (a copy of the submission), this harness, and two FIFOs.  The child never
 receives a list of jobs: the grader writes one job (its operation and spec, no id)
 into ``jobs`` when the previous one is done, with its input arrays in in/<k>/; the
 child writes out/<k>.json plus out/<k>__<name>.npy and reports ``k`` on ``done``.
 Student code therefore cannot tell which check it is in, nor read what comes next.
 
-Before any student code is imported the child confines itself (confine.py,
-seccomp.py): rlimits, fresh IPC, PID, network and mount namespaces with a private
-read-only root, Landlock, an unprivileged user, seccomp (no sockets, no processes).
+Before any student code is imported the child confines itself as its policy says
+(policy.py, applied by enforce.py through confine.py and seccomp.py): rlimits, fresh
+IPC, PID, network and mount namespaces with a private read-only root, Landlock, an
+unprivileged user, seccomp (no sockets, no processes); after the import, whatever the
+import left in the PID namespace is killed before the first job.
 The jobs themselves are in jobs.py; this file starts the child, runs the jobs one
 at a time, writes their results, and is also the fork server (--serve).
 Nothing here is graded logic; the verdict is never decided in the child.
@@ -29,13 +31,23 @@ OUT = os.path.join(WORK, "out")
 
 sys.path.insert(0, HERE)
 import confine  # noqa: E402  (the harness's own folder, removed from sys.path below)
+import enforce  # noqa: E402
 import protocol  # noqa: E402
 import seccomp  # noqa: E402
+from policy import BEFORE_IMPORT, SandboxPolicy  # noqa: E402
 
 sys.path.remove(HERE)
-with open(os.path.join(WORK, protocol.TASK_FILE)) as f:
-    TASK = json.load(f)
-confine.set_limits(*(TASK["limits"][key] for key in protocol.LIMITS))
+
+
+def read_task(work: str):
+    """The task file: (the task, its policy)."""
+    with open(os.path.join(work, protocol.TASK_FILE)) as f:
+        task = json.load(f)
+    return task, SandboxPolicy.from_json(json.dumps(task["policy"]))
+
+
+TASK, POLICY = read_task(WORK)
+enforce.limits(POLICY)
 
 import numpy as np  # noqa: E402
 # Once the child is confined it may no longer read the interpreter's folder (a user
@@ -69,12 +81,6 @@ def warm_up_numpy() -> None:
 warm_up_numpy()
 
 
-def writable(work: str) -> list[str]:
-    """Where the child may write: its out/ and home/ folders only (the folder's top,
-    with the files the grader reads, is the grader's)."""
-    return [os.path.join(work, "out"), os.path.join(work, "home"), "/dev/null"]
-
-
 CHANNEL = {}  # "jobs": the file jobs arrive on, "done": the descriptor to report on
 
 
@@ -86,33 +92,41 @@ def open_channel(work: str) -> None:
 
 if not SERVING:
     open_channel(WORK)  # before the private root: the FIFOs are the grader's, by descriptor
-# What the child may read once confined: the private root's folders (as root) and
-# Landlock's read-only rules (everywhere) list the same ones.
-VIEW = confine.view_paths()
-HIDDEN = confine.hidden_folders(VIEW)
 if not SERVING:  # the first child of a grading (the probe) warms what every unit reads
-    confine.warm(VIEW, HIDDEN)
+    confine.warm(POLICY.view, POLICY.hidden)
 seccomp.preload()
 PROTECTIONS = ["rlimits: address space, CPU time, file size, processes, no core dumps"]
+IN_PID_NAMESPACE = []  # [True] once lock_down() entered a PID namespace of the unit's own
 
 
 def lock_down() -> None:
-    """Namespaces and the private root (as root), then Landlock (it forbids mounting,
-    so it comes after), the user switch and seccomp, with new processes banned before
-    the submission is imported: the last steps before student code.  Each appends
-    what it achieved to PROTECTIONS."""
-    isolated = confine.isolate(WORK, VIEW, HIDDEN)
-    PROTECTIONS.extend(isolated)
-    PROTECTIONS[:0] = confine.apply_landlock(VIEW + [WORK, "/proc", "/dev/null"],
-                                             writable(WORK))
-    if TASK.get("drop_to") and confine.drop_privileges(*TASK["drop_to"]):
-        PROTECTIONS.append(f"running as uid {os.getuid()} (unprivileged)")
-        if isolated:
-            confine.die_with_parent()  # the user switch cleared it
-    PROTECTIONS.extend(seccomp.apply())
+    """The policy's namespaces, private root, Landlock, user and seccomp (enforce.py),
+    with new processes banned before the submission is imported: the last steps
+    before student code.  What each achieved goes to PROTECTIONS."""
+    found, in_pid_namespace = enforce.lock_down(POLICY)
+    PROTECTIONS[:0] = [p for p in found if p.startswith("landlock") or p.startswith("TCP")
+                       or p.startswith("signals")]
+    PROTECTIONS.extend(p for p in found if p not in PROTECTIONS)
+    IN_PID_NAMESPACE[:] = [in_pid_namespace]
     # Before the import: what a submission forks while imported would otherwise live
     # beside its checks (reading their inputs, computing where no counter looks).
-    PROTECTIONS.extend(seccomp.forbid_processes())
+    if POLICY.seccomp and POLICY.ban_processes == BEFORE_IMPORT:
+        PROTECTIONS.extend(seccomp.forbid_processes())
+    if POLICY.kill_leftovers and in_pid_namespace:
+        PROTECTIONS.append("whatever the import left in the PID namespace killed before the "
+                           "first job")
+
+
+def kill_leftovers() -> None:
+    """The second wall behind the process ban: every process of this PID namespace
+    but this one and its init (kill(-1) spares both; the init is root's, this user
+    cannot signal it) dies before the first job.  Only inside a namespace of the
+    unit's own: outside, kill(-1) would reach every process of this user."""
+    if POLICY.kill_leftovers and IN_PID_NAMESPACE == [True]:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass  # nothing left: the usual case
 
 
 def save_result(token, record: dict, arrays: dict) -> None:
@@ -216,6 +230,7 @@ def main() -> None:
         record = {"ok": True}
     except BaseException as exc:  # SystemExit, KeyboardInterrupt and all: it is data here
         record = {"ok": False, "error": describe(exc)}
+    kill_leftovers()
     save_result(protocol.IMPORT, record, {})
     report(protocol.IMPORT)
     if not record["ok"]:
@@ -270,11 +285,10 @@ def become_unit(unit: str) -> None:
     own; lock_down() then confines it as a unit started from scratch would be (the
     server itself runs unconfined by Landlock: a Landlock domain forbids the mounts
     of each unit's private root)."""
-    global WORK, OUT, TASK
+    global WORK, OUT, TASK, POLICY
     os.setsid()
     WORK, OUT = unit, os.path.join(unit, "out")
-    with open(os.path.join(unit, protocol.TASK_FILE)) as f:
-        TASK = json.load(f)
+    TASK, POLICY = read_task(unit)
     for fd, path, mode in ((0, "/dev/null", os.O_RDONLY), (1, "stdout.txt", os.O_WRONLY),
                            (2, "stderr.txt", os.O_WRONLY)):
         opened = os.open(os.path.join(unit, path), mode | os.O_NOFOLLOW)
@@ -282,8 +296,9 @@ def become_unit(unit: str) -> None:
         os.close(opened)
     open_channel(unit)
     os.chdir(unit)
-    os.environ["HOME"] = os.environ["TMPDIR"] = os.path.join(unit, "home")
-    cpu = TASK["limits"]["cpu_seconds"]
+    os.environ.clear()
+    os.environ.update(POLICY.env)
+    cpu = POLICY.cpu_seconds
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
 

@@ -25,11 +25,9 @@ OPS = (LAYER, LOSS, OPTIMIZER, SEQUENTIAL, LEARNER, TRAIN, RESIDUAL, CLIP)
 # ---------------------------------------------------------------- files and tokens
 JOBS_FIFO = "jobs"         # grader -> child: one job per line
 DONE_FIFO = "done"         # child -> grader: one token per finished job
-TASK_FILE = "task.json"    # limits and start-up settings, written by the grader
+TASK_FILE = "task.json"    # the child's policy (policy.py) and whether it is the probe
 IMPORT = "import"          # the token (and result name) of importing the submission
 PROBE = "sandbox"          # the token (and result name) of the calibration probe
-# task.json "limits": the rlimits the child sets on itself before any student code
-LIMITS = ("cpu_seconds", "memory_bytes", "file_bytes", "processes")
 
 # Names with a number or a parameter in them are templates: NAME.format(...).
 RESULT_FILE = "{}.json"        # out/: the JSON record of job k (or IMPORT, PROBE)

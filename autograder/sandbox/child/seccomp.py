@@ -80,6 +80,7 @@ def _open_library():
     lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
                                            ctypes.c_uint, ctypes.POINTER(ArgCmp)]
     lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]
     return lib
 
@@ -91,8 +92,12 @@ def errno_action(code: int) -> int:
     return 0x00050000 | code  # SCMP_ACT_ERRNO(code)
 
 
-def _load(rules) -> bool:
-    """One filter: ``rules`` is a list of (syscall name, errno, [(arg, op, a, b)])."""
+TSYNC = 4  # SCMP_FLTATR_CTL_TSYNC: the filter applies to every thread of the process
+
+
+def _load(rules, every_thread: bool = False) -> bool:
+    """One filter: ``rules`` is a list of (syscall name, errno, [(arg, op, a, b)]);
+    ``every_thread``: on the threads already running too, not only the caller's."""
     try:
         lib = _library()
     except OSError:
@@ -101,6 +106,8 @@ def _load(rules) -> bool:
     if not ctx:
         return False
     try:
+        if every_thread and lib.seccomp_attr_set(ctx, TSYNC, 1) != 0:
+            return False
         for name, code, conditions in rules:
             number = lib.seccomp_syscall_resolve_name(name.encode())
             if number < 0:
@@ -114,23 +121,34 @@ def _load(rules) -> bool:
         lib.seccomp_release(ctx)
 
 
-def apply() -> list[str]:
+def apply(threads: bool = False, processes: bool = True, every_thread: bool = False,
+          socket_pairs: bool = False) -> list:
     """Load the main filter into this process (and what it may still fork); return
-    the protections in force, [] when libseccomp or the kernel refuses."""
-    rules = [(name, errno.EPERM, []) for name in DENIED]
+    the protections in force, [] when libseccomp or the kernel refuses.  ``threads``:
+    new threads allowed (the notebook kernel's); ``processes``: new processes allowed
+    (until ``forbid_processes``); ``every_thread``: filter the threads already running;
+    ``socket_pairs``: socketpair() allowed (a pair is connected to itself only)."""
+    rules = [(name, errno.EPERM, []) for name in DENIED
+             if not (socket_pairs and name == "socketpair")]
     rules += [("madvise", errno.EPERM, [(2, CMP_EQ, advice, 0)]) for advice in EVICTING_ADVICE]
     rules += [(name, errno.EPERM, [(5, CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT)])
               for name in ("preadv2", "pwritev2")]
     # clone3 passes its flags in memory a filter cannot read: refuse it as missing, and
     # glibc falls back to clone, whose flags it can.
-    rules += [("clone3", errno.ENOSYS, []),
-              ("clone", errno.EPERM, [(0, CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)])]
+    rules += [("clone3", errno.ENOSYS, [])]
+    if not threads:
+        rules += [("clone", errno.EPERM, [(0, CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)])]
+    if not processes:  # every clone that is not a thread, and fork, vfork, setsid...
+        rules += [("clone", errno.EPERM, [(0, CMP_MASKED_EQ, CLONE_THREAD, 0)])]
+        rules += [(name, errno.EPERM, []) for name in PROCESSES if name not in ("clone", "clone3")]
     rules += [("clone", errno.EPERM, [(0, CMP_MASKED_EQ, flag, flag)])
               for flag in CLONE_NAMESPACES]
-    if not _load(rules):
+    if not _load(rules, every_thread):
         return []
-    return ["seccomp: no socket of any family, socket pair or memory file, no SysV IPC, "
-            "message queues, key rings, ptrace or process_vm_*, namespaces or threads",
+    return ["seccomp: no socket of any family" + ("" if socket_pairs else ", socket pair")
+            + " or memory file, no SysV IPC, "
+            "message queues, key rings, ptrace or process_vm_*, namespaces"
+            + ("" if threads else " or threads") + ("" if processes else " or new processes"),
             "seccomp: no page-cache eviction or residency query (fadvise, readahead, mincore, "
             "cachestat, evicting madvise, RWF_NOWAIT reads)"]
 
