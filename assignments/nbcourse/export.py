@@ -5,7 +5,7 @@
 and timestamp columns when students were never registered (the case here: they arrive
 as submitted/ folders), and no per-cell scores. This reads the same gradebook.db and
 writes, per student and assignment: the student id, the roster's name and email (the
-roster layouts of ``autograder.classroom.lms.read_roster``: ours, a Canvas export or a Moodle
+roster layouts of ``autograder.classroom.platforms.read_roster``: ours, a Canvas export or a Moodle
 worksheet), the submission time (nbgrader's, from the submission's timestamp.txt, or
 else the newest file of submitted/<student>/<assignment>/), the total, and one column
 per graded cell (``<notebook>/<cell>``), in the order the cells appear.
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     from autograder.sandbox.safe_text import csv_text
     people = {}
     if args.roster:
-        from autograder.classroom.lms import read_roster
+        from autograder.classroom.platforms import read_roster
         people = read_roster(Path(args.roster))
     cells, found = rows(Path(args.db), people)
     header = ["student", "name", "email", "assignment", "timestamp", "score", "max_score", *cells]

@@ -34,7 +34,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from ..course import assignments
-from . import (settings as class_settings, class_records, feedback_zip, from_git, late, lms,
+from . import (settings as class_settings, class_records, feedback_zip, from_git, late, platforms,
                merge, provenance, regrade, report_html, summary)
 from ..sandbox import processes
 from .. import course as course_table
@@ -79,7 +79,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="due time (ISO 8601, UTC unless a zone is given): late work loses "
                              "points as course.toml's [late] says")
     parser.add_argument("--export", nargs=2, action="append", default=[], metavar=("LMS", "FILE.csv"),
-                        help="also write the grade-import CSV of canvas or moodle")
+                        help=f"also write the grade-import CSV of {platforms.names()}")
     parser.add_argument("--from-git", default=None, metavar="LIST",
                         help="grade git repositories instead: LIST has one 'student,url' a line; "
                              "each is graded at its newest commit, late by its commit time")
@@ -91,20 +91,16 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--export-unmatched", action="store_true",
                         help="write export rows the platform cannot match (no roster entry) "
                              "instead of refusing them")
-    parser.add_argument("--moodle-max", type=float, default=None, metavar="POINTS",
-                        help="the Moodle activity's maximum grade: the worksheet's grades are "
-                             "scaled to it (default: the assignment's total)")
     parser.add_argument("--merge", nargs="+", default=None, metavar="DIR",
                         help="merge the reports of --shard runs (each DIR holds reports/) into one "
                              "gradebook, summary and export set; grades nothing")
-    parser.add_argument("--export-column", default=None,
-                        help="the Canvas assignment column to fill (default: '<course> assignment N')")
     parser.add_argument("--feedback-zip", nargs=2, action="append", default=[], metavar=("LMS", "FILE.zip"),
-                        help="also write every report.html in the zip moodle's 'Upload multiple feedback "
-                             "files' or canvas's 'Re-Upload Submissions' reads (autograder/classroom/feedback_zip.py)")
+                        help=f"also write every report.html in the zip {platforms.names()} reads "
+                             "as feedback files (autograder/classroom/feedback_zip.py)")
     parser.add_argument("--similarity", action="store_true",
                         help="also compare the submissions with each other: similarity.html and "
                              ".csv next to the gradebook (see autograder/classroom/similarity.py)")
+    platforms.add_options(parser)  # each platform's own (--export-column, --moodle-max)
     # For tests and other graders: the command that grades one folder.
     parser.add_argument("--grade-command", default=None, help=argparse.SUPPRESS)
     return parser
@@ -282,8 +278,8 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
         for student, (status, reason) in sorted(failed.items()):
             console.print(f"  {student}: {status}: {reason}", markup=False, highlight=False)
         return submissions, failed
-    layout, submissions, skipped = lms.read_class(class_dir, ctx.out / ".lms")
-    if layout == "folder":
+    platform, submissions, skipped = platforms.read_class(class_dir, ctx.out / ".lms")
+    if platform is None:
         # grade-all's own output kept inside the class folder (reports/ beside a
         # gradebook there) is never a student.
         found = [sub for sub in find_submissions(class_dir) if not _holds_output(sub.path, ctx.out)]
@@ -292,7 +288,7 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
             console.print(visible(f"grade-all: skipped {', '.join(ours)} in {class_dir}: grade-all's "
                                   "own output, not a student"), markup=False)
         return found, {}
-    console.print(visible(f"grade-all: {class_dir} is a {layout.capitalize()} download: "
+    console.print(visible(f"grade-all: {class_dir} is a {platform.title} download: "
                           f"{len(submissions)} students"
                           + (f"; skipped {', '.join(skipped[:5])}" if skipped else "")),
                   markup=False)
@@ -331,22 +327,23 @@ def finish(students, results, gradebook: Path, out: Path, settings: class_settin
     maximum = gb.class_max(results) or 0
     refused = False
     for kind, path in settings.exports:
-        strays = lms.unmatched(rows, kind, settings.people)
+        platform = platforms.get(kind)
+        strays = platforms.unmatched(rows, kind, settings.people)
         if strays and not settings.export_unmatched:
-            console.print(f"grade-all: did not write {path}: {len(strays)} rows {kind.capitalize()} cannot "
+            console.print(f"grade-all: did not write {path}: {len(strays)} rows {platform.title} cannot "
                           f"match to a student ({', '.join(strays[:8])}{', ...' if len(strays) > 8 else ''}): "
-                          f"they are not on the --roster and not from a {kind.capitalize()} download. Give "
+                          f"they are not on the --roster and not from a {platform.title} download. Give "
                           "the roster, or --export-unmatched to write them anyway", markup=False)
             refused = True
             continue
-        text = (lms.export_canvas(rows, settings.column, maximum) if kind == "canvas"
-                else lms.export_moodle(rows, maximum, settings.moodle_max))
-        atomic_write(path, text)
-        console.print(f"grade-all: wrote the {kind.capitalize()} grade import {path}", markup=False)
+        options = settings.export_options.get(kind)
+        atomic_write(path, platform.export(rows, maximum, options))
+        console.print(f"grade-all: wrote the {platform.title} grade import {path}", markup=False)
     for kind, path in settings.feedback:
         held, left_out = feedback_zip.write_zip(kind, path, students, results, out, settings.people)
         named = ", ".join(f"{s} ({why})" for s, why in left_out[:5]) + (", ..." if len(left_out) > 5 else "")
-        console.print(f"grade-all: wrote the {kind.capitalize()} feedback zip {path} ({held} reports"
+        title = platforms.get(kind).title
+        console.print(f"grade-all: wrote the {title} feedback zip {path} ({held} reports"
                       + (f"; left out {named}" if left_out else "") + ")", markup=False)
     late_rows = [r for r in rows if r["days_late"] not in ("", 0)]
     if late_rows:
