@@ -19,7 +19,7 @@ import pytest
 
 from classgrading_support import FAKE_GRADE, ROOT, solved, zipped
 
-TOYBOX = '''"""Toybox: one <id>.toybox.zip per student; grades as id,points out of --toybox-out-of."""
+TOYBOX = '''"""Toybox: one <id>.toybox.zip per student; grades as id,points."""
 from __future__ import annotations
 
 import zipfile
