@@ -38,29 +38,31 @@ class ClassSettings:
 
 
 def from_args(args, table, selection) -> ClassSettings:
-    settings = ClassSettings(policy=table.late or late.Policy())
-    if getattr(args, "roster", None):
+    """The settings grade-all's parsed options (``options.build_parser``) give."""
+    settings = ClassSettings(policy=table.late or late.Policy(), course=table,
+                             git_at_due=args.git_at_due, export_unmatched=args.export_unmatched,
+                             git_list=Path(args.from_git) if args.from_git else None)
+    if args.roster:
         settings.people = platforms.read_roster(Path(args.roster))
-        settings.extensions = {student: late.parse_time(person["due"], f"--roster {args.roster}: {student}'s due")
-                               for student, person in settings.people.items() if person.get("due")}
-    if getattr(args, "due", None):
+        settings.extensions = {
+            student: late.parse_time(person["due"], f"--roster {args.roster}: {student}'s due")
+            for student, person in settings.people.items() if person.get("due")}
+    if args.due:
         settings.due = late.parse_time(args.due)
-    if getattr(args, "extensions", None):
+    if args.extensions:
         settings.extensions.update(late.read_extensions(Path(args.extensions)))
     if settings.extensions and settings.due is None:
-        raise late.PolicyError("extensions give some students their own due time: give --due for the others")
-    settings.git_at_due = bool(getattr(args, "git_at_due", False))
-    settings.export_unmatched = bool(getattr(args, "export_unmatched", False))
-    for kind, path in getattr(args, "export", None) or []:
+        raise late.PolicyError("extensions give some students their own due time: give --due "
+                               "for the others")
+    for kind, path in args.export:
         settings.exports.append((platforms.get(kind, "--export").name, Path(path)))
-    for kind, path in getattr(args, "feedback_zip", None) or []:
+    for kind, path in args.feedback_zip:
         settings.feedback.append((platforms.get(kind, "--feedback-zip").name, Path(path)))
-    if getattr(args, "from_git", None):
-        settings.git_list = Path(args.from_git)
     settings.course_title = table.name
     chosen = table.assignments.get(selection.number) if selection.number else None
-    settings.assignment_title = (f"Assignment {chosen.number}: {chosen.title}" if chosen
-                                 else f"all assignments ({len(table.assignments)}, {table.total:g} points)")
+    settings.assignment_title = (
+        f"Assignment {chosen.number}: {chosen.title}" if chosen
+        else f"all assignments ({len(table.assignments)}, {table.total:g} points)")
     settings.export_options = platforms.configure(
         args, f"{table.name} assignment {selection.number}" if selection.number else table.name)
     return settings
@@ -84,8 +86,8 @@ def students_named(wanted: set, submissions: list[Submission], people: dict) -> 
             unknown.append(item)
     if unknown:
         shown = ", ".join(sorted(ids)[:10]) + (", ..." if len(ids) > 10 else "")
-        raise ValueError(f"--regrade names {', '.join(sorted(unknown))}: no such student (or the name is "
-                         f"shared); students: {shown}")
+        raise ValueError(f"--regrade names {', '.join(sorted(unknown))}: no such student (or the "
+                         f"name is shared); students: {shown}")
     return found
 
 
