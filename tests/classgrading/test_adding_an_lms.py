@@ -43,7 +43,7 @@ class Toybox:
                             help="the Toybox activity's maximum points")
 
     def configure(self, args, assignment):
-        out_of = getattr(args, "toybox_out_of", None)
+        out_of = args.toybox_out_of
         if out_of is not None and out_of <= 0:
             raise ValueError(f"--toybox-out-of: expected points above 0, found {out_of:g}")
         return out_of

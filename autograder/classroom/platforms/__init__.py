@@ -46,8 +46,9 @@ class Platform(Protocol):
         """grade-all's options this platform needs (none is fine)."""
 
     def configure(self, args: argparse.Namespace, assignment: str) -> object:
-        """The export's options from the parsed arguments (ValueError when wrong);
-        ``assignment`` names what is graded ("nn100 assignment 1"), a default title."""
+        """The export's options from the parsed arguments, which hold every option
+        ``add_options`` added (ValueError when wrong); ``assignment`` names what is
+        graded ("nn100 assignment 1"), a default title."""
 
     def claims(self, entry: Path) -> bool:
         """Whether a top-level entry of a download carries this platform's name layout."""

@@ -52,7 +52,7 @@ class Canvas:
                                  "assignment N'; 'Name (id)' fills an existing assignment)")
 
     def configure(self, args, assignment):
-        return getattr(args, "export_column", None) or assignment
+        return args.export_column or assignment
 
     def claims(self, entry):
         return bool(NAME.match(entry.name)) and entry.is_file()

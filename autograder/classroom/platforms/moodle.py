@@ -56,7 +56,7 @@ class Moodle:
 
     def configure(self, args, assignment):
         """The activity's maximum grade, or None (the assignment's total)."""
-        given = getattr(args, "moodle_max", None)
+        given = args.moodle_max
         if given is not None and given <= 0:
             raise ValueError(f"--moodle-max: expected a maximum grade above 0, found {given:g}")
         return None if given is None else float(given)
