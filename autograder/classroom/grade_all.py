@@ -95,7 +95,8 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     explain = ctx.explain
     for position, sub in enumerate(submissions):
         done = gb.load_result(ctx.out / sub.student / "results.json")
-        action, reason = ("grade", "new") if done is None else _why_grade_again(done, sub, ctx, again)
+        action, reason = (("grade", "new") if done is None
+                          else _why_grade_again(done, sub, ctx, again))
         if action == regrade.UPDATE:
             action, reason = _bring_up_to_date(done, reason, ctx, settings)
             if action == regrade.UPDATE:
