@@ -12,6 +12,7 @@ REPO = Path(os.environ.get("NN100_REPO", ROOT.parent)).resolve()
 sys.path[:0] = [str(ROOT), str(REPO)]  # for nbcourse and autograder below
 
 from nbcourse.feedback import RedactHiddenTracebacks  # noqa: E402
+from nbcourse.late import CoursePolicy  # noqa: E402
 from nbcourse.preprocessor import ExecuteToTheEnd, TrustedGrades  # noqa: E402
 from nbgrader.converters import Autograde  # noqa: E402
 from nbgrader.preprocessors import (ClearHiddenTests, Execute, GetGrades,  # noqa: E402
@@ -45,6 +46,12 @@ _at = _default.index(SaveAutoGrades)
 c.Autograde.autograde_preprocessors = [
     ExecuteToTheEnd if p is Execute else p for p in _default[:_at]] + [TrustedGrades] + \
     _default[_at:]
+# Late work: nbgrader measures how late (the due date `make due` records, against each
+# submission's timestamp.txt); course.toml's [late] table says what it costs, as it does
+# for grade-all (nbcourse/late.py). nbgrader's AssignLatePenalties, in the list above,
+# asks this plugin for each late notebook's penalty.
+c.AssignLatePenalties.plugin_class = CoursePolicy
+
 # The student's kernel runs confined (nbcourse/kernel.py): it can read only the system,
 # the packages and its own folder, and write only its own folder.
 # Without the Makefile's JUPYTER_DATA_DIR there is no place of ours for the kernelspec:

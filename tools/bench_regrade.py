@@ -62,7 +62,7 @@ def _children_cpu() -> float:
 
 def replicate(download: Path, reports: Path, copies: int, out_zip: Path) -> int:
     """``copies`` of every student of a Canvas download, with their stored results."""
-    from autograder.classroom.lms import CANVAS
+    from autograder.classroom.platforms.canvas import NAME as CANVAS
     count = 0
     with zipfile.ZipFile(download) as source, zipfile.ZipFile(out_zip, "w", zipfile.ZIP_STORED) as target:
         for info in source.infolist():

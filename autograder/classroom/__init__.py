@@ -5,7 +5,8 @@ settings        the class-grading options (roster, due time, exports) resolved o
 grader_process  one submission graded in a process of its own
 gradebook       per-student results on disk and the gradebook CSV
 late            late penalties from the course's policy
-lms             Canvas and Moodle bulk downloads and grade exports
+platforms       the learning platforms (one module each: Canvas, Moodle): downloads read,
+                grades and feedback exported; the roster
 from_git        submissions cloned from students' repositories
 merge           shards of a class merged into one gradebook
 provenance      which grader and options produced a stored result

@@ -57,11 +57,15 @@ class Context:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: bool = False
     subreaper: bool = False    # True when orphans of our graders are reparented to us
+    # grade-all's (built once from its options by options.from_args):
     record: dict = field(default_factory=dict)  # what grades (provenance.record)
+    explain: bool = False      # say why each student is graded again or updated
     force: bool = False        # grade every student again
-    regrade: set = field(default_factory=set)   # students to grade again
+    regrade: set = field(default_factory=set)   # students to grade again (ids or names)
     people: dict = field(default_factory=dict)  # the roster, for the gradebook
     on_result: object = lambda result: None     # called on each new result (late penalty)
+    # student -> why graded again, filled as the run plans (kept in results.json for history.csv)
+    reasons: dict = field(default_factory=dict)
 
 
 def run_grader(root: Path, work: Path, ctx: Context) -> dict:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import gradebook as gb
-from . import late, lms
+from . import late, platforms
 from ..grading.submissions import Submission
 
 
@@ -18,59 +18,53 @@ class ClassSettings:
     people: dict = field(default_factory=dict)   # roster: id -> name, email, SIS ids
     due: datetime | None = None
     policy: late.Policy = field(default_factory=late.Policy)
-    exports: list = field(default_factory=list)  # (lms, path)
-    column: str = "nn100"
+    exports: list = field(default_factory=list)  # (platform name, path)
+    # platform name -> its export's options (Canvas: the column; Moodle: the maximum grade)
+    export_options: dict = field(default_factory=dict)
     git_list: Path | None = None                 # --from-git LIST
     git_at_due: bool = False                     # --git-at-due: grade the last commit before --due
     extensions: dict = field(default_factory=dict)  # student id -> their own due time
     # What the exports do with rows no platform can match (not on the roster): refuse
     # (the default), or write them anyway (--export-unmatched).
     export_unmatched: bool = False
-    moodle_max: float | None = None             # --moodle-max: the activity's maximum grade
     course: object = None                       # the course table (hints and visibilities)
 
     def due_for(self, student: str) -> datetime | None:
         """The due time of ``student``: their extension, else --due."""
         return self.extensions.get(student, self.due)
-    feedback: list = field(default_factory=list)  # (lms, path): the reports in a zip to upload
+    feedback: list = field(default_factory=list)  # (platform name, path): reports to upload
     course_title: str = ""                       # titles for the summary page
     assignment_title: str = ""
 
 
 def from_args(args, table, selection) -> ClassSettings:
-    settings = ClassSettings(policy=table.late or late.Policy())
-    if getattr(args, "roster", None):
-        settings.people = lms.read_roster(Path(args.roster))
-        settings.extensions = {student: late.parse_time(person["due"], f"--roster {args.roster}: {student}'s due")
-                               for student, person in settings.people.items() if person.get("due")}
-    if getattr(args, "due", None):
+    """The settings grade-all's parsed options (``options.build_parser``) give."""
+    settings = ClassSettings(policy=table.late or late.Policy(), course=table,
+                             git_at_due=args.git_at_due, export_unmatched=args.export_unmatched,
+                             git_list=Path(args.from_git) if args.from_git else None)
+    if args.roster:
+        settings.people = platforms.read_roster(Path(args.roster))
+        settings.extensions = {
+            student: late.parse_time(person["due"], f"--roster {args.roster}: {student}'s due")
+            for student, person in settings.people.items() if person.get("due")}
+    if args.due:
         settings.due = late.parse_time(args.due)
-    if getattr(args, "extensions", None):
+    if args.extensions:
         settings.extensions.update(late.read_extensions(Path(args.extensions)))
     if settings.extensions and settings.due is None:
-        raise late.PolicyError("extensions give some students their own due time: give --due for the others")
-    settings.git_at_due = bool(getattr(args, "git_at_due", False))
-    settings.export_unmatched = bool(getattr(args, "export_unmatched", False))
-    if getattr(args, "moodle_max", None) is not None:
-        if args.moodle_max <= 0:
-            raise ValueError(f"--moodle-max: expected a maximum grade above 0, found {args.moodle_max:g}")
-        settings.moodle_max = float(args.moodle_max)
-    for kind, path in getattr(args, "export", None) or []:
-        if kind not in ("canvas", "moodle"):
-            raise ValueError(f"--export: expected canvas or moodle, found {kind!r}")
-        settings.exports.append((kind, Path(path)))
-    for kind, path in getattr(args, "feedback_zip", None) or []:
-        if kind not in ("canvas", "moodle"):
-            raise ValueError(f"--feedback-zip: expected canvas or moodle, found {kind!r}")
-        settings.feedback.append((kind, Path(path)))
-    if getattr(args, "from_git", None):
-        settings.git_list = Path(args.from_git)
+        raise late.PolicyError("extensions give some students their own due time: give --due "
+                               "for the others")
+    for kind, path in args.export:
+        settings.exports.append((platforms.get(kind, "--export").name, Path(path)))
+    for kind, path in args.feedback_zip:
+        settings.feedback.append((platforms.get(kind, "--feedback-zip").name, Path(path)))
     settings.course_title = table.name
     chosen = table.assignments.get(selection.number) if selection.number else None
-    settings.assignment_title = (f"Assignment {chosen.number}: {chosen.title}" if chosen
-                                 else f"all assignments ({len(table.assignments)}, {table.total:g} points)")
-    settings.column = getattr(args, "export_column", None) or (
-        f"{table.name} assignment {selection.number}" if selection.number else table.name)
+    settings.assignment_title = (
+        f"Assignment {chosen.number}: {chosen.title}" if chosen
+        else f"all assignments ({len(table.assignments)}, {table.total:g} points)")
+    settings.export_options = platforms.configure(
+        args, f"{table.name} assignment {selection.number}" if selection.number else table.name)
     return settings
 
 
@@ -92,8 +86,8 @@ def students_named(wanted: set, submissions: list[Submission], people: dict) -> 
             unknown.append(item)
     if unknown:
         shown = ", ".join(sorted(ids)[:10]) + (", ..." if len(ids) > 10 else "")
-        raise ValueError(f"--regrade names {', '.join(sorted(unknown))}: no such student (or the name is "
-                         f"shared); students: {shown}")
+        raise ValueError(f"--regrade names {', '.join(sorted(unknown))}: no such student (or the "
+                         f"name is shared); students: {shown}")
     return found
 
 

@@ -164,10 +164,10 @@ def compare_class(students: list[Student]) -> list[Pair]:
 
 def read_class(class_dir: Path, staging: Path) -> list[Submission]:
     """The submissions of a class folder or of a Canvas or Moodle download."""
-    from . import lms
+    from . import platforms
 
-    layout, submissions, _ = lms.read_class(Path(class_dir), staging)
-    return find_submissions(Path(class_dir)) if layout == "folder" else submissions
+    platform, submissions, _ = platforms.read_class(Path(class_dir), staging)
+    return find_submissions(Path(class_dir)) if platform is None else submissions
 
 
 def label(sub: Submission, people: dict) -> str:
@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from . import lms
+    from . import platforms
 
     if not 0 < args.threshold <= 1:
         print(
@@ -367,7 +367,7 @@ def main(argv=None) -> int:
         )
         return 2
     try:
-        people = lms.read_roster(Path(args.roster)) if args.roster else {}
+        people = platforms.read_roster(Path(args.roster)) if args.roster else {}
         run(Path(args.dir), Path(args.out), people, args.threshold, args.top)
     except (ValueError, OSError, SubmissionError) as error:
         print(f"similarity: {getattr(error, 'reason', error)}", file=sys.stderr)

@@ -5,6 +5,7 @@ import csv
 import html
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from datetime import datetime
 
 from autograder import course
 from classgrading_support import FAKE_GRADE, ROOT, solved
+from tools import similarity_class
 from tools.make_class import as_canvas
 
 DUE = "2026-09-14T23:59:00Z"
@@ -20,17 +22,27 @@ ON_TIME = (datetime(2026, 9, 14, 20, 0), False)
 # The hints the fake grader's failed checks show, as course.toml has them now.
 LINEAR_FORWARD = course.load().hint("Linear", "forward")
 LAYER_FD = course.load().hint("Linear", "fd")
+SEED = 5  # of the disguised copy's original and its disguise: any seed
 
 
 class Term:
     """Four students of assignment 1 as a Canvas download: a correct, b FAKE_BUG, c a
-    stub, d correct; ``times`` says when each sent it ("on time" or an ISO time)."""
+    stub, d correct; ``times`` says when each sent it ("on time" or an ISO time).
+    ``disguised_copy``: a writes each unit its own way (tools/similarity_class.py), and a
+    fifth, e, hands in a's code disguised (locals renamed, functions reordered, comments
+    changed): a correct submission, with no marker of its own."""
 
-    def __init__(self, base, times=("on time",) * 4):
+    def __init__(self, base, times=("on time",) * 4, disguised_copy=False):
         self.base, self.log = base, base / "runs.log"
         plain = base / "plain"
         for name, marker in (("a", ""), ("b", "FAKE_BUG"), ("c", "raise NotImplementedError"), ("d", "")):
-            solved(plain / name, marker)
+            if name == "a" and disguised_copy:
+                rng = random.Random(SEED)
+                choices = similarity_class.honest_choices(rng, 0.35)
+                similarity_class.write_student(plain / name, choices, rng)
+                similarity_class.write_copy(plain / "a" / "nn100", plain / "e", rng)
+            else:
+                solved(plain / name, marker)
         sent = [ON_TIME if when == "on time" else (datetime.fromisoformat(when.replace("Z", "")), True)
                 for when in times]
         self.ids = [p["canvas_id"] for p in as_canvas(plain, base / "a1.zip", base / "roster.csv", sent)]

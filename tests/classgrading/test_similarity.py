@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from autograder.classroom import similarity  # noqa: E402
 from autograder.grading.submissions import Submission, find_submissions  # noqa: E402
 from classgrading_support import ROOT, solved  # noqa: E402
 from tools import similarity_class  # noqa: E402
-from tools.make_class import as_canvas  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("similarity")  # one worker checks the class once
 
@@ -204,25 +202,6 @@ def test_grade_all_similarity_writes_its_report_next_to_the_gradebook(tmp_path, 
     assert "grade-all: similarity: 5 submissions" in run.stderr
 
 
-def test_a_canvas_download_is_compared_by_user_id_with_the_roster_names(
-    tmp_path, fake_grade_command
-):
-    """The copy inside a Canvas download: found among the unpacked zips, named by the
-    roster, ids as the gradebook has them."""
-    class_dir = tmp_path / "class"
-    copied = similarity_class.make_class(class_dir, 4, 3, copies=1)
-    folks = as_canvas(
-        class_dir,
-        tmp_path / "a1.zip",
-        tmp_path / "roster.csv",
-        [(datetime(2026, 9, 14, 20, 0), False)] * 5,
-    )
-    by_folder = dict(zip(sorted(p.name for p in class_dir.iterdir()), folks, strict=True))
-    ((copy, original),) = copied.items()
-    expected = {
-        f"{by_folder[s]['canvas_id']} ({by_folder[s]['last']}, {by_folder[s]['first']})"
-        for s in (copy, original)
-    }
-    _, first = grade_all_with_similarity(tmp_path / "a1.zip", tmp_path / "out" / "gradebook.csv",
-                                         fake_grade_command, "--roster", str(tmp_path / "roster.csv"))
-    assert {first["student_a"], first["student_b"]} == expected and first["flagged"] == "yes"
+# The copy inside a Canvas download (found among the unpacked zips, named by the roster,
+# ids as the gradebook has them) is checked in the term's own run, against the gradebook,
+# the exports, the reports and the history: test_term_regrades.py.

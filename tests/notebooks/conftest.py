@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .sample_class import CLASS, make_submission
+from .sample_class import CLASS, DUE, SENT, SENT_ON_TIME, make_submission
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE_FILES = ["Makefile", "nbgrader_config.py", "nbcourse", "text"]
@@ -49,6 +49,7 @@ def build_class(course: Path) -> dict:
         else:
             shutil.copy(source, course / name)
     timings = {"notebooks": make(course, "notebooks")}
+    make(course, "due", "ASSIGNMENT=backprop", f"DUE={DUE}")
     for student in CLASS:
         folder = course / "submitted" / student.name / student.assignment
         shutil.copytree(course / "release" / student.assignment, folder)
@@ -58,6 +59,7 @@ def build_class(course: Path) -> dict:
             nbformat.read(course / "release" / student.assignment / notebook, as_version=4),
             student)
         nbformat.write(submitted, folder / notebook)
+        (folder / "timestamp.txt").write_text(SENT.get(student.name, SENT_ON_TIME))
         for name, text in student.tamper_files.items():
             (folder / name).write_text(text)
     timings["autograde"] = make(course, "autograde", f"TIMEOUT={TIMEOUT}")

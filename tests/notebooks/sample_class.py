@@ -281,3 +281,12 @@ CLASS += [
             "grader grades the code", twin="ada",
             append={"learner": "import os\nos._exit(0)"}),
 ]
+
+
+# --- late work: course.toml's [late] policy through nbgrader's late-submission plugin
+# (assignments/nbcourse/late.py). conftest records backprop's due date (`make due`) and
+# writes each submission's timestamp.txt: an hour before it, lea's 36 hours after.
+DUE = "2026-09-14T23:59:00Z"
+SENT_ON_TIME = "2026-09-14 22:59:00.000000 UTC"
+SENT = {"lea": "2026-09-16 12:00:00.000000 UTC"}  # 2 days late after the 15-minute grace
+CLASS.append(Student("lea", "backprop", None, "the reference, sent 36 hours after the due date"))
