@@ -64,6 +64,7 @@ demo: $(CORE) ## the post's experiments and the digits example, with figures
 	$(PY) examples/digits.py
 	$(PY) examples/convnet.py
 	$(PY) examples/gpt.py
+	$(PY) examples/recall.py
 
 exercises: $(CORE) ## regenerate exercises/ from solutions/
 	$(PY) -m tools.make_exercises
