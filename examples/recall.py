@@ -8,7 +8,7 @@ accuracy of the answer and the training time, and draws the attention weights of
 that does the look-up (the one whose last position puts the most weight on the answer's
 value, averaged over the test set) on one test sequence, as a PNG.
 
-    python examples/recall.py [--seed 0] [--epochs 4] [--figure examples/figures/recall_attention.png]
+    python examples/recall.py [--seed 0] [--epochs 4] [--figure FILE.png]
 """
 import argparse
 import time
@@ -27,7 +27,8 @@ TRAIN, TEST, EPOCHS, BS, LR, DIM, HEADS, BLOCKS = 4000, 500, 4, 32, 3e-3, 32, 4,
 
 def tiny_gpt(length: int, rng) -> Sequential:
     vocabulary = KEYS + VALUES
-    return Sequential(Embedding(vocabulary, DIM, rng=rng), PositionalEmbedding(length, DIM, rng=rng),
+    return Sequential(Embedding(vocabulary, DIM, rng=rng),
+                      PositionalEmbedding(length, DIM, rng=rng),
                       *[TransformerBlock(DIM, HEADS, rng=rng) for _ in range(BLOCKS)],
                       LayerNorm(DIM), Linear(DIM, vocabulary, rng=rng))
 
