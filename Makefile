@@ -65,6 +65,7 @@ demo: $(CORE) ## the post's experiments and the digits example, with figures
 	$(PY) examples/convnet.py
 	$(PY) examples/gpt.py
 	$(PY) examples/recall.py
+	$(PY) examples/sort.py --seeds 0
 
 exercises: $(CORE) ## regenerate exercises/ from solutions/
 	$(PY) -m tools.make_exercises

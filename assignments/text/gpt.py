@@ -192,6 +192,14 @@ print("GELU: tests passed")
 # query that matches one key much better than the others gets, in effect, that key's
 # value: a dictionary look-up, but one that gradients can flow through.
 #
+# Here is one head of a tiny GPT like the one you will train at the end of this notebook,
+# on a task that is a look-up: key–value pairs (`k5 v9 k3 v7 ...`), then one of the keys
+# again, whose value is the answer. Each row is a query position, each column a position it
+# may attend to, darker for more weight. Look at the last row: the repeated key `k2`
+# puts nearly all its weight on `v5`, the value that followed `k2` the first time.
+#
+# ![attention of one head of a tiny GPT trained on associative recall](recall_attention.png)
+#
 # **Why the scores are scaled.** The dot product of two vectors of `hs` random entries
 # grows with `hs`: the cell below shows by how much. A softmax of large scores
 # *saturates*: one weight is almost 1, the others almost 0, and its gradient almost
@@ -415,13 +423,8 @@ print("clip_grad_norm: tests passed")
 # without attention stays near chance. The training loop is your `Learner`; the step
 # between backward and update clips the gradients.
 #
-# Trained on more data for longer, a model of this size gets every answer right. The
-# map below (`make demo` draws it) is one head of such a model, attending from each
-# position (rows) to the positions before it (columns) on one sequence: the row of the
-# last position, the repeated key, puts nearly all its weight on the value that followed
-# the key's first appearance. Other heads point elsewhere; this one does the look-up.
-#
-# ![attention of one head of a tiny GPT trained on associative recall](recall_attention.png)
+# Trained on more data for longer, a model of this size gets every answer right: the
+# attention map near the start of this notebook is one of its heads.
 
 # %%
 # nbgrader: given recall_data
