@@ -64,6 +64,8 @@ demo: $(CORE) ## the post's experiments and the digits example, with figures
 	$(PY) examples/digits.py
 	$(PY) examples/convnet.py
 	$(PY) examples/gpt.py
+	$(PY) examples/recall.py
+	$(PY) examples/sort.py --seeds 0
 
 exercises: $(CORE) ## regenerate exercises/ from solutions/
 	$(PY) -m tools.make_exercises

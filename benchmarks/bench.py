@@ -1,7 +1,7 @@
 """`make bench`: nn100's speed against raw numpy and PyTorch, and the grader's speed.
 
-    python benchmarks/bench.py [--quick] [--only train,dtype,digits,conv,attention,grading] [--no-torch]
-                               [--rounds N] [--class-size N] [--class-jobs 1,2] [--out DIR]
+    python benchmarks/bench.py [--quick] [--only train,dtype,digits,conv,attention,gpt,grading]
+                               [--no-torch] [--rounds N] [--class-size N] [--class-jobs 1,2] [--out DIR]
 
 Prints a Markdown report, writes it to benchmarks/results/latest.md with a JSON twin
 latest.json, and, after a full run (no --quick, --only or --rounds), copies it into
@@ -30,13 +30,13 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 import report  # noqa: E402
 import training  # noqa: E402
 
-SECTIONS = ("train", "dtype", "digits", "conv", "attention", "grading")
+SECTIONS = ("train", "dtype", "digits", "conv", "attention", "gpt", "grading")
 
 # rounds (interleaved, after one warm-up) and steps per timed run
 FULL = {"rounds": 31, "steps128": 40, "steps8": 200, "digits_epochs": 2, "digits_runs": 5,
-        "grading_rounds": 3, "startup_rounds": 10, "conv_steps": 10}
+        "grading_rounds": 3, "startup_rounds": 10, "conv_steps": 10, "gpt_steps": 10}
 QUICK = {"rounds": 7, "steps128": 20, "steps8": 100, "digits_epochs": 1, "digits_runs": 2,
-         "grading_rounds": 1, "startup_rounds": 5, "conv_steps": 5}
+         "grading_rounds": 1, "startup_rounds": 5, "conv_steps": 5, "gpt_steps": 5}
 
 
 def main(argv=None) -> int:
@@ -125,6 +125,12 @@ def run_sections(sections, settings, use_torch, args, results) -> None:
         progress("CausalSelfAttention")
         comparisons.append(attention.attention_speed(rounds, settings["conv_steps"], use_torch,
                                                      training.compare))
+    if "gpt" in sections:
+        import gpt
+
+        progress("tiny GPT training step")
+        comparisons.append(gpt.gpt_speed(rounds, settings["gpt_steps"], use_torch,
+                                         training.compare))
     if "grading" in sections:
         import grading
 

@@ -127,7 +127,7 @@ class GELU(Layer):
         Hint: keep the tanh you compute: its derivative is written with it.
         """
         ### BEGIN SOLUTION
-        inner = GELU_SCALE * (X + GELU_CUBIC * X ** 3)
+        inner = GELU_SCALE * (X + GELU_CUBIC * (X * X * X))  # X ** 3: numpy's slow pow, ~50x
         tanh = np.tanh(inner)
         Y = 0.5 * X * (1 + tanh)
         ### END SOLUTION

@@ -13,6 +13,8 @@ import digits  # noqa: E402
 import gpt  # noqa: E402
 import linear_regression  # noqa: E402
 import product  # noqa: E402
+import recall  # noqa: E402
+import sort  # noqa: E402
 
 
 def test_linear_regression_recovers_the_true_weights():
@@ -73,3 +75,31 @@ def test_synthetic_problems_have_column_targets():
     np.testing.assert_allclose(Y, X @ W + b)
     X, Y = nn100.data.product(n=30, rng=0)
     np.testing.assert_allclose(Y[:, 0], X[:, 0] * X[:, 1])
+
+
+def test_the_recall_pictures_weights_are_the_layers_own():
+    """examples/recall.py recomputes a head's weights from the layer's parameters: with
+    them, the values and the projection give back the layer's output."""
+    rng = np.random.default_rng(0)
+    attn = nn100.CausalSelfAttention(8, 2, rng=1)
+    attn.qkv_bias.tensor[:] = rng.normal(size=24)
+    X = rng.normal(size=(2, 5, 8))
+    weights = recall.attention_weights(attn, X)                      # (N, heads, T, T)
+    assert np.allclose(weights.sum(axis=-1), 1) and np.all(np.triu(weights[0, 0], 1) == 0)
+    v = (X @ attn.qkv_weights.tensor + attn.qkv_bias.tensor)[..., 16:]
+    heads = [weights[:, h] @ v[..., 4 * h:4 * h + 4] for h in range(2)]
+    Y = np.concatenate(heads, axis=-1) @ attn.proj_weights.tensor + attn.proj_bias.tensor
+    assert np.allclose(Y, attn.forward(X)[0])
+
+
+def test_the_unmasked_attention_of_the_sort_experiment_sees_the_future_and_is_right():
+    from nn100.gradcheck import check_gradients
+    rng = np.random.default_rng(0)
+    masked, unmasked = (nn100.CausalSelfAttention(6, 2, rng=2) for _ in range(2))
+    unmasked.__class__ = sort.UnmaskedSelfAttention
+    X = rng.normal(size=(2, 4, 6))
+    Y, Y_masked = unmasked.forward(X)[0], masked.forward(X)[0]
+    assert np.allclose(Y[:, -1], Y_masked[:, -1]), "the last position sees all in both"
+    assert not np.allclose(Y[:, 0], Y_masked[:, 0]), "the first one sees the future"
+    report = check_gradients(unmasked, X)
+    assert report, str(report)

@@ -32,7 +32,7 @@ def make(course: Path, *args: str) -> float:
     result = subprocess.run(
         ["make", "-C", str(course), *args, f"VENV={REPO / '.venv'}",
          f"SOLUTIONS={REPO / 'solutions' / 'nn100'}", f"DATA={REPO / 'data'}"],
-        capture_output=True, text=True, timeout=900)
+        capture_output=True, text=True, timeout=1800)  # 29 notebooks on a loaded machine
     (course / f"make-{args[0]}.log").open("a").write(result.stdout + result.stderr)
     if result.returncode != 0:
         raise RuntimeError(f"make {' '.join(args)} failed:\n{result.stdout[-3000:]}\n"

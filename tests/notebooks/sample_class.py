@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grader"))
 from autograder import course  # noqa: E402
 from mutants import MUTANTS as POST_MUTANTS  # noqa: E402  (layers.py ... learner.py)
 from mutants_conv import MUTANTS as CHAPTER_MUTANTS  # noqa: E402  (norm.py, conv.py)
+from mutants_gpt import MUTANTS as GPT_MUTANTS  # noqa: E402  (attention.py, optimizers.py)
 
-MUTANTS = POST_MUTANTS + CHAPTER_MUTANTS
+MUTANTS = POST_MUTANTS + CHAPTER_MUTANTS + GPT_MUTANTS
 MUTANTS_BY_NAME = {m[0]: m for m in MUTANTS}
 ALL = "*"  # as ``stub``: every solution cell left as released
 
@@ -160,6 +161,9 @@ MUTANT_NOTEBOOKS = {
                 "conv_padding_ignored_in_backward", "maxpool_routes_to_every_maximum",
                 "flatten_backward_in_column_major_order",
                 "residual_returns_only_the_inner_gradient"],
+    "gpt": ["embedding_gradient_by_assignment", "positional_gradient_of_the_first_sequence",
+            "gelu_cubic_derivative_without_its_3", "attention_mask_after_softmax",
+            "adamw_coupled_decay", "clip_per_parameter"],
 }
 CLASS += [Student("ada", a, None, "the reference solution") for a in ASSIGNMENTS[1:]]
 CLASS += [Student("sam", a, None, "hands in the released notebook untouched", stub=[ALL])

@@ -23,7 +23,7 @@ def built(tmp_path_factory):
 def test_every_solution_cell_is_the_reference_source_verbatim(built):
     import nbformat
     names = [name for name, _ in build.assignments(build.load_course(SOLUTIONS))]
-    assert names == ["backprop", "training", "classification", "optimizers", "convnet"]
+    assert names == ["backprop", "training", "classification", "optimizers", "convnet", "gpt"]
     for name in names:
         text = (REPO / "assignments" / "text" / f"{name}.py").read_text()
         nb = nbformat.read(built / name / f"{name}.ipynb", as_version=4)
@@ -176,7 +176,7 @@ def student_course(built, tmp_path) -> Path:
     shutil.copytree(built, course)
     written = build.write_student_toolboxes(built, course, build.load_course(SOLUTIONS))
     assert [p.parent.name for p in written] == ["training", "classification", "optimizers",
-                                                "convnet"]
+                                                "convnet", "gpt"]
     return course
 
 
@@ -192,13 +192,13 @@ def load_toolbox(folder: Path, monkeypatch):
 def test_the_students_toolbox_offers_what_the_graders_copy_does_from_their_notebooks(
         built, tmp_path, monkeypatch):
     course = student_course(built, tmp_path)
-    for name in ["training", "classification", "optimizers", "convnet"]:
+    for name in ["training", "classification", "optimizers", "convnet", "gpt"]:
         student = (course / name / "toolbox.py").read_text()
         assert "### BEGIN SOLUTION" not in student and "class Linear" not in student
         grader = build.defined_names((built / name / "toolbox.py").read_text())
         assert build.defined_names(student) != grader
-    toolbox = load_toolbox(course / "convnet", monkeypatch)  # reads the four notebooks
-    wanted = [n for n in build.defined_names((built / "convnet" / "toolbox.py").read_text())
+    toolbox = load_toolbox(course / "gpt", monkeypatch)  # reads the five notebooks
+    wanted = [n for n in build.defined_names((built / "gpt" / "toolbox.py").read_text())
               if n != "np"]
     assert len(wanted) > 15 and [n for n in wanted if not hasattr(toolbox, n)] == []
     assert toolbox.Linear.__module__ == "toolbox"
@@ -213,6 +213,14 @@ def test_the_students_toolbox_offers_what_the_graders_copy_does_from_their_noteb
                               toolbox.AdamOptimizer(lr=0.05))
     losses = learner.fit(X, labels, epochs=20, bs=16)
     assert losses[-1] < 0.5 * losses[0], losses
+    # ... and take sequences, as the gpt notebook's model needs: (N, T, features) through
+    # Linear and LayerNorm, (N, T, classes) logits with ignored positions in the loss
+    Z, _ = toolbox.Sequential(toolbox.LayerNorm(4), toolbox.Linear(4, 3, rng=4)).forward(
+        rng.standard_normal((2, 5, 4)))
+    targets = np.full((2, 5), -100)
+    targets[:, -1] = [0, 2]
+    loss, dZ = toolbox.softmax_cross_entropy_loss(Z, targets, ignore_index=-100)
+    assert Z.shape == (2, 5, 3) and np.isfinite(loss) and np.all(dZ[:, :4] == 0)
 
 
 def test_the_students_toolbox_runs_their_stubs_and_names_their_notebook(

@@ -1,5 +1,5 @@
 """The student edition with the notebooks, as `make release` builds it after `make
-notebooks`: all five notebooks, stubbed, with the students' toolbox.py, and no line of a
+notebooks`: all six notebooks, stubbed, with the students' toolbox.py, and no line of a
 reference solution, of a hidden test, nor any grader test name anywhere in it.
 
 It reads the release of the sample class (conftest.py), so it costs no nbgrader run of
