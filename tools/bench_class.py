@@ -1,4 +1,5 @@
-"""Time grade-all on a generated class: ``python -m tools.bench_class [--students 200] [--jobs 1 2]``.
+"""Time grade-all on a generated class:
+``python -m tools.bench_class [--students 200] [--jobs 1 2]``.
 
 Generates one class with tools/make_class.py (correct, partly wrong, stubbed, hostile
 and broken submissions), grades it from scratch once per ``--jobs`` value into its
@@ -44,20 +45,24 @@ def measure(students: int = 200, jobs=(1, 2), seed: int = 0, workdir: Path | Non
         for count in jobs:
             gradebook = scratch / f"jobs{count}" / "gradebook.csv"
             started = time.perf_counter()
-            run = subprocess.run([sys.executable, "-m", "autograder.classroom.grade_all", str(scratch / "submissions"),
-                                  "--gradebook", str(gradebook), "--jobs", str(count), *extra_args],
+            run = subprocess.run([sys.executable, "-m", "autograder.classroom.grade_all",
+                                  str(scratch / "submissions"), "--gradebook", str(gradebook),
+                                  "--jobs", str(count), *extra_args],
                                  cwd=ROOT, capture_output=True, text=True)
             wall = time.perf_counter() - started
             if run.returncode != 0:
-                raise RuntimeError(f"bench_class: grade-all --jobs {count} failed: {run.stderr[-2000:]}")
+                raise RuntimeError(f"bench_class: grade-all --jobs {count} failed: "
+                                   f"{run.stderr[-2000:]}")
             with open(gradebook, newline="") as handle:
                 rows = list(csv.DictReader(handle))
-            per_student = [json.loads((gradebook.parent / "reports" / r["student"] / "results.json").read_text())
+            per_student = [json.loads((gradebook.parent / "reports" / r["student"]
+                                       / "results.json").read_text())
                            ["extra_data"]["classroom"]["seconds"] for r in rows]
             figures["runs"].append({
                 "jobs": count, "wall_seconds": round(wall, 2),
                 "seconds_per_submission": round(wall / len(rows), 3),
-                "mean_grading_seconds_per_submission": round(sum(per_student) / len(per_student), 3),
+                "mean_grading_seconds_per_submission":
+                    round(sum(per_student) / len(per_student), 3),
                 "slowest_submission_seconds": round(max(per_student), 2),
                 "statuses": dict(Counter(r["status"] for r in rows)),
             })
@@ -65,7 +70,9 @@ def measure(students: int = 200, jobs=(1, 2), seed: int = 0, workdir: Path | Non
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench_class", description=__doc__.splitlines()[0])
+    # the first paragraph: help re-flows its two lines into one
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_class",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=0)

@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = [
     ("nothing changed", []),
     ("late policy", [(None, "penalty_per_day = 10", "penalty_per_day = 5", 0)]),
-    ("a hint", [("[units.Linear.hints]", 'forward = { concept = "', 'forward = { concept = "(edited) ', 0)]),
+    ("a hint", [("[units.Linear.hints]", 'forward = { concept = "',
+                 'forward = { concept = "(edited) ', 0)]),
     ("a unit's points", [("[units.Linear]", "points = 10", "points = 12", 2)]),
     ("another assignment's unit", [("[units.Tanh]", "points = 4", "points = 5", 1)]),
     ("a unit's checks (spec)", [("[units.Linear.spec]", "bound = 1e-12", "bound = 1e-11", 0)]),
@@ -64,14 +65,15 @@ def replicate(download: Path, reports: Path, copies: int, out_zip: Path) -> int:
     """``copies`` of every student of a Canvas download, with their stored results."""
     from autograder.classroom.platforms.canvas import NAME as CANVAS
     count = 0
-    with zipfile.ZipFile(download) as source, zipfile.ZipFile(out_zip, "w", zipfile.ZIP_STORED) as target:
+    with (zipfile.ZipFile(download) as source,
+          zipfile.ZipFile(out_zip, "w", zipfile.ZIP_STORED) as target):
         for info in source.infolist():
             match = CANVAS.match(info.filename)
             data = source.read(info)
             for k in range(copies):
                 user = match["user"] if k == 0 else f"{k}{int(match['user']):06d}"
-                name = (f"{match['name']}{k or ''}{match['late'] or ''}_{user}_{match['submission']}{k}_"
-                        f"{match['file']}")
+                name = (f"{match['name']}{k or ''}{match['late'] or ''}_{user}_"
+                        f"{match['submission']}{k}_{match['file']}")
                 target.writestr(zipfile.ZipInfo(name, date_time=info.date_time), data)
                 count += 1
                 stored = reports / match["user"] / "results.json"
@@ -84,7 +86,8 @@ def replicate(download: Path, reports: Path, copies: int, out_zip: Path) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench_regrade", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_regrade",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--assignment", type=int, default=1)
@@ -95,22 +98,27 @@ def main(argv=None) -> int:
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="bench-regrade-"))
     scratch.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "tools.make_class", str(scratch / "class"), "--students",
-                    str(args.students), "--as", "canvas"], cwd=ROOT, check=True, capture_output=True)
+                    str(args.students), "--as", "canvas"],
+                   cwd=ROOT, check=True, capture_output=True)
     course = scratch / "course.toml"
     shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", course)
     command = [sys.executable, "-m", "autograder", "grade-all", str(scratch / "class.canvas.zip"),
                "--assignment", str(args.assignment), "--course", str(course), "--roster",
-               str(scratch / "class.roster.csv"), "--due", "2026-09-14T23:59Z", "--jobs", str(args.jobs),
+               str(scratch / "class.roster.csv"), "--due", "2026-09-14T23:59Z",
+               "--jobs", str(args.jobs),
                "--gradebook", str(scratch / "out" / "gradebook.csv"),
                "--export", "canvas", str(scratch / "out" / "canvas.csv")]
-    figures = {"students": args.students, "jobs": args.jobs, "assignment": args.assignment, "cases": []}
+    figures = {"students": args.students, "jobs": args.jobs, "assignment": args.assignment,
+               "cases": []}
     students = args.students
     for case, edits in [("first grading", [])] + CASES:
         if case == "nothing changed" and args.replicate > 1:
-            students = replicate(scratch / "class.canvas.zip", scratch / "out" / "reports", args.replicate,
-                                 scratch / "class-x.canvas.zip")
-            command[command.index(str(scratch / "class.canvas.zip"))] = str(scratch / "class-x.canvas.zip")
-            command[command.index("--roster"):command.index("--roster") + 2] = []  # the copies are not on it
+            students = replicate(scratch / "class.canvas.zip", scratch / "out" / "reports",
+                                 args.replicate, scratch / "class-x.canvas.zip")
+            command[command.index(str(scratch / "class.canvas.zip"))] = str(
+                scratch / "class-x.canvas.zip")
+            # the copies are not on the roster
+            command[command.index("--roster"):command.index("--roster") + 2] = []
             figures["replicated_students"] = students
         if case == "a unit's checks (spec)" and args.replicate > 1:
             continue  # grades every copy again: time it without --replicate
@@ -122,8 +130,8 @@ def main(argv=None) -> int:
         if run.returncode not in (0, 1):
             raise SystemExit(f"bench_regrade: {case}: grade-all failed: {run.stderr[-2000:]}")
         said = [line for line in run.stderr.splitlines()
-                if "already graded" in line or "brought up to date" in line or "graded again" in line
-                or "reports rewritten" in line]
+                if "already graded" in line or "brought up to date" in line
+                or "graded again" in line or "reports rewritten" in line]
         figures["cases"].append({"case": case, "students": students, "seconds": round(wall, 1),
                                  "cpu_seconds": round(cpu, 1),
                                  "log": said})

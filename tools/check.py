@@ -197,7 +197,8 @@ def watch(collector: Collector, on_hang) -> None:
         if waited > 2 * collector.limit + 2:
             check = running[0].rpartition("::")[2]
             where = running_line(sys._current_frames().get(main))
-            on_hang(collector.number_of.get(running[0], "?"), f"{check} did not stop within {waited:.0f} s, even when "
+            on_hang(collector.number_of.get(running[0], "?"),
+                    f"{check} did not stop within {waited:.0f} s, even when "
                     f"interrupted at {collector.limit:g} s: an infinite loop whose `except` "
                     "catches the interruption?" + (f" (it was running {where})" if where else ""))
             return

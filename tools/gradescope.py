@@ -59,10 +59,12 @@ def build(zip_path: Path, assignment: int | None = None) -> Path:
         from autograder import course
         known = course.load().assignments
         if assignment not in known:
-            raise ValueError(f"gradescope: the course has assignments {sorted(known)}, not {assignment}")
+            raise ValueError(f"gradescope: the course has assignments {sorted(known)}, "
+                             f"not {assignment}")
     zip_path = Path(zip_path)
     # 0600: the zip holds the reference solution and the hidden checks.
-    with replacing(zip_path, mode=0o600) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+    with (replacing(zip_path, mode=0o600) as out,
+          zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive):
         for source, name in entries():
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -76,9 +78,11 @@ def build(zip_path: Path, assignment: int | None = None) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.gradescope", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.gradescope",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("zip", nargs="?", default=None,
-                        help="default: dist/autograder.zip, or dist/autograder-N.zip for --assignment N")
+                        help="default: dist/autograder.zip, "
+                             "or dist/autograder-N.zip for --assignment N")
     parser.add_argument("--assignment", type=int, default=None, help="grade only this assignment")
     parser.add_argument("--all", action="store_true", help="one zip per assignment, in dist/")
     args = parser.parse_args(argv)

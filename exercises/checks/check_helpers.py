@@ -50,5 +50,6 @@ def one_line(array) -> str:
 
 
 def overflow_is_an_error():
-    """A context in which overflow, 0/0 and log(0) raise instead of warning (underflow to 0 is fine)."""
+    """A context in which overflow, 0/0 and log(0) raise instead of warning (underflow to 0
+    is fine)."""
     return np.errstate(over="raise", invalid="raise", divide="raise")

@@ -21,7 +21,8 @@ def test_embedding_gathers_one_row_per_id():
     layer = nn100.Embedding(4, 2, rng=0)
     layer.weights.tensor[...] = [[0.0, 0.5], [1.0, 1.5], [2.0, 2.5], [3.0, 3.5]]
     Y, _ = layer.forward(np.array([[2, 0, 2]]))
-    assert_close(Y, [[[2.0, 2.5], [0.0, 0.5], [2.0, 2.5]]], "Embedding: rows 2, 0, 2 of the weights")
+    assert_close(Y, [[[2.0, 2.5], [0.0, 0.5], [2.0, 2.5]]],
+                 "Embedding: rows 2, 0, 2 of the weights")
 
 
 @pytest.mark.exercise("8.2")

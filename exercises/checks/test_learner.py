@@ -125,7 +125,8 @@ def test_checkpoint_linear_regression():
     W = np.array([[1.0], [-2.0], [0.5], [3.0]])
     Y = X @ W + 0.25
     model = nn100.Linear(4, 1, rng=0)
-    nn100.Learner(model, nn100.mse_loss, nn100.SGDOptimizer(lr=0.1)).fit(X, Y, epochs=30, bs=10, rng=0)
+    nn100.Learner(model, nn100.mse_loss, nn100.SGDOptimizer(lr=0.1)).fit(X, Y, epochs=30, bs=10,
+                                                                         rng=0)
     assert_close(model.weights.tensor, W, "linear regression: learned weights", atol=1e-3)
     assert_close(model.bias.tensor, [0.25], "linear regression: learned bias", atol=1e-3)
 

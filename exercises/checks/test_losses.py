@@ -8,7 +8,8 @@ from check_helpers import assert_close, numeric_gradient, overflow_is_an_error
 
 def assert_gradient_matches(loss_fn, Yp, Yt):
     loss, dYp = loss_fn(Yp, Yt)
-    assert isinstance(loss, float), f"{loss_fn.__name__}: the loss should be a float, got {type(loss)}"
+    assert isinstance(loss, float), (f"{loss_fn.__name__}: the loss should be a float, "
+                                     f"got {type(loss)}")
     assert_close(dYp, numeric_gradient(loss_fn, Yp, Yt),
                  f"{loss_fn.__name__}: gradient vs finite differences", atol=1e-6)
 
@@ -23,7 +24,8 @@ def test_mse_by_hand():
 @pytest.mark.exercise("2.1")
 def test_mse_gradient_matches_finite_differences():
     rng = np.random.default_rng(3)
-    assert_gradient_matches(nn100.mse_loss, rng.standard_normal((4, 2)), rng.standard_normal((4, 2)))
+    assert_gradient_matches(nn100.mse_loss, rng.standard_normal((4, 2)),
+                            rng.standard_normal((4, 2)))
 
 
 @pytest.mark.exercise("2.1")
@@ -100,4 +102,5 @@ def test_softmax_cross_entropy_gradient_matches_finite_differences():
     Z, labels = rng.standard_normal((3, 4)), np.array([1, 0, 3])
     loss, dZ = nn100.softmax_cross_entropy_loss(Z, labels)
     numeric = numeric_gradient(lambda Zp, _: nn100.softmax_cross_entropy_loss(Zp, labels), Z, None)
-    assert_close(dZ, numeric, "softmax_cross_entropy_loss: gradient vs finite differences", atol=1e-6)
+    assert_close(dZ, numeric, "softmax_cross_entropy_loss: gradient vs finite differences",
+                 atol=1e-6)

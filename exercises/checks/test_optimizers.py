@@ -18,7 +18,8 @@ def test_sgd_step_by_hand():
     tensor, gradient = p.tensor, p.gradient
     nn100.SGDOptimizer(lr=0.1).update(p)
     assert_close(p.tensor, [0.95, 2.1], "SGDOptimizer(lr=0.1): tensor after one step")
-    assert_close(p.gradient, [0.0, 0.0], "SGDOptimizer: the gradient should be zeroed after the step")
+    assert_close(p.gradient, [0.0, 0.0],
+                 "SGDOptimizer: the gradient should be zeroed after the step")
     assert p.tensor is tensor and p.gradient is gradient, \
         "SGDOptimizer: change tensor and gradient in place, do not assign new arrays"
 
@@ -39,7 +40,8 @@ def test_momentum_two_steps_by_hand():
     assert_close(p.gradient, [0.0], "MomentumOptimizer: the gradient should be zeroed")
     p.gradient[...] = 1.0
     optimizer.update(p)
-    assert_close(p.tensor, [0.71], "MomentumOptimizer: tensor after step 2, the same gradient again")
+    assert_close(p.tensor, [0.71],
+                 "MomentumOptimizer: tensor after step 2, the same gradient again")
 
 
 @pytest.mark.exercise("5.1")

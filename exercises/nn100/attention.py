@@ -150,9 +150,11 @@ class CausalSelfAttention(Layer):
         rng = np.random.default_rng(rng)
         self.dim, self.heads = dim, heads
         scale = np.sqrt(1.0 / dim)
-        self.qkv_weights = self.build_param((rng.standard_normal((dim, 3 * dim)) * scale).astype(dtype))
+        self.qkv_weights = self.build_param(
+            (rng.standard_normal((dim, 3 * dim)) * scale).astype(dtype))
         self.qkv_bias = self.build_param(np.zeros(3 * dim, dtype=dtype))
-        self.proj_weights = self.build_param((rng.standard_normal((dim, dim)) * scale).astype(dtype))
+        self.proj_weights = self.build_param(
+            (rng.standard_normal((dim, dim)) * scale).astype(dtype))
         self.proj_bias = self.build_param(np.zeros(dim, dtype=dtype))
 
     def forward(self, X):

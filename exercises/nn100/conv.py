@@ -65,7 +65,8 @@ class Conv2D(Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, rng=None, dtype=np.float64):
         super().__init__()
-        for name, value, least in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
+        for name, value, least in (("in_channels", in_channels, 1),
+                                   ("out_channels", out_channels, 1),
                                    ("kernel_size", kernel_size, 1), ("stride", stride, 1),
                                    ("padding", padding, 0)):
             if not isinstance(value, (int, np.integer)) or value < least:

@@ -72,7 +72,8 @@ class Linear(Layer):
         self.input_gradient = input_gradient
         rng = np.random.default_rng(rng)
         scale = np.sqrt(1.0 / inputs)
-        self.weights = self.build_param((rng.standard_normal((inputs, outputs)) * scale).astype(dtype))
+        self.weights = self.build_param(
+            (rng.standard_normal((inputs, outputs)) * scale).astype(dtype))
         self.bias = self.build_param(np.zeros(outputs, dtype=dtype))
 
     def forward(self, X):

@@ -83,8 +83,8 @@ class LayerNorm(Layer):
         """
         shape = getattr(X, "shape", None)
         if shape is None or len(shape) < 2 or shape[-1] != self.features:
-            raise ValueError(f"LayerNorm.forward: expected input of shape (N, ..., {self.features}), "
-                             f"got {shape}")
+            raise ValueError(f"LayerNorm.forward: expected input of shape "
+                             f"(N, ..., {self.features}), got {shape}")
         raise NotImplementedError("Exercise 6.3: LayerNorm.forward")
 
         def backward(D):

@@ -167,9 +167,11 @@ class CausalSelfAttention(Layer):
         rng = np.random.default_rng(rng)
         self.dim, self.heads = dim, heads
         scale = np.sqrt(1.0 / dim)
-        self.qkv_weights = self.build_param((rng.standard_normal((dim, 3 * dim)) * scale).astype(dtype))
+        self.qkv_weights = self.build_param(
+            (rng.standard_normal((dim, 3 * dim)) * scale).astype(dtype))
         self.qkv_bias = self.build_param(np.zeros(3 * dim, dtype=dtype))
-        self.proj_weights = self.build_param((rng.standard_normal((dim, dim)) * scale).astype(dtype))
+        self.proj_weights = self.build_param(
+            (rng.standard_normal((dim, dim)) * scale).astype(dtype))
         self.proj_bias = self.build_param(np.zeros(dim, dtype=dtype))
 
     def forward(self, X):
@@ -190,7 +192,7 @@ class CausalSelfAttention(Layer):
         scores[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = -np.inf        # the future
         weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
         weights /= weights.sum(axis=-1, keepdims=True)
-        context = (weights @ v).transpose(0, 2, 1, 3).reshape(N, T, dim)             # heads side by side
+        context = (weights @ v).transpose(0, 2, 1, 3).reshape(N, T, dim)       # heads side by side
         Y = context @ self.proj_weights.tensor + self.proj_bias.tensor
         ### END SOLUTION
 
@@ -204,7 +206,8 @@ class CausalSelfAttention(Layer):
             ### BEGIN SOLUTION
             self.proj_weights.gradient += context.reshape(-1, dim).T @ D.reshape(-1, dim)
             self.proj_bias.gradient += D.sum(axis=(0, 1))
-            dcontext = (D @ self.proj_weights.tensor.T).reshape(N, T, heads, hs).transpose(0, 2, 1, 3)
+            dcontext = ((D @ self.proj_weights.tensor.T)
+                        .reshape(N, T, heads, hs).transpose(0, 2, 1, 3))
             dweights = dcontext @ v.transpose(0, 1, 3, 2)
             dv = weights.transpose(0, 1, 3, 2) @ dcontext
             dscores = weights * (dweights - (dweights * weights).sum(axis=-1, keepdims=True))

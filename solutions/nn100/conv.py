@@ -60,7 +60,8 @@ def col2im(cols, shape, kernel: int, stride: int):
     image = np.zeros(shape, dtype=cols.dtype)
     for a in range(kernel):
         for b in range(kernel):
-            image[:, :, a:a + stride * rows:stride, b:b + stride * columns:stride] += patches[:, :, a, b]
+            image[:, :, a:a + stride * rows:stride, b:b + stride * columns:stride] += patches[
+                :, :, a, b]
     return image
     ### END SOLUTION
 
@@ -77,7 +78,8 @@ class Conv2D(Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, rng=None, dtype=np.float64):
         super().__init__()
-        for name, value, least in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
+        for name, value, least in (("in_channels", in_channels, 1),
+                                   ("out_channels", out_channels, 1),
                                    ("kernel_size", kernel_size, 1), ("stride", stride, 1),
                                    ("padding", padding, 0)):
             if not isinstance(value, (int, np.integer)) or value < least:
@@ -103,7 +105,8 @@ class Conv2D(Layer):
         Xpad = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p)))
         cols = im2col(Xpad, k, s)
         filters = self.weights.tensor.reshape(F, -1)
-        Y = (cols @ filters.T + self.bias.tensor).reshape(len(X), rows, columns, F).transpose(0, 3, 1, 2)
+        Y = ((cols @ filters.T + self.bias.tensor)
+             .reshape(len(X), rows, columns, F).transpose(0, 3, 1, 2))
         ### END SOLUTION
 
         def backward(D):

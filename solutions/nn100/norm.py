@@ -53,7 +53,8 @@ class BatchNorm(Layer):
             var = X.var(axis=axes, keepdims=True)
             m = self.momentum
             self.running_mean[...] = (1 - m) * self.running_mean + m * mean.reshape(-1)
-            self.running_var[...] = (1 - m) * self.running_var + m * var.reshape(-1) * count / (count - 1)
+            self.running_var[...] = ((1 - m) * self.running_var
+                                     + m * var.reshape(-1) * count / (count - 1))
         else:
             mean, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
         inv_std = 1 / np.sqrt(var + self.eps)
@@ -104,8 +105,8 @@ class LayerNorm(Layer):
         """
         shape = getattr(X, "shape", None)
         if shape is None or len(shape) < 2 or shape[-1] != self.features:
-            raise ValueError(f"LayerNorm.forward: expected input of shape (N, ..., {self.features}), "
-                             f"got {shape}")
+            raise ValueError(f"LayerNorm.forward: expected input of shape "
+                             f"(N, ..., {self.features}), got {shape}")
         ### BEGIN SOLUTION
         mean = X.mean(axis=-1, keepdims=True)
         inv_std = 1 / np.sqrt(X.var(axis=-1, keepdims=True) + self.eps)

@@ -141,7 +141,8 @@ class AdamWOptimizer:
         g = param.gradient
         m[...] = self.beta1 * m + (1 - self.beta1) * g
         v[...] = self.beta2 * v + (1 - self.beta2) * g * g
-        param.tensor -= self.lr * (m / (1 - self.beta1 ** t)) / (np.sqrt(v / (1 - self.beta2 ** t)) + self.eps)
+        param.tensor -= self.lr * (m / (1 - self.beta1 ** t)) / (
+            np.sqrt(v / (1 - self.beta2 ** t)) + self.eps)
         param.gradient.fill(0)
         ### END SOLUTION
 

@@ -60,7 +60,8 @@ def test_numbers_sort_numerically_and_multi_digit_numbers_are_read():
 ])
 def test_a_guide_that_drifted_from_the_course_is_reported(edit, reported):
     old, new = edit
-    edited = old.sub(new, GUIDE, count=1) if isinstance(old, re.Pattern) else GUIDE.replace(old, new)
+    edited = (old.sub(new, GUIDE, count=1) if isinstance(old, re.Pattern)
+              else GUIDE.replace(old, new))
     assert edited != GUIDE, f"the guide no longer has {old!r}: update this test's example"
     found = problems(edited, course.load())
     assert any(reported in problem for problem in found), found

@@ -82,7 +82,8 @@ def test_filling_the_stubs_with_the_blocks_gives_back_the_solutions():
         lines = original.splitlines(keepends=True)
         rebuilt = stubbed.splitlines(keepends=True)
         for begin, end in reversed(find_blocks(original, path.name)):
-            stub_index = begin - sum(e - b for b, e in find_blocks(original, path.name) if e < begin)
+            stub_index = begin - sum(e - b for b, e in find_blocks(original, path.name)
+                                     if e < begin)
             assert "raise NotImplementedError" in rebuilt[stub_index]
             rebuilt[stub_index:stub_index + 1] = lines[begin:end + 1]
         assert "".join(rebuilt) == original, path.name
@@ -105,8 +106,10 @@ def test_the_stubbed_package_imports_cleanly(tmp_path):
     ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    x = 1\n    ### END SOLUTION\n",
      "m.py:3: '### BEGIN SOLUTION' inside the block opened at line 2"),
     ("def f():\n    x = 1\n    ### END SOLUTION\n", "m.py:3: '### END SOLUTION' without"),
-    ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n", "m.py:2: '### BEGIN SOLUTION' is never closed"),
-    ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n  ### END SOLUTION\n", "m.py:4: '### END SOLUTION' is indented"),
+    ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n",
+     "m.py:2: '### BEGIN SOLUTION' is never closed"),
+    ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n  ### END SOLUTION\n",
+     "m.py:4: '### END SOLUTION' is indented"),
     ("def f():\n    x = 1  ### BEGIN SOLUTION\n", "m.py:2: a solution marker must be alone"),
 ])
 def test_unbalanced_markers_are_named_with_file_and_line(source, message):
@@ -115,9 +118,11 @@ def test_unbalanced_markers_are_named_with_file_and_line(source, message):
 
 
 def test_a_block_outside_a_function_or_without_a_number_is_refused():
-    with pytest.raises(MarkerError, match="layers.py:1: a solution block must sit inside a function"):
+    with pytest.raises(MarkerError,
+                       match="layers.py:1: a solution block must sit inside a function"):
         stub_module("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "layers.py")
-    with pytest.raises(MarkerError, match=r"layers.py:3: the block in Linear.helper has no exercise"):
+    with pytest.raises(MarkerError,
+                       match=r"layers.py:3: the block in Linear.helper has no exercise"):
         stub_module("class Linear:\n    def helper(self):\n        ### BEGIN SOLUTION\n"
                     "        return 1\n        ### END SOLUTION\n", "layers.py")
 
@@ -171,7 +176,8 @@ def test_check_mode_names_stale_extra_and_missing_files(tmp_path, capsys):
     assert "| Linear | 1.1, 1.2 | 10 |" in guide.read_text()
     assert "| mse_loss |" not in guide.read_text()
     assert "## The ideas behind the steps" in guide.read_text()  # the prose is kept
-    guide.write_text(guide.read_text().replace("| Linear | 1.1, 1.2 | 10 |", "| Linear | 1.1 | 10 |"))
+    guide.write_text(guide.read_text().replace("| Linear | 1.1, 1.2 | 10 |",
+                                               "| Linear | 1.1 | 10 |"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(course, "load", lambda: table)
         assert make_exercises.main(argv + ["--check"]) == 1
@@ -208,8 +214,10 @@ def test_a_grouped_row_with_its_own_texts_is_refused():
 
 
 def test_the_student_side_without_its_table_says_how_to_get_it(tmp_path):
-    shutil.copytree(ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tools", tmp_path / "tools",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     result = subprocess.run([sys.executable, "-c", "import tools.student_exercises"], cwd=tmp_path,
-                            capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+                            capture_output=True, text=True,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert result.returncode == 1
     assert "cannot read the exercise table" in result.stderr and "make exercises" in result.stderr

@@ -96,7 +96,8 @@ def test_the_leak_search_finds_a_planted_line_in_a_notebook(tmp_path):
     notebook = {"cells": [{"cell_type": "code", "source": ["x = 1\n", "    " + line + "\n"]}]}
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "a.ipynb").write_text(json.dumps(notebook))
-    assert solution_leaks(tmp_path) == [f"{line!r} (from {solution_lines()[line]}) in notebooks/a.ipynb"]
+    assert solution_leaks(tmp_path) == [
+        f"{line!r} (from {solution_lines()[line]}) in notebooks/a.ipynb"]
 
 
 def test_no_hidden_test_name_is_anywhere_in_the_edition(edition):
@@ -139,8 +140,10 @@ def test_release_refuses_a_folder_that_is_not_an_edition(tmp_path):
 
 def test_student_requirements_keep_the_project_ranges(tmp_path):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("numpy>=1.26,<3   # why\nrich>=13\npytest>=8,<10\npytest-timeout>=2.2,<3\n")
-    assert release.student_requirements(requirements) == "numpy>=1.26,<3\npytest>=8,<10\npytest-timeout>=2.2,<3\n"
+    requirements.write_text("numpy>=1.26,<3   # why\nrich>=13\n"
+                            "pytest>=8,<10\npytest-timeout>=2.2,<3\n")
+    assert release.student_requirements(requirements) == (
+        "numpy>=1.26,<3\npytest>=8,<10\npytest-timeout>=2.2,<3\n")
     requirements.write_text("numpy>=1.26\n")
     with pytest.raises(ValueError, match="no line for"):
         release.student_requirements(requirements)
@@ -243,7 +246,8 @@ def test_what_the_course_table_says_beyond_the_exercise_table_stays_out(tmp_path
     root = course_copy(tmp_path)
     toml = root / "autograder" / "course" / "course.toml"
     unit_secret, exercise_secret = "planted unit answer 7f3a", "planted exercise answer 9c1e"
-    text = toml.read_text().replace("[units.Linear]\n", f'[units.Linear]\nanswer = "{unit_secret}"\n')
+    text = toml.read_text().replace("[units.Linear]\n",
+                                    f'[units.Linear]\nanswer = "{unit_secret}"\n')
     text = text.replace('title = "Linear.backward",',
                         f'title = "Linear.backward", answer = "{exercise_secret}",')
     toml.write_text(text)
@@ -261,7 +265,8 @@ def test_release_refuses_an_edition_that_quotes_a_solution_line(tmp_path):
     line = release.revealing_lines(ROOT)[0]
     with open(root / "exercises" / "checks" / "test_layers.py", "a") as checks:
         checks.write(f"\n# {line}\n")
-    with pytest.raises(ValueError, match="would give answers away: exercises/checks/test_layers.py"):
+    with pytest.raises(ValueError,
+                       match="would give answers away: exercises/checks/test_layers.py"):
         release.build(tmp_path / "student", root=root, check_sync=False)
 
 
@@ -277,7 +282,8 @@ def files_named_but_missing(text: str, edition: Path) -> list[str]:
     named = re.findall(r"`([\w.-]*/[\w./-]*|[\w-]+\.(?:py|md|npz|zip|yml|json|ipynb)|Makefile)`",
                        text)
     return sorted({name for name in named if name not in MADE_LATER
-                   and not (edition / name).exists() and not (edition / "exercises" / name).exists()})
+                   and not (edition / name).exists()
+                   and not (edition / "exercises" / name).exists()})
 
 
 def test_the_guides_name_only_files_the_edition_has(edition):
@@ -306,7 +312,8 @@ def test_make_check_puts_exercises_on_the_path_of_the_environment(edition, tmp_p
                             cwd=course_copy, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     result = subprocess.run([str(course_copy / ".venv" / "bin" / "python"), "-c",
-                             "import importlib.util; print(importlib.util.find_spec('nn100').origin)"],
+                             "import importlib.util; "
+                             "print(importlib.util.find_spec('nn100').origin)"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     expected = course_copy / "exercises" / "nn100" / "__init__.py"  # found, not run: no numpy
     assert result.returncode == 0 and Path(result.stdout.strip()) == expected.resolve(), \

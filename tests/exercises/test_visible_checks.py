@@ -181,7 +181,8 @@ def test_a_loop_that_swallows_the_interruption_still_ends_the_run(tmp_path):
     """A bare `except:` in the loop catches the time limit's interruption; the watchdog
     then ends make check after twice the limit, with the row and the line."""
     # the inner loop, where the interruption lands, lies wholly inside the try
-    body = "while True:\n    try:\n        while True:\n            pass\n    except:\n        continue"
+    body = ("while True:\n    try:\n        while True:\n            pass\n"
+            "    except:\n        continue")
     root = student_copy(tmp_path / "student", {"2.4": body})
     checks = checks_with_time_limit(tmp_path, 1)
     start = time.monotonic()

@@ -55,13 +55,15 @@ def test_the_block_is_pre_norm_around_its_own_parts():
     np.testing.assert_allclose(block.forward(X)[0], expected, rtol=1e-12, atol=1e-13)
     assert isinstance(block.mlp.layers[1], nn.GELU)
     assert [p.tensor.shape for p in block.mlp.parameters] == [(6, 24), (24,), (24, 6), (6,)]
-    own = [*block.ln1.parameters, *block.attn.parameters, *block.ln2.parameters, *block.mlp.parameters]
+    own = [*block.ln1.parameters, *block.attn.parameters,
+           *block.ln2.parameters, *block.mlp.parameters]
     assert block.parameters == own
 
 
 @pytest.mark.parametrize("layer, shape", [
     (nn.GELU(), (2, 3, 5)), (nn.GELU(), (1, 1, 1)), (nn.GELU(), (4, 7)),
-    (nn.PositionalEmbedding(6, 3, rng=1), (2, 4, 3)), (nn.PositionalEmbedding(1, 5, rng=1), (1, 1, 5)),
+    (nn.PositionalEmbedding(6, 3, rng=1), (2, 4, 3)),
+    (nn.PositionalEmbedding(1, 5, rng=1), (1, 1, 5)),
     (nn.Linear(3, 2, rng=1), (2, 4, 3)), (nn.Linear(5, 4, rng=1), (1, 2, 3, 5)),
     (nn.LayerNorm(3), (2, 4, 3)), (nn.LayerNorm(4), (1, 1, 4)),
 ])
@@ -184,8 +186,10 @@ def gpt(vocabulary, dim, heads, blocks, max_len, dtype=np.float64, rng=0):
     rng = np.random.default_rng(rng)
     return nn.Sequential(nn.Embedding(vocabulary, dim, rng=rng, dtype=dtype),
                          nn.PositionalEmbedding(max_len, dim, rng=rng, dtype=dtype),
-                         *[nn.TransformerBlock(dim, heads, rng=rng, dtype=dtype) for _ in range(blocks)],
-                         nn.LayerNorm(dim, dtype=dtype), nn.Linear(dim, vocabulary, rng=rng, dtype=dtype))
+                         *[nn.TransformerBlock(dim, heads, rng=rng, dtype=dtype)
+                           for _ in range(blocks)],
+                         nn.LayerNorm(dim, dtype=dtype),
+                         nn.Linear(dim, vocabulary, rng=rng, dtype=dtype))
 
 
 def test_float32_end_to_end():
@@ -200,7 +204,8 @@ def test_float32_end_to_end():
     optimizer = nn.AdamWOptimizer(1e-3)
     nn.clip_grad_norm(model.parameters, 0.1)
     model.update(optimizer)
-    assert all(p.tensor.dtype == np.float32 and p.gradient.dtype == np.float32 for p in model.parameters)
+    assert all(p.tensor.dtype == np.float32 and p.gradient.dtype == np.float32
+               for p in model.parameters)
     for layer in [nn.GELU(), nn.CausalSelfAttention(8, 2, rng=0, dtype=np.float32)]:
         X = rng.standard_normal((2, 3, 8)).astype(np.float32)
         Y, backward = layer.forward(X)
@@ -213,7 +218,8 @@ def test_cross_entropy_over_positions_is_the_mean_over_the_kept_ones():
     labels = np.array([[0, -1, 4, 2], [-1, -1, 3, 1]])
     loss, dZ = nn.softmax_cross_entropy_loss(Z, labels, ignore_index=-1)
     kept = labels != -1
-    rows = [-np.log(np.exp(z[c]) / np.exp(z).sum()) for z, c in zip(Z[kept], labels[kept], strict=True)]
+    rows = [-np.log(np.exp(z[c]) / np.exp(z).sum())
+            for z, c in zip(Z[kept], labels[kept], strict=True)]
     assert np.isclose(loss, np.mean(rows))  # the mean over 5 kept positions, not over 8 or 2
     assert np.all(dZ[~kept] == 0)
 
@@ -227,22 +233,34 @@ def test_cross_entropy_over_positions_is_the_mean_over_the_kept_ones():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: nn.Embedding(5, 2).forward(np.array([[0.0, 1.0]])), TypeError, "ids must be integers, got dtype float64"),
-    (lambda: nn.Embedding(5, 2).forward(np.array([[0, -1]])), ValueError, r"ids must lie in \[0, 5\), got -1"),
-    (lambda: nn.Embedding(5, 2).forward(np.array([[0, 7, 5]])), ValueError, r"ids must lie in \[0, 5\), got 7"),
-    (lambda: nn.Embedding(5, 2).forward(np.array([1, 2])), ValueError, r"expected ids of shape \(N, T\), got \(2,\)"),
-    (lambda: nn.PositionalEmbedding(4, 3).forward(np.ones((1, 5, 3))), ValueError, "length 5 exceed max_len=4"),
-    (lambda: nn.PositionalEmbedding(4, 3).forward(np.ones((2, 3))), ValueError, r"\(N, T, 3\), got \(2, 3\)"),
+    (lambda: nn.Embedding(5, 2).forward(np.array([[0.0, 1.0]])), TypeError,
+     "ids must be integers, got dtype float64"),
+    (lambda: nn.Embedding(5, 2).forward(np.array([[0, -1]])), ValueError,
+     r"ids must lie in \[0, 5\), got -1"),
+    (lambda: nn.Embedding(5, 2).forward(np.array([[0, 7, 5]])), ValueError,
+     r"ids must lie in \[0, 5\), got 7"),
+    (lambda: nn.Embedding(5, 2).forward(np.array([1, 2])), ValueError,
+     r"expected ids of shape \(N, T\), got \(2,\)"),
+    (lambda: nn.PositionalEmbedding(4, 3).forward(np.ones((1, 5, 3))), ValueError,
+     "length 5 exceed max_len=4"),
+    (lambda: nn.PositionalEmbedding(4, 3).forward(np.ones((2, 3))), ValueError,
+     r"\(N, T, 3\), got \(2, 3\)"),
     (lambda: nn.CausalSelfAttention(6, 4), ValueError, "dim=6 must be a multiple of heads=4"),
-    (lambda: nn.CausalSelfAttention(6, 2).forward(np.ones((2, 3, 5))), ValueError, r"\(N, T, 6\), got \(2, 3, 5\)"),
-    (lambda: nn.CausalSelfAttention(6, 2).forward(np.ones((3, 6))), ValueError, r"\(N, T, 6\), got \(3, 6\)"),
-    (lambda: nn.TransformerBlock(4, 2).forward(np.ones((1, 2, 3))), ValueError, r"\(N, T, 4\), got \(1, 2, 3\)"),
-    (lambda: nn.Linear(3, 2).forward(np.ones((2, 4, 5))), ValueError, r"\(N, \.\.\., 3\), got \(2, 4, 5\)"),
+    (lambda: nn.CausalSelfAttention(6, 2).forward(np.ones((2, 3, 5))), ValueError,
+     r"\(N, T, 6\), got \(2, 3, 5\)"),
+    (lambda: nn.CausalSelfAttention(6, 2).forward(np.ones((3, 6))), ValueError,
+     r"\(N, T, 6\), got \(3, 6\)"),
+    (lambda: nn.TransformerBlock(4, 2).forward(np.ones((1, 2, 3))), ValueError,
+     r"\(N, T, 4\), got \(1, 2, 3\)"),
+    (lambda: nn.Linear(3, 2).forward(np.ones((2, 4, 5))), ValueError,
+     r"\(N, \.\.\., 3\), got \(2, 4, 5\)"),
     (lambda: nn.softmax_cross_entropy_loss(np.ones((2, 3, 4)), np.zeros((2, 4), int)), ValueError,
      r"labels \(N, \.\.\.\) of their leading shape, got \(2, 3, 4\) and \(2, 4\)"),
-    (lambda: nn.softmax_cross_entropy_loss(np.ones((2, 4)), np.full(2, -100), ignore_index=-100), ValueError,
+    (lambda: nn.softmax_cross_entropy_loss(np.ones((2, 4)), np.full(2, -100),
+                                           ignore_index=-100), ValueError,
      "every label is ignore_index"),
-    (lambda: nn.generate(nn.Embedding(3, 2), np.array([[0.5]]), 2), ValueError, "integer prompt ids"),
+    (lambda: nn.generate(nn.Embedding(3, 2), np.array([[0.5]]), 2), ValueError,
+     "integer prompt ids"),
 ])
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
@@ -295,7 +313,8 @@ def test_the_learner_clips_between_backward_and_update():
     X, Y = 100 * rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
     learner = nn.Learner(model, nn.mse_loss, nn.SGDOptimizer(lr=1.0), clip_norm=0.25)
     learner.fit_batch(X, Y)
-    moved = np.sqrt(sum(np.sum((p.tensor - s) ** 2) for p, s in zip(model.parameters, start, strict=True)))
+    moved = np.sqrt(sum(np.sum((p.tensor - s) ** 2)
+                        for p, s in zip(model.parameters, start, strict=True)))
     assert moved == pytest.approx(0.25, rel=1e-5)  # lr 1: the step is the clipped gradient
 
 
@@ -411,7 +430,8 @@ def test_the_new_units_match_torch_when_it_is_installed():
         g1, b1, qw, qb, pw, pb, g2, b2, w1, c1, w2, c2 = t
         tp = dict(zip(ATTENTION_PARAMS, (qw, qb, pw, pb), strict=True))
         H = tX + torch_attention(torch, tp, F.layer_norm(tX, (dim,), g1, b1, 1e-5), heads)
-        tY = H + F.gelu(F.layer_norm(H, (dim,), g2, b2, 1e-5) @ w1 + c1, approximate="tanh") @ w2 + c2
+        tY = H + F.gelu(F.layer_norm(H, (dim,), g2, b2, 1e-5) @ w1 + c1,
+                        approximate="tanh") @ w2 + c2
         tY.backward(torch.tensor(D))
         agree(Y, tY)
         agree(dX, tX.grad)

@@ -70,7 +70,8 @@ def test_conv_forward_is_the_cross_correlation(N, C, H, W, F, k, stride, padding
 @pytest.mark.parametrize("N, C, H, W, F, k, stride, padding", CONV_CASES)
 def test_conv_gradients_match_finite_differences(N, C, H, W, F, k, stride, padding):
     rng = np.random.default_rng(10 * N + H)
-    errors = layer_gradient_errors(make_conv(C, F, k, stride, padding, 1), rng.standard_normal((N, C, H, W)), rng)
+    errors = layer_gradient_errors(make_conv(C, F, k, stride, padding, 1),
+                                   rng.standard_normal((N, C, H, W)), rng)
     assert set(errors) == {"input", "parameter 0", "parameter 1"}
     assert max(errors.values()) < GRAD_TOLERANCE, errors
 
@@ -105,7 +106,8 @@ def test_maxpool_ties_go_to_the_first_maximum_and_shared_maxima_add_up():
                     [3.0, 3.0, 2.0, 3.0]]]])
     Y, backward = nn.MaxPool2D(2).forward(X)
     np.testing.assert_array_equal(Y, [[[[3.0, 3.0]]]])
-    np.testing.assert_array_equal(backward(np.array([[[[1.0, 2.0]]]])), [[[[0, 1, 2, 0], [0, 0, 0, 0]]]])
+    np.testing.assert_array_equal(backward(np.array([[[[1.0, 2.0]]]])),
+                                  [[[[0, 1, 2, 0], [0, 0, 0, 0]]]])
     # stride 1: the maximum 5 lies in all four 2x2 windows; its gradient is their sum
     X = np.array([[[[0.0, 1.0, 0.0], [2.0, 5.0, 3.0], [0.0, 4.0, 0.0]]]])
     Y, backward = nn.MaxPool2D(2, stride=1).forward(X)
@@ -149,8 +151,9 @@ def test_residual_passes_train_and_eval_to_its_layer():
     assert dropout.training
 
 
-LAYERS = [lambda: make_conv(2, 3, 3, 2, 1, 0), lambda: make_conv(2, 2, 2, 1, 0, 4), lambda: nn.MaxPool2D(2),
-          lambda: nn.MaxPool2D(3, 1), nn.Flatten, lambda: nn.Residual(make_conv(2, 2, 3, 1, 1, 3))]
+LAYERS = [lambda: make_conv(2, 3, 3, 2, 1, 0), lambda: make_conv(2, 2, 2, 1, 0, 4),
+          lambda: nn.MaxPool2D(2), lambda: nn.MaxPool2D(3, 1), nn.Flatten,
+          lambda: nn.Residual(make_conv(2, 2, 3, 1, 1, 3))]
 
 
 @pytest.mark.parametrize("make_layer", LAYERS)
@@ -178,8 +181,10 @@ def test_each_closure_uses_its_own_forwards_values(make_layer):
         np.testing.assert_allclose(param.gradient, grad)
 
 
-@pytest.mark.parametrize("make_layer", [lambda: make_conv(2, 3, 3, 1, 1, 0, np.float32), lambda: nn.MaxPool2D(2),
-                                        nn.Flatten, lambda: nn.Residual(make_conv(2, 2, 3, 1, 1, 0, np.float32))])
+@pytest.mark.parametrize("make_layer", [
+    lambda: make_conv(2, 3, 3, 1, 1, 0, np.float32), lambda: nn.MaxPool2D(2), nn.Flatten,
+    lambda: nn.Residual(make_conv(2, 2, 3, 1, 1, 0, np.float32)),
+])
 def test_float32_in_float32_out(make_layer):
     layer = make_layer()
     X = np.random.default_rng(0).standard_normal((2, 2, 4, 4)).astype(np.float32)
@@ -190,13 +195,20 @@ def test_float32_in_float32_out(make_layer):
 
 
 @pytest.mark.parametrize("layer, X, message", [
-    (nn.Conv2D(3, 2, 3), np.ones((2, 3, 5)), r"Conv2D.forward: expected input of shape \(N, 3, H, W\), got \(2, 3, 5\)"),
-    (nn.Conv2D(3, 2, 3), np.ones((2, 4, 5, 5)), r"Conv2D.forward: expected input of shape \(N, 3, H, W\), got \(2, 4, 5, 5\)"),
-    (nn.Conv2D(1, 2, 5, padding=1), np.ones((1, 1, 2, 6)), r"Conv2D.forward: kernel 5x5 is larger than the padded input 4x8"),
-    (nn.MaxPool2D(3), np.ones((4, 9)), r"MaxPool2D.forward: expected input of shape \(N, C, H, W\), got \(4, 9\)"),
-    (nn.MaxPool2D(3), np.ones((1, 1, 2, 6)), r"MaxPool2D.forward: kernel 3x3 is larger than the input 2x6"),
-    (nn.Flatten(), np.ones(4), r"Flatten.forward: expected input of shape \(N, ...\) with at least 2 axes, got \(4,\)"),
-    (nn.Residual(nn.Linear(3, 2)), np.ones((4, 3)), r"Residual.forward: the inner layer's output must have"),
+    (nn.Conv2D(3, 2, 3), np.ones((2, 3, 5)),
+     r"Conv2D.forward: expected input of shape \(N, 3, H, W\), got \(2, 3, 5\)"),
+    (nn.Conv2D(3, 2, 3), np.ones((2, 4, 5, 5)),
+     r"Conv2D.forward: expected input of shape \(N, 3, H, W\), got \(2, 4, 5, 5\)"),
+    (nn.Conv2D(1, 2, 5, padding=1), np.ones((1, 1, 2, 6)),
+     r"Conv2D.forward: kernel 5x5 is larger than the padded input 4x8"),
+    (nn.MaxPool2D(3), np.ones((4, 9)),
+     r"MaxPool2D.forward: expected input of shape \(N, C, H, W\), got \(4, 9\)"),
+    (nn.MaxPool2D(3), np.ones((1, 1, 2, 6)),
+     r"MaxPool2D.forward: kernel 3x3 is larger than the input 2x6"),
+    (nn.Flatten(), np.ones(4),
+     r"Flatten.forward: expected input of shape \(N, ...\) with at least 2 axes, got \(4,\)"),
+    (nn.Residual(nn.Linear(3, 2)), np.ones((4, 3)),
+     r"Residual.forward: the inner layer's output must have"),
 ])
 def test_bad_input_gets_an_error_naming_the_layer_and_the_shapes(layer, X, message):
     with pytest.raises(ValueError, match=message):
@@ -206,7 +218,8 @@ def test_bad_input_gets_an_error_naming_the_layer_and_the_shapes(layer, X, messa
 def test_bad_hyper_parameters_are_refused():
     with pytest.raises(ValueError, match="Conv2D: stride must be an integer >= 1, got 0"):
         nn.Conv2D(1, 1, 3, stride=0)
-    with pytest.raises(ValueError, match=r"Conv2D: kernel_size must be an integer >= 1, got \(3, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"Conv2D: kernel_size must be an integer >= 1, got \(3, 3\)"):
         nn.Conv2D(1, 1, (3, 3))
     with pytest.raises(ValueError, match="MaxPool2D: kernel_size must be an integer >= 1, got 0"):
         nn.MaxPool2D(0)
@@ -222,10 +235,12 @@ def test_conv_and_pool_match_torch_when_it_is_installed():
         Y, backward = layer.forward(X)
         D = rng.standard_normal(Y.shape)
         dX = backward(D)
-        tX, tW, tb = (torch.tensor(a, requires_grad=True) for a in (X, layer.weights.tensor, layer.bias.tensor))
+        tX, tW, tb = (torch.tensor(a, requires_grad=True)
+                      for a in (X, layer.weights.tensor, layer.bias.tensor))
         tY = F.conv2d(tX, tW, tb, stride=stride, padding=padding)
         tY.backward(torch.tensor(D))
-        for ours, theirs in [(Y, tY), (dX, tX.grad), (layer.weights.gradient, tW.grad), (layer.bias.gradient, tb.grad)]:
+        for ours, theirs in [(Y, tY), (dX, tX.grad), (layer.weights.gradient, tW.grad),
+                             (layer.bias.gradient, tb.grad)]:
             np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
     for N, C, H, W, k, stride in POOL_CASES:
         X = rng.standard_normal((N, C, H, W))

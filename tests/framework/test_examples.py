@@ -47,7 +47,8 @@ def test_the_tiny_gpt_beats_the_bigram_model_on_names():
     # a smoke run: 1 of the demo's 12 epochs
     result = gpt.main(seed=0, epochs=1, samples=5)
     assert result["val_loss"] < result["bigram_val_loss"]
-    assert len(result["samples"]) == 5 and all(set(n) <= set(gpt.ALPHABET[1:]) for n in result["samples"])
+    assert (len(result["samples"]) == 5
+            and all(set(n) <= set(gpt.ALPHABET[1:]) for n in result["samples"]))
 
 
 def test_digits_data_has_the_fixed_split():

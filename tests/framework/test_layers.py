@@ -2,23 +2,27 @@ import numpy as np
 import pytest
 
 import nn100 as nn
-from numeric import GRAD_TOLERANCE, assert_accumulates_and_mutates_nothing, away_from_zero, layer_gradient_errors
+from numeric import (GRAD_TOLERANCE, assert_accumulates_and_mutates_nothing, away_from_zero,
+                     layer_gradient_errors)
 
-SHAPES = [(1, 3, 2), (5, 7, 3), (4, 1, 1), (6, 2, 5)]  # (batch, inputs, outputs): batch of 1, odd sizes
+# (batch, inputs, outputs): a batch of 1, odd sizes
+SHAPES = [(1, 3, 2), (5, 7, 3), (4, 1, 1), (6, 2, 5)]
 
 ELEMENTWISE = [nn.ReLU, nn.Sigmoid, nn.Tanh, lambda: nn.LeakyReLU(0.1), nn.Softmax, nn.Layer]
 
 
 def make_linear(inputs, outputs, seed):
     layer = nn.Linear(inputs, outputs, rng=seed)
-    layer.bias.tensor[...] = np.random.default_rng(seed + 1).standard_normal(outputs)  # not all zeros
+    # not all zeros
+    layer.bias.tensor[...] = np.random.default_rng(seed + 1).standard_normal(outputs)
     return layer
 
 
 @pytest.mark.parametrize("batch, inputs, outputs", SHAPES)
 def test_linear_gradients_match_finite_differences(batch, inputs, outputs):
     rng = np.random.default_rng(batch * 100 + inputs)
-    errors = layer_gradient_errors(make_linear(inputs, outputs, 0), rng.standard_normal((batch, inputs)), rng)
+    errors = layer_gradient_errors(make_linear(inputs, outputs, 0),
+                                   rng.standard_normal((batch, inputs)), rng)
     assert set(errors) == {"input", "parameter 0", "parameter 1"}
     assert max(errors.values()) < GRAD_TOLERANCE, errors
 
@@ -74,8 +78,8 @@ class SoftmaxDiagonalOnly(nn.Layer):
         return Y, lambda D: D * Y * (1 - Y)  # ignores the off-diagonal Jacobian terms
 
 
-@pytest.mark.parametrize("wrong_layer", [LinearBiasNotSummed(3, 2, rng=0), SigmoidDerivativeOfInput(),
-                                         SoftmaxDiagonalOnly()])
+@pytest.mark.parametrize("wrong_layer", [LinearBiasNotSummed(3, 2, rng=0),
+                                         SigmoidDerivativeOfInput(), SoftmaxDiagonalOnly()])
 def test_the_gradient_check_catches_wrong_layers(wrong_layer):
     rng = np.random.default_rng(1)
     errors = layer_gradient_errors(wrong_layer, away_from_zero(rng, (4, 3)), rng)
@@ -91,8 +95,8 @@ def test_backward_accumulates_and_mutates_nothing(make_layer):
     assert_accumulates_and_mutates_nothing(layer, X, rng)
 
 
-@pytest.mark.parametrize("make_layer", [lambda: nn.Linear(3, 4, rng=0, dtype=np.float32), *ELEMENTWISE,
-                                        lambda: nn.Dropout(0.5, rng=0)])
+@pytest.mark.parametrize("make_layer", [lambda: nn.Linear(3, 4, rng=0, dtype=np.float32),
+                                        *ELEMENTWISE, lambda: nn.Dropout(0.5, rng=0)])
 def test_float32_in_float32_out(make_layer):
     layer = make_layer()
     X = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
@@ -120,7 +124,8 @@ def test_forward_values_worked_by_hand():
     np.testing.assert_allclose(nn.ReLU().forward(X)[0], [[0, 0, 3]])
     np.testing.assert_allclose(nn.LeakyReLU(0.1).forward(X)[0], [[-0.2, 0, 3]])
     np.testing.assert_allclose(nn.Sigmoid().forward(np.array([[0.0, np.log(3)]]))[0], [[0.5, 0.75]])
-    np.testing.assert_allclose(nn.Softmax().forward(np.array([[0.0, np.log(3)]]))[0], [[0.25, 0.75]])
+    np.testing.assert_allclose(nn.Softmax().forward(np.array([[0.0, np.log(3)]]))[0],
+                               [[0.25, 0.75]])
 
 
 def test_sigmoid_and_softmax_are_stable_for_extreme_inputs():
@@ -156,7 +161,8 @@ def test_sequential_runs_layers_in_order_and_closures_in_reverse():
     model = nn.Sequential(Recorder("a", 2.0), Recorder("b", 3.0), Recorder("c", 5.0))
     Y, backward = model.forward(np.ones((1, 1)))
     dX = backward(np.ones((1, 1)))
-    assert calls == ["forward a", "forward b", "forward c", "backward c", "backward b", "backward a"]
+    assert calls == ["forward a", "forward b", "forward c",
+                     "backward c", "backward b", "backward a"]
     assert Y[0, 0] == 30 and dX[0, 0] == 30
 
 
@@ -205,9 +211,11 @@ def test_dropout_is_inverted_and_drops_at_rate_p():
         nn.Dropout(1.0)
 
 
-@pytest.mark.parametrize("X, found", [(np.ones((5, 4)), r"\(5, 4\)"), (np.ones(3), r"\(3,\)"), ([[1, 2, 3]], "None")])
+@pytest.mark.parametrize("X, found", [(np.ones((5, 4)), r"\(5, 4\)"), (np.ones(3), r"\(3,\)"),
+                                      ([[1, 2, 3]], "None")])
 def test_linear_names_the_expected_and_the_found_shape(X, found):
-    with pytest.raises(ValueError, match=rf"Linear.forward: expected input of shape \(N, \.\.\., 3\), got {found}"):
+    with pytest.raises(ValueError, match=r"Linear.forward: expected input of shape "
+                                         rf"\(N, \.\.\., 3\), got {found}"):
         nn.Linear(3, 2).forward(X)
 
 
@@ -220,5 +228,6 @@ def test_a_first_layer_on_data_can_skip_its_input_gradient():
     assert data_only.forward(X)[1](D) is None
     np.testing.assert_array_equal(data_only.weights.gradient, full.weights.gradient)
     np.testing.assert_array_equal(data_only.bias.gradient, full.bias.gradient)
-    model = nn.Sequential(nn.Linear(3, 2, rng=1, input_gradient=False), nn.ReLU(), nn.Linear(2, 2, rng=2))
+    model = nn.Sequential(nn.Linear(3, 2, rng=1, input_gradient=False), nn.ReLU(),
+                          nn.Linear(2, 2, rng=2))
     assert model.forward(X)[1](np.ones((4, 2))) is None

@@ -49,10 +49,12 @@ def test_fit_visits_every_row_once_per_epoch_in_batches_with_a_partial_last_one(
     epochs = [np.concatenate(batches[i * 5:(i + 1) * 5]) for i in range(3)]
     for order in epochs:
         assert sorted(order) == list(range(23))
-    assert not all(np.array_equal(epochs[0], order) for order in epochs[1:]), "each epoch reshuffles"
+    assert not all(np.array_equal(epochs[0], order)
+                   for order in epochs[1:]), "each epoch reshuffles"
     assert [kind for kind, _ in model.log] == ["forward", "backward", "update"] * 15
     assert optimizer.updates == 15
-    # loss of a batch = mean(2x - 10x) = -8 mean(x); weighted by batch size, an epoch's mean is -8 mean(X)
+    # loss of a batch = mean(2x - 10x) = -8 mean(x); weighted by batch size, an epoch's mean
+    # is -8 mean(X)
     np.testing.assert_allclose(losses, [-8 * X.mean()] * 3)
 
 
@@ -64,7 +66,8 @@ def test_fit_shuffles_inputs_and_targets_together():
         seen.append((prediction[:, 0] / 2, target[:, 0]))
         return 0.0, np.zeros_like(prediction)
 
-    nn.Learner(RecordingModel(), pairing_loss, CountingOptimizer()).fit(X, 100 + X, epochs=2, bs=4, rng=1)
+    nn.Learner(RecordingModel(), pairing_loss, CountingOptimizer()).fit(X, 100 + X, epochs=2,
+                                                                        bs=4, rng=1)
     for inputs, targets in seen:
         np.testing.assert_array_equal(targets, 100 + inputs)
 
@@ -80,7 +83,8 @@ def test_fit_is_reproducible_with_a_seed():
 
     def train(seed):
         model = nn.Sequential(nn.Linear(2, 4, rng=0), nn.ReLU(), nn.Linear(4, 1, rng=1))
-        return nn.Learner(model, nn.mse_loss, nn.SGDOptimizer(0.05)).fit(X, Y, epochs=3, bs=7, rng=seed)
+        return nn.Learner(model, nn.mse_loss, nn.SGDOptimizer(0.05)).fit(X, Y, epochs=3, bs=7,
+                                                                         rng=seed)
 
     assert train(3) == train(3)
     assert train(3) != train(4)
@@ -110,7 +114,8 @@ def test_fit_rejects_bad_input(X, Y, bs, message):
 def test_the_posts_flat_target_is_caught_not_broadcast():
     X, Y = nn.data.product(n=50, rng=0)
     learner = nn.Learner(nn.Linear(2, 1), nn.mse_loss, nn.SGDOptimizer())
-    with pytest.raises(ValueError, match=r"mse_loss: prediction \(10, 1\) and target \(10,\) differ in shape"):
+    with pytest.raises(ValueError,
+                       match=r"mse_loss: prediction \(10, 1\) and target \(10,\) differ in shape"):
         learner.fit(X, Y[:, 0], epochs=1, bs=10)
 
 

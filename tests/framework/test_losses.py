@@ -11,7 +11,8 @@ def probabilities(rng, shape):
 
 # (loss, prediction maker, target maker) on shapes including a batch of 1 and a width > 1
 CASES = {
-    "mse_loss": (nn.mse_loss, lambda rng, s: rng.standard_normal(s), lambda rng, s: rng.standard_normal(s)),
+    "mse_loss": (nn.mse_loss, lambda rng, s: rng.standard_normal(s),
+                 lambda rng, s: rng.standard_normal(s)),
     "bce_loss": (nn.bce_loss, probabilities, lambda rng, s: rng.integers(0, 2, s).astype(float)),
     "bce_with_logits_loss": (nn.bce_with_logits_loss, lambda rng, s: 3 * rng.standard_normal(s),
                              lambda rng, s: rng.uniform(0, 1, s)),
@@ -42,10 +43,12 @@ def test_softmax_cross_entropy_gradient_matches_finite_differences(shape):
 def test_values_worked_by_hand():
     assert nn.mse_loss(np.array([[1.0, 2.0]]), np.zeros((1, 2)))[0] == pytest.approx(2.5)
     # mean over all elements, so the gradient divides by N * K, not by N
-    np.testing.assert_allclose(nn.mse_loss(np.array([[1.0, 2.0]]), np.zeros((1, 2)))[1], [[1.0, 2.0]])
+    np.testing.assert_allclose(nn.mse_loss(np.array([[1.0, 2.0]]), np.zeros((1, 2)))[1],
+                               [[1.0, 2.0]])
     assert nn.bce_loss(np.array([[0.5, 0.8]]), np.array([[1.0, 0.0]]))[0] == pytest.approx(
         -(np.log(0.5) + np.log(0.2)) / 2)
-    assert nn.bce_with_logits_loss(np.array([[0.0]]), np.array([[1.0]]))[0] == pytest.approx(np.log(2))
+    assert nn.bce_with_logits_loss(np.array([[0.0]]), np.array([[1.0]]))[0] == pytest.approx(
+        np.log(2))
     Z = np.array([[0.0, np.log(3)], [np.log(4), 0.0]])
     assert nn.softmax_cross_entropy_loss(Z, np.array([1, 1]))[0] == pytest.approx(
         -(np.log(0.75) + np.log(0.2)) / 2)
@@ -63,7 +66,8 @@ def test_bce_on_sigmoid_equals_bce_with_logits():
 
 def test_large_logits_stay_finite_and_exact():
     with np.errstate(over="raise", divide="raise", invalid="raise"):
-        loss, dZ = nn.softmax_cross_entropy_loss(np.array([[1e4, 0.0], [0.0, 1e4]]), np.array([0, 0]))
+        loss, dZ = nn.softmax_cross_entropy_loss(np.array([[1e4, 0.0], [0.0, 1e4]]),
+                                                 np.array([0, 0]))
         assert loss == pytest.approx(1e4 / 2)
         np.testing.assert_allclose(dZ, [[0, 0], [-0.5, 0.5]])
         loss, dZ = nn.bce_with_logits_loss(np.array([[1e4], [-1e4]]), np.array([[0.0], [0.0]]))
@@ -75,15 +79,18 @@ def test_large_logits_stay_finite_and_exact():
 
 @pytest.mark.parametrize("loss", [nn.mse_loss, nn.bce_loss, nn.bce_with_logits_loss])
 def test_column_prediction_against_flat_target_is_an_error_not_a_broadcast(loss):
-    with pytest.raises(ValueError, match=rf"{loss.__name__}: prediction \(50, 1\) and target \(50,\) differ"):
+    with pytest.raises(ValueError,
+                       match=rf"{loss.__name__}: prediction \(50, 1\) and target \(50,\) differ"):
         loss(np.full((50, 1), 0.5), np.full(50, 0.5))
 
 
 @pytest.mark.parametrize("Z, labels, error, message", [
-    (np.zeros((3, 4)), np.zeros((3, 1), int), ValueError, r"expected logits \(N, K\) and labels \(N,\), got \(3, 4\) and \(3, 1\)"),
+    (np.zeros((3, 4)), np.zeros((3, 1), int), ValueError,
+     r"expected logits \(N, K\) and labels \(N,\), got \(3, 4\) and \(3, 1\)"),
     (np.zeros(4), np.zeros(4, int), ValueError, r"got \(4,\) and \(4,\)"),
     (np.zeros((3, 4)), np.zeros(3), TypeError, "labels must be integers, got float64"),
-    (np.zeros((3, 4)), np.array([0, 4, 1]), ValueError, r"labels must lie in \[0, 4\), got \[0, 4\]"),
+    (np.zeros((3, 4)), np.array([0, 4, 1]), ValueError,
+     r"labels must lie in \[0, 4\), got \[0, 4\]"),
 ])
 def test_softmax_cross_entropy_rejects_bad_labels(Z, labels, error, message):
     with pytest.raises(error, match=message):

@@ -33,7 +33,8 @@ def run_module(module: str, root: Path) -> subprocess.CompletedProcess:
 
 def test_an_unchanged_copy_passes(tmp_path):
     """The control: the copy mechanism alone makes nothing fail."""
-    root = apply_mutant(("control", "Linear", "layers.py", "import numpy as np", "import numpy as np"),
+    root = apply_mutant(("control", "Linear", "layers.py",
+                         "import numpy as np", "import numpy as np"),
                         tmp_path / "root")
     for module in sorted(set(map(module_for, ["Linear", "mse_loss", "Learner", "AdamOptimizer"]))):
         result = run_module(module, root)

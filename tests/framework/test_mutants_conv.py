@@ -15,7 +15,8 @@ MODULE_OF_FILE = {"norm.py": "test_norm.py", "conv.py": "test_conv.py"}
 
 
 def test_an_unchanged_copy_passes_the_chapters_tests(tmp_path):
-    root = apply_mutant(("control", "Conv2D", "conv.py", "import numpy as np", "import numpy as np"),
+    root = apply_mutant(("control", "Conv2D", "conv.py",
+                         "import numpy as np", "import numpy as np"),
                         tmp_path / "root")
     for module in sorted(set(MODULE_OF_FILE.values())):
         result = run_module(module, root)

@@ -16,7 +16,8 @@ UNITS = {"Embedding", "PositionalEmbedding", "GELU", "CausalSelfAttention", "Tra
 
 
 def test_an_unchanged_copy_passes_the_chapters_tests(tmp_path):
-    root = apply_mutant(("control", "GELU", "attention.py", "import numpy as np", "import numpy as np"),
+    root = apply_mutant(("control", "GELU", "attention.py",
+                         "import numpy as np", "import numpy as np"),
                         tmp_path / "root")
     result = run_module("test_attention.py", root)
     assert result.returncode == 0, result.stdout[-2000:]

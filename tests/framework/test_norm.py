@@ -7,7 +7,8 @@ import nn100 as nn
 from numeric import GRAD_TOLERANCE, assert_accumulates_and_mutates_nothing, layer_gradient_errors
 
 EPS = 1e-5
-SHAPES = [(2, 3), (7, 1), (5, 4), (1, 2, 3, 3), (3, 4, 2, 5), (2, 1, 1, 3)]  # 2-D and 4-D, odd sizes
+# 2-D and 4-D, odd sizes
+SHAPES = [(2, 3), (7, 1), (5, 4), (1, 2, 3, 3), (3, 4, 2, 5), (2, 1, 1, 3)]
 
 
 def feature_values(X, f):
@@ -81,7 +82,8 @@ def test_batch_norm_gradients_in_training_match_finite_differences(shape):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_batch_norm_gradients_in_evaluation_match_finite_differences(shape):
     rng = np.random.default_rng(sum(shape) + 1)
-    errors = layer_gradient_errors(in_eval_mode(make_batch_norm(shape[1], 5), 6), rng.standard_normal(shape), rng)
+    errors = layer_gradient_errors(in_eval_mode(make_batch_norm(shape[1], 5), 6),
+                                   rng.standard_normal(shape), rng)
     assert max(errors.values()) < GRAD_TOLERANCE, errors
 
 
@@ -117,7 +119,8 @@ def test_backward_follows_the_mode_its_forward_ran_in():
     fresh.running_mean[...], fresh.running_var[...] = layer.running_mean, layer.running_var
     np.testing.assert_allclose(eval_backward(D), fresh.eval().forward(X)[1](D))
     # evaluation mode is an affine map: its input gradient scales D feature by feature
-    np.testing.assert_allclose(eval_backward(D), D * layer.gamma.tensor / np.sqrt(layer.running_var + EPS))
+    np.testing.assert_allclose(eval_backward(D),
+                               D * layer.gamma.tensor / np.sqrt(layer.running_var + EPS))
 
 
 def test_training_output_has_mean_beta_and_std_gamma_per_feature():
@@ -143,19 +146,23 @@ def test_layer_norm_normalises_each_sample_and_its_gradients_match(shape):
     layer = make_layer_norm(shape[-1], 0)
     rng = np.random.default_rng(sum(shape))
     X = 2 + 3 * rng.standard_normal(shape)
-    np.testing.assert_allclose(layer.forward(X)[0], naive_layer_norm(X, layer.gamma.tensor, layer.beta.tensor),
+    np.testing.assert_allclose(layer.forward(X)[0],
+                               naive_layer_norm(X, layer.gamma.tensor, layer.beta.tensor),
                                rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(layer.eval().forward(X)[0], layer.train().forward(X)[0])
     errors = layer_gradient_errors(layer, X, rng)
     assert len(errors) == 3 and max(errors.values()) < GRAD_TOLERANCE, errors
 
 
-LAYERS = [lambda: make_batch_norm(3, 0), lambda: in_eval_mode(make_batch_norm(3, 0), 1), lambda: make_layer_norm(5, 0)]
-INPUTS = [(4, 3, 2, 5), (6, 3), (6, 3, 5)]  # shapes each layer accepts: 4-D and 2-D BatchNorm, 3-D LayerNorm
+LAYERS = [lambda: make_batch_norm(3, 0), lambda: in_eval_mode(make_batch_norm(3, 0), 1),
+          lambda: make_layer_norm(5, 0)]
+# shapes each layer accepts: 4-D and 2-D BatchNorm, 3-D LayerNorm
+INPUTS = [(4, 3, 2, 5), (6, 3), (6, 3, 5)]
 
 
-@pytest.mark.parametrize("make_layer, shape", [(LAYERS[0], INPUTS[0]), (LAYERS[0], INPUTS[1]), (LAYERS[1], INPUTS[0]),
-                                               (LAYERS[1], INPUTS[1]), (LAYERS[2], INPUTS[2]), (LAYERS[2], (4, 5))])
+@pytest.mark.parametrize("make_layer, shape", [(LAYERS[0], INPUTS[0]), (LAYERS[0], INPUTS[1]),
+                                               (LAYERS[1], INPUTS[0]), (LAYERS[1], INPUTS[1]),
+                                               (LAYERS[2], INPUTS[2]), (LAYERS[2], (4, 5))])
 def test_backward_accumulates_and_mutates_nothing(make_layer, shape):
     layer = make_layer()
     rng = np.random.default_rng(2)
@@ -186,7 +193,8 @@ def test_each_closure_uses_its_own_forwards_values(make_layer):
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 2, 3)])
 def test_float32_in_float32_out(make_layer, shape):
     layer = make_layer()
-    X = np.random.default_rng(0).standard_normal(shape[:-1] + (3,) if isinstance(layer, nn.LayerNorm) else shape)
+    X = np.random.default_rng(0).standard_normal(
+        shape[:-1] + (3,) if isinstance(layer, nn.LayerNorm) else shape)
     X = X.astype(np.float32)
     Y, backward = layer.forward(X)
     dX = backward(np.ones_like(Y))
@@ -197,11 +205,16 @@ def test_float32_in_float32_out(make_layer, shape):
 
 
 @pytest.mark.parametrize("layer, X, message", [
-    (nn.BatchNorm(3), np.ones((4, 2)), r"BatchNorm.forward: expected input of shape \(N, 3\) or \(N, 3, H, W\), got \(4, 2\)"),
-    (nn.BatchNorm(3), np.ones((4, 3, 2)), r"BatchNorm.forward: expected input of shape .* got \(4, 3, 2\)"),
-    (nn.BatchNorm(3), np.ones((1, 3)), r"BatchNorm.forward: training needs more than one value per feature"),
-    (nn.LayerNorm(4), np.ones((2, 3)), r"LayerNorm.forward: expected input of shape \(N, ..., 4\), got \(2, 3\)"),
-    (nn.LayerNorm(4), np.ones(4), r"LayerNorm.forward: expected input of shape \(N, ..., 4\), got \(4,\)"),
+    (nn.BatchNorm(3), np.ones((4, 2)),
+     r"BatchNorm.forward: expected input of shape \(N, 3\) or \(N, 3, H, W\), got \(4, 2\)"),
+    (nn.BatchNorm(3), np.ones((4, 3, 2)),
+     r"BatchNorm.forward: expected input of shape .* got \(4, 3, 2\)"),
+    (nn.BatchNorm(3), np.ones((1, 3)),
+     r"BatchNorm.forward: training needs more than one value per feature"),
+    (nn.LayerNorm(4), np.ones((2, 3)),
+     r"LayerNorm.forward: expected input of shape \(N, ..., 4\), got \(2, 3\)"),
+    (nn.LayerNorm(4), np.ones(4),
+     r"LayerNorm.forward: expected input of shape \(N, ..., 4\), got \(4,\)"),
 ])
 def test_bad_input_gets_an_error_naming_the_layer_and_the_shapes(layer, X, message):
     with pytest.raises(ValueError, match=message):
@@ -219,26 +232,33 @@ def test_norms_match_torch_when_it_is_installed():
     rng = np.random.default_rng(0)
     for shape in [(5, 3), (4, 3, 2, 5)]:
         layer = make_batch_norm(3, 1, momentum=0.3)
-        running_mean, running_var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+        running_mean, running_var = (torch.zeros(3, dtype=torch.float64),
+                                     torch.ones(3, dtype=torch.float64))
         for training in (True, True, True, False):
             layer.train() if training else layer.eval()
             X, D = rng.standard_normal((2,) + shape) * 2 + 1
             Y, backward = layer.forward(X)
             layer.gamma.gradient[...], layer.beta.gradient[...] = 0, 0
             dX = backward(D)
-            tX, tg, tb = (torch.tensor(a, requires_grad=True) for a in (X, layer.gamma.tensor, layer.beta.tensor))
-            tY = F.batch_norm(tX, running_mean, running_var, tg, tb, training=training, momentum=0.3, eps=EPS)
+            tX, tg, tb = (torch.tensor(a, requires_grad=True)
+                          for a in (X, layer.gamma.tensor, layer.beta.tensor))
+            tY = F.batch_norm(tX, running_mean, running_var, tg, tb, training=training,
+                              momentum=0.3, eps=EPS)
             tY.backward(torch.tensor(D))
-            for ours, theirs in [(Y, tY), (dX, tX.grad), (layer.gamma.gradient, tg.grad), (layer.beta.gradient, tb.grad),
-                                 (layer.running_mean, running_mean), (layer.running_var, running_var)]:
+            for ours, theirs in [(Y, tY), (dX, tX.grad), (layer.gamma.gradient, tg.grad),
+                                 (layer.beta.gradient, tb.grad),
+                                 (layer.running_mean, running_mean),
+                                 (layer.running_var, running_var)]:
                 np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
     for shape in [(5, 4), (2, 3, 6)]:
         layer = make_layer_norm(shape[-1], 2)
         X, D = rng.standard_normal((2,) + shape)
         Y, backward = layer.forward(X)
         dX = backward(D)
-        tX, tg, tb = (torch.tensor(a, requires_grad=True) for a in (X, layer.gamma.tensor, layer.beta.tensor))
+        tX, tg, tb = (torch.tensor(a, requires_grad=True)
+                      for a in (X, layer.gamma.tensor, layer.beta.tensor))
         tY = F.layer_norm(tX, (shape[-1],), tg, tb, eps=EPS)
         tY.backward(torch.tensor(D))
-        for ours, theirs in [(Y, tY), (dX, tX.grad), (layer.gamma.gradient, tg.grad), (layer.beta.gradient, tb.grad)]:
+        for ours, theirs in [(Y, tY), (dX, tX.grad), (layer.gamma.gradient, tg.grad),
+                             (layer.beta.gradient, tb.grad)]:
             np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
