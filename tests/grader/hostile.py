@@ -6,7 +6,8 @@ copy of the reference by ``apply_hostile``.  Where a cheat replaces an honest
 implementation, the replacement is *wrong unless the cheat works* (e.g. "return the
 reference's gradient if I can read it, else zeros"), so a cheat that succeeded would
 show up as points.  EXPECT says, per name, which units must lose points (``lose``) or
-score nothing (``zero``); every other unit except the convergence problems (fit_*) must keep full marks.
+score nothing (``zero``); every other unit except the convergence problems (fit_*) must
+keep full marks.
 ``"*"`` means every unit.
 """
 import shutil
