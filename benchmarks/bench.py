@@ -126,10 +126,10 @@ def run_sections(sections, settings, use_torch, args, results) -> None:
         comparisons.append(attention.attention_speed(rounds, settings["conv_steps"], use_torch,
                                                      training.compare))
     if "gpt" in sections:
-        import gpt
+        import tiny_gpt
 
         progress("tiny GPT training step")
-        comparisons.append(gpt.gpt_speed(rounds, settings["gpt_steps"], use_torch,
+        comparisons.append(tiny_gpt.gpt_speed(rounds, settings["gpt_steps"], use_torch,
                                          training.compare))
     if "grading" in sections:
         import grading

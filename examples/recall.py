@@ -8,6 +8,10 @@ accuracy of the answer and the training time, and draws the attention weights of
 that does the look-up (the one whose last position puts the most weight on the answer's
 value, averaged over the test set) on one test sequence, as a PNG.
 
+Measured (seed 0, 4 epochs of 4,000 sequences): 100 % of 500 test answers right, 3.3 CPU s of
+training at load ~4 (6.6 s at load ~12); the look-up head is block 2's head 3, whose last
+position puts 0.99 of its weight, on average, on the answer's value.
+
     python examples/recall.py [--seed 0] [--epochs 4] [--figure FILE.png]
 """
 import argparse

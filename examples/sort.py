@@ -13,6 +13,11 @@ model has learnt nothing it can use when generating, where the next token does n
 yet. Model: Embedding -> PositionalEmbedding -> 2 TransformerBlocks (dim 32, 4 heads) ->
 LayerNorm -> Linear, AdamW 3e-3 with clipping at 1, batch 32, BLAS on one thread.
 
+Measured (6 epochs of 4,000 sequences, 500 test prompts, load ~4): with the mask, 96.8 % and
+99.8 % of the sorted sequences generated right (seeds 0, 1; 99.4 and 100 % of the digits),
+3.9-7.1 CPU s each; without it, 1.0 % and 1.2 % (49.8 and 49.3 % of the digits), although
+its final training loss is the lower one (0.001 and 0.000 against 0.019 and 0.002).
+
     python examples/sort.py [--seeds 0 1 2] [--epochs 6]
 """
 import argparse

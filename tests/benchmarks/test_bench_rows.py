@@ -44,7 +44,7 @@ def test_the_gpt_row_times_a_training_step_that_trains(tmp_path):
         (tmp_path / "latest.md").read_text()
 
     sys.path[:0] = [str(BENCH.parent), str(BENCH.parents[1] / "solutions")]
-    import gpt
+    import tiny_gpt as gpt  # not "gpt": examples/gpt.py is imported by that name
     step = gpt.nn100_contender(gpt.batches(5) * 4)  # the same 5 batches, four times
     step.reset()
     losses = step.run()

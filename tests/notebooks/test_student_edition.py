@@ -35,7 +35,7 @@ def edition(graded_class, tmp_path_factory):
 
 
 def test_the_edition_holds_every_notebook_as_released_and_stubbed(edition, graded_class):
-    assert len(NOTEBOOKS) == 5
+    assert len(NOTEBOOKS) == 6
     for name in NOTEBOOKS:
         shipped = edition / "notebooks" / name / f"{name}.ipynb"
         released = graded_class / "release" / name / f"{name}.ipynb"
