@@ -50,12 +50,15 @@ HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 def load_course(solutions: Path):
     """The course table that goes with the reference ``solutions`` (<repo>/solutions/nn100
-    -> <repo>/autograder/course/course.toml), read by that repository's own registry.py."""
+    -> <repo>/autograder/course/course.toml), read by that repository's own course package
+    (autograder/course/, which imports nothing else of the grader), loaded under a name of
+    its own so this builder never needs the grader on its path."""
     folder = Path(solutions).resolve().parents[1] / "autograder" / "course"
-    if not (folder / "registry.py").is_file():
+    if not (folder / "__init__.py").is_file():
         raise ValueError(f"load_course: no course table for {solutions}: expected "
                          f"{folder / 'course.toml'}")
-    spec = importlib.util.spec_from_file_location("nbcourse_registry", folder / "registry.py")
+    spec = importlib.util.spec_from_file_location(
+        "nbcourse_course", folder / "__init__.py", submodule_search_locations=[str(folder)])
     module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.read(folder / "course.toml")

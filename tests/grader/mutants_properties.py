@@ -25,8 +25,8 @@ def spanning(filename: str, first: str, last: str, *edits) -> tuple[str, str]:
 BATCH_NORM_UPDATE = (
     "            m = self.momentum\n"
     "            self.running_mean[...] = (1 - m) * self.running_mean + m * mean.reshape(-1)\n"
-    "            self.running_var[...] = (1 - m) * self.running_var + m * var.reshape(-1) * "
-    "count / (count - 1)\n")
+    "            self.running_var[...] = ((1 - m) * self.running_var\n"
+    "                                     + m * var.reshape(-1) * count / (count - 1))\n")
 BATCH_NORM_Y = "        Y = gamma * X_hat + self.beta.tensor.reshape(shape)\n"
 BATCH_NORM_MIDDLE = (
     "        else:\n"

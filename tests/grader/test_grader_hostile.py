@@ -61,7 +61,7 @@ def test_hostile_submission_is_contained(entry, tmp_path):
 # point their twins with a zero gradient lose.  A route the grader learns to tell stops
 # matching here, and belongs in NUMERIC_BACKWARD (test_grader_honesty.py).
 RESIDUAL_EARNS = {"mse_loss": (4.0, 1.33), "bce_loss": (4.0, 1.2),
-                  "bce_with_logits_loss": (5.0, 1.5), "MaxPool2D": (5.0, 1.0),
+                  "bce_with_logits_loss": (5.0, 1.5), "MaxPool2D": (5.0, 0.91),
                   "Dropout": (5.0, 4.09)}
 
 
