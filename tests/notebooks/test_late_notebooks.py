@@ -16,12 +16,14 @@ from autograder import course
 from autograder.grading.report import fmt
 
 from .conftest import REPO
-from .sample_class import DUE
+from .sample_class import CLASS, DUE
 from .test_nbgrader_course import by_id, grades_csv
 
 pytestmark = [pytest.mark.xdist_group("nbgrader-course"), pytest.mark.timeout(1800)]
-ROSTER = ("id,name,email\nada,Ada Lovelace,ada@example.edu\nlea,Lea Late,lea@example.edu\n"
-          "zed,Zed Absent,zed@example.edu\n")
+BACKPROP = sorted({s.name for s in CLASS if s.assignment == "backprop"})
+# Everyone who sent backprop in, and zed, who sent nothing: a platform matches them all.
+ROSTER = "id,name,email\n" + "".join(
+    f"{s},{'Lea Late' if s == 'lea' else s.title()},{s}@example.edu\n" for s in BACKPROP + ["zed"])
 
 
 def export(graded_class, tmp_path, *args):
@@ -73,7 +75,7 @@ def test_a_late_notebook_pays_the_course_penalty_in_nbgrader_and_in_the_exports(
         canvas = list(csv.reader(handle))
     assert canvas[0][-1] == "Backprop (77)" and canvas[1][-1] == fmt(out_of)
     by_id_ = {line[1]: line for line in canvas[2:]}
-    assert set(by_id_) == {"ada", "lea", "zed"}  # the roster's, zed with nothing sent
+    assert set(by_id_) == {*BACKPROP, "zed"}  # the roster's, zed with nothing sent
     assert (by_id_["lea"][0], by_id_["lea"][-1]) == ("Lea Late", fmt(final))
     assert by_id_["ada"][-1] == fmt(out_of) and by_id_["zed"][-1] == "0"
 
