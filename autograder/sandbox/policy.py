@@ -19,8 +19,8 @@ from .hygiene import drop_target
 from .processes import child_env
 
 HARNESS = Path(__file__).resolve().parent / "child"
-HARNESS_FILES = ("harness.py", "confine.py", "seccomp.py", "jobs.py", "protocol.py",
-                 "policy.py", "enforce.py")
+HARNESS_FILES = ("harness.py", "confine.py", "seccomp.py", "jobs.py", "stand_ins.py",
+                 "protocol.py", "policy.py", "enforce.py")
 
 # ---------------------------------------------------------------- what the grader reads back
 MAX_SUBMISSION_BYTES = 20 << 20
