@@ -20,8 +20,12 @@ the package track's own code (autograder/sandbox/child/enforce.py) through a
   environment's packages and the notebook's own folder; writing only that folder and
   /dev/null; no TCP bind or connect; signals and abstract unix sockets scoped to the
   kernel's own processes;
+- of /etc, every entry but the secrets (``ETC_SECRETS``: shadow files, sudoers, ssh and
+  ssl keys), so that /etc/shadow stays closed even to a kernel that keeps root;
 - as root, the unprivileged user (nobody), which owns the notebook's folder for the
-  run (its files stay root's): /etc/shadow and the like become unreadable;
+  run (its files stay root's) -- when nobody may read the interpreter, the standard
+  library and the packages (an interpreter installed under root's home is readable by
+  root alone: the kernel then keeps the grader's user, and its log says why);
 - seccomp on every thread (ZMQ's and ipykernel's included): no socket of any family,
   no socket pair, SysV IPC, memory files, ptrace, namespaces or page-cache eviction,
   and no new process.  Two exceptions, both needed by ipykernel once it runs: threads
@@ -49,12 +53,27 @@ MEMORY_BYTES = 4 << 30   # each far above what a notebook needs
 FILE_BYTES = 256 << 20
 
 
+# Entries of /etc a kernel never reads: Landlock grants /etc entry by entry without these.
+ETC_SECRETS = {"shadow", "shadow-", "gshadow", "gshadow-", "sudoers", "sudoers.d", "ssh",
+               "ssl", "security", "krb5.keytab", "credstore", "credstore.encrypted"}
+
+
+def etc_entries() -> list[str]:
+    """Every entry of /etc but the secrets, each as a path of its own."""
+    try:
+        names = sorted(os.listdir("/etc"))
+    except OSError:
+        return []
+    return [os.path.join("/etc", name) for name in names if name not in ETC_SECRETS]
+
+
 def allowed_paths(folder: str) -> tuple[list, list]:
     """(read, write) paths for a kernel working in ``folder``."""
     from autograder.sandbox.child.confine import system_read_paths
     packages = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
     packages |= {os.path.realpath(p) for p in packages}
-    read = system_read_paths() + sorted(packages) + [sys.prefix, os.path.realpath(sys.prefix)]
+    system = [p for p in system_read_paths() if p != "/etc"] + etc_entries()
+    read = system + sorted(packages) + [sys.prefix, os.path.realpath(sys.prefix)]
     for variable in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
         if os.environ.get(variable):
             read.append(os.environ[variable])
@@ -67,11 +86,35 @@ def kernel_policy(folder: str):
     from autograder.sandbox import drop_target
     from autograder.sandbox.child.policy import AT_ONCE, SandboxPolicy
     read, write = allowed_paths(folder)
+    target = drop_target()
+    if target and not readable_as(target, interpreter_files()):
+        target = None
     return SandboxPolicy(memory_bytes=MEMORY_BYTES, file_bytes=FILE_BYTES,
                          read=tuple(read), write=tuple(write), work=folder,
                          namespaces=("IPC", "network"), threads=True, socket_pairs=True,
                          ban_processes=AT_ONCE,
-                         kill_leftovers=False, drop_to=drop_target())
+                         kill_leftovers=False, drop_to=target)
+
+
+def interpreter_files() -> list[str]:
+    """A file of each tree the kernel imports from: the standard library, its compiled
+    modules, the packages (numpy)."""
+    import numpy
+    return [os.__file__, sysconfig.get_config_var("DESTSHARED") or os.__file__,
+            numpy.__file__]
+
+
+def readable_as(target: tuple, paths: list[str]) -> bool:
+    """Whether user ``target`` (uid, gid) may read every one of ``paths``, asked with the
+    effective ids switched for the question only."""
+    uid, gid = target
+    os.setegid(gid)
+    os.seteuid(uid)
+    try:
+        return all(os.access(path, os.R_OK, effective_ids=True) for path in paths)
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
 
 
 def confine(folder: str) -> list:
@@ -86,6 +129,9 @@ def confine(folder: str) -> list:
     if policy.drop_to:  # the folder is the run's: the kernel writes there as nobody
         os.chown(folder, *policy.drop_to)
     found, _ = enforce.lock_down(policy)
+    if os.getuid() == 0 and not policy.drop_to:
+        found.append("kept the grader's user: nobody cannot read the interpreter "
+                     f"({os.path.dirname(os.__file__)})")
     return [f"rlimits: {', '.join(applied)}"] + found
 
 
