@@ -74,6 +74,7 @@ def answers_in(text: str, lines: set) -> list:
     return found + [f for f in FORMULAS if re.search(f, text)]
 
 
+@pytest.mark.xdist_group("mutant-groups")  # the gradings test_grader_mutants makes
 def test_the_mutants_feedback_names_concepts_never_answers():
     from test_grader_mutants import GROUPS, grade_group
     lines = solution_lines()

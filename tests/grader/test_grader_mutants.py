@@ -83,6 +83,9 @@ def grade_group(index: int):
                        seed=5)
 
 
+# One worker grades the groups once (graded_once) for this test and for the feedback test
+# of test_grader_honesty, which reads the same gradings.
+@pytest.mark.xdist_group("mutant-groups")
 @pytest.mark.parametrize("index", range(len(GROUPS)),
                          ids=["+".join(m[0] for m in g) for g in GROUPS])
 def test_mutants_lose_points_in_their_units_only(index):

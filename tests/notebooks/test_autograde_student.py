@@ -3,7 +3,12 @@ checksum warnings (every honest notebook triggers them: test cells hold hidden t
 are folded into one explanation."""
 import shutil
 
+import pytest
+
 from .conftest import REPO, make
+
+# On the worker that holds the sample class (the others would wait for its build).
+pytestmark = pytest.mark.xdist_group("nbgrader-course")
 
 
 def test_the_class_log_folds_the_checksum_warnings(graded_class):
