@@ -36,10 +36,12 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one submission folder")
     grade.add_argument("path", help="a folder holding nn100/ (or one level above it), the package "
-                                    "folder itself, or a zip of any of these (what `make submit` writes)")
+                                    "folder itself, or a zip of any of these (what `make submit` "
+                                    "writes)")
     grade.add_argument("--assignment", type=int, default=None,
                        help="grade only this assignment's units, scaled to its total (course.toml)")
-    grade.add_argument("--course", default=None, help="the course table (default: autograder/course/course.toml)")
+    grade.add_argument("--course", default=None,
+                       help="the course table (default: autograder/course/course.toml)")
     grade.add_argument("--fail-under", type=threshold, default=None, metavar="X",
                        help="exit with status 1 when the score is below X, a number of "
                             "points or 'full' for the graded total (for CI)")
@@ -54,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
                             "own time on this machine, measured once and cached, at least 30)")
     grade.add_argument("--details", action="store_true", help="print every failed check in full")
     # Listed for --help only; main() hands grade-all to autograder.classroom.grade_all's own parser.
-    commands.add_parser("grade-all", help="grade every submission in a folder (see grade-all --help)")
+    commands.add_parser("grade-all",
+                        help="grade every submission in a folder (see grade-all --help)")
     commands.add_parser("similarity", help="the most similar pairs of submissions of a class "
                                            "(see similarity --help)")
     listing = commands.add_parser("list-tests", help="the hidden tests' names, one per line")
@@ -65,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["grade-all"]:
-        from .classroom import (grade_all as classroom)  # imported only here: grading one submission stays light
+        # imported only here: grading one submission stays light
+        from .classroom import (grade_all as classroom)
         return classroom.main(classroom.build_parser().parse_args(argv[1:])) or 0
     if argv[:1] == ["similarity"]:
         from .classroom import similarity

@@ -28,7 +28,8 @@ def problem(seed: int = 0):
     X = rng.standard_normal((N, T, DIM)).astype(np.float32)
     D = rng.standard_normal((N, T, DIM)).astype(np.float32)
     biases = [rng.standard_normal(s).astype(np.float32) for s in ((3 * DIM,), (DIM,))]
-    return X, D, (layer.qkv_weights.tensor.copy(), biases[0], layer.proj_weights.tensor.copy(), biases[1])
+    return X, D, (layer.qkv_weights.tensor.copy(), biases[0],
+                  layer.proj_weights.tensor.copy(), biases[1])
 
 
 def fingerprint(*arrays):

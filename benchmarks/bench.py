@@ -1,7 +1,8 @@
 """`make bench`: nn100's speed against raw numpy and PyTorch, and the grader's speed.
 
     python benchmarks/bench.py [--quick] [--only train,dtype,digits,conv,attention,gpt,grading]
-                               [--no-torch] [--rounds N] [--class-size N] [--class-jobs 1,2] [--out DIR]
+                               [--no-torch] [--rounds N] [--class-size N] [--class-jobs 1,2]
+                               [--out DIR]
 
 Prints a Markdown report, writes it to benchmarks/results/latest.md with a JSON twin
 latest.json, and, after a full run (no --quick, --only or --rounds), copies it into
@@ -45,7 +46,8 @@ def main(argv=None) -> int:
                         help="fewer rounds and no class-sized grading (about a minute)")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections among {', '.join(SECTIONS)}")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave PyTorch out even if installed")
     parser.add_argument("--rounds", type=int, default=None,
                         help="timed rounds per comparison (default: 31, or 7 with --quick)")
     parser.add_argument("--class-size", type=int, default=200,
@@ -113,12 +115,14 @@ def run_sections(sections, settings, use_torch, args, results) -> None:
     if "digits" in sections:
         progress("digits example")
         comparisons.append(training.digits_speed(settings["digits_epochs"], rounds, use_torch))
-        results["digits_time_to_accuracy"] = training.digits_time_to_accuracy(settings["digits_runs"])
+        results["digits_time_to_accuracy"] = training.digits_time_to_accuracy(
+            settings["digits_runs"])
     if "conv" in sections:
         import conv2d
 
         progress("Conv2D")
-        comparisons.append(conv2d.conv_speed(rounds, settings["conv_steps"], use_torch, training.compare))
+        comparisons.append(conv2d.conv_speed(rounds, settings["conv_steps"], use_torch,
+                                             training.compare))
     if "attention" in sections:
         import attention
 

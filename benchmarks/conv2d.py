@@ -70,7 +70,8 @@ def raw_conv(X, D, W, b):
     p = PADDING
     Xp = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p)))
     rows, cols_out = Xp.shape[2] - k + 1, Xp.shape[3] - k + 1
-    cols = sliding_window_view(Xp, (k, k), axis=(2, 3)).transpose(0, 2, 3, 1, 4, 5).reshape(-1, C * k * k)
+    cols = (sliding_window_view(Xp, (k, k), axis=(2, 3)).transpose(0, 2, 3, 1, 4, 5)
+            .reshape(-1, C * k * k))
     W2 = W.reshape(F, -1)
     Y = (cols @ W2.T + b).reshape(N, rows, cols_out, F).transpose(0, 3, 1, 2)
     D2 = D.transpose(0, 2, 3, 1).reshape(-1, F)

@@ -18,7 +18,8 @@ from timing import median
 
 ONE_SUBMISSION_BOUND_S = 10.0
 CLASS_BOUND_S = 600.0
-UNGRADABLE_FIRST = 5  # tools/make_class.py: corrupt zip, empty folder, zip slip, zip bomb, no package
+# tools/make_class.py: corrupt zip, empty folder, zip slip, zip bomb, no package
+UNGRADABLE_FIRST = 5
 
 # Runs the grader in this process after wrapping Popen; writes the command lines it saw.
 COUNTING_WRAPPER = """\
@@ -67,10 +68,11 @@ def measure(root: Path, rounds: int, startup_rounds: int, class_size,
                      "how": "Popen calls while grading `solutions/` one child at a time; children "
                             "forked from an already started one (a fork server) are not new "
                             "interpreters and not counted"})
-        rows.append({"measure": "start of one child (python + import numpy)",
-                     "value": f"{1e3 * startup:.0f} ms",
-                     "how": f"`{' '.join([Path(children['python'][0]).name, *children['python'][1:]])}"
-                            f" -c 'import numpy'`, median of {startup_rounds}"})
+        rows.append({
+            "measure": "start of one child (python + import numpy)",
+            "value": f"{1e3 * startup:.0f} ms",
+            "how": f"`{' '.join([Path(children['python'][0]).name, *children['python'][1:]])}"
+                   f" -c 'import numpy'`, median of {startup_rounds}"})
         rows.append({"measure": "share of grading spent starting interpreters",
                      "value": f"{share:.0%}",
                      "how": "interpreters x start time / time to grade `solutions/` one child "
@@ -82,7 +84,8 @@ def measure(root: Path, rounds: int, startup_rounds: int, class_size,
 
 
 def grade_command(path: Path, results: Path, *extra):
-    return [sys.executable, "-m", "autograder", "grade", str(path), "--results", str(results), *extra]
+    return [sys.executable, "-m", "autograder", "grade", str(path), "--results", str(results),
+            *extra]
 
 
 # (label, folder, extra arguments): the reference and the stubs as graded by default, and

@@ -111,7 +111,8 @@ def raw_adam_step(params, state, X, labels, lr, beta1=0.9, beta2=0.999, eps=1e-8
 
 
 def adam_state(params) -> dict:
-    return {"t": 0, "m": [np.zeros_like(p) for p in params], "v": [np.zeros_like(p) for p in params]}
+    return {"t": 0, "m": [np.zeros_like(p) for p in params],
+            "v": [np.zeros_like(p) for p in params]}
 
 
 # ---------------------------------------------------------------- PyTorch

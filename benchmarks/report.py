@@ -10,12 +10,17 @@ from timing import paired_ratio
 # (input_gradient=False) against "minimal" and PyTorch, which skip that dX too.
 TRAINING_TARGETS = [
     ("train-b128", NN100_FULL, SAME, 1.15, "batch 128: nn100 at most 1.15x raw numpy, same work"),
-    ("train-b128", NN100, MINIMAL, 1.15, "batch 128: nn100 (input_gradient=False) at most 1.15x raw numpy, minimal"),
-    ("train-b128", NN100, TORCH, 1.0, "batch 128: nn100 (input_gradient=False) faster than PyTorch CPU"),
+    ("train-b128", NN100, MINIMAL, 1.15,
+     "batch 128: nn100 (input_gradient=False) at most 1.15x raw numpy, minimal"),
+    ("train-b128", NN100, TORCH, 1.0,
+     "batch 128: nn100 (input_gradient=False) faster than PyTorch CPU"),
     ("train-b8", NN100_FULL, SAME, 1.3, "batch 8: nn100 at most 1.3x raw numpy, same work"),
-    ("train-b8", NN100, MINIMAL, 1.3, "batch 8: nn100 (input_gradient=False) at most 1.3x raw numpy, minimal"),
-    ("train-b8", NN100, TORCH, 1.0, "batch 8: nn100 (input_gradient=False) faster than PyTorch CPU"),
-    ("conv-b64", conv2d.NN100, conv2d.SAME, 1.2, "Conv2D forward + backward, batch 64: at most 1.2x raw numpy, same im2col work"),
+    ("train-b8", NN100, MINIMAL, 1.3,
+     "batch 8: nn100 (input_gradient=False) at most 1.3x raw numpy, minimal"),
+    ("train-b8", NN100, TORCH, 1.0,
+     "batch 8: nn100 (input_gradient=False) faster than PyTorch CPU"),
+    ("conv-b64", conv2d.NN100, conv2d.SAME, 1.2,
+     "Conv2D forward + backward, batch 64: at most 1.2x raw numpy, same im2col work"),
     ("attention-64x32x64", attention.NN100, attention.SAME, 1.2,
      "CausalSelfAttention forward + backward, (64, 32, 64): at most 1.2x raw numpy, same work"),
 ]
@@ -64,7 +69,8 @@ def results_page(results) -> str:
 
 def context_line(context) -> str:
     kind = "quick run" if context["quick"] else "full run"
-    torch = f"PyTorch {context['torch']['version']}" if context["torch"] else "PyTorch not installed"
+    torch = (f"PyTorch {context['torch']['version']}" if context["torch"]
+             else "PyTorch not installed")
     seconds = context.get("bench_seconds")
     took = f", took {seconds:.0f} s" if seconds is not None else ""
     end = context.get("load_average_1min_end")
@@ -124,7 +130,8 @@ def digits_section(digits):
             "one `Learner.fit` epoch at a time; the test evaluation between epochs is not timed.",
             "", "| epochs | seconds of training (median) | runs | test accuracy reached |",
             "|---:|---:|---:|---:|",
-            f"| {digits['epochs']} | {digits['median_s']:.3f} | {runs} | {digits['accuracy']:.1%} |",
+            f"| {digits['epochs']} | {digits['median_s']:.3f} | {runs} | "
+            f"{digits['accuracy']:.1%} |",
             ""]
 
 

@@ -3,7 +3,8 @@
 The 8x8 digits as (N, 1, 8, 8) images, pixels in [0, 1], float32 end to end:
 Conv2D(1, 16, 3, padding=1) -> BatchNorm(16) -> ReLU -> Conv2D(16, 32, 3, padding=1) ->
 BatchNorm(32) -> ReLU -> MaxPool2D(2) -> Flatten -> Linear(512, 10), Adam 3e-3, batch 32.
-BLAS on one thread. Reports test accuracy and training time and saves the first layer's filters and the test
+BLAS on one thread. Reports test accuracy and training time and saves the first layer's \
+filters and the test
 digits it gets wrong to examples/figures/convnet.png.
 
     python examples/convnet.py [--seeds 0 1 2] [--epochs 30]
@@ -28,8 +29,10 @@ EPOCHS, BS, LR = 30, 32, 3e-3
 
 def convnet(seed: int) -> Sequential:
     f32 = np.float32
-    return Sequential(Conv2D(1, 16, 3, padding=1, rng=seed, dtype=f32), BatchNorm(16, dtype=f32), ReLU(),
-                      Conv2D(16, 32, 3, padding=1, rng=seed + 1, dtype=f32), BatchNorm(32, dtype=f32), ReLU(),
+    return Sequential(Conv2D(1, 16, 3, padding=1, rng=seed, dtype=f32), BatchNorm(16, dtype=f32),
+                      ReLU(),
+                      Conv2D(16, 32, 3, padding=1, rng=seed + 1, dtype=f32),
+                      BatchNorm(32, dtype=f32), ReLU(),
                       MaxPool2D(2), Flatten(), Linear(512, 10, rng=seed + 2, dtype=f32))
 
 
@@ -79,7 +82,8 @@ def save_figure(figure, filters, X_test, y_test, predicted, accuracy) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args()
@@ -88,4 +92,5 @@ if __name__ == "__main__":
     if len(results) > 1:
         accuracies = [r["accuracy"] for r in results]
         print(f"median test accuracy over seeds {args.seeds}: {np.median(accuracies):.1%}; "
-              f"training {min(r['seconds'] for r in results):.1f}-{max(r['seconds'] for r in results):.1f} s")
+              f"training {min(r['seconds'] for r in results):.1f}-"
+              f"{max(r['seconds'] for r in results):.1f} s")

@@ -24,7 +24,8 @@ def train(model, X, Y, seed: int) -> list[float]:
 def main(seed: int = 0, figure=FIGURES / "product.png") -> tuple[list[float], list[float]]:
     X, Y = product(n=1000, rng=seed)
     one_layer = train(Sequential(Linear(2, 1, rng=seed)), X, Y, seed)
-    two_layers = train(Sequential(Linear(2, HIDDEN, rng=seed), ReLU(), Linear(HIDDEN, 1, rng=seed + 1)),
+    two_layers = train(Sequential(Linear(2, HIDDEN, rng=seed), ReLU(),
+                                  Linear(HIDDEN, 1, rng=seed + 1)),
                        X, Y, seed)
     print(f"final training loss after {EPOCHS} epochs: one layer {one_layer[-1]:.4f}, "
           f"two layers {two_layers[-1]:.4f} ({one_layer[-1] / two_layers[-1]:.0f}x lower)")
@@ -32,7 +33,8 @@ def main(seed: int = 0, figure=FIGURES / "product.png") -> tuple[list[float], li
         figure.parent.mkdir(parents=True, exist_ok=True)
         fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(range(1, EPOCHS + 1), one_layer, label="Linear(2, 1)")
-        ax.plot(range(1, EPOCHS + 1), two_layers, label=f"Linear(2, {HIDDEN}), ReLU, Linear({HIDDEN}, 1)")
+        ax.plot(range(1, EPOCHS + 1), two_layers,
+                label=f"Linear(2, {HIDDEN}), ReLU, Linear({HIDDEN}, 1)")
         ax.set(xlabel="epoch", ylabel="mean training loss (MSE)", yscale="log",
                title="y = x1 * x2: depth makes the difference")
         ax.legend()

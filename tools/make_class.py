@@ -27,8 +27,10 @@ SOLUTION = ROOT / "solutions" / "nn100"
 
 # (name, unit, file, old, new): used when tests/grader/mutants.py is not there.
 OWN_MUTANTS = [
-    ("linear-bias-mean", "Linear", "layers.py", "self.bias.gradient += D.sum(axis=0)", "self.bias.gradient += D.mean(axis=0)"),
-    ("linear-overwrite", "Linear", "layers.py", "self.weights.gradient += X.T @ D", "self.weights.gradient = X.T @ D"),
+    ("linear-bias-mean", "Linear", "layers.py", "self.bias.gradient += D.sum(axis=0)",
+     "self.bias.gradient += D.mean(axis=0)"),
+    ("linear-overwrite", "Linear", "layers.py", "self.weights.gradient += X.T @ D",
+     "self.weights.gradient = X.T @ D"),
     ("relu-no-mask", "ReLU", "layers.py", "return D * mask", "return D"),
     ("sigmoid-forgets-D", "Sigmoid", "layers.py", "return D * Y * (1 - Y)", "return Y * (1 - Y)"),
     ("tanh-derivative", "Tanh", "layers.py", "return D * (1 - Y * Y)", "return D * (1 - Y)"),
@@ -39,12 +41,16 @@ OWN_MUTANTS = [
 
 # (name, file, code appended): used when tests/grader/hostile.py is not there.
 OWN_HOSTILE = [
-    ("kills-its-grader", "__init__.py", "import os as _os, signal as _signal\n_os.kill(_os.getppid(), _signal.SIGKILL)\n"),
+    ("kills-its-grader", "__init__.py",
+     "import os as _os, signal as _signal\n_os.kill(_os.getppid(), _signal.SIGKILL)\n"),
     ("exits-zero", "__init__.py", "import os as _os\n_os._exit(0)\n"),
-    ("patches-numpy", "__init__.py", "import numpy.testing as _t\n_t.assert_allclose = lambda *a, **k: None\n"),
+    ("patches-numpy", "__init__.py",
+     "import numpy.testing as _t\n_t.assert_allclose = lambda *a, **k: None\n"),
     ("infinite-loop", "layers.py", "Linear.forward = lambda self, X: [0 for _ in iter(int, 1)]\n"),
     ("html-injection", "layers.py",
-     "def _evil(self, X):\n    raise ValueError('<script>alert(1)</script><img src=x onerror=alert(2)>')\nReLU.forward = _evil\n"),
+     "def _evil(self, X):\n"
+     "    raise ValueError('<script>alert(1)</script><img src=x onerror=alert(2)>')\n"
+     "ReLU.forward = _evil\n"),
 ]
 
 
@@ -86,7 +92,8 @@ def apply_own_mutant(mutant, dest: Path) -> None:
     path = dest / "nn100" / filename
     text = path.read_text()
     if old not in text:
-        raise ValueError(f"make_class: mutant {name!r} expected {old!r} in {filename}, found no such text")
+        raise ValueError(f"make_class: mutant {name!r} expected {old!r} in {filename}, "
+                         "found no such text")
     path.write_text(text.replace(old, new, 1))
 
 
@@ -111,7 +118,8 @@ class ClassMaker:
             # apply_hostile copies the reference itself into an empty folder
             self.hostile = [(entry[0], lambda d, e=entry: apply_hostile(e, d)) for entry in hostile]
         else:
-            self.hostile = [(h[0], lambda d, h=h: (copy_solution(d), self._append(d, h[1], h[2]))) for h in OWN_HOSTILE]
+            self.hostile = [(h[0], lambda d, h=h: (copy_solution(d), self._append(d, h[1], h[2])))
+                            for h in OWN_HOSTILE]
 
     @staticmethod
     def _append(dest: Path, filename: str, code: str) -> None:
@@ -136,12 +144,14 @@ class ClassMaker:
 
     def broken(self) -> None:
         """One of each submission that cannot be graded, and the odd layouts that can."""
-        (self.out / f"{self.name('corrupt-zip')}.zip").write_bytes(b"PK\x03\x04 this is not a zip at all")
+        (self.out / f"{self.name('corrupt-zip')}.zip").write_bytes(
+            b"PK\x03\x04 this is not a zip at all")
         (self.out / self.name("empty-folder")).mkdir()
         with zipfile.ZipFile(self.out / f"{self.name('zip-slip')}.zip", "w") as archive:
             archive.writestr("nn100/__init__.py", "")
             archive.writestr("../../escaped.py", "print('outside')\n")
-        with zipfile.ZipFile(self.out / f"{self.name('zip-bomb')}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        bomb = self.out / f"{self.name('zip-bomb')}.zip"
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
             with archive.open("nn100/layers.py", "w", force_zip64=True) as member:
                 block = b"\0" * (1 << 20)
                 for _ in range(100):  # 100 MB of zeros in about 100 kB
@@ -179,7 +189,8 @@ def make_class(out: Path, students: int = 50, seed: int = 0) -> list[Path]:
     """Write ``students`` submissions into the new folder ``out``; return them sorted."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
-        raise ValueError(f"make_class: expected an empty or missing folder, found {str(out)!r} with files in it")
+        raise ValueError(f"make_class: expected an empty or missing folder, found {str(out)!r} "
+                         "with files in it")
     out.mkdir(parents=True, exist_ok=True)
     maker = ClassMaker(out, seed)
     if students >= 6:
@@ -191,19 +202,23 @@ def make_class(out: Path, students: int = 50, seed: int = 0) -> list[Path]:
 
 # ---------------------------------------------------------------- as an LMS hands it over
 
-FIRST = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret", "Niklaus"]
-LAST = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Hamilton", "Wirth"]
+FIRST = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret",
+         "Niklaus"]
+LAST = ["Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus",
+        "Hamilton", "Wirth"]
 
 
 def people(count: int) -> list[dict]:
     """``count`` made-up students: full name, sortable name as Canvas writes it, ids, email."""
     made = []
     for i in range(count):
-        first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)] + ("" if i < 100 else str(i // 100))
+        first = FIRST[i % len(FIRST)]
+        last = LAST[(i // len(FIRST)) % len(LAST)] + ("" if i < 100 else str(i // 100))
         made.append({"first": first, "last": last, "name": f"{first} {last}",
                      "sortable": (last + first).lower(), "canvas_id": str(10001 + i),
                      "moodle_id": str(70001 + i), "sis": f"S{2026000 + i}",
-                     "login": f"{first[0]}{last}".lower(), "email": f"{first}.{last}@example.edu".lower(),
+                     "login": f"{first[0]}{last}".lower(),
+                     "email": f"{first}.{last}@example.edu".lower(),
                      "section": f"Section {1 + i % 2}"})
     return made
 
@@ -223,17 +238,19 @@ def as_canvas(class_dir: Path, out_zip: Path, roster: Path, times: list) -> list
     entries = sorted(p for p in Path(class_dir).iterdir() if not p.name.startswith("."))
     folks = people(len(entries))
     with zipfile.ZipFile(out_zip, "w", zipfile.ZIP_DEFLATED) as archive:
-        for i, (entry, person, (when, is_late)) in enumerate(zip(entries, folks, times, strict=True)):
+        rows = zip(entries, folks, times, strict=True)
+        for i, (entry, person, (when, is_late)) in enumerate(rows):
             name = (f"{person['sortable']}{'_LATE' if is_late else ''}_{person['canvas_id']}_"
                     f"{800001 + i}_submission.zip")
-            archive.writestr(zipfile.ZipInfo(name, date_time=when.timetuple()[:6]), _as_zip_bytes(entry))
+            archive.writestr(zipfile.ZipInfo(name, date_time=when.timetuple()[:6]),
+                             _as_zip_bytes(entry))
     with open(roster, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section"])
         writer.writerow(["    Points Possible", "", "", "", ""])
         for person in folks:
-            writer.writerow([f"{person['last']}, {person['first']}", person["canvas_id"], person["sis"],
-                             person["login"], person["section"]])
+            writer.writerow([f"{person['last']}, {person['first']}", person["canvas_id"],
+                             person["sis"], person["login"], person["section"]])
     return folks
 
 
@@ -256,14 +273,15 @@ def as_moodle(class_dir: Path, out_dir: Path, roster: Path) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.make_class", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.make_class",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("out", help="folder to create, one entry per student")
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--as", dest="layout", choices=("canvas", "moodle"), default=None,
-                        help="also write the class as that LMS's download (OUT.canvas.zip or OUT.moodle/) "
-                             "and its roster (OUT.roster.csv); Canvas times: all on time, 1 h before "
-                             "2026-09-14T23:59Z")
+                        help="also write the class as that LMS's download (OUT.canvas.zip or "
+                             "OUT.moodle/) and its roster (OUT.roster.csv); Canvas times: all on "
+                             "time, 1 h before 2026-09-14T23:59Z")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if out.exists():

@@ -69,7 +69,8 @@ def assignments(table) -> list:
     assignment holds the units of those before it."""
     return [(notebook.name, list(notebook.data)) for notebook in table.notebooks.values()]
 
-DIRECTIVE = re.compile(r"#\s*nbgrader:\s*(solution|tests|given)\s+([A-Za-z0-9_-]+)\s*(?:points=(\d+(?:\.\d+)?))?\s*$")
+DIRECTIVE = re.compile(r"#\s*nbgrader:\s*(solution|tests|given)\s+([A-Za-z0-9_-]+)\s*"
+                       r"(?:points=(\d+(?:\.\d+)?))?\s*$")
 INCLUDE = re.compile(r"^#\s*include:\s*(\w+)\.(\w+)\s*$")
 
 
@@ -101,7 +102,8 @@ def strip_solution_markers(source: str) -> str:
 
 
 def expand_includes(source: str, solutions: Path, included: list) -> str:
-    """Replace each ``# include: module.Name`` line by that definition; record it in ``included``."""
+    """Replace each ``# include: module.Name`` line by that definition; record it in
+    ``included``."""
     parts, plain = [], []
     for line in source.splitlines():
         match = INCLUDE.match(line.strip())

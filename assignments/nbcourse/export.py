@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def file_time(folder: Path) -> str:
     """The newest modification time of the files in ``folder`` (ISO 8601 UTC), or ""."""
-    stamps = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+    stamps = ([p.stat().st_mtime for p in folder.rglob("*") if p.is_file()] if folder.is_dir()
+              else [])
     if not stamps:
         return ""
     return datetime.fromtimestamp(max(stamps), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -64,13 +65,15 @@ def rows(db: Path, people: dict) -> tuple[list[str], list[dict]]:
             for submission in assignment.submissions:
                 person = people.get(submission.student_id, {})
                 student = submission.student
-                name = person.get("name") or " ".join(p for p in (student.first_name, student.last_name) if p)
+                name = person.get("name") or " ".join(
+                    p for p in (student.first_name, student.last_name) if p)
                 penalty = submission.late_submission_penalty or 0.0
                 row = {"student": submission.student_id, "name": name,
                        "email": person.get("email") or student.email or "",
                        "assignment": assignment.name,
                        "timestamp": (utc(submission.timestamp) if submission.timestamp else
-                                     file_time(db.parent / "submitted" / submission.student_id / assignment.name)),
+                                     file_time(db.parent / "submitted" / submission.student_id
+                                               / assignment.name)),
                        "raw_score": submission.score, "late_penalty": penalty,
                        "score": submission.score - penalty, "max_score": submission.max_score,
                        **lateness(submission)}
@@ -132,7 +135,8 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT))  # nbcourse.late
     from autograder.classroom import platforms
     from autograder.sandbox.safe_text import csv_text
-    parser = argparse.ArgumentParser(prog="python -m nbcourse.export", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nbcourse.export",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=str(ROOT / "gradebook.db"))
     parser.add_argument("--roster", default=None)
     parser.add_argument("--out", required=True)

@@ -20,9 +20,9 @@ def main() -> int:
             continue
         sys.stdout.write(line)
     if folded:
-        print(f"[nbcourse] {folded} checksum warnings folded: test cells carry hidden tests, so their "
-              "checksums always differ from the released notebooks' (expected; nbgrader restores the "
-              "cells). Edits a student made to test cells are in audit.csv.")
+        print(f"[nbcourse] {folded} checksum warnings folded: test cells carry hidden tests, so "
+              "their checksums always differ from the released notebooks' (expected; nbgrader "
+              "restores the cells). Edits a student made to test cells are in audit.csv.")
     return 0
 
 

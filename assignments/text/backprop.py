@@ -168,15 +168,18 @@ for n, i, o in [(1, 2, 3), (6, 3, 1), (3, 7, 5)]:
     _, hidden_backward = hidden_layer.forward(hidden_X)
     hidden_dX = hidden_backward(hidden_D)
     assert np.allclose(hidden_dX, hidden_D @ W_before.T), "Linear: wrong input gradient"
-    assert np.allclose(hidden_layer.weights.gradient, hidden_X.T @ hidden_D), "Linear: wrong weight gradient"
-    assert np.allclose(hidden_layer.bias.gradient, hidden_D.sum(axis=0)), "Linear: wrong bias gradient"
+    assert np.allclose(hidden_layer.weights.gradient, hidden_X.T @ hidden_D), \
+        "Linear: wrong weight gradient"
+    assert np.allclose(hidden_layer.bias.gradient, hidden_D.sum(axis=0)), \
+        "Linear: wrong bias gradient"
     hidden_backward(hidden_D)
     assert np.allclose(hidden_layer.weights.gradient, 2 * hidden_X.T @ hidden_D), \
         "Linear: backward must add into the gradient, not overwrite it"
     assert np.allclose(hidden_layer.bias.gradient, 2 * hidden_D.sum(axis=0)), \
         "Linear: backward must add into the bias gradient"
     assert np.array_equal(hidden_X, X_before), "Linear: the input was changed"
-    assert np.array_equal(hidden_layer.weights.tensor, W_before), "Linear: backward changed the weights"
+    assert np.array_equal(hidden_layer.weights.tensor, W_before), \
+        "Linear: backward changed the weights"
 hidden_layer = Linear(2, 3, rng=hidden_rng, input_gradient=False)
 _, hidden_backward = hidden_layer.forward(np.ones((4, 2)))
 assert hidden_backward(np.ones((4, 3))) is None, "input_gradient=False: backward returns None"
@@ -307,10 +310,14 @@ double, square = Scale(2.0), Square()
 model = Sequential(double, square)
 X = np.array([[1.0, -3.0]])
 Y, backward = model.forward(X)
-assert np.allclose(Y, [[4.0, 36.0]]), f"Sequential(Scale(2), Square()) of [[1, -3]]: expected [[4, 36]], got {Y}"
+assert np.allclose(Y, [[4.0, 36.0]]), \
+    f"Sequential(Scale(2), Square()) of [[1, -3]]: expected [[4, 36]], got {Y}"
 dX = backward(np.ones_like(Y))
-assert np.allclose(dX, [[8.0, -24.0]]), f"expected the input gradient [[8, -24]] (Square's backward runs first, then Scale's), got {dX}"
-assert np.allclose(double.a.gradient, [40.0]), f"expected the gradient of a to be [40], got {double.a.gradient}"
+assert np.allclose(dX, [[8.0, -24.0]]), \
+    ("expected the input gradient [[8, -24]] (Square's backward runs first, then Scale's), "
+     f"got {dX}")
+assert np.allclose(double.a.gradient, [40.0]), \
+    f"expected the gradient of a to be [40], got {double.a.gradient}"
 shared = Scale(3.0)
 assert len(Sequential(shared, Square(), shared).parameters) == 1, \
     "a layer used twice must contribute its parameters once"

@@ -98,7 +98,8 @@ hidden_E = np.exp(hidden_X - hidden_X.max(axis=1, keepdims=True))
 hidden_P = hidden_E / hidden_E.sum(axis=1, keepdims=True)
 assert np.allclose(hidden_Y, hidden_P) and np.allclose(hidden_Y.sum(axis=1), 1)
 hidden_D = hidden_rng.standard_normal((6, 3))
-hidden_expected = np.stack([(np.diag(p) - np.outer(p, p)) @ d for p, d in zip(hidden_P, hidden_D, strict=True)])
+hidden_expected = np.stack([(np.diag(p) - np.outer(p, p)) @ d
+                            for p, d in zip(hidden_P, hidden_D, strict=True)])
 assert np.allclose(hidden_backward(hidden_D), hidden_expected)
 assert np.allclose(hidden_backward(np.ones((6, 3))), 0), "a constant D changes no probability"
 ### END HIDDEN TESTS
@@ -148,7 +149,8 @@ hidden_Z = hidden_rng.standard_normal((5, 3)) * 3
 hidden_T = (hidden_rng.random((5, 3)) > 0.5).astype(float)
 hidden_loss, hidden_dZ = bce_with_logits_loss(hidden_Z, hidden_T)
 hidden_S = 1 / (1 + np.exp(-hidden_Z))
-assert np.isclose(hidden_loss, -np.mean(hidden_T * np.log(hidden_S) + (1 - hidden_T) * np.log(1 - hidden_S)))
+assert np.isclose(hidden_loss, -np.mean(hidden_T * np.log(hidden_S)
+                                        + (1 - hidden_T) * np.log(1 - hidden_S)))
 assert np.allclose(hidden_dZ, (hidden_S - hidden_T) / hidden_Z.size)
 assert np.allclose(bce_with_logits_loss(np.array([[-1000.0]]), np.array([[1.0]]))[1], -1.0)
 ### END HIDDEN TESTS
@@ -175,15 +177,18 @@ print("bce_loss and bce_with_logits_loss: tests passed")
 # nbgrader: tests softmax_ce_tests
 Z = np.array([[0.0, np.log(3.0)], [2.0, 2.0]])
 loss, dZ = softmax_cross_entropy_loss(Z, np.array([1, 0]))
-assert np.isclose(loss, -(np.log(0.75) + np.log(0.5)) / 2), f"expected {-(np.log(0.75) + np.log(0.5)) / 2:.4f}, got {loss}"
-assert np.allclose(dZ, [[0.125, -0.125], [-0.25, 0.25]]), f"expected the gradient [[0.125, -0.125], [-0.25, 0.25]], got {dZ}"
+assert np.isclose(loss, -(np.log(0.75) + np.log(0.5)) / 2), \
+    f"expected {-(np.log(0.75) + np.log(0.5)) / 2:.4f}, got {loss}"
+assert np.allclose(dZ, [[0.125, -0.125], [-0.25, 0.25]]), \
+    f"expected the gradient [[0.125, -0.125], [-0.25, 0.25]], got {dZ}"
 Z = rng.standard_normal((4, 3))
 labels = np.array([0, 2, 1, 2])
 error = relative_error(softmax_cross_entropy_loss(Z, labels)[1],
                        numerical_gradient(lambda: softmax_cross_entropy_loss(Z, labels)[0], Z))
 assert error < 1e-6, f"softmax_cross_entropy_loss gradient: relative error {error:.1e}"
 loss, dZ = softmax_cross_entropy_loss(np.array([[1e4, 0.0]]), np.array([1]))
-assert np.isfinite(loss) and np.isclose(loss, 1e4), f"logits of 1e4 must give a finite loss of 1e4, got {loss}"
+assert np.isfinite(loss) and np.isclose(loss, 1e4), \
+    f"logits of 1e4 must give a finite loss of 1e4, got {loss}"
 ### BEGIN HIDDEN TESTS
 hidden_rng = np.random.default_rng(51)
 hidden_Z = hidden_rng.standard_normal((7, 4)) * 5
@@ -255,6 +260,7 @@ model = Sequential(Linear(64, 64, rng=10), Tanh(), Linear(64, 10, rng=11))
 learner = Learner(model, softmax_cross_entropy_loss, SGDOptimizer(lr=0.1))
 losses = learner.fit(X_train, y_train, epochs=20, bs=32, rng=12)
 accuracy = np.mean(learner.predict(X_test).argmax(axis=1) == y_test)
-assert losses[-1] < losses[0] / 4, f"the training loss should fall fourfold; it went {losses[0]:.3f} -> {losses[-1]:.3f}"
+assert losses[-1] < losses[0] / 4, \
+    f"the training loss should fall fourfold; it went {losses[0]:.3f} -> {losses[-1]:.3f}"
 assert accuracy > 0.9, f"test accuracy {accuracy:.3f}: more than 0.9 is expected"
 print(f"digits: test accuracy {accuracy:.3f}")

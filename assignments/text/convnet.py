@@ -86,7 +86,8 @@ X = rng.normal(3.0, 2.0, size=(50, 4))
 layer = BatchNorm(4)
 Y, _ = layer.forward(X)
 assert Y.shape == X.shape, f"expected output of shape {X.shape}, got {np.shape(Y)}"
-assert np.allclose(Y.mean(axis=0), 0, atol=1e-7), f"each feature's mean should be 0: {Y.mean(axis=0)}"
+assert np.allclose(Y.mean(axis=0), 0, atol=1e-7), \
+    f"each feature's mean should be 0: {Y.mean(axis=0)}"
 assert np.allclose(Y.std(axis=0), 1, atol=1e-4), f"each feature's std should be 1: {Y.std(axis=0)}"
 assert np.allclose(layer.running_mean, 0.1 * X.mean(axis=0)), \
     "after one batch from zeros, running_mean = momentum * the batch mean"
@@ -94,7 +95,8 @@ assert np.allclose(layer.running_var, 0.9 + 0.1 * X.var(axis=0, ddof=1)), \
     "after one batch from ones, running_var = 0.9 + momentum * the unbiased batch variance"
 images = rng.normal(size=(3, 2, 4, 5))
 Y, _ = BatchNorm(2).forward(images)
-assert np.allclose(Y.mean(axis=(0, 2, 3)), 0) and np.allclose(Y.std(axis=(0, 2, 3)), 1, atol=1e-4), \
+assert (np.allclose(Y.mean(axis=(0, 2, 3)), 0)
+        and np.allclose(Y.std(axis=(0, 2, 3)), 1, atol=1e-4)), \
     "for images, each channel is normalised over the batch and all its pixels"
 ### BEGIN HIDDEN TESTS
 hidden_layer = BatchNorm(3, momentum=0.3)
@@ -137,7 +139,8 @@ X = np.array([[1.0, -2.0], [3.0, -1.5]])
 Y, _ = layer.forward(X)
 assert np.allclose(Y, [[0.0, 0.0], [1.0, 1.0]], atol=1e-4), \
     f"in evaluation mode the running statistics normalise: expected [[0, 0], [1, 1]], got {Y}"
-assert np.allclose(layer.running_mean, [1.0, -2.0]), "evaluation mode leaves the running statistics alone"
+assert np.allclose(layer.running_mean, [1.0, -2.0]), \
+    "evaluation mode leaves the running statistics alone"
 for name, error in gradient_errors(layer, rng.normal(size=(4, 2)), rng.normal(size=(4, 2))).items():
     assert error < 1e-6, f"evaluation mode, gradient of the {name}: relative error {error:.1e}"
 ### BEGIN HIDDEN TESTS
@@ -218,7 +221,8 @@ print("LayerNorm: tests passed")
 # nbgrader: given im2col_check
 # A self-check, not graded (the grader grades im2col through Conv2D).
 cols = im2col(np.arange(2 * 3 * 3).reshape(1, 2, 3, 3), 2, 1)
-assert cols.shape == (4, 8), f"4 patches (2x2 positions) of 2 channels x 2 x 2 values: got {np.shape(cols)}"
+assert cols.shape == (4, 8), \
+    f"4 patches (2x2 positions) of 2 channels x 2 x 2 values: got {np.shape(cols)}"
 assert np.array_equal(cols[0], [0, 1, 3, 4, 9, 10, 12, 13]), \
     f"row 0 is the top-left patch, channel 0 first, then channel 1: got {cols[0]}"
 assert np.array_equal(cols[1], [1, 2, 4, 5, 10, 11, 13, 14]), "row 1 is the patch one column right"
@@ -279,7 +283,8 @@ assert np.allclose(hidden_layer.forward(hidden_X)[0][:, 0], 2 * hidden_X[:, 0] -
 hidden_layer = Conv2D(1, 1, 3, padding=1)
 hidden_layer.weights.tensor[:] = 0.0
 hidden_layer.weights.tensor[0, 0, 1, 1] = 1.0
-assert np.allclose(hidden_layer.forward(hidden_X[:, :1])[0], hidden_X[:, :1]), "centre tap: identity"
+assert np.allclose(hidden_layer.forward(hidden_X[:, :1])[0], hidden_X[:, :1]), \
+    "centre tap: identity"
 ### END HIDDEN TESTS
 print("Conv2D.forward: tests passed")
 
@@ -301,7 +306,8 @@ for hidden_args, hidden_shape in [((3, 1, 3, 2, 1), (2, 3, 6, 5)), ((1, 1, 1, 1,
     hidden_layer = Conv2D(*hidden_args[:3], stride=hidden_args[3], padding=hidden_args[4], rng=2)
     hidden_X = rng.normal(size=hidden_shape)
     hidden_Y, _ = hidden_layer.forward(hidden_X)
-    for hidden_error in gradient_errors(hidden_layer, hidden_X, rng.normal(size=hidden_Y.shape)).values():
+    for hidden_error in gradient_errors(hidden_layer, hidden_X,
+                                        rng.normal(size=hidden_Y.shape)).values():
         assert hidden_error < 1e-6
 ### END HIDDEN TESTS
 print("Conv2D.backward: tests passed")
@@ -324,7 +330,8 @@ print("Conv2D.backward: tests passed")
 X = np.arange(16.0).reshape(1, 1, 4, 4)
 Y, backward = MaxPool2D(2).forward(X)
 assert np.shape(Y) == (1, 1, 2, 2), f"expected output of shape (1, 1, 2, 2), got {np.shape(Y)}"
-assert np.allclose(Y, [[[[5, 7], [13, 15]]]]), f"each window's maximum: expected [[5, 7], [13, 15]], got {Y}"
+assert np.allclose(Y, [[[[5, 7], [13, 15]]]]), \
+    f"each window's maximum: expected [[5, 7], [13, 15]], got {Y}"
 dX = backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
 assert np.shape(dX) == X.shape, f"dX must have the shape of X {X.shape}, got {np.shape(dX)}"
 assert np.allclose(dX[0, 0], [[0, 0, 0, 0], [0, 1, 0, 2], [0, 0, 0, 0], [0, 3, 0, 4]]), \
@@ -337,7 +344,8 @@ hidden_X = np.random.default_rng(505).permutation(2 * 3 * 5 * 5).reshape(2, 3, 5
 hidden_layer = MaxPool2D(3, stride=2)
 hidden_Y, _ = hidden_layer.forward(hidden_X)
 assert hidden_Y.shape == (2, 3, 2, 2)
-for hidden_error in gradient_errors(hidden_layer, hidden_X, rng.normal(size=hidden_Y.shape)).values():
+for hidden_error in gradient_errors(hidden_layer, hidden_X,
+                                    rng.normal(size=hidden_Y.shape)).values():
     assert hidden_error < 1e-6
 ### END HIDDEN TESTS
 print("MaxPool2D: tests passed")
@@ -388,7 +396,8 @@ X = rng.normal(size=(4, 3))
 Y, _ = block.forward(X)
 assert np.allclose(Y, X + inner.forward(X)[0]), "Y = X + layer(X)"
 assert block.parameters == inner.parameters, "the block's parameters are the inner layer's"
-for name, error in gradient_errors(Residual(Linear(3, 3, rng=3)), X, rng.normal(size=(4, 3))).items():
+for name, error in gradient_errors(Residual(Linear(3, 3, rng=3)), X,
+                                   rng.normal(size=(4, 3))).items():
     assert error < 1e-6, f"gradient of the {name}: relative error {error:.1e}"
 ### BEGIN HIDDEN TESTS
 hidden_block = Residual(Sequential(Linear(2, 4, rng=4), Tanh(), Linear(4, 2, rng=5)))
@@ -412,7 +421,8 @@ print(f"size of the gradient at the output: {np.linalg.norm(np.ones_like(X)):.2e
 for name, wrap in [("plain", lambda layer: layer), ("residual", Residual)]:
     layers = [wrap(Sequential(Linear(8, 8, rng=depth_rng), Tanh())) for _ in range(30)]
     Y, backward = Sequential(*layers).forward(X)
-    print(f"{name:>8}: at the input, 30 layers back: {np.linalg.norm(backward(np.ones_like(Y))):.2e}")
+    print(f"{name:>8}: at the input, 30 layers back: "
+          f"{np.linalg.norm(backward(np.ones_like(Y))):.2e}")
 
 # %% [markdown]
 # ## A ConvNet on the digits
@@ -467,6 +477,7 @@ model = small_convnet(10)
 learner = Learner(model, softmax_cross_entropy_loss, AdamOptimizer(lr=0.01))
 losses = learner.fit(X_train, y_train, epochs=3, bs=32, rng=12)
 accuracy = np.mean(learner.predict(X_test).argmax(axis=1) == y_test)
-assert losses[-1] < losses[0], f"the training loss should fall; it went {losses[0]:.3f} -> {losses[-1]:.3f}"
+assert losses[-1] < losses[0], \
+    f"the training loss should fall; it went {losses[0]:.3f} -> {losses[-1]:.3f}"
 assert accuracy > 0.9, f"test accuracy {accuracy:.3f}: more than 0.9 is expected after 3 epochs"
 print(f"ConvNet: test accuracy {accuracy:.3f}")

@@ -112,16 +112,19 @@ for expected in [[0.9, -0.9], [0.8, -0.8]]:
     param.gradient += [0.5, -3.0]
     optimizer.update(param)
     assert np.allclose(param.tensor, expected, atol=1e-6), \
-        f"with a constant gradient every Adam step is lr * sign(g): expected {expected}, got {param.tensor}"
+        (f"with a constant gradient every Adam step is lr * sign(g): expected {expected}, "
+         f"got {param.tensor}")
     assert np.allclose(param.gradient, 0), "update must zero the gradient"
 ### BEGIN HIDDEN TESTS
 hidden_rng = np.random.default_rng(61)
-hidden_params = [Parameter(hidden_rng.standard_normal(3)), Parameter(hidden_rng.standard_normal((2, 2)))]
+hidden_params = [Parameter(hidden_rng.standard_normal(3)),
+                 Parameter(hidden_rng.standard_normal((2, 2)))]
 hidden_copies = [p.tensor.copy() for p in hidden_params]
 hidden_state = [[np.zeros_like(c), np.zeros_like(c)] for c in hidden_copies]
 hidden_optimizer = AdamOptimizer(lr=0.01, beta1=0.8, beta2=0.9, eps=1e-6, weight_decay=0.1)
 for hidden_t in range(1, 5):
-    for hidden_p, hidden_c, hidden_s in zip(hidden_params, hidden_copies, hidden_state, strict=True):
+    for hidden_p, hidden_c, hidden_s in zip(hidden_params, hidden_copies, hidden_state,
+                                            strict=True):
         hidden_g = hidden_rng.standard_normal(hidden_c.shape)
         hidden_p.gradient += hidden_g
         hidden_optimizer.update(hidden_p)
@@ -130,7 +133,8 @@ for hidden_t in range(1, 5):
         hidden_s[1] = 0.9 * hidden_s[1] + 0.1 * hidden_g ** 2
         hidden_c -= 0.01 * (hidden_s[0] / (1 - 0.8 ** hidden_t)) / (
             np.sqrt(hidden_s[1] / (1 - 0.9 ** hidden_t)) + 1e-6)
-        assert np.allclose(hidden_p.tensor, hidden_c), "Adam step (bias correction, per-parameter state)"
+        assert np.allclose(hidden_p.tensor, hidden_c), \
+            "Adam step (bias correction, per-parameter state)"
         assert np.allclose(hidden_p.gradient, 0)
 ### END HIDDEN TESTS
 print("AdamOptimizer: tests passed")
@@ -156,11 +160,13 @@ X = np.ones((200, 100))
 Y, backward = layer.forward(X)
 assert Y.shape == X.shape
 assert set(np.unique(Y)) <= {0.0, 2.0}, "with p = 0.5 survivors are scaled by 2, the rest are 0"
-assert abs(np.mean(Y == 0) - 0.5) < 0.02, f"about half should be dropped, {np.mean(Y == 0):.3f} were"
+assert abs(np.mean(Y == 0) - 0.5) < 0.02, \
+    f"about half should be dropped, {np.mean(Y == 0):.3f} were"
 assert np.array_equal(backward(np.ones_like(X)), Y), "backward must use forward's mask and scale"
 layer.eval()
 Y, backward = layer.forward(X)
-assert np.array_equal(Y, X) and np.array_equal(backward(X), X), "in evaluation dropout is the identity"
+assert np.array_equal(Y, X) and np.array_equal(backward(X), X), \
+    "in evaluation dropout is the identity"
 ### BEGIN HIDDEN TESTS
 hidden_layer = Dropout(0.2, rng=1)
 hidden_X = np.random.default_rng(71).standard_normal((300, 50))
@@ -222,14 +228,17 @@ for decay in decays:
         X_train, y_train, epochs=15, bs=32, rng=0)
     norms.append(np.sqrt(sum(np.sum(p.tensor ** 2) for p in model.parameters)))
 middle.bar([str(d) for d in decays], norms)
-middle.set(xlabel="weight decay", ylabel="norm of all parameters", title="weight decay shrinks weights")
+middle.set(xlabel="weight decay", ylabel="norm of all parameters",
+           title="weight decay shrinks weights")
 
 rows = []
 for p in [0.0, 0.3]:
     learner = Learner(network(dropout=p), softmax_cross_entropy_loss, AdamOptimizer(lr=0.005))
     learner.fit(X_train[:300], y_train[:300], epochs=40, bs=32, rng=0)
-    rows.append((accuracy(learner, X_train[:300], y_train[:300]), accuracy(learner, X_test, y_test)))
-for offset, (label, values) in enumerate(zip(["train (300 images)", "test"], zip(*rows, strict=True), strict=True)):
+    rows.append((accuracy(learner, X_train[:300], y_train[:300]),
+                 accuracy(learner, X_test, y_test)))
+for offset, (label, values) in enumerate(zip(["train (300 images)", "test"],
+                                             zip(*rows, strict=True), strict=True)):
     right.bar(np.arange(2) + 0.4 * offset - 0.2, values, width=0.4, label=label)
 right.set(xticks=[0, 1], xticklabels=["no dropout", "dropout 0.3"], ylim=(0.7, 1.01),
           ylabel="accuracy", title="dropout and the train/test gap")

@@ -176,8 +176,10 @@ def first_column_mean(Yp, Yt):
 model = Recorder()
 learner = Learner(model, first_column_mean, SGDOptimizer(lr=0.5))
 loss = learner.fit_batch(np.array([[2.0], [4.0]]), np.zeros((2, 1)))
-assert isinstance(loss, float) and np.isclose(loss, 3.0), f"expected the batch loss 3.0, got {loss!r}"
-assert model.backward_calls == 1, f"backward should run once per batch, ran {model.backward_calls} times"
+assert isinstance(loss, float) and np.isclose(loss, 3.0), \
+    f"expected the batch loss 3.0, got {loss!r}"
+assert model.backward_calls == 1, \
+    f"backward should run once per batch, ran {model.backward_calls} times"
 assert np.allclose(model.w.tensor, -0.5), "fit_batch must update the parameters after backward"
 assert np.allclose(model.w.gradient, 0), "the optimizer zeroes the gradient after its step"
 ### BEGIN HIDDEN TESTS
@@ -220,11 +222,14 @@ assert np.allclose(hidden_losses, 3.0) and len(hidden_losses) == 3
 hidden_orders = [tuple(np.concatenate(hidden_model.batches[7 * e:7 * e + 7])) for e in range(3)]
 assert len(set(hidden_orders)) > 1, "each epoch must shuffle the rows anew"
 hidden_model = Recorder()
-Learner(hidden_model, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=1, bs=50)
+Learner(hidden_model, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=1,
+                                                                   bs=50)
 assert [len(b) for b in hidden_model.batches] == [7]
 hidden_a, hidden_b = Recorder(), Recorder()
-Learner(hidden_a, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3, rng=5)
-Learner(hidden_b, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3, rng=5)
+Learner(hidden_a, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3,
+                                                               rng=5)
+Learner(hidden_b, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3,
+                                                               rng=5)
 assert len(hidden_a.batches) == len(hidden_b.batches) and all(
     np.array_equal(p, q) for p, q in zip(hidden_a.batches, hidden_b.batches, strict=True)), \
     "the same rng must give the same batches"
@@ -264,7 +269,8 @@ X, Y, W_true, b_true = linear_regression(rng=3)
 model = Linear(10, 1, rng=4)
 Learner(model, mse_loss, SGDOptimizer(lr=0.05)).fit(X, Y, epochs=40, bs=10, rng=5)
 error = np.linalg.norm(model.weights.tensor - W_true)
-assert error < 1e-4, f"after 40 epochs the weights should be within 1e-4 of the truth; error {error:.1e}"
+assert error < 1e-4, \
+    f"after 40 epochs the weights should be within 1e-4 of the truth; error {error:.1e}"
 assert np.allclose(model.bias.tensor, b_true, atol=1e-4), "the bias should be recovered too"
 print("linear regression: the true weights are recovered")
 
@@ -281,12 +287,14 @@ curves = {}
 for name, model in [("Linear(2, 1)", Sequential(Linear(2, 1, rng=0))),
                     ("Linear(2, 20), ReLU, Linear(20, 1)",
                      Sequential(Linear(2, 20, rng=0), ReLU(), Linear(20, 1, rng=1)))]:
-    curves[name] = Learner(model, mse_loss, SGDOptimizer(lr=0.05)).fit(X, Y, epochs=100, bs=50, rng=0)
+    curves[name] = Learner(model, mse_loss, SGDOptimizer(lr=0.05)).fit(X, Y, epochs=100, bs=50,
+                                                                       rng=0)
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, curve in curves.items():
     ax.semilogy(range(1, 101), curve, label=f"{name}: final {curve[-1]:.3f}")
-ax.set(xlabel="epoch", ylabel="mean training loss (MSE)", title="y = x1 * x2: depth makes the difference")
+ax.set(xlabel="epoch", ylabel="mean training loss (MSE)",
+       title="y = x1 * x2: depth makes the difference")
 ax.legend()
 plt.tight_layout()
 plt.show()

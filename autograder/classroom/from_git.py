@@ -43,7 +43,8 @@ def read_list(path: Path) -> list[tuple[str, str]]:
         if not cells or cells[0].startswith("#"):
             continue
         url = cells[-1]
-        student = cells[0] if len(cells) > 1 else url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        student = (cells[0] if len(cells) > 1
+                   else url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))
         pairs.append((student, url))
     students = [s for s, _ in pairs]
     twice = sorted({s for s in students if students.count(s) > 1})
@@ -85,7 +86,8 @@ def checkout_class(pairs, staging: Path, due_for=lambda student: None,
             note += (f" (last before the due time: {before[:12]})" if before and not at_due else
                      f" (newest: {latest[:12]}, after the due time)" if at_due else
                      " (no commit before the due time)")
-        found.append(Submission(student, folder, False, submitted_at=iso(when), lms="git", name=note))
+        found.append(Submission(student, folder, False, submitted_at=iso(when), lms="git",
+                                name=note))
     return found, failed
 
 
@@ -94,13 +96,15 @@ def _git(*args, cwd=None) -> str:
                          capture_output=True, text=True, timeout=GIT_TIMEOUT)
     if run.returncode:
         last = (run.stderr or run.stdout).strip().splitlines()[-1:]
-        raise GitError(f"git {args[0]} failed: {last[0] if last else f'exit status {run.returncode}'}")
+        raise GitError(f"git {args[0]} failed: "
+                       f"{last[0] if last else f'exit status {run.returncode}'}")
     return run.stdout.strip()
 
 
 def _fetch(url: str, folder: Path) -> None:
     if (folder / ".git").is_dir():
-        _git("fetch", "--quiet", "--force", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=folder)
+        _git("fetch", "--quiet", "--force", "origin", "+refs/heads/*:refs/remotes/origin/*",
+             cwd=folder)
     else:
         _git("clone", "--quiet", "--no-checkout", url, str(folder))
 

@@ -74,7 +74,8 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
     ctx.out.mkdir(parents=True, exist_ok=True)
     lock = _take_lock(ctx.out / ".grade-all.lock")
     if lock is None:
-        print(f"grade-all: another grade-all is writing {ctx.out}; wait for it or stop it", file=sys.stderr)
+        print(f"grade-all: another grade-all is writing {ctx.out}; wait for it or stop it",
+              file=sys.stderr)
         return 2
     # Holding the lock, nothing else uses these: leftovers of a killed run.
     shutil.rmtree(ctx.out / ".work", ignore_errors=True)
@@ -102,7 +103,8 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
             if action == regrade.UPDATE:
                 updated[reason] += 1
                 if explain:
-                    console.print(f"  {sub.student}: updated from its stored results, nothing run: {reason}",
+                    console.print(f"  {sub.student}: updated from its stored results, "
+                                  f"nothing run: {reason}",
                                   markup=False, highlight=False)
         if action != regrade.GRADE:
             results[sub.student] = done
@@ -116,12 +118,14 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
                 why[reason] += 1
                 ctx.reasons[sub.student] = reason
             if explain:
-                console.print(f"  {sub.student}: graded again: {reason}", markup=False, highlight=False)
+                console.print(f"  {sub.student}: graded again: {reason}", markup=False,
+                              highlight=False)
     for student in students:
         if student in failed:
             results[student] = failure_result(*failed[student])
         elif student not in results and student not in {sub.student for sub in submissions}:
-            results[student] = failure_result(Status.NOT_SUBMITTED, "on the roster, but no submission was found")
+            results[student] = failure_result(Status.NOT_SUBMITTED,
+                                              "on the roster, but no submission was found")
     for result in results.values():
         ctx.on_result(result)
     atomic_write(gradebook, gb.render_csv(students, results, settings.people))
@@ -130,13 +134,15 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
                   f"{len(todo)} to grade with {jobs} jobs"
                   + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""), markup=False)
     if updated:
-        console.print(f"grade-all: {sum(updated.values())} brought up to date from their stored results, "
-                      "nothing run, because " + "; ".join(f"{reason} ({n})" for reason, n in updated.most_common()),
+        console.print(f"grade-all: {sum(updated.values())} brought up to date from their stored "
+                      "results, nothing run, because "
+                      + "; ".join(f"{reason} ({n})" for reason, n in updated.most_common()),
                       markup=False)
     stale = sum(why.values())
     if stale:
         console.print(f"grade-all: {stale} graded before, graded again because "
-                      + "; ".join(f"{reason} ({n})" for reason, n in why.most_common()), markup=False)
+                      + "; ".join(f"{reason} ({n})" for reason, n in why.most_common()),
+                      markup=False)
     started = time.monotonic()
     try:
         _run(todo, ctx, jobs, students, results, gradebook, console)
@@ -145,7 +151,8 @@ def grade_class(class_dir: Path, gradebook: Path, ctx: Context, jobs: int, shard
         return 130
     finally:
         shutil.rmtree(ctx.out / ".work", ignore_errors=True)
-    console.print(f"grade-all: graded {len(todo)} in {time.monotonic() - started:.1f} s", markup=False)
+    console.print(f"grade-all: graded {len(todo)} in {time.monotonic() - started:.1f} s",
+                  markup=False)
     return finish(students, results, gradebook, ctx.out, settings, console)
 
 
@@ -153,8 +160,8 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
     """The class's submissions, and {student: why there is none} for git classes."""
     if settings.git_list:
         pairs = from_git.read_list(settings.git_list)
-        submissions, failed = from_git.checkout_class(pairs, ctx.out / ".git-class", settings.due_for,
-                                                      settings.git_at_due)
+        submissions, failed = from_git.checkout_class(pairs, ctx.out / ".git-class",
+                                                      settings.due_for, settings.git_at_due)
         console.print(f"grade-all: {len(pairs)} repositories, {len(submissions)} checked out"
                       + (f" at their last commit before {late.iso(settings.due)} (--git-at-due)"
                          if settings.git_at_due and settings.due else " at their newest commit"),
@@ -167,10 +174,11 @@ def _read_class(class_dir: Path, ctx: Context, settings: class_settings.ClassSet
         # grade-all's own output kept inside the class folder (reports/ beside a
         # gradebook there) is never a student.
         found = [sub for sub in find_submissions(class_dir) if not _holds_output(sub.path, ctx.out)]
-        ours = sorted({sub.path.name for sub in find_submissions(class_dir)} - {sub.path.name for sub in found})
+        ours = sorted({sub.path.name for sub in find_submissions(class_dir)}
+                      - {sub.path.name for sub in found})
         if ours:
-            console.print(visible(f"grade-all: skipped {', '.join(ours)} in {class_dir}: grade-all's "
-                                  "own output, not a student"), markup=False)
+            console.print(visible(f"grade-all: skipped {', '.join(ours)} in {class_dir}: "
+                                  "grade-all's own output, not a student"), markup=False)
         return found, {}
     console.print(visible(f"grade-all: {class_dir} is a {platform.title} download: "
                           f"{len(submissions)} students"
@@ -198,7 +206,8 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
         waiting = {sub.student for sub in todo}
         kept = {s: r for s, r in results.items() if s not in waiting}
         failed = sum(gb.classroom(r).get("status") != gb.GRADED for r in kept.values())
-        task = progress.add_task("grading", total=len(kept) + len(todo), completed=len(kept), failed=failed)
+        task = progress.add_task("grading", total=len(kept) + len(todo), completed=len(kept),
+                                 failed=failed)
         futures = {pool.submit(grade_student, sub, ctx): sub for sub in todo}
         try:
             for future in as_completed(futures):
@@ -213,8 +222,9 @@ def _run(todo, ctx, jobs, students, results, gradebook, console) -> None:
                     note = f"{info['status']}: {info['reason']}"
                 else:
                     note = f"{gb.fmt(result.get('score'))} / {gb.fmt(result.get('max_score'))}"
-                progress.console.print(visible(f"  {sub.student}: {note} ({info['seconds']:.1f} s)"),
-                                       markup=False, highlight=False)
+                progress.console.print(
+                    visible(f"  {sub.student}: {note} ({info['seconds']:.1f} s)"),
+                    markup=False, highlight=False)
                 progress.update(task, advance=1, failed=failed)
         except BaseException:
             ctx.stopping = True
@@ -236,7 +246,8 @@ def grade_student(sub: Submission, ctx: Context) -> dict:
     except SubmissionError as error:
         result = failure_result(error.status, error.reason)
     except Exception as error:  # our bug: keep a row, and grade again next run
-        result = failure_result(Status.INTERNAL_ERROR, f"grade-all failed on this submission: {type(error).__name__}: {error}")
+        result = failure_result(Status.INTERNAL_ERROR, "grade-all failed on this submission: "
+                                                       f"{type(error).__name__}: {error}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
         reap_orphans(ctx)
@@ -285,7 +296,8 @@ def _bring_up_to_date(result: dict, reason: str, ctx: Context, settings) -> tupl
     info = gb.classroom(result)
     stored = info.get("record") or {}
     _, parts, _ = regrade.plan(stored, ctx.record)
-    why_not = regrade.update(result, parts, stored, ctx.record, settings.course or course_table.load())
+    why_not = regrade.update(result, parts, stored, ctx.record,
+                             settings.course or course_table.load())
     if why_not:
         return regrade.GRADE, f"{reason}, and {why_not}"
     info.update(record=ctx.record, grader=provenance.short(ctx.record),

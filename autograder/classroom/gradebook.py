@@ -28,7 +28,8 @@ def load_json(path: Path):
 def load_result(path: Path) -> dict | None:
     """The results in ``path``, or None when missing or unreadable (to be graded again)."""
     data = load_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("extra_data", {}).get("classroom"), dict):
+    if (not isinstance(data, dict)
+            or not isinstance(data.get("extra_data", {}).get("classroom"), dict)):
         return None
     return data
 
@@ -51,7 +52,8 @@ def unit_points(result: dict) -> dict[str, tuple[float, float]]:
 
 def class_max(results: dict[str, dict]) -> float | None:
     """The maximum score of the assignment, as the graded results report it."""
-    maxima = [number(r.get("max_score")) for r in results.values() if classroom(r).get("status") == GRADED]
+    maxima = [number(r.get("max_score")) for r in results.values()
+              if classroom(r).get("status") == GRADED]
     return max(maxima, default=None)
 
 
@@ -65,7 +67,8 @@ def final_score(result: dict) -> float:
     return number(result.get("score")) * (1 - penalty / 100)
 
 
-def table_rows(students: list[str], results: dict[str, dict], people: dict | None = None) -> list[dict]:
+def table_rows(students: list[str], results: dict[str, dict],
+               people: dict | None = None) -> list[dict]:
     """One dict per student (in ``students`` order): what the gradebook and the LMS
     exports write. ``people`` (a roster) gives names, emails and SIS ids."""
     people = people or {}
@@ -75,22 +78,26 @@ def table_rows(students: list[str], results: dict[str, dict], people: dict | Non
         result = results.get(student)
         person = people.get(student, {})
         row = {"student": student, "name": person.get("name", ""), "email": person.get("email", ""),
-               "sis_user_id": person.get("sis_user_id", ""), "sis_login_id": person.get("sis_login_id", ""),
+               "sis_user_id": person.get("sis_user_id", ""),
+               "sis_login_id": person.get("sis_login_id", ""),
                "section": person.get("section", ""), "max_score": maximum, "units": {},
-               "submitted_at": "", "due": "", "extension": False, "days_late": "", "penalty_percent": "",
-               "grader": ""}
+               "submitted_at": "", "due": "", "extension": False, "days_late": "",
+               "penalty_percent": "", "grader": ""}
         if result is None:
             rows.append(dict(row, score=None, status=Status.PENDING, reason="not graded yet"))
             continue
         info = classroom(result)
         row["name"] = row["name"] or info.get("name", "")
         out_of = result.get("max_score") if info.get("status") == GRADED else maximum
-        row.update(score=final_score(result), raw_score=number(result.get("score")), max_score=out_of,
+        row.update(score=final_score(result), raw_score=number(result.get("score")),
+                   max_score=out_of,
                    units={u: got for u, (got, _) in unit_points(result).items()},
-                   status=info.get("status", ""), reason=info.get("reason", ""), lms=info.get("lms", ""),
+                   status=info.get("status", ""), reason=info.get("reason", ""),
+                   lms=info.get("lms", ""),
                    submitted_at=info.get("submitted_at", ""), grader=info.get("grader", ""),
                    due=info.get("due", ""), extension=bool(info.get("extension")),
-                   days_late=info.get("days_late", ""), penalty_percent=info.get("penalty_percent", ""),
+                   days_late=info.get("days_late", ""),
+                   penalty_percent=info.get("penalty_percent", ""),
                    feedback=score_note(result, out_of) + "; see your report for each check")
         rows.append(row)
     return rows
@@ -114,7 +121,8 @@ def score_note(result: dict, out_of=None) -> str:
         return f"{earned} / {out_of}, on time ({due})"
     if not penalty:
         return f"{earned} / {out_of}, {late}, no penalty"
-    return f"{earned} / {out_of} earned, {late}: -{fmt(penalty)} % gives {fmt(final_score(result))} / {out_of}"
+    return (f"{earned} / {out_of} earned, {late}: -{fmt(penalty)} % gives "
+            f"{fmt(final_score(result))} / {out_of}")
 
 
 def render_csv(students: list[str], results: dict[str, dict], people: dict | None = None) -> str:
@@ -132,7 +140,8 @@ def render_csv(students: list[str], results: dict[str, dict], people: dict | Non
         lines.append([
             row["student"], row["name"], row["email"],
             "" if pending else fmt(row["score"]), fmt(row["max_score"]),
-            *[("" if pending else "0") if u not in row["units"] else fmt(row["units"][u]) for u in units],
+            *[("" if pending else "0") if u not in row["units"] else fmt(row["units"][u])
+              for u in units],
             str(row["status"]), row["reason"], row["submitted_at"], row["due"],
             row["days_late"],
             row["penalty_percent"] if row["penalty_percent"] == "" else fmt(row["penalty_percent"]),

@@ -79,7 +79,8 @@ def run_grader(root: Path, work: Path, ctx: Context) -> dict:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     with open(log_file, "wb") as log:
         with ctx.lock:  # so that reap_orphans never takes a grader being started for an orphan
-            child = subprocess.Popen([sys.executable, "-c", _GUARD, *command], stdin=subprocess.DEVNULL,
+            child = subprocess.Popen([sys.executable, "-c", _GUARD, *command],
+                                     stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env,
                                      start_new_session=True)
             ctx.running.add(child)
@@ -92,21 +93,30 @@ def run_grader(root: Path, work: Path, ctx: Context) -> dict:
             with ctx.lock:
                 ctx.running.discard(child)
     if code is None:
-        return failure_result(Status.TIMEOUT, f"grading took longer than {ctx.student_timeout:.0f} s and was stopped")
+        return failure_result(Status.TIMEOUT, "grading took longer than "
+                                              f"{ctx.student_timeout:.0f} s and was stopped")
     if code == 0:
         result = gb.load_json(results_file)
         if _looks_like_results(result):
-            result.setdefault("extra_data", {})["classroom"] = {"status": gb.GRADED, "reason": _graded_reason(result)}
+            result.setdefault("extra_data", {})["classroom"] = {"status": gb.GRADED,
+                                                                "reason": _graded_reason(result)}
             return result
-        return failure_result(Status.GRADER_ERROR, "the grader finished but wrote no valid results.json" + _tail(log_file))
+        return failure_result(Status.GRADER_ERROR,
+                              "the grader finished but wrote no valid results.json"
+                              + _tail(log_file))
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        return failure_result(Status.GRADER_ERROR, f"the grading process was killed by {name} (did the submission kill it?)" + _tail(log_file))
+        return failure_result(Status.GRADER_ERROR,
+                              f"the grading process was killed by {name} "
+                              "(did the submission kill it?)" + _tail(log_file))
     if code == 70:
-        return failure_result(Status.INTERNAL_ERROR, "grade-all stopped before this submission was graded")
+        return failure_result(Status.INTERNAL_ERROR,
+                              "grade-all stopped before this submission was graded")
     if code == 2:  # usage error: we checked the package is there, so the mistake is ours
-        return failure_result(Status.INTERNAL_ERROR, "the grader refused its arguments" + _tail(log_file))
-    return failure_result(Status.GRADER_ERROR, f"the grader exited with status {code}" + _tail(log_file))
+        return failure_result(Status.INTERNAL_ERROR,
+                              "the grader refused its arguments" + _tail(log_file))
+    return failure_result(Status.GRADER_ERROR,
+                          f"the grader exited with status {code}" + _tail(log_file))
 
 
 def _looks_like_results(result) -> bool:

@@ -46,7 +46,8 @@ RESCORE, REBUILD = "points", "feedback"
 FEEDBACK_KEYS = ("hints", "visibility", "check_visibility")
 # (module and exercises say where the stubs are, for make exercises and the notebooks;
 # the checks never read them.)
-NOT_CHECKS = {"points", "assignment", "notebook", "guide_row", "module", "exercises", *FEEDBACK_KEYS}
+NOT_CHECKS = {"points", "assignment", "notebook", "guide_row", "module", "exercises",
+              *FEEDBACK_KEYS}
 # Top-level tables no check reads: the late policy, the assignments (their units, total
 # and problems come in through the selection), the notebooks, make check's checkpoints.
 NOT_GRADING = {"late", "assignments", "notebooks", "notebook_cells", "checkpoints", "course",
@@ -85,7 +86,8 @@ def course_parts(selection, table, course_file: Path) -> dict:
                       "kind_hints": {kind: raw.get("kind_hints", {}).get(kind) for kind in kinds}}}
     for name in units:
         entry = raw.get("units", {}).get(name, {})
-        checks[name] = _digest({key: value for key, value in entry.items() if key not in NOT_CHECKS})
+        checks[name] = _digest({key: value for key, value in entry.items()
+                                if key not in NOT_CHECKS})
         feedback[name] = {key: entry.get(key) for key in FEEDBACK_KEYS}
     return {"checks": checks,
             "points": {"units": {name: round(float(points[name]), 9) for name in units},
@@ -93,7 +95,8 @@ def course_parts(selection, table, course_file: Path) -> dict:
             "feedback": _digest(feedback)}
 
 
-def record(selection, table, options: dict, command: list[str], course_file: Path | None = None) -> dict:
+def record(selection, table, options: dict, command: list[str],
+           course_file: Path | None = None) -> dict:
     """The current record for results graded with ``selection`` and ``options``."""
     from ..course import COURSE_FILE
     return {

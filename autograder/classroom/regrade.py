@@ -34,7 +34,8 @@ def plan(stored: dict | None, current: dict) -> tuple[str | None, list[str], str
         for part in rerun:
             text = provenance.PARTS.get(part, part)
             if part == "checks":
-                units = [u if u != "*" else "what all units share" for u in provenance.changed_units(stored, current)]
+                units = [u if u != "*" else "what all units share"
+                         for u in provenance.changed_units(stored, current)]
                 text += f" ({', '.join(units)})"
             why.append(text)
         return GRADE, rerun, ", ".join(why) + " changed"
@@ -66,7 +67,8 @@ def rescore(result: dict, old: dict, new: dict) -> str | None:
                 return f"its record has no points for {unit}"
             factors[unit] = new_units[unit] / old_units[unit]
     if set(new_units) - set(factors) and tests:
-        return f"the stored results have no checks of {', '.join(sorted(set(new_units) - set(factors)))}"
+        return ("the stored results have no checks of "
+                f"{', '.join(sorted(set(new_units) - set(factors)))}")
     for test in tests:
         factor = factors[gb.unit_of(test.get("name", ""))]
         test["score"] = round(gb.number(test.get("score")) * factor, 4)

@@ -31,13 +31,16 @@ HUGE = 1e12
 MAX_OUTPUT = 6000  # characters of one check's output shown
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; \
+padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.full td { background: #eef8ee; } tr.partial td { background: #fff7e0; } tr.zero td { background: #fdecec; }
+tr.full td { background: #eef8ee; } tr.partial td { background: #fff7e0; } \
+tr.zero td { background: #fdecec; }
 pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; white-space: pre-wrap; }
-.hint { background: #eef4ff; border-left: 4px solid #3a6fd8; padding: .4rem .6rem; margin: .3rem 0 1rem; }
+.hint { background: #eef4ff; border-left: 4px solid #3a6fd8; padding: .4rem .6rem; \
+margin: .3rem 0 1rem; }
 .problem { background: #fdecec; border-left: 4px solid #c0392b; padding: .6rem; }
 .check { margin: 1.2rem 0; } .lost { color: #c0392b; }
 img { max-width: 100%; }
@@ -55,7 +58,8 @@ def render_report(student: str, result: dict) -> str:
     parts = [f"<h1>Feedback for {esc(student)}</h1>"]
     if info.get("status", gb.GRADED) != gb.GRADED:
         parts.append(f'<p class="problem"><b>Not graded ({esc(str(info.get("status")))}):</b> '
-                     f'{esc(str(info.get("reason", "")))}</p><p>Score: 0. Fix the submission and submit again.</p>')
+                     f'{esc(str(info.get("reason", "")))}</p>'
+                     '<p>Score: 0. Fix the submission and submit again.</p>')
         return page(f"Feedback: {student}", "\n".join(parts))
     score, out_of = gb.final_score(result), gb.number(result.get("max_score"))
     percent = f" ({100 * score / out_of:.0f} %)" if out_of else ""
@@ -63,23 +67,27 @@ def render_report(student: str, result: dict) -> str:
     parts.append(_lateness(result))
     if result.get("output"):  # the grader's notes: protections, seed, an import failure
         opened = " open" if score == 0 else ""
-        parts.append(f"<details{opened}><summary>How this was graded</summary><pre>{esc(str(result['output']))}</pre></details>")
+        parts.append(f"<details{opened}><summary>How this was graded</summary>"
+                     f"<pre>{esc(str(result['output']))}</pre></details>")
     parts.append(_unit_table(result))
     parts.append(_loss_section(result))
     parts.append(_failed_checks(result))
     parts.append(_passed_checks(result))
     if info.get("graded_at"):
-        parts.append(f"<p><small>Graded {esc(str(info['graded_at']))} in {gb.number(info.get('seconds')):.1f} s.</small></p>")
+        parts.append(f"<p><small>Graded {esc(str(info['graded_at']))} in "
+                     f"{gb.number(info.get('seconds')):.1f} s.</small></p>")
     return page(f"Feedback: {student}", "\n".join(parts))
 
 
 def view_key(result: dict) -> str:
     """A digest of everything the report shows: when it changes, the page is rewritten."""
     info = gb.classroom(result)
-    shown = {"score": result.get("score"), "max_score": result.get("max_score"), "tests": result.get("tests"),
-             "output": result.get("output"), "curves": (result.get("extra_data") or {}).get("loss_curves"),
-             "info": {k: info.get(k) for k in ("status", "reason", "submitted_at", "due", "extension",
-                                               "days_late", "penalty_percent", "graded_at", "seconds")}}
+    shown = {"score": result.get("score"), "max_score": result.get("max_score"),
+             "tests": result.get("tests"), "output": result.get("output"),
+             "curves": (result.get("extra_data") or {}).get("loss_curves"),
+             "info": {k: info.get(k) for k in ("status", "reason", "submitted_at", "due",
+                                               "extension", "days_late", "penalty_percent",
+                                               "graded_at", "seconds")}}
     return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -95,8 +103,10 @@ def _lateness(result: dict) -> str:
     rows = [("Submitted at", esc(str(info.get("submitted_at", "")))), ("Due", due),
             ("Days late", esc(str(info.get("days_late")))),
             ("Late penalty", f"{gb.fmt(penalty)} % of the earned score"),
-            ("Earned before the penalty", f"{gb.fmt(result.get('score'))} / {gb.fmt(result.get('max_score'))}"),
-            ("Final score", f"{gb.fmt(gb.final_score(result))} / {gb.fmt(result.get('max_score'))}")]
+            ("Earned before the penalty",
+             f"{gb.fmt(result.get('score'))} / {gb.fmt(result.get('max_score'))}"),
+            ("Final score",
+             f"{gb.fmt(gb.final_score(result))} / {gb.fmt(result.get('max_score'))}")]
     body = "".join(f'<tr><th>{label}</th><td>{value}</td></tr>' for label, value in rows)
     return f'<h2>Lateness</h2><table class="late">{body}</table>'
 
@@ -104,7 +114,8 @@ def _lateness(result: dict) -> str:
 def page(title: str, body: str) -> str:
     """The whole page; control and bidi characters anywhere in it show as escapes."""
     title, body = visible(title), visible(body)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")
 
 
@@ -118,9 +129,11 @@ def _unit_table(result: dict) -> str:
     for unit, (got, out_of) in gb.unit_points(result).items():
         kind = "full" if got >= out_of else ("zero" if got <= 0 else "partial")
         ok, total = passed[unit]
-        rows.append(f'<tr class="{kind}"><td>{html.escape(unit)}</td><td class="num">{gb.fmt(got)}</td>'
-                    f'<td class="num">{gb.fmt(out_of)}</td><td class="num">{ok} / {total}</td></tr>')
-    return ("<h2>By unit</h2><table><tr><th>Unit</th><th>Points</th><th>Out of</th><th>Checks passed</th></tr>"
+        rows.append(f'<tr class="{kind}"><td>{html.escape(unit)}</td>'
+                    f'<td class="num">{gb.fmt(got)}</td><td class="num">{gb.fmt(out_of)}</td>'
+                    f'<td class="num">{ok} / {total}</td></tr>')
+    return ("<h2>By unit</h2><table><tr><th>Unit</th><th>Points</th><th>Out of</th>"
+            "<th>Checks passed</th></tr>"
             + "".join(rows) + "</table>")
 
 
@@ -172,7 +185,8 @@ def _passed_checks(result: dict) -> str:
     passed = [t for t in result.get("tests") or [] if check_passed(t)]
     if not passed:
         return ""
-    items = "".join(f"<li>{html.escape(str(t.get('name', '')))} ({gb.fmt(t.get('score'))})</li>" for t in passed)
+    items = "".join(f"<li>{html.escape(str(t.get('name', '')))} ({gb.fmt(t.get('score'))})</li>"
+                    for t in passed)
     return f"<details><summary>Passed checks ({len(passed)})</summary><ul>{items}</ul></details>"
 
 
@@ -186,7 +200,8 @@ def _loss_section(result: dict) -> str:
         student = _clean(pair.get("student") if isinstance(pair, dict) else None)
         bad = next((i for i, v in enumerate(student) if not math.isfinite(v)), None)
         if bad is not None:
-            notes.append(f"<li>{html.escape(str(problem))}: your loss became NaN, infinite or huge at epoch {bad + 1}: training diverged.</li>")
+            notes.append(f"<li>{html.escape(str(problem))}: your loss became NaN, infinite or "
+                         f"huge at epoch {bad + 1}: training diverged.</li>")
     uses = sorted({str(u) for pair in curves.values() if isinstance(pair, dict)
                    for u in (pair.get("uses") or []) if isinstance(u, str)})
     made_of = (f" (your {', '.join(html.escape(u) for u in uses)} together)" if uses else "")
@@ -196,7 +211,8 @@ def _loss_section(result: dict) -> str:
             "together. A gap shows that some unit it uses is wrong, not which one: the "
             "failed checks above name the units that fail their own checks.</p>"
             + (f"<ul>{''.join(notes)}</ul>" if notes else "")
-            + f'<img alt="loss per epoch: yours against the reference" src="data:image/png;base64,{image}">')
+            + '<img alt="loss per epoch: yours against the reference" '
+              f'src="data:image/png;base64,{image}">')
 
 
 def _clean(values) -> list[float]:
@@ -227,10 +243,12 @@ def loss_figure(curves: dict) -> str:
         for ax, problem in zip(axes, problems, strict=True):
             pair = curves[problem] if isinstance(curves[problem], dict) else {}
             plotted = []
-            for label, style in (("reference", dict(color="#888", linestyle="--")), ("student", dict(color="#3a6fd8"))):
+            for label, style in (("reference", dict(color="#888", linestyle="--")),
+                                 ("student", dict(color="#3a6fd8"))):
                 values = _clean(pair.get(label))
                 if values:
-                    ax.plot(range(1, len(values) + 1), values, label="yours" if label == "student" else label, **style)
+                    ax.plot(range(1, len(values) + 1), values,
+                            label="yours" if label == "student" else label, **style)
                     plotted += [v for v in values if math.isfinite(v)]
             # A loss that falls over decades reads best on a log scale.
             if plotted and min(plotted) > 0:

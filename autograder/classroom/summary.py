@@ -25,19 +25,21 @@ from .report_html import PLOT_LOCK, check_passed, figure_png, page
 TOP_CHECKS = 20  # the rest of the failed checks are folded away
 
 
-def write_summary(path: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path,
-                  settings=None) -> None:
-    atomic_write(Path(path), render_summary(Path(path).parent, students, results, reports, gradebook, settings))
+def write_summary(path: Path, students: list[str], results: dict[str, dict], reports: Path,
+                  gradebook: Path, settings=None) -> None:
+    atomic_write(Path(path), render_summary(Path(path).parent, students, results, reports,
+                                            gradebook, settings))
 
 
-def render_summary(here: Path, students: list[str], results: dict[str, dict], reports: Path, gradebook: Path,
-                   settings=None) -> str:
+def render_summary(here: Path, students: list[str], results: dict[str, dict], reports: Path,
+                   gradebook: Path, settings=None) -> str:
     """``settings`` (class_settings.ClassSettings) gives the titles and the roster."""
     people = getattr(settings, "people", None) or {}
     course, assignment = (getattr(settings, "course_title", ""),
                           getattr(settings, "assignment_title", ""))
     title = ": ".join(part for part in (course, assignment) if part) or "Class summary"
-    graded = {s: results[s] for s in students if s in results and gb.classroom(results[s]).get("status") == gb.GRADED}
+    graded = {s: results[s] for s in students
+              if s in results and gb.classroom(results[s]).get("status") == gb.GRADED}
     maximum = gb.class_max(results) or 0
     # After the late penalty, as the gradebook and the exports hold them.
     percents = [100 * gb.final_score(r) / maximum if maximum else 0.0 for r in graded.values()]
@@ -62,13 +64,17 @@ def render_summary(here: Path, students: list[str], results: dict[str, dict], re
     parts.append("</table>")
     if percents or not_gradable:
         parts.append("<h2>Score distribution</h2>")
-        parts.append(f'<img alt="histogram of scores" src="data:image/png;base64,{_histogram(percents, len(not_gradable))}">')
+        parts.append('<img alt="histogram of scores" '
+                     f'src="data:image/png;base64,{_histogram(percents, len(not_gradable))}">')
     parts.append(_units(graded))
     parts.append(_failed_most(graded))
     if not_gradable:
-        rows = "".join(f"<tr><td>{_student_link(here, reports, s)}</td><td>{esc(str(gb.classroom(results[s]).get('status')))}</td>"
-                       f"<td>{esc(str(gb.classroom(results[s]).get('reason', '')))}</td></tr>" for s in not_gradable)
-        parts.append(f"<h2>Not gradable ({len(not_gradable)})</h2><table><tr><th>Student</th><th>Status</th><th>Reason</th></tr>{rows}</table>")
+        rows = "".join(f"<tr><td>{_student_link(here, reports, s)}</td>"
+                       f"<td>{esc(str(gb.classroom(results[s]).get('status')))}</td>"
+                       f"<td>{esc(str(gb.classroom(results[s]).get('reason', '')))}</td></tr>"
+                       for s in not_gradable)
+        parts.append(f"<h2>Not gradable ({len(not_gradable)})</h2><table><tr><th>Student</th>"
+                     f"<th>Status</th><th>Reason</th></tr>{rows}</table>")
     parts.append(_students_table(here, reports, students, results, people))
     return page(title, "\n".join(parts) + SORT_SCRIPT)
 
@@ -78,7 +84,8 @@ STUDENT_COLUMNS = [("Student", "text"), ("Name", "text"), ("Score", "num"), ("Ou
                    ("Penalty %", "num")]
 
 
-def _students_table(here: Path, reports: Path, students: list[str], results: dict, people: dict) -> str:
+def _students_table(here: Path, reports: Path, students: list[str], results: dict,
+                    people: dict) -> str:
     """Every student as the gradebook has them; each cell carries its sort key."""
     esc = html.escape
     head = "".join(f'<th data-type="{kind}" title="sort by {esc(name)}">{esc(name)}</th>'
@@ -104,7 +111,8 @@ def _students_table(here: Path, reports: Path, students: list[str], results: dic
                       for (shown, key), (_, kind) in zip(cells, STUDENT_COLUMNS, strict=True))
         rows.append(f'<tr class="{"late" if late else ""}">{tds}</tr>')
     return (f"<h2>Students ({len(students)})</h2><p>Click a column's title to sort by it (again to "
-            f'reverse). Scores are after any late penalty.</p><table id="students" class="sortable">'
+            "reverse). Scores are after any late penalty.</p>"
+            '<table id="students" class="sortable">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
@@ -186,9 +194,12 @@ def _units(graded: dict[str, dict]) -> str:
             entry[2] += got >= out_of
     if not totals:
         return ""
-    rows = "".join(f'<tr><td>{html.escape(u)}</td><td class="num">{100 * got / out_of if out_of else 0:.0f} %</td>'
-                   f'<td class="num">{full} / {len(graded)}</td></tr>' for u, (got, out_of, full) in totals.items())
-    return f"<h2>By unit</h2><table><tr><th>Unit</th><th>Average</th><th>Students with full marks</th></tr>{rows}</table>"
+    rows = "".join(f'<tr><td>{html.escape(u)}</td>'
+                   f'<td class="num">{100 * got / out_of if out_of else 0:.0f} %</td>'
+                   f'<td class="num">{full} / {len(graded)}</td></tr>'
+                   for u, (got, out_of, full) in totals.items())
+    return ("<h2>By unit</h2><table><tr><th>Unit</th><th>Average</th>"
+            f"<th>Students with full marks</th></tr>{rows}</table>")
 
 
 def failed_counts(graded: dict[str, dict]) -> Counter:
@@ -198,7 +209,8 @@ def failed_counts(graded: dict[str, dict]) -> Counter:
     counts: Counter = Counter()
     for result in graded.values():
         counts.update({str(t.get("name", "")) for t in result.get("tests") or []
-                       if not check_passed(t) and not str(t.get("output", "")).startswith(NOT_JUDGED)})
+                       if not check_passed(t)
+                       and not str(t.get("output", "")).startswith(NOT_JUDGED)})
     return counts
 
 
@@ -210,14 +222,17 @@ def _failed_most(graded: dict[str, dict]) -> str:
     if not counts:
         return "<h2>Checks failed most often</h2><p>No check failed.</p>"
     ranked = counts.most_common()
-    rows = [f'<tr><td>{html.escape(name)}</td><td class="num">{n}</td><td class="num">{100 * n / len(tried):.0f} %</td></tr>'
+    rows = [f'<tr><td>{html.escape(name)}</td><td class="num">{n}</td>'
+            f'<td class="num">{100 * n / len(tried):.0f} %</td></tr>'
             for name, n in ranked]
     head = "<tr><th>Check</th><th>Students who failed it</th><th>Share</th></tr>"
     left_out = len(graded) - len(tried)
-    text = (f"<h2>Checks failed most often</h2><p>What to teach again: each check with the number of the "
-            f"{len(tried)} students who scored above 0 and failed it"
-            + (f" ({left_out} who scored 0 are left out: they fail every check)" if left_out else "")
+    text = ("<h2>Checks failed most often</h2><p>What to teach again: each check with the "
+            f"number of the {len(tried)} students who scored above 0 and failed it"
+            + (f" ({left_out} who scored 0 are left out: they fail every check)" if left_out
+               else "")
             + f".</p><table>{head}{''.join(rows[:TOP_CHECKS])}</table>")
     if len(rows) > TOP_CHECKS:
-        text += f"<details><summary>{len(rows) - TOP_CHECKS} more</summary><table>{head}{''.join(rows[TOP_CHECKS:])}</table></details>"
+        text += (f"<details><summary>{len(rows) - TOP_CHECKS} more</summary>"
+                 f"<table>{head}{''.join(rows[TOP_CHECKS:])}</table></details>")
     return text

@@ -119,9 +119,11 @@ def submission_time(submission: Submission) -> str:
     try:
         if submission.is_zip:
             with zipfile.ZipFile(submission.path) as archive:
-                stamps = [datetime(*info.date_time, tzinfo=timezone.utc) for info in archive.infolist()]
+                stamps = [datetime(*info.date_time, tzinfo=timezone.utc)
+                          for info in archive.infolist()]
         else:
-            stamps = [datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc) for p in _walk(submission.path)]
+            stamps = [datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)
+                      for p in _walk(submission.path)]
     except (OSError, zipfile.BadZipFile, ValueError):
         return ""
     return max(stamps).strftime("%Y-%m-%dT%H:%M:%SZ") if stamps else ""
@@ -136,7 +138,8 @@ def _hash_file(sha, path: Path) -> None:
 def _walk(folder: Path):
     """Regular files under ``folder``, links not followed, junk folders skipped."""
     for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if d not in IGNORED_NAMES and not os.path.islink(os.path.join(root, d))]
+        dirs[:] = [d for d in dirs
+                   if d not in IGNORED_NAMES and not os.path.islink(os.path.join(root, d))]
         for name in files:
             path = Path(root, name)
             if name not in IGNORED_NAMES and path.is_file() and not path.is_symlink():
@@ -171,8 +174,9 @@ def submission_at(path) -> Submission:
     if path.is_dir():
         return Submission(path.name, path, False)
     if path.is_file():
-        raise SubmissionError(Status.NO_PACKAGE, f"{path} is a file but not a zip: expected a folder "
-                                            "holding nn100/ or the zip `make submit` writes")
+        raise SubmissionError(Status.NO_PACKAGE,
+                              f"{path} is a file but not a zip: expected a folder "
+                              "holding nn100/ or the zip `make submit` writes")
     raise SubmissionError(Status.MISSING, f"{path} does not exist")
 
 
@@ -197,7 +201,8 @@ def resolved(path):
 
 
 def _lone_zip(folder: Path) -> Path | None:
-    entries = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES]
+    entries = [p for p in folder.iterdir()
+               if not p.name.startswith(".") and p.name not in IGNORED_NAMES]
     if len(entries) == 1 and entries[0].is_file() and entries[0].suffix.lower() == ".zip":
         return entries[0]
     return None
@@ -215,7 +220,8 @@ def safe_extract(zip_path: Path, dest: Path, max_files: int | None = None,
     with archive:
         members = archive.infolist()
         if len(members) > max_files:
-            raise SubmissionError(Status.BAD_ZIP, f"the zip holds {len(members)} entries, more than {max_files}")
+            raise SubmissionError(Status.BAD_ZIP,
+                                  f"the zip holds {len(members)} entries, more than {max_files}")
         budget = _Budget(max_total)
         for member in members:
             parts = _safe_parts(member.filename)
@@ -223,7 +229,8 @@ def safe_extract(zip_path: Path, dest: Path, max_files: int | None = None,
                 continue
             kind = stat.S_IFMT(member.external_attr >> 16)  # 0 when the zip says nothing
             if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-                raise SubmissionError(Status.BAD_ZIP, f"the zip entry {member.filename!r} is a link or special file")
+                raise SubmissionError(Status.BAD_ZIP, f"the zip entry {member.filename!r} is a "
+                                                      "link or special file")
             target = dest.joinpath(*parts)
             if member.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
@@ -238,7 +245,8 @@ def safe_extract(zip_path: Path, dest: Path, max_files: int | None = None,
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
                     NotImplementedError, RuntimeError) as error:
                 # RuntimeError: an encrypted entry; the others: a damaged archive.
-                raise SubmissionError(Status.BAD_ZIP, f"the zip entry {member.filename!r} cannot be read ({error})") from None
+                raise SubmissionError(Status.BAD_ZIP, f"the zip entry {member.filename!r} "
+                                                      f"cannot be read ({error})") from None
 
 
 def _safe_parts(name: str) -> tuple[str, ...]:
@@ -266,13 +274,15 @@ class _Budget:
         self.files += 1
         self.current = 0
         if size > MAX_FILE_BYTES or self.total + size > self.max_total:
-            raise SubmissionError(Status.BAD_ZIP, f"the zip entry {name!r} is too large ({size} bytes): refused as a possible zip bomb")
+            raise SubmissionError(Status.BAD_ZIP, f"the zip entry {name!r} is too large "
+                                                  f"({size} bytes): refused as a possible zip bomb")
 
     def spend(self, name: str, size: int) -> None:
         self.current += size
         self.total += size
         if self.current > MAX_FILE_BYTES or self.total > self.max_total:
-            raise SubmissionError(Status.BAD_ZIP, f"the zip entry {name!r} expands past the size cap: refused as a possible zip bomb")
+            raise SubmissionError(Status.BAD_ZIP, f"the zip entry {name!r} expands past the size "
+                                                  "cap: refused as a possible zip bomb")
 
 
 def _copy_capped(source: Path, dest: Path) -> None:
@@ -303,8 +313,10 @@ def find_package_root(folder: Path) -> Path:
         return nested[0]
     if len(nested) > 1:
         names = ", ".join(sorted(child.name for child in nested))
-        raise SubmissionError(Status.NO_PACKAGE, f"several nn100 packages found (in {names}); submit exactly one")
-    bare = [child for child in children if (child / "__init__.py").is_file() and (child / "layers.py").is_file()]
+        raise SubmissionError(Status.NO_PACKAGE,
+                              f"several nn100 packages found (in {names}); submit exactly one")
+    bare = [child for child in children
+            if (child / "__init__.py").is_file() and (child / "layers.py").is_file()]
     if not (folder / "__init__.py").is_file() and len(bare) == 1 and len(children) == 1:
         folder = bare[0]  # the package folder itself, under another name or as nn100/
     if (folder / "__init__.py").is_file() and (folder / "layers.py").is_file():
@@ -318,7 +330,8 @@ def find_package_root(folder: Path) -> Path:
     if not listing:
         raise SubmissionError(Status.EMPTY, "the submission is empty")
     shown = ", ".join(listing[:8]) + (", ..." if len(listing) > 8 else "")
-    raise SubmissionError(Status.NO_PACKAGE, f"no nn100 package found (expected nn100/__init__.py at the top or one folder down; found: {shown})")
+    raise SubmissionError(Status.NO_PACKAGE, "no nn100 package found (expected nn100/__init__.py "
+                                             f"at the top or one folder down; found: {shown})")
 
 
 def _is_package(path: Path) -> bool:

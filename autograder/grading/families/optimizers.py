@@ -69,7 +69,8 @@ def unit_builder(unit: course.Unit, table: course.Course):
                 moved = want - e["start"][i]
                 scale = max(float(np.max(np.abs(moved))), 1e-12)
                 if got.shape != want.shape:
-                    raise Fail(f"after step {k + 1}: tensor shape {got.shape}, expected {want.shape}")
+                    raise Fail(f"after step {k + 1}: tensor shape {got.shape}, "
+                               f"expected {want.shape}")
                 if not np.all(np.isfinite(got)):
                     raise Fail(f"after step {k + 1}: the tensor contains NaN or inf")
                 gap = float(np.max(np.abs(got - want)))

@@ -48,7 +48,8 @@ def build(rng, ref):
         r = run(results)
         worst = Worst()
         for k in (1, 0):
-            worst.compare(array(r, protocol.INPUT_GRADIENT.format(k), "backward's return value (dX)"), expected["dX"][k],
+            worst.compare(array(r, protocol.INPUT_GRADIENT.format(k),
+                                "backward's return value (dX)"), expected["dX"][k],
                           "dX (the input gradient)", f"the closure of forward call {k + 1}")
         return worst.verdict()
 
@@ -60,14 +61,16 @@ def build(rng, ref):
                        f"{list(range(nparams))}")
         worst = Worst()
         for k in range(nparams):
-            worst.compare(array(r, protocol.INNER_GRADIENT.format(k), "the inner layer's parameter gradient"),
+            worst.compare(array(r, protocol.INNER_GRADIENT.format(k),
+                                "the inner layer's parameter gradient"),
                           np.full(2, expected["grad"]), "the inner layer's parameter gradient",
                           "two backward calls")
         return f"the inner layer's parameters, their gradients filled; {worst.verdict()}"
 
     def closures(results):
         r = run(results)
-        log = [e for e in r.info.get(protocol.LOG, []) if isinstance(e, list) and e[:1] == ["backward"]]
+        log = [e for e in r.info.get(protocol.LOG, [])
+               if isinstance(e, list) and e[:1] == ["backward"]]
         if log != [["backward", 0, 2], ["backward", 0, 1]]:
             calls = [e[2] for e in log if len(e) > 2]
             raise Fail("the closures of forward calls 2 and 1, called in that order, ran the "
