@@ -28,5 +28,6 @@ def zipped(folder: Path, zip_path: Path, prefix: str = "") -> Path:
 # What fake_grade.py gives each student of fake_class: (score, status).
 FAKE_EXPECTED = {
     "alice": ("20", "graded"), "bob": ("15", "graded"), "carol": ("0", "grader-error"),
-    "dan": ("0", "graded"), "erin": ("0", "empty"), "frank": ("0", "bad-zip"), "grace": ("20", "graded"),
+    "dan": ("0", "graded"), "erin": ("0", "empty"), "frank": ("0", "bad-zip"),
+    "grace": ("20", "graded"),
 }

@@ -2,7 +2,8 @@
 
 It never imports the submission: it reads nn100/layers.py and decides from markers in
 the text. Markers: NotImplementedError -> 0 points; FAKE_KILL -> the process kills
-itself with SIGKILL; FAKE_ORPHAN -> it starts a process in a new session first; FAKE_SLEEP -> sleeps a long time; FAKE_BUG -> loses Linear points.
+itself with SIGKILL; FAKE_ORPHAN -> it starts a process in a new session first;
+FAKE_SLEEP -> sleeps a long time; FAKE_BUG -> loses Linear points.
 With FAKE_GRADE_COURSE=1 in the environment, the checks are the selection's units with
 course.toml's points, hints and visibilities (for the regrading tests).
 """
@@ -60,9 +61,11 @@ if os.environ.get("FAKE_GRADE_COURSE"):
             ok = not stub and not (bug and unit == "Linear" and i == 0)
             hint = "" if ok else table.hint(unit, family)
             share = round(points[unit] / 2, 4)
-            tests.append({"name": f"{unit}: check {i}", "score": share if ok else 0, "max_score": share,
-                          "status": "passed" if ok else "failed", "visibility": table.visibility_of(unit, family),
-                          "output": "" if ok else f"{unit} check {i} failed" + (f"\nHint: {hint}" if hint else "")})
+            tests.append({"name": f"{unit}: check {i}", "score": share if ok else 0,
+                          "max_score": share, "status": "passed" if ok else "failed",
+                          "visibility": table.visibility_of(unit, family),
+                          "output": "" if ok else (f"{unit} check {i} failed"
+                                                   + (f"\nHint: {hint}" if hint else ""))})
             checks.append({"unit": unit, "family": family, "hint": hint, "hint_allowed": not ok})
     out_of = round(sum(t["max_score"] for t in tests), 4)
 else:
@@ -71,11 +74,13 @@ else:
             ok = not stub and not (bug and unit == "Linear" and i == 0)
             tests.append({"name": f"{unit}: check {i}", "score": 5 if ok else 0, "max_score": 5,
                           "status": "passed" if ok else "failed", "visibility": "visible",
-                          "output": "" if ok else f"{unit} check {i} failed <b>bold</b>\nHint: read the {unit} docstring"})
+                          "output": "" if ok else f"{unit} check {i} failed <b>bold</b>\n"
+                                                  f"Hint: read the {unit} docstring"})
     out_of = 20
-result = {"score": round(sum(t["score"] for t in tests), 4), "max_score": out_of, "execution_time": delay,
-          "tests": tests,
-          "extra_data": {"loss_curves": {"xor": {"student": [1.0, 0.5, 0.25], "reference": [1.0, 0.4, 0.1]}},
+result = {"score": round(sum(t["score"] for t in tests), 4), "max_score": out_of,
+          "execution_time": delay, "tests": tests,
+          "extra_data": {"loss_curves": {"xor": {"student": [1.0, 0.5, 0.25],
+                                                 "reference": [1.0, 0.4, 0.1]}},
                          "fake_seen": {"cwd": os.getcwd(), "path": os.path.abspath(args.path)},
                          **({"checks": checks} if checks else {})}}
 tmp = args.results + ".tmp"

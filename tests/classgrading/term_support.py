@@ -35,7 +35,8 @@ class Term:
     def __init__(self, base, times=("on time",) * 4, disguised_copy=False):
         self.base, self.log = base, base / "runs.log"
         plain = base / "plain"
-        for name, marker in (("a", ""), ("b", "FAKE_BUG"), ("c", "raise NotImplementedError"), ("d", "")):
+        for name, marker in (("a", ""), ("b", "FAKE_BUG"), ("c", "raise NotImplementedError"),
+                             ("d", "")):
             if name == "a" and disguised_copy:
                 rng = random.Random(SEED)
                 choices = similarity_class.honest_choices(rng, 0.35)
@@ -43,9 +44,11 @@ class Term:
                 similarity_class.write_copy(plain / "a" / "nn100", plain / "e", rng)
             else:
                 solved(plain / name, marker)
-        sent = [ON_TIME if when == "on time" else (datetime.fromisoformat(when.replace("Z", "")), True)
+        sent = [ON_TIME if when == "on time"
+                else (datetime.fromisoformat(when.replace("Z", "")), True)
                 for when in times]
-        self.ids = [p["canvas_id"] for p in as_canvas(plain, base / "a1.zip", base / "roster.csv", sent)]
+        self.ids = [p["canvas_id"]
+                    for p in as_canvas(plain, base / "a1.zip", base / "roster.csv", sent)]
         self.course = base / "course.toml"
         shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", self.course)
         self.out = base / "a1"
@@ -62,11 +65,14 @@ class Term:
     def grade(self, *extra, grader=None):
         """grade-all on the class; (its log, how many submissions the grader ran on)."""
         before = self.runs()
-        command = [sys.executable, "-m", "autograder", "grade-all", self.base / "a1.zip", "--assignment", "1",
+        command = [sys.executable, "-m", "autograder", "grade-all", self.base / "a1.zip",
+                   "--assignment", "1",
                    "--course", self.course, "--roster", self.base / "roster.csv", "--due", DUE,
-                   "--gradebook", self.out / "gradebook.csv", "--export", "moodle", self.out / "moodle.csv",
+                   "--gradebook", self.out / "gradebook.csv",
+                   "--export", "moodle", self.out / "moodle.csv",
                    *extra, "--grade-command", grader or f"{sys.executable} {FAKE_GRADE}"]
-        run = subprocess.run(list(map(str, command)), cwd=ROOT, capture_output=True, text=True, timeout=600,
+        run = subprocess.run(list(map(str, command)), cwd=ROOT, capture_output=True, text=True,
+                             timeout=600,
                              env=dict(os.environ, PYTHONPATH=str(ROOT), FAKE_GRADE_COURSE="1",
                                       FAKE_GRADE_LOG=str(self.log)))
         assert run.returncode == 0, run.stdout + run.stderr

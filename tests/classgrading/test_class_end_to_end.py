@@ -11,7 +11,8 @@ from classgrading_support import ROOT, solved, zipped
 from tools.make_class import OWN_HOSTILE, OWN_MUTANTS, apply_own_mutant, write_stub
 
 pytestmark = pytest.mark.skipif(not (ROOT / "autograder" / "__main__.py").exists(),
-                                reason="the single-submission grader (autograder/__main__.py) is not there yet")
+                                reason="the single-submission grader (autograder/__main__.py) "
+                                       "is not there yet")
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,9 @@ def graded_class(tmp_path_factory):
     (class_dir / "corrupt.zip").write_bytes(b"PK\x03\x04 broken")
     (class_dir / "empty").mkdir()
     gradebook = base / "out" / "gradebook.csv"
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(class_dir), "--gradebook",
-                          str(gradebook), "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(class_dir),
+                          "--gradebook", str(gradebook), "--jobs", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
     with open(gradebook, newline="") as handle:
         table = {row["student"]: row for row in csv.DictReader(handle)}
@@ -41,7 +43,8 @@ def graded_class(tmp_path_factory):
 
 def test_one_row_per_student_with_the_expected_scores(graded_class):
     out, table = graded_class
-    assert sorted(table) == ["correct-folder", "correct-submit", "corrupt", "empty", "hostile", "mutant-linear", "stub"]
+    assert sorted(table) == ["correct-folder", "correct-submit", "corrupt", "empty", "hostile",
+                             "mutant-linear", "stub"]
     maximum = float(table["correct-folder"]["max_score"])
     assert maximum > 0
     for student in ("correct-folder", "correct-submit"):
@@ -65,6 +68,7 @@ def test_reports_and_summary_are_written(graded_class):
     assert "Failed checks" in page and "Linear" in page
     correct = json.loads((out / "reports" / "correct-folder" / "results.json").read_text())
     if correct["extra_data"].get("loss_curves"):
-        assert re.search(r'<img alt="loss per epoch[^>]*base64,', (out / "reports" / "correct-folder" / "report.html").read_text())
+        assert re.search(r'<img alt="loss per epoch[^>]*base64,',
+                         (out / "reports" / "correct-folder" / "report.html").read_text())
     summary = (out / "summary.html").read_text()
     assert "Checks failed most often" in summary and "Linear:" in summary

@@ -16,22 +16,26 @@ def blocks(text: str, first: str, last: str) -> list[str]:
 
 def test_the_term_in_classroom_md_runs_as_written(tmp_path):
     text = (ROOT / "autograder" / "CLASSROOM.md").read_text()
-    scripts = [b for b in blocks(text, "## 4.", "## 9.") if "github.com" not in b]  # git needs the network
+    # git needs the network
+    scripts = [b for b in blocks(text, "## 4.", "## 9.") if "github.com" not in b]
     assert len(scripts) == 4
     fake = f"grade-all --grade-command '{sys.executable} {FAKE_GRADE}'"
     outputs = []
     for script in scripts:
-        script = (script.replace("--students 30", "--students 5").replace("build/term", str(tmp_path / "term"))
+        script = (script.replace("--students 30", "--students 5")
+                  .replace("build/term", str(tmp_path / "term"))
                   .replace("grade-all", fake))
-        run = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, capture_output=True,
-                             text=True, timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        run = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT,
+                             capture_output=True, text=True, timeout=600,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
         assert run.returncode == 0, script + run.stdout + run.stderr
         outputs.append(run.stderr)
     term = tmp_path / "term"
     assert "Canvas download: 5 students" in outputs[0]
     assert "5 already graded, 0 to grade" in outputs[1]  # step 5: nothing stale
     assert "Moodle download: 5 students" in outputs[2]
-    assert (term / "merged" / "gradebook.csv").read_text() == (term / "a1" / "gradebook.csv").read_text()
+    assert ((term / "merged" / "gradebook.csv").read_text()
+            == (term / "a1" / "gradebook.csv").read_text())
     for path in ("a1/canvas.csv", "a2/moodle.csv", "merged/canvas.csv"):
         assert (term / path).stat().st_size > 100
 
@@ -48,13 +52,15 @@ def test_the_assignments_section_agrees_with_course_toml():
     section = text.split("## 2.", 1)[1].split("## 3.", 1)[0]
     totals = {f"{a.total:g}" for a in table.assignments.values()}
     assert len(totals) == 1
-    assert f"scaled to its total ({totals.pop()} for each of the {len(table.assignments)})" in section
+    assert (f"scaled to its total ({totals.pop()} for each of the {len(table.assignments)})"
+            in section)
     assert f"one whole of {table.total:g} points" in section
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()
             if line.startswith("| ") and line[2].isdigit()]
-    assert [row[0] for row in rows] == [f"{n} {a.title}" for n, a in sorted(table.assignments.items())]
-    for (name, units, problem, needs), (_number, assignment) in zip(rows, sorted(table.assignments.items()),
-                                                                     strict=True):
+    assert [row[0] for row in rows] == [f"{n} {a.title}"
+                                        for n, a in sorted(table.assignments.items())]
+    for (name, units, problem, needs), (_number, assignment) in zip(
+            rows, sorted(table.assignments.items()), strict=True):
         problems = [u for u in assignment.units if table.units[u].kind == "convergence"]
         graded = tuple(u for u in assignment.units if u not in problems)
         assert tuple(units.split(", ")) == graded, name

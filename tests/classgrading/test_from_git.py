@@ -34,9 +34,10 @@ def repository(tmp_path, name, commits):
 
 
 def grade_git(listing, gradebook, *extra):
-    command = [sys.executable, "-m", "autograder", "grade-all", "--from-git", str(listing), "--due", DUE,
-               "--gradebook", str(gradebook), *map(str, extra),
-               "--grade-command", f"{sys.executable} {ROOT / 'tests' / 'classgrading' / 'fake_grade.py'}"]
+    command = [sys.executable, "-m", "autograder", "grade-all", "--from-git", str(listing),
+               "--due", DUE, "--gradebook", str(gradebook), *map(str, extra),
+               "--grade-command",
+               f"{sys.executable} {ROOT / 'tests' / 'classgrading' / 'fake_grade.py'}"]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert run.returncode == 0, run.stderr
@@ -62,12 +63,13 @@ def test_the_newest_commit_is_graded_with_the_late_policy_or_the_last_before_the
     assert (rows["ada"]["score"], rows["ada"]["submitted_at"], rows["ada"]["days_late"]) == \
         ("20", "2026-09-14T20:00:00Z", "0")
     # the newest commit (15 earned), 1 day late: 10 % off
-    assert (rows["alan"]["score"], rows["alan"]["submitted_at"], rows["alan"]["penalty_percent"]) == \
-        ("13.5", "2026-09-15T10:00:00Z", "10")
+    assert (rows["alan"]["score"], rows["alan"]["submitted_at"],
+            rows["alan"]["penalty_percent"]) == ("13.5", "2026-09-15T10:00:00Z", "10")
     assert (rows["a1-grace"]["score"], rows["a1-grace"]["days_late"]) == ("16", "2")
     assert (rows["edsger"]["score"], rows["edsger"]["days_late"], rows["edsger"]["due"]) == \
         ("20", "0", "2026-09-17T12:00:00Z")
-    assert rows["linus"]["status"] == "clone-failed" and "git clone failed" in rows["linus"]["reason"]
+    assert (rows["linus"]["status"] == "clone-failed"
+            and "git clone failed" in rows["linus"]["reason"])
     assert "linus: clone-failed" in log
     # a second run fetches instead of cloning, and finds nothing changed
     _, again = grade_git(listing, gradebook, "--extensions", extensions)
@@ -77,6 +79,7 @@ def test_the_newest_commit_is_graded_with_the_late_policy_or_the_last_before_the
     rows, _ = grade_git(listing, tmp_path / "at-due" / "gradebook.csv", "--extensions", extensions,
                         "--git-at-due")
     assert (rows["alan"]["score"], rows["alan"]["submitted_at"]) == ("20", "2026-09-13T10:00:00Z")
-    assert rows["a1-grace"]["status"] == "not-submitted" and "no commit before" in rows["a1-grace"]["reason"]
+    assert (rows["a1-grace"]["status"] == "not-submitted"
+            and "no commit before" in rows["a1-grace"]["reason"])
     assert rows["edsger"]["score"] == "20"  # the extension's due time, not --due
     assert rows["linus"]["status"] == "clone-failed"

@@ -13,8 +13,8 @@ from classgrading_support import FAKE_EXPECTED, ROOT, solved
 
 def grade_all(class_dir, gradebook, command, *extra, env=None, cwd=ROOT):
     env = dict(env or os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "autograder.classroom.grade_all", str(class_dir), "--gradebook",
-                           str(gradebook), "--grade-command", command, *extra],
+    return subprocess.run([sys.executable, "-m", "autograder.classroom.grade_all", str(class_dir),
+                           "--gradebook", str(gradebook), "--grade-command", command, *extra],
                           cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -33,15 +33,18 @@ def test_every_student_gets_one_row_with_score_and_reason(fake_class, fake_grade
         assert (row["score"], row["status"]) == FAKE_EXPECTED[row["student"]], row
         assert row["max_score"] == "20"
     by_student = {r["student"]: r for r in table}
-    assert (by_student["bob"]["Linear"], by_student["bob"]["ReLU"], by_student["bob"]["Learner"]) == ("5", "5", "5")
+    assert (by_student["bob"]["Linear"], by_student["bob"]["ReLU"],
+            by_student["bob"]["Learner"]) == ("5", "5", "5")
     assert "killed by SIGKILL" in by_student["carol"]["reason"]
     assert "empty" in by_student["erin"]["reason"]
     assert "cannot be opened" in by_student["frank"]["reason"]
     reports = tmp_path / "out" / "reports"
     for student in FAKE_EXPECTED:
-        assert json.loads((reports / student / "results.json").read_text())["extra_data"]["classroom"]["student"] == student
+        assert (json.loads((reports / student / "results.json").read_text())
+                ["extra_data"]["classroom"]["student"] == student)
         assert (reports / student / "report.html").stat().st_size > 500
-    seen = [json.loads((reports / s / "results.json").read_text())["extra_data"].get("fake_seen") for s in FAKE_EXPECTED]
+    seen = [json.loads((reports / s / "results.json").read_text())["extra_data"].get("fake_seen")
+            for s in FAKE_EXPECTED]
     seen = [entry for entry in seen if entry]
     assert len(seen) == 4  # alice, bob, dan, grace reached the grader
     for key in ("cwd", "path"):  # every student got its own working folder and copy
@@ -55,10 +58,12 @@ def test_every_student_gets_one_row_with_score_and_reason(fake_class, fake_grade
 def test_second_run_grades_only_what_changed(fake_class, fake_grade_command, tmp_path):
     gradebook = tmp_path / "gradebook.csv"
     # relative paths, as `make grade-all` passes them
-    first = grade_all(fake_class.relative_to(tmp_path), "gradebook.csv", fake_grade_command, cwd=tmp_path)
+    first = grade_all(fake_class.relative_to(tmp_path), "gradebook.csv", fake_grade_command,
+                      cwd=tmp_path)
     assert first.returncode == 0 and rows(gradebook)[0]["status"] == "graded", first.stderr
     alice = tmp_path / "reports" / "alice" / "results.json"
-    before = {p.parent.name: p.stat().st_mtime_ns for p in (tmp_path / "reports").glob("*/results.json")}
+    before = {p.parent.name: p.stat().st_mtime_ns
+              for p in (tmp_path / "reports").glob("*/results.json")}
     first_alice = alice.read_text()
     # alice resubmits with a bug; a new student arrives
     layers = fake_class / "alice" / "nn100" / "layers.py"
@@ -72,7 +77,8 @@ def test_second_run_grades_only_what_changed(fake_class, fake_grade_command, tmp
     assert table["alice"]["score"] == "15" and table["hank"]["score"] == "20"
     assert alice.read_text() != first_alice
     for student in ("bob", "carol", "erin", "frank"):  # unchanged: not graded again
-        assert (tmp_path / "reports" / student / "results.json").stat().st_mtime_ns == before[student]
+        assert ((tmp_path / "reports" / student / "results.json").stat().st_mtime_ns
+                == before[student])
 
 
 def _children_of_test(marker: str) -> list[int]:
@@ -88,9 +94,10 @@ def test_kill_9_mid_run_then_resume_gives_one_row_per_student(tmp_path, fake_gra
         solved(class_dir / student, "FAKE_BUG" if i % 3 == 0 else "")
     gradebook = tmp_path / "gradebook.csv"
     env = dict(os.environ, FAKE_GRADE_DELAY="0.4")
-    command = [sys.executable, "-m", "autograder.classroom.grade_all", str(class_dir), "--gradebook", str(gradebook),
-               "--grade-command", fake_grade_command, "--jobs", "2"]
-    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "autograder.classroom.grade_all", str(class_dir),
+               "--gradebook", str(gradebook), "--grade-command", fake_grade_command, "--jobs", "2"]
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
     reports = tmp_path / "reports"
     deadline = time.monotonic() + 60
     while len(list(reports.glob("*/results.json"))) < 3 and time.monotonic() < deadline:
@@ -120,12 +127,15 @@ def test_kill_9_mid_run_then_resume_gives_one_row_per_student(tmp_path, fake_gra
         assert row["score"] == ("15" if i % 3 == 0 else "20"), row
 
 
-def test_a_second_run_on_the_same_gradebook_is_refused_while_one_runs(fake_class, fake_grade_command, tmp_path):
+def test_a_second_run_on_the_same_gradebook_is_refused_while_one_runs(fake_class,
+                                                                      fake_grade_command, tmp_path):
     gradebook = tmp_path / "gradebook.csv"
     env = dict(os.environ, FAKE_GRADE_DELAY="1")
-    first = subprocess.Popen([sys.executable, "-m", "autograder.classroom.grade_all", str(fake_class), "--gradebook",
-                              str(gradebook), "--grade-command", fake_grade_command, "--jobs", "1"],
-                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen([sys.executable, "-m", "autograder.classroom.grade_all",
+                              str(fake_class), "--gradebook", str(gradebook),
+                              "--grade-command", fake_grade_command, "--jobs", "1"],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while not gradebook.exists() and time.monotonic() < deadline:
@@ -155,7 +165,8 @@ def test_shards_graded_apart_merge_into_one_gradebook(fake_class, fake_grade_com
     """Two machines grade alternate students; their reports copied together give the class."""
     import shutil
     for k in (0, 1):
-        run = grade_all(fake_class, tmp_path / f"m{k}" / "gradebook.csv", fake_grade_command, "--shard", f"{k}/2")
+        run = grade_all(fake_class, tmp_path / f"m{k}" / "gradebook.csv", fake_grade_command,
+                        "--shard", f"{k}/2")
         assert run.returncode == 0, run.stderr
         statuses = [r["status"] for r in rows(tmp_path / f"m{k}" / "gradebook.csv")]
         assert statuses.count("pending") == (3 if k == 0 else 4)
@@ -174,5 +185,6 @@ def test_processes_left_behind_by_a_dead_grader_are_killed(tmp_path, fake_grade_
     run = grade_all(class_dir, tmp_path / "gradebook.csv", fake_grade_command)
     assert run.returncode == 0, run.stderr
     assert rows(tmp_path / "gradebook.csv")[0]["status"] == "grader-error"
-    leftovers = [p.pid for p in processes() if "orphan-of" in p.cmdline() and str(tmp_path) in p.cmdline()]
+    leftovers = [p.pid for p in processes()
+                 if "orphan-of" in p.cmdline() and str(tmp_path) in p.cmdline()]
     assert leftovers == []

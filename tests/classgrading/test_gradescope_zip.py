@@ -44,7 +44,8 @@ def test_the_zip_holds_what_gradescope_runs(autograder_zip):
         names = set(archive.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
     for name in ("setup.sh", "run_autograder", "run_submission.py", "requirements.txt",
-                 "autograder/classroom/grade_all.py", "solutions/nn100/layers.py", "data/digits.npz"):
+                 "autograder/classroom/grade_all.py", "solutions/nn100/layers.py",
+                 "data/digits.npz"):
         assert name in names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
@@ -52,7 +53,8 @@ def test_the_zip_holds_what_gradescope_runs(autograder_zip):
 
 
 needs_grader = pytest.mark.skipif(not (ROOT / "autograder" / "__main__.py").exists(),
-                                  reason="the single-submission grader (autograder/__main__.py) is not there yet")
+                                  reason="the single-submission grader (autograder/__main__.py) "
+                                         "is not there yet")
 
 
 @needs_grader
@@ -92,7 +94,8 @@ def test_the_local_try_out_of_classroom_md_works_as_written(tmp_path):
     repository's top with a relative AUTOGRADER_PYTHON: assignment 1's zip, 100 / 100."""
     script = classroom_block("try-gradescope").replace("/tmp/ag", str(tmp_path / "ag"))
     script = script.replace("dist/", f"{tmp_path}/dist/").replace(
-        "make gradescope ASSIGNMENT=1", f"{sys.executable} -m tools.gradescope --assignment 1 {tmp_path}/dist/autograder-1.zip")
+        "make gradescope ASSIGNMENT=1",
+        f"{sys.executable} -m tools.gradescope --assignment 1 {tmp_path}/dist/autograder-1.zip")
     assert ".venv/bin/python" in script
     run = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, capture_output=True,
                          text=True, timeout=600)
@@ -106,8 +109,8 @@ def test_the_local_try_out_of_classroom_md_works_as_written(tmp_path):
 def test_a_missing_interpreter_still_gives_a_results_json(autograder_zip, tmp_path):
     unpack(autograder_zip, tmp_path)
     env = dict(os.environ, AUTOGRADER_ROOT=str(tmp_path), AUTOGRADER_PYTHON="no/such/python")
-    run = subprocess.run([str(tmp_path / "source" / "run_autograder")], env=env, capture_output=True,
-                         text=True, timeout=60, cwd=tmp_path)
+    run = subprocess.run([str(tmp_path / "source" / "run_autograder")], env=env,
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert run.returncode == 0
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == 0 and "AUTOGRADER_PYTHON=no/such/python" in results["output"]

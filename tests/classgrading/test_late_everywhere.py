@@ -56,10 +56,12 @@ def canvas_class(base):
     return [p["canvas_id"] for p in folks], course
 
 
-def test_late_work_reads_the_same_in_the_gradebook_the_exports_the_reports_and_the_summary(tmp_path):
+def test_late_work_reads_the_same_in_the_gradebook_the_exports_the_reports_and_the_summary(
+        tmp_path):
     (a, b, c), course = canvas_class(tmp_path)
     out = tmp_path / "a1"
-    command = [tmp_path / "a1.zip", "--assignment", "1", "--course", course, "--roster", tmp_path / "roster.csv",
+    command = [tmp_path / "a1.zip", "--assignment", "1", "--course", course,
+               "--roster", tmp_path / "roster.csv",
                "--due", DUE, "--gradebook", out / "gradebook.csv",
                "--export", "canvas", out / "canvas.csv", "--export", "moodle", out / "moodle.csv"]
     grade_all(*command)
@@ -73,7 +75,8 @@ def test_late_work_reads_the_same_in_the_gradebook_the_exports_the_reports_and_t
     assert (canvas[b], canvas[c]) == ("12", "20")
     moodle = rows_of(out / "moodle.csv", "Identifier")
     late_row = moodle[f"Participant {b}"]
-    assert late_row["Grade"] == "12" and "before any late penalty" not in late_row["Feedback comments"]
+    assert (late_row["Grade"] == "12"
+            and "before any late penalty" not in late_row["Feedback comments"])
     assert "15 / 20 earned, 2 days late (due 2026-09-14T23:59:00Z): -20 % gives 12 / 20" \
         in late_row["Feedback comments"]
     assert "your extension" in moodle[f"Participant {c}"]["Feedback comments"]
@@ -84,7 +87,8 @@ def test_late_work_reads_the_same_in_the_gradebook_the_exports_the_reports_and_t
                   "Late penalty 20 % of the earned score", "Earned before the penalty 15 / 20",
                   "Final score 12 / 20"):
         assert shown in report, shown
-    assert "Due 2026-09-17T12:00:00Z (your extension)" in text_of((out / "reports" / c / "report.html").read_text())
+    assert "Due 2026-09-17T12:00:00Z (your extension)" in text_of(
+        (out / "reports" / c / "report.html").read_text())
     summary = text_of((out / "summary.html").read_text())
     # the students' table: id, name, final score, out of, percent, status
     assert re.search(rf"\b{b} .*? 12 20 60\.0 % graded", summary), summary
@@ -97,7 +101,8 @@ def test_late_work_reads_the_same_in_the_gradebook_the_exports_the_reports_and_t
     assert rows_of(out / "gradebook.csv", "student")[b]["score"] == "13.5"
     assert rows_of(out / "moodle.csv", "Identifier")[f"Participant {b}"]["Grade"] == "13.5"
     assert "Final score 13.5 / 20" in text_of((out / "reports" / b / "report.html").read_text())
-    assert re.search(rf"\b{b} .*? 13\.5 20 67\.5 % graded", text_of((out / "summary.html").read_text()))
+    assert re.search(rf"\b{b} .*? 13\.5 20 67\.5 % graded",
+                     text_of((out / "summary.html").read_text()))
 
 
 def test_an_extensions_file_moves_one_students_due_time(tmp_path):
@@ -117,9 +122,10 @@ def test_exports_refuse_rows_no_platform_can_match_unless_told(tmp_path):
     solved(plain / "s001-correct")
     solved(plain / "s002-mutant", "FAKE_BUG")
     out = tmp_path / "out"
-    log = grade_all(plain, "--gradebook", out / "gradebook.csv", "--export", "canvas", out / "canvas.csv",
-                    expect=1)
-    assert "did not write" in log and "s001-correct, s002-mutant" in log and "--export-unmatched" in log
+    log = grade_all(plain, "--gradebook", out / "gradebook.csv",
+                    "--export", "canvas", out / "canvas.csv", expect=1)
+    assert ("did not write" in log and "s001-correct, s002-mutant" in log
+            and "--export-unmatched" in log)
     assert not (out / "canvas.csv").exists() and (out / "gradebook.csv").is_file()
     # with a roster naming them, the rows can be matched
     (tmp_path / "roster.csv").write_text("id,name\ns001-correct,Ada\ns002-mutant,Alan\n")
@@ -129,7 +135,8 @@ def test_exports_refuse_rows_no_platform_can_match_unless_told(tmp_path):
     canvas = list(csv.reader(open(out / "canvas.csv")))
     assert canvas[0][-1] == "Homework 1 (4321)" and canvas[1][-1] == "20"
     moodle = rows_of(out / "moodle.csv", "Identifier")["Participant s002-mutant"]
-    assert (moodle["Grade"], moodle["Maximum Grade"], moodle["Status"]) == ("7.5", "10", "Submitted for grading")
+    assert (moodle["Grade"], moodle["Maximum Grade"], moodle["Status"]) == ("7.5", "10",
+                                                                          "Submitted for grading")
     assert "out of 10" in moodle["Feedback comments"]
     # or told to write them anyway
     grade_all(plain, "--gradebook", tmp_path / "loose" / "gradebook.csv", "--export-unmatched",
@@ -142,7 +149,8 @@ def test_output_inside_the_class_folder_is_never_graded_as_a_student(tmp_path):
     solved(plain / "ada")
     solved(plain / "alan", "FAKE_BUG")
     grade_all(plain, "--gradebook", plain / "gradebook.csv")            # reports/ inside the class
-    log = grade_all(plain, "--gradebook", plain / "graded" / "gradebook.csv")  # and a second run's output
+    log = grade_all(plain, "--gradebook",
+                    plain / "graded" / "gradebook.csv")                 # and a second run's output
     for run in (plain / "gradebook.csv", plain / "graded" / "gradebook.csv"):
         assert sorted(rows_of(run, "student")) == ["ada", "alan"], run
     assert "skipped graded, reports" in log and "grade-all's own output" in log, log

@@ -8,8 +8,8 @@ def test_a_class_has_every_kind_and_the_asked_size(tmp_path):
     made = make_class(tmp_path / "class", students=40, seed=3)
     names = [p.name for p in made]
     assert len(names) == 40 and len(set(n.removesuffix(".zip") for n in names)) == 40
-    for kind in ("corrupt-zip", "empty-folder", "zip-slip", "zip-bomb", "no-package", "zip-of-folder",
-                 "correct", "mutant-", "stub", "hostile-"):
+    for kind in ("corrupt-zip", "empty-folder", "zip-slip", "zip-bomb", "no-package",
+                 "zip-of-folder", "correct", "mutant-", "stub", "hostile-"):
         assert any(kind in name for name in names), f"no {kind} submission in {names}"
     assert any(n.endswith(".zip") and "correct" in n for n in names)
     assert any(not n.endswith(".zip") and "correct" in n for n in names)
@@ -22,7 +22,8 @@ def test_a_class_has_every_kind_and_the_asked_size(tmp_path):
     assert "NotImplementedError" in package_file(stub, "layers.py")
     from tools.make_class import SOLUTION
     for mutant in (p for p in made if "-mutant-" in p.name):
-        assert [f.name for f in SOLUTION.glob("*.py") if package_file(mutant, f.name) != f.read_text()], \
+        assert [f.name for f in SOLUTION.glob("*.py")
+                if package_file(mutant, f.name) != f.read_text()], \
             f"{mutant.name} must differ from the reference"
 
 

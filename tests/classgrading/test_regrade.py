@@ -56,7 +56,8 @@ def test_another_assignments_units_grade_nothing(term):
     term.edit("concept = \"", "concept = \"(changed) ", after="[units.Tanh.hints]")
     term.edit("assignment = 3\n", "assignment = 3\nvisibility = \"hidden\"\n", after="[units.Tanh]")
     log, runs = term.grade()
-    assert runs == 0 and "4 already graded, 0 to grade" in log and "brought up to date" not in log, log
+    assert (runs == 0 and "4 already graded, 0 to grade" in log
+            and "brought up to date" not in log), log
     assert {s: r["grader"] for s, r in term.book().items()} == graders
 
 
@@ -64,12 +65,14 @@ def test_a_hint_rebuilds_the_feedback_from_the_stored_results(term):
     bug = term.ids[1]
     old, score = term.result(bug)["tests"][0]["output"], term.book()[bug]["score"]
     assert old.startswith("Linear check 0 failed\nHint: ")
-    term.edit("forward = { concept = \"", "forward = { concept = \"(rewritten) ", after="[units.Linear.hints]")
+    term.edit("forward = { concept = \"", "forward = { concept = \"(rewritten) ",
+              after="[units.Linear.hints]")
     log, runs = term.grade("--explain")
     assert runs == 0, log
     assert "4 brought up to date from their stored results, nothing run, because the hints or " \
            "visibilities changed (4)" in log, log
-    assert f"{bug}: updated from its stored results, nothing run: the hints or visibilities changed" in log
+    assert (f"{bug}: updated from its stored results, nothing run: "
+            f"the hints or visibilities changed") in log
     new = term.result(bug)["tests"][0]["output"]
     assert new == old.replace("Hint: ", "Hint: (rewritten) ") and new.count("Hint:") == 1
     assert f"Hint: (rewritten) {LINEAR_FORWARD}" in term.report(bug)
@@ -77,8 +80,8 @@ def test_a_hint_rebuilds_the_feedback_from_the_stored_results(term):
 
 
 @pytest.mark.parametrize("edit", [
-    ('hints = "concept"', 'hints = "answer"', None),                                   # [course].hints
-    ('fd = { concept = "', 'fd = { concept = "(kind) ', "[kind_hints.layer]"),         # [kind_hints]
+    ('hints = "concept"', 'hints = "answer"', None),                            # [course].hints
+    ('fd = { concept = "', 'fd = { concept = "(kind) ', "[kind_hints.layer]"),  # [kind_hints]
 ])
 def test_the_course_hint_mode_and_kind_hints_rebuild_the_feedback_too(term, edit):
     stub = term.ids[2]  # fails every check, the fd family's included
@@ -99,14 +102,16 @@ def test_a_result_without_what_rebuilding_needs_is_graded_again_and_says_why(ter
     result = json.loads(stored.read_text())
     del result["extra_data"]["checks"]
     stored.write_text(json.dumps(result))
-    term.edit("forward = { concept = \"", "forward = { concept = \"(again) ", after="[units.Linear.hints]")
+    term.edit("forward = { concept = \"", "forward = { concept = \"(again) ",
+              after="[units.Linear.hints]")
     log, runs = term.grade()
     assert runs == 1 and "3 brought up to date" in log, log
     assert "its results do not say which check family each test is (1)" in log, log
 
 
 def test_a_visibility_rebuilds_the_feedback_from_the_stored_results(term):
-    term.edit("assignment = 1\n", "assignment = 1\nvisibility = \"hidden\"\n", after="[units.Linear]")
+    term.edit("assignment = 1\n", "assignment = 1\nvisibility = \"hidden\"\n",
+              after="[units.Linear]")
     log, runs = term.grade()
     assert runs == 0 and "the hints or visibilities changed (4)" in log, log
     tests = term.result(term.ids[1])["tests"]
@@ -121,8 +126,8 @@ def test_points_rescore_the_stored_results_as_grading_afresh_would(term):
     term.edit("points = 10", "points = 16", after="[units.Linear]")
     term.edit(f"\ntotal = {total}", f"\ntotal = {int(total) + 6}")
     log, runs = term.grade()
-    assert runs == 0 and "4 brought up to date from their stored results, nothing run, because the " \
-                         "points changed (4)" in log, log
+    assert runs == 0 and "4 brought up to date from their stored results, nothing run, " \
+                         "because the points changed (4)" in log, log
     rescored, results = term.book(), {s: term.result(s) for s in term.ids}
     assert rescored[term.ids[1]]["score"] != before[term.ids[1]]["score"]
     log, runs = term.grade("--force")
@@ -157,7 +162,8 @@ def test_a_units_checks_grade_the_class_again_naming_the_unit_and_regrade_picks_
     term.edit("bound = 1e-12", "bound = 1e-11", after="[units.Linear.spec]")
     log, runs = term.grade("--explain")
     assert runs == 4, log
-    assert f"{term.ids[0]}: graded again: what the checks read from course.toml (Linear) changed" in log
+    assert (f"{term.ids[0]}: graded again: "
+            f"what the checks read from course.toml (Linear) changed") in log
     graders = {r["grader"] for r in term.book().values() if r["status"] == "graded"}
     assert len(graders) == 1  # graded alike: one record
     log, runs = term.grade("--regrade", term.ids[2])
@@ -166,8 +172,9 @@ def test_a_units_checks_grade_the_class_again_naming_the_unit_and_regrade_picks_
 
 @pytest.mark.parametrize("part", ["grader", "reference", "data", "options", "command"])
 def test_code_reference_data_options_and_command_grade_again(part):
-    stored = {"grader": "g", "checks": {"*": "s", "Linear": "l"}, "points": {"units": {"Linear": 10}},
-              "feedback": "f", "reference": "r", "data": "d", "options": {"seed": 1}, "command": "grade"}
+    stored = {"grader": "g", "checks": {"*": "s", "Linear": "l"},
+              "points": {"units": {"Linear": 10}}, "feedback": "f", "reference": "r", "data": "d",
+              "options": {"seed": 1}, "command": "grade"}
     current = json.loads(json.dumps(stored))
     current[part] = "changed"
     action, parts, why = regrade.plan(stored, current)
@@ -186,7 +193,8 @@ def test_a_real_grading_rescored_equals_grading_afresh(tmp_path):
     solved(plain / "m")
     layers = plain / "m" / "nn100" / "layers.py"
     layers.write_text(layers.read_text().replace("return D * mask", "return D", 1))
-    term.ids = [p["canvas_id"] for p in as_canvas(plain, tmp_path / "a1.zip", tmp_path / "roster.csv", [ON_TIME])]
+    term.ids = [p["canvas_id"]
+                for p in as_canvas(plain, tmp_path / "a1.zip", tmp_path / "roster.csv", [ON_TIME])]
     term.course = tmp_path / "course.toml"
     shutil.copyfile(ROOT / "autograder" / "course" / "course.toml", term.course)
     real = f"{sys.executable} -m autograder grade"

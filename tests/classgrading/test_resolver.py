@@ -71,11 +71,13 @@ def test_grade_takes_the_make_submit_zip_and_fails_under(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Score: 100 / 100" in run.stdout and "assignment 4" in run.stdout
-    stubs = subprocess.run([sys.executable, "-m", "autograder", "grade", "exercises", "--assignment", "4",
-                            "--fail-under", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    stubs = subprocess.run([sys.executable, "-m", "autograder", "grade", "exercises",
+                            "--assignment", "4", "--fail-under", "0.5"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert stubs.returncode == 1 and "below --fail-under 0.5" in stubs.stderr, stubs.stderr
     # "full": every point of what is graded (assignment 4's 100 here, not the course's total)
-    full = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "submission.zip"),
+    full = subprocess.run([sys.executable, "-m", "autograder", "grade",
+                           str(tmp_path / "submission.zip"),
                            "--assignment", "4", "--fail-under", "full"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert full.returncode == 0, full.stdout + full.stderr

@@ -27,7 +27,8 @@ def test_the_make_submit_zip_is_accepted_as_it_is(tmp_path):
     zip_path = zipped(solved(tmp_path / "src"), tmp_path / "alice.zip")
     root = materialize(Submission("alice", zip_path, True), tmp_path / "dest")
     assert root == tmp_path / "dest"
-    assert (root / "nn100" / "layers.py").read_bytes() == (tmp_path / "src" / "nn100" / "layers.py").read_bytes()
+    assert ((root / "nn100" / "layers.py").read_bytes()
+            == (tmp_path / "src" / "nn100" / "layers.py").read_bytes())
 
 
 def test_a_zip_of_a_folder_is_found_one_level_down(tmp_path):
@@ -42,9 +43,11 @@ def test_a_zip_of_the_package_contents_is_graded_as_nn100(tmp_path):
     assert (root / "nn100" / "__init__.py").is_file()
 
 
-@pytest.mark.parametrize("name", ["../evil.py", "nn100/../../evil.py", "/etc/evil.py", "..\\evil.py", "C:/evil.py"])
+@pytest.mark.parametrize("name", ["../evil.py", "nn100/../../evil.py", "/etc/evil.py",
+                                  "..\\evil.py", "C:/evil.py"])
 def test_entries_that_leave_the_folder_are_refused(tmp_path, name):
-    error = extract_error(tmp_path, make_zip(tmp_path / "s.zip", {"nn100/__init__.py": "", name: "x = 1"}))
+    error = extract_error(tmp_path, make_zip(tmp_path / "s.zip",
+                                             {"nn100/__init__.py": "", name: "x = 1"}))
     assert error.status == "bad-zip" and name.replace("\\", "/") in error.reason
     assert not list(tmp_path.rglob("evil.py"))
 
@@ -61,7 +64,8 @@ def test_a_symlink_entry_is_refused(tmp_path):
 def test_a_zip_bomb_is_refused_before_it_fills_the_disk(tmp_path, monkeypatch):
     monkeypatch.setattr(subs, "MAX_FILE_BYTES", 1 << 20)
     monkeypatch.setattr(subs, "MAX_TOTAL_BYTES", 2 << 20)
-    zip_path = make_zip(tmp_path / "bomb.zip", {f"nn100/f{i}.py": b"\0" * (900 << 10) for i in range(4)})
+    zip_path = make_zip(tmp_path / "bomb.zip",
+                        {f"nn100/f{i}.py": b"\0" * (900 << 10) for i in range(4)})
     assert zip_path.stat().st_size < 100_000
     error = extract_error(tmp_path, zip_path)
     assert "zip bomb" in error.reason
@@ -117,4 +121,5 @@ def test_students_are_folders_and_zips_with_unique_ids(tmp_path):
     (tmp_path / "bo.zip").write_bytes(b"")
     (tmp_path / "notes.txt").write_text("")
     found = find_submissions(tmp_path)
-    assert [(s.student, s.is_zip) for s in found] == [("al", False), ("bo", False), ("bo.zip", True), ("cy", True)]
+    assert [(s.student, s.is_zip) for s in found] == [("al", False), ("bo", False),
+                                                      ("bo.zip", True), ("cy", True)]

@@ -30,7 +30,8 @@ def consistent(term):
     with open(term.out / "canvas.csv", newline="") as handle:
         canvas = {line[1]: line[-1] for line in list(csv.reader(handle))[2:]}
     with open(term.out / "moodle.csv", newline="") as handle:
-        moodle = {row["Identifier"].removeprefix("Participant "): row for row in csv.DictReader(handle)}
+        moodle = {row["Identifier"].removeprefix("Participant "): row
+                  for row in csv.DictReader(handle)}
     summary = text(term.out / "summary.html")
     figures = {}
     for student in term.ids:
@@ -38,8 +39,10 @@ def consistent(term):
         info = result["extra_data"]["classroom"]
         earned, penalty = result["score"], info.get("penalty_percent", 0)
         final = fmt(earned * (1 - penalty / 100))
-        assert book[student]["score"] == canvas[student] == moodle[student]["Grade"] == final, student
-        assert book[student]["penalty_percent"] == fmt(penalty) and book[student]["due"] == info["due"]
+        assert (book[student]["score"] == canvas[student] == moodle[student]["Grade"]
+                == final), student
+        assert (book[student]["penalty_percent"] == fmt(penalty)
+                and book[student]["due"] == info["due"])
         # the students' table: id, name, final score, out of, percent, status
         assert re.search(rf"\b{student} .*? {re.escape(final)} [\d.]+ [\d.]+ % graded", summary)
         report = text(term.out / "reports" / student / "report.html")
@@ -48,9 +51,11 @@ def consistent(term):
         assert f"Late penalty {fmt(penalty)} %" in report and f"Due {info['due']}" in report
         comment = moodle[student]["Feedback comments"]
         if penalty:
-            assert f"-{fmt(penalty)} % gives {final} / {fmt(result['max_score'])}" in comment, comment
+            assert (f"-{fmt(penalty)} % gives {final} / {fmt(result['max_score'])}"
+                    in comment), comment
         else:
-            assert comment.startswith(f"{fmt(earned)} / {fmt(result['max_score'])}, on time"), comment
+            assert comment.startswith(f"{fmt(earned)} / {fmt(result['max_score'])}, on time"), \
+                comment
         for test in result["tests"]:  # the hints the report shows are the results'
             hint = test["output"].partition("\nHint: ")[2]
             if hint and test["visibility"] != "hidden":
@@ -89,7 +94,8 @@ def test_a_term_of_regrades_that_run_nothing(tmp_path):
     term = Term(tmp_path, times=times, disguised_copy=True)
     ontime, late, extended, stub, copy = term.ids
     (tmp_path / "extensions.csv").write_text(f"student,due\n{extended},{EXTENDED}\n")
-    options = ("--extensions", tmp_path / "extensions.csv", "--export", "canvas", term.out / "canvas.csv")
+    options = ("--extensions", tmp_path / "extensions.csv",
+               "--export", "canvas", term.out / "canvas.csv")
     log, runs = term.grade(*options, "--similarity")
     assert runs == 5, log
     first = consistent(term)
@@ -108,11 +114,13 @@ def test_a_term_of_regrades_that_run_nothing(tmp_path):
         s: first[s] for s in (ontime, extended, stub, copy)}
 
     # 2. only a hint: the feedback rebuilt from the stored results, nothing run
-    term.edit("forward = { concept = \"", "forward = { concept = \"(this term) ", after="[units.Linear.hints]")
+    term.edit("forward = { concept = \"", "forward = { concept = \"(this term) ",
+              after="[units.Linear.hints]")
     log, runs = term.grade(*options)
     assert runs == 0 and "because the hints or visibilities changed (5)" in log, log
     assert consistent(term) == second
-    assert f"Hint: (this term) {LINEAR_FORWARD}" in text(term.out / "reports" / late / "report.html")
+    assert f"Hint: (this term) {LINEAR_FORWARD}" in text(
+        term.out / "reports" / late / "report.html")
 
     # 3. only a unit's points: rescored from the stored results, nothing run
     total = re.search(r"\ntotal = (\d+)", term.course.read_text()).group(1)
@@ -124,7 +132,8 @@ def test_a_term_of_regrades_that_run_nothing(tmp_path):
     assert third[late][0] != second[late][0] and third[late][1] == 30
     assert third[ontime] == second[ontime]  # full marks stay full marks
     assert third[copy] == third[ontime]  # and so do the copy's
-    assert f"Hint: (this term) {LINEAR_FORWARD}" in text(term.out / "reports" / late / "report.html")
+    assert f"Hint: (this term) {LINEAR_FORWARD}" in text(
+        term.out / "reports" / late / "report.html")
 
     # and nothing left stale: the same command again does nothing at all
     log, runs = term.grade(*options)

@@ -23,21 +23,24 @@ def steps(workflow: str, job: str) -> dict:
 
 def run_step(step: dict, env: dict) -> subprocess.CompletedProcess:
     # GitHub runs `run:` with bash -e {0}
-    run = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env=dict(os.environ, **env))
+    run = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600, env=dict(os.environ, **env))
     assert run.returncode == 0, run.stdout + run.stderr
     return run
 
 
-@pytest.mark.skipif(not ACTIONLINT.exists(), reason="actionlint is installed by `make test` (requirements-dev.txt)")
+@pytest.mark.skipif(not ACTIONLINT.exists(),
+                    reason="actionlint is installed by `make test` (requirements-dev.txt)")
 def test_actionlint_passes_on_every_workflow():
     files = sorted(WORKFLOWS.glob("*.yml"))
     assert {f.name for f in files} >= {"test.yml", "grade-class.yml"}
-    run = subprocess.run([str(ACTIONLINT), *map(str, files)], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([str(ACTIONLINT), *map(str, files)], capture_output=True, text=True,
+                         timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-@pytest.mark.skipif(not ACTIONLINT.exists(), reason="actionlint is installed by `make test` (requirements-dev.txt)")
+@pytest.mark.skipif(not ACTIONLINT.exists(),
+                    reason="actionlint is installed by `make test` (requirements-dev.txt)")
 def test_actionlint_passes_on_the_student_editions_workflow():
     """tools/student_check.yml becomes .github/workflows/check.yml of the student edition
     (tools/release.py): it is held to the same linter as the course's own."""
@@ -64,10 +67,11 @@ def test_the_class_workflow_shards_and_merges(tmp_path):
     solved(class_dir / "ref")
     write_stub(class_dir / "stub")
     out = tmp_path / "out"
-    roster = tmp_path / "roster.csv"  # the exports need one: a plain folder's ids mean nothing to an LMS
+    # the exports need one: a plain folder's ids mean nothing to an LMS
+    roster = tmp_path / "roster.csv"
     roster.write_text("id,name\nref,Ada Lovelace\nstub,Alan Turing\n")
-    env = {"CLASS": str(class_dir), "ASSIGNMENT": "1", "DUE": "", "ROSTER": str(roster), "SHARDS": str(len(shards)),
-           "OUT": str(out)}
+    env = {"CLASS": str(class_dir), "ASSIGNMENT": "1", "DUE": "", "ROSTER": str(roster),
+           "SHARDS": str(len(shards)), "OUT": str(out)}
     for shard in shards:
         run_step(steps("grade-class.yml", "grade")["Grade one shard"], dict(env, SHARD=str(shard)))
         shutil.copytree(out / f"shard-{shard}", out / "shards" / f"shard-{shard}")  # the artifacts

@@ -4,8 +4,9 @@ The edits below are the whole addition, in three places: the solution (its class
 export), its entry in the course table, its visible check. The test checks that nothing
 else changed but what `make exercises` regenerates. What follows from them: the stubs and
 the students' exercise table, the guide's two tables and its points total, `make check`,
-the student edition (no leak), and the grader: the generic layer checks drive it from the course's default
-layer spec, so the reference gets full marks and the stub 0 with no grader code.
+the student edition (no leak), and the grader: the generic layer checks drive it from the
+course's default layer spec, so the reference gets full marks and the stub 0 with no
+grader code.
 A loss, log-cosh, is added the same way to a second copy (solution, export, entry with its
 spec, total): graded from its entry alone, and a wrong gradient in it is caught.
 """

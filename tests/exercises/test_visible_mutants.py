@@ -37,7 +37,8 @@ def test_the_visible_checks_flag_the_graders_mutants(suite):
     figures = ", ".join(f"chapter {chapter}: {flagged}/{total}" for chapter, (flagged, total)
                         in visible_mutants.per_chapter(found).items())
     crashes = [line for line in found.values() if line and "collection error" in line]
-    assert not crashes, f"a check module did not import, which flags a mutant at no merit: {crashes}"
+    assert not crashes, \
+        f"a check module did not import, which flags a mutant at no merit: {crashes}"
     missed = sorted(name for name, line in found.items() if line is None)
     assert len(names) - len(missed) >= FLOOR * len(names), f"{figures}; missed {missed}"
     hidden_only = sorted(set(visible_mutants.HIDDEN_ONLY) & set(names))

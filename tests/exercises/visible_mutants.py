@@ -129,7 +129,8 @@ def main(argv: list[str]) -> int:
         print(json.dumps(measure(SUITES.get(argv[1], CONTROL))))
         return 0
     if argv:
-        print(f"usage: visible_mutants.py [--json {'|'.join([*SUITES, 'control'])}]", file=sys.stderr)
+        print(f"usage: visible_mutants.py [--json {'|'.join([*SUITES, 'control'])}]",
+              file=sys.stderr)
         return 2
     found = measure()
     for chapter, (flagged, total) in per_chapter(found).items():

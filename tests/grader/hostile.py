@@ -84,21 +84,24 @@ HOSTILE = [
     ("import_reference_solution", [replace_linear_backward(
         "import importlib.util\n"
         "_dX = np.zeros((len(D), self.weights.tensor.shape[0]))\n"
-        f"for _root in [{str(SOLUTIONS)!r}, '../../solutions/nn100', '/autograder/source/solutions/nn100']:\n"
+        f"for _root in [{str(SOLUTIONS)!r}, '../../solutions/nn100', "
+        "'/autograder/source/solutions/nn100']:\n"
         "    try:\n"
         "        _spec = importlib.util.spec_from_file_location('_sol', _root + '/layers.py')\n"
         "        _sol = importlib.util.module_from_spec(_spec)\n"
         "        _spec.loader.exec_module(_sol)\n"
         "        _ref = _sol.Linear(*self.weights.tensor.shape)\n"
         "        _ref.weights.tensor, _ref.bias.tensor = self.weights.tensor, self.bias.tensor\n"
-        "        _ref.weights.gradient, _ref.bias.gradient = self.weights.gradient, self.bias.gradient\n"
+        "        _ref.weights.gradient, _ref.bias.gradient = "
+        "self.weights.gradient, self.bias.gradient\n"
         "        _dX = _ref.forward(X)[1](D)\n"
         "        break\n"
         "    except Exception:\n"
         "        pass\n")]),
     ("read_hidden_tests", [("layers.py", RELU_BACKWARD,
         "leaked = 0\n"
-        f"            for path in [{str(REPO / 'autograder' / 'grading' / 'families' / 'layers.py')!r},\n"
+        "            for path in ["
+        f"{str(REPO / 'autograder' / 'grading' / 'families' / 'layers.py')!r},\n"
         f"                         {str(REPO / 'tests' / 'grader' / 'hostile.py')!r},\n"
         f"                         {str(SOLUTIONS / 'layers.py')!r}, '/proc/1/environ']:\n"
         "                try:\n"
@@ -465,7 +468,8 @@ BACKWARD_BODIES = {  # unit -> the reference's backward body (found exactly once
 }
 CONV_BACKWARD = {  # in conv.py
     "Conv2D": ("            D_rows = D.transpose(0, 2, 3, 1).reshape(-1, F)\n"
-               "            self.weights.gradient += (D_rows.T @ cols).reshape(self.weights.tensor.shape)\n"
+               "            self.weights.gradient += (D_rows.T @ cols)"
+               ".reshape(self.weights.tensor.shape)\n"
                "            self.bias.gradient += D_rows.sum(axis=0)\n"
                "            dXpad = col2im(D_rows @ filters, Xpad.shape, k, s)\n"
                "            return dXpad[:, :, p:p + X.shape[2], p:p + X.shape[3]]\n"),

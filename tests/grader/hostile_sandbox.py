@@ -265,11 +265,13 @@ if _HELPER == 0:
 
 
 class MomentumOptimizer:"""),
-        ("optimizers.py", MOMENTUM_STEP, """if _HELPER and _os.waitpid(_HELPER, _os.WNOHANG) == (0, 0):
+        ("optimizers.py", MOMENTUM_STEP,
+         """if _HELPER and _os.waitpid(_HELPER, _os.WNOHANG) == (0, 0):
             """ + MOMENTUM_STEP),
         # AdamOptimizer, answered jobs' inputs: the step is taken in the child's first
         # job (in/0), and later only when an earlier job's inputs are still there.
-        ("optimizers.py", ADAM_STEP, """_inputs = _os.listdir(_os.path.join(_os.environ["HOME"], _os.pardir, "in"))
+        ("optimizers.py", ADAM_STEP,
+         """_inputs = _os.listdir(_os.path.join(_os.environ["HOME"], _os.pardir, "in"))
         if len(_inputs) > 1 or _inputs == ["0"]:
             """ + ADAM_STEP),
     ]

@@ -50,7 +50,8 @@ MUTANTS = [
     ("maxpool_routes_to_every_maximum", "MaxPool2D", "conv.py",
      "np.add.at(dX, (n, c, i * s + best // k, j * s + best % k), D)",
      "for a in range(k * k):\n"
-     "                np.add.at(dX, (n, c, i * s + a // k, j * s + a % k), D * (windows[..., a] == Y))"),
+     "                np.add.at(dX, (n, c, i * s + a // k, j * s + a % k), "
+     "D * (windows[..., a] == Y))"),
     ("maxpool_assigns_instead_of_adding", "MaxPool2D", "conv.py",
      "np.add.at(dX, (n, c, i * s + best // k, j * s + best % k), D)",
      "dX[n, c, i * s + best // k, j * s + best % k] = D"),

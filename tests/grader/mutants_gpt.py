@@ -37,7 +37,8 @@ MUTANTS = [
     ("attention_without_scale", "CausalSelfAttention", "attention.py",
      "scores = q @ k.transpose(0, 1, 3, 2) * scale", "scores = q @ k.transpose(0, 1, 3, 2)"),
     ("attention_mask_after_softmax", "CausalSelfAttention", "attention.py",
-     "        scores[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = -np.inf        # the future\n"
+     "        scores[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = -np.inf"
+     "        # the future\n"
      "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
      "        weights /= weights.sum(axis=-1, keepdims=True)\n",
      "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"

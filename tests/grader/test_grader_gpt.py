@@ -13,7 +13,8 @@ CASES = [
       "np.triu(np.ones((T, T), dtype=bool), k=1)", "np.tril(np.ones((T, T), dtype=bool), k=-1)"),
      ["CausalSelfAttention: no position sees a later one"]),
     (("attention_mask_after_softmax", "CausalSelfAttention", "attention.py",
-      "        scores[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = -np.inf        # the future\n"
+      "        scores[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = -np.inf"
+      "        # the future\n"
       "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
       "        weights /= weights.sum(axis=-1, keepdims=True)\n",
       "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"

@@ -53,8 +53,8 @@ FORMULAS = LINEAR + [r"1\s*-\s*Y\s*\*\*\s*2",
             r"1\s*-\s*Y\s*\*\s*Y", r"Y\s*\*\s*\(1\s*-\s*Y\)", r"\(Yp\s*-\s*Yt\)\s*/",
             r"2\s*\*?\s*\(Yp\s*-\s*Yt\)", r"sigmoid\(Z\)\s*-\s*Yt", r"softmax\(Z\)\s*-\s*onehot",
             r"\(P\s*-\s*Yt\)\s*/", r"diag\(Y", r"Y\s*\*\s*\(D\s*-", r"gradient\.fill\(0\)",
-            r"sum\(D\s*\*\s*Y", r"tanh'\(", r"sigmoid'\(", r"dX\s*=\s*D\b(?!\s*@)", r"m\s*/\s*\(1\s*-\s*beta1",
-            r"D\s*\*\s*mask", r"D\s*\*\s*factor", r"slope\s*\*\s*D"]
+            r"sum\(D\s*\*\s*Y", r"tanh'\(", r"sigmoid'\(", r"dX\s*=\s*D\b(?!\s*@)",
+            r"m\s*/\s*\(1\s*-\s*beta1", r"D\s*\*\s*mask", r"D\s*\*\s*factor", r"slope\s*\*\s*D"]
 
 
 def solution_lines() -> set:

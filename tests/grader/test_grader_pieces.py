@@ -139,7 +139,8 @@ def test_visibility_and_hint_mode_come_from_the_course_table(monkeypatch):
     linear = next(p for p in grade.plan(custom, 1) if p.unit == "Linear")
     outcomes = [checks.Outcome(c, True, "passed") for c in linear.checks]
     fake = grade.Grade(outcomes, {"Linear": (10, 10)}, 10, 10, 0.1, [], {}, [])
-    seen = {t["name"].split(": ", 1)[1]: t["visibility"] for t in report.results_json(fake)["tests"]}
+    seen = {t["name"].split(": ", 1)[1]: t["visibility"]
+            for t in report.results_json(fake)["tests"]}
     assert seen["gradients match finite differences of your own forward"] == "visible"
     assert seen["float32 in, float32 out"] == "after_due_date"
     assert seen["input gradient matches the reference"] == "hidden"
@@ -274,6 +275,7 @@ def test_unknown_units_are_refused_naming_the_known_ones():
     table = course.load()
     with pytest.raises(grade.UsageError, match=r"unknown units \['Nope'\]; the units are \["):
         grade.selected_units(list(table.units), ["Nope", "Linear"])
-    with pytest.raises(grade.UsageError, match=r"unknown units \['Nope'\]; the units are \['Linear'\]"):
+    with pytest.raises(grade.UsageError,
+                       match=r"unknown units \['Nope'\]; the units are \['Linear'\]"):
         grade.selected([grade.UnitPlan("Linear", [], [])], ["Nope"])
     assert grade.selected_units(list(table.units), ["Tanh", "Linear"]) == ["Linear", "Tanh"]

@@ -71,7 +71,8 @@ def test_a_childs_control_characters_reach_every_reader_as_escapes(tmp_path):
 
 def test_visible_keeps_text_and_escapes_controls():
     from autograder.sandbox.safe_text import one_line, visible
-    assert visible("dX: shape (3, 4)\n\tHint: café, 数, naïve") == "dX: shape (3, 4)\n\tHint: café, 数, naïve"
+    assert (visible("dX: shape (3, 4)\n\tHint: café, 数, naïve")
+            == "dX: shape (3, 4)\n\tHint: café, 数, naïve")
     assert visible("a\x1b[8mb\u202ec\x00d\r\ne") == "a\\x1b[8mb\\u202ec\\x00d\ne"
     assert visible("tag\U000e0041") == "tag\\U000e0041"
     assert visible(visible(EVIL)) == visible(EVIL)

@@ -32,7 +32,9 @@ WEIGHTS_ADD = "self.weights.gradient += X.T @ D"
 WEIGHTS_SET = "self.weights.gradient = X.T @ D"
 # cy's leftover loop: it ends only for an even batch size (the visible test uses 5 rows).
 LOOP_AFTER = "def backward(D):\n"
-LOOP = "            rows = len(D)\n            while rows != 0:  # counts down two rows at a time\n                rows -= 2\n"
+LOOP = ("            rows = len(D)\n"
+        "            while rows != 0:  # counts down two rows at a time\n"
+        "                rows -= 2\n")
 # eve's sigmoid: right values, but exp(1000) overflows with a RuntimeWarning.
 NAIVE_SIGMOID = '''class Sigmoid(Layer):
     def forward(self, X):
@@ -229,7 +231,8 @@ sys.excepthook = lambda *args: None
 # ... and, in the next ones, reading what it should not and forging what decides grades
 # (each attempt prints what happened: the tests check that each was refused).
 SNOOP = '''import glob, os, sqlite3
-for pattern in ["../../../source/*/*.ipynb", "../../../gradebook.db", "../../../submitted/*/*/*.ipynb",
+for pattern in ["../../../source/*/*.ipynb", "../../../gradebook.db", \
+"../../../submitted/*/*/*.ipynb",
                 "../../../../solutions/nn100/layers.py", "../../../release/*/*.ipynb"]:
     for path in glob.glob(pattern) or [pattern]:
         try:
@@ -237,7 +240,8 @@ for pattern in ["../../../source/*/*.ipynb", "../../../gradebook.db", "../../../
                 print("SNOOP read", path, len(f.read()))
         except OSError as error:
             print("SNOOP refused", path, type(error).__name__)
-for path in ["../../../gradebook.db", "../../../grades.csv", "../../results.json", "/tmp/results.json"]:
+for path in ["../../../gradebook.db", "../../../grades.csv", "../../results.json", \
+"/tmp/results.json"]:
     try:
         with open(path, "ab") as f:
             f.write(b"forged")

@@ -91,7 +91,8 @@ def test_computed_constants_that_definitions_read_are_kept_and_demonstrations_ar
     assert names == ["np", "EPS", "SCALE", "FIGURE", "Tiny", "draw"]
     assert "train_for_an_hour" not in module
     namespace = {}
-    exec(compile(module, "notebook.py", "exec"), namespace)  # matplotlib is not imported there: FIGURE fails
+    # matplotlib is not imported there: FIGURE fails
+    exec(compile(module, "notebook.py", "exec"), namespace)
     assert namespace["Tiny"]().forward(1.0) == 2 * namespace["np"].finfo(float).eps
     assert "FIGURE" not in namespace
 

@@ -34,11 +34,14 @@ def test_the_cell_export_joins_the_roster_and_scores_every_cell(graded_class, tm
     import subprocess
     import sys
     roster = tmp_path / "roster.csv"
-    roster.write_text("id,name,email\nada,Ada Lovelace,ada@example.edu\nbob,Bob Babbage,bob@example.edu\n")
+    roster.write_text("id,name,email\nada,Ada Lovelace,ada@example.edu\n"
+                      "bob,Bob Babbage,bob@example.edu\n")
     out = tmp_path / "cells.csv"
-    subprocess.run([sys.executable, "-m", "nbcourse.export", "--db", str(graded_class / "gradebook.db"),
-                    "--roster", str(roster), "--out", str(out)], cwd=REPO / "assignments", check=True,
-                   capture_output=True, text=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "nbcourse.export",
+                    "--db", str(graded_class / "gradebook.db"),
+                    "--roster", str(roster), "--out", str(out)],
+                   cwd=REPO / "assignments", check=True, capture_output=True, text=True,
+                   timeout=120)
     with open(out, newline="") as handle:
         rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(handle)}
     ada = rows[("ada", "backprop")]

@@ -122,7 +122,8 @@ def test_a_notebook_whose_includes_disagree_with_the_course_table_is_refused(tmp
 
 
 @pytest.mark.parametrize("edit, message", [
-    (('notebook = "backprop"', 'notebook = "backprob"'), r"notebook is 'backprob', but the notebooks are"),
+    (('notebook = "backprop"', 'notebook = "backprob"'),
+     r"notebook is 'backprob', but the notebooks are"),
     (('name = "training"', 'name = "backprop"'), "notebook 'backprop' is listed twice"),
     (('data = ["digits.npz"]', 'data = [3]'), r"data must list file names, found \[3\]"),
 ])

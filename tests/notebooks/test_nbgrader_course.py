@@ -95,7 +95,8 @@ def test_solution_notebooks_earn_full_marks(graded_class):
         graded = notebook(graded_class, "autograded", assignment, "ada")
         noise = [output for cell in graded.cells for output in cell.get("outputs", [])
                  if output.output_type == "error" or output.get("name") == "stderr"]
-        assert not noise, f"{assignment}: the reference notebook wrote errors or stderr: {noise[:2]}"
+        assert not noise, \
+            f"{assignment}: the reference notebook wrote errors or stderr: {noise[:2]}"
         figures = [output for cell in graded.cells for output in cell.get("outputs", [])
                    if "image/png" in output.get("data", {})]
         assert figures, f"{assignment}: no figure was drawn"
