@@ -123,8 +123,8 @@ hidden_copies = [p.tensor.copy() for p in hidden_params]
 hidden_state = [[np.zeros_like(c), np.zeros_like(c)] for c in hidden_copies]
 hidden_optimizer = AdamOptimizer(lr=0.01, beta1=0.8, beta2=0.9, eps=1e-6, weight_decay=0.1)
 for hidden_t in range(1, 5):
-    for hidden_p, hidden_c, hidden_s in zip(hidden_params, hidden_copies, hidden_state,
-                                            strict=True):
+    hidden_triples = zip(hidden_params, hidden_copies, hidden_state, strict=True)
+    for hidden_p, hidden_c, hidden_s in hidden_triples:
         hidden_g = hidden_rng.standard_normal(hidden_c.shape)
         hidden_p.gradient += hidden_g
         hidden_optimizer.update(hidden_p)

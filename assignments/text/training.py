@@ -222,14 +222,14 @@ assert np.allclose(hidden_losses, 3.0) and len(hidden_losses) == 3
 hidden_orders = [tuple(np.concatenate(hidden_model.batches[7 * e:7 * e + 7])) for e in range(3)]
 assert len(set(hidden_orders)) > 1, "each epoch must shuffle the rows anew"
 hidden_model = Recorder()
-Learner(hidden_model, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=1,
-                                                                   bs=50)
+Learner(hidden_model, first_column_mean, SGDOptimizer(lr=0.0)).fit(
+    hidden_X, hidden_X, epochs=1, bs=50)
 assert [len(b) for b in hidden_model.batches] == [7]
 hidden_a, hidden_b = Recorder(), Recorder()
-Learner(hidden_a, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3,
-                                                               rng=5)
-Learner(hidden_b, first_column_mean, SGDOptimizer(lr=0.0)).fit(hidden_X, hidden_X, epochs=2, bs=3,
-                                                               rng=5)
+Learner(hidden_a, first_column_mean, SGDOptimizer(lr=0.0)).fit(
+    hidden_X, hidden_X, epochs=2, bs=3, rng=5)
+Learner(hidden_b, first_column_mean, SGDOptimizer(lr=0.0)).fit(
+    hidden_X, hidden_X, epochs=2, bs=3, rng=5)
 assert len(hidden_a.batches) == len(hidden_b.batches) and all(
     np.array_equal(p, q) for p, q in zip(hidden_a.batches, hidden_b.batches, strict=True)), \
     "the same rng must give the same batches"
