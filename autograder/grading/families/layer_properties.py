@@ -86,10 +86,8 @@ class PropertyChecks:
         compare_dX(worst, r, DX1, e[DX1], "dX", "the 2nd forward call (its backward called first)")
         compare_dX(worst, r, DX0, e[DX0], "dX of call 1",
                    "the 1st forward call (its backward called last)")
-        for attr, value in e["grads"].items():
-            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
-                          f"{attr}.gradient", "two backward calls, starting from a non-zero "
-                          "gradient")
+        compare_gradients(worst, r, e["grads"],
+                          "two backward calls, starting from a non-zero gradient")
         return worst.verdict()
 
     def check_closures(self, results):
@@ -100,10 +98,8 @@ class PropertyChecks:
         for k, (name, shape) in enumerate(zip((DX0, DX1), e["shapes"], strict=True)):
             compare_dX(worst, r, name, e[name], f"dX of call {k + 1}",
                        f"input {scope(shape)}, both forward calls made first")
-        for attr, value in e["grads"].items():
-            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
-                          f"{attr}.gradient", "two calls of different batch sizes, both "
-                          "forwards first")
+        compare_gradients(worst, r, e["grads"],
+                          "two calls of different batch sizes, both forwards first")
         return worst.verdict()
 
     def check_not_mutated(self, results):
@@ -148,6 +144,13 @@ class PropertyChecks:
                 raise Fail(f"{attr} changed in evaluation mode (input {scope(e['X'].shape)}): "
                            "only training mode moves it")
         return f"{' and '.join(e['state'])} unchanged in evaluation mode"
+
+
+def compare_gradients(worst: Worst, r, expected: dict, where: str) -> None:
+    """``worst.compare`` of each parameter's gradient (``expected``: name -> values)."""
+    for attr, value in expected.items():
+        worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
+                      f"{attr}.gradient", where)
 
 
 def compare_dX(worst: Worst, r, name: str, expected, quantity: str, where: str) -> None:

@@ -15,7 +15,7 @@ from ... import course
 from ..checks import (FD_BOUND, FD_STEP, MATCH, Fail, Worst, array, compare, passed, raised,
                       rel_error, scope)
 from ...sandbox.child import protocol
-from .layer_properties import DX0, Y0
+from .layer_properties import DX0, Y0, compare_gradients
 
 FD_REACH = 1e3 * FD_STEP  # how far one step h may move a forward output (Lipschitz <= 1000)
 
@@ -67,10 +67,7 @@ class ValueChecks:
         worst.compare(array(r, Y0, "output"), e["Y"], "forward output Y", where, MATCH)
         worst.compare(array(r, DX0, "backward's return value (dX)"), e["dX"],
                       "dX (the input gradient)", where)
-        for attr, value in e["grads"].items():
-            worst.compare(array(r, protocol.GRADIENT.format(attr), f"{attr}.gradient"), value,
-                          f"{attr}.gradient",
-                          where)
+        compare_gradients(worst, r, e["grads"], where)
         return self.large_layer_gate(results, worst.verdict())
 
     def check_running(self, results):
