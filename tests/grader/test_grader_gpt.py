@@ -6,39 +6,27 @@ import pytest
 
 from autograder.grading import grade
 from mutants import apply_mutant
+from mutants_gpt import MUTANTS
+
+GPT_MUTANTS = {m[0]: m for m in MUTANTS}  # the chapters' mutants, shared with the others
 
 CASES = [
-    # (mutant, the checks that must fail: "Unit: start of the title")
-    (("attention_wrong_triangle", "CausalSelfAttention", "attention.py",
-      "np.triu(np.ones((T, T), dtype=bool), k=1)", "np.tril(np.ones((T, T), dtype=bool), k=-1)"),
+    # (mutant, the checks that must fail: "Unit: start of the title"); the mutants of
+    # mutants_gpt by name, and this file's own where no chapter mutant breaks the check
+    (GPT_MUTANTS["attention_wrong_triangle"],
      ["CausalSelfAttention: no position sees a later one"]),
-    (("attention_mask_after_softmax", "CausalSelfAttention", "attention.py",
-      "        scores[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = -np.inf"
-      "        # the future\n"
-      "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
-      "        weights /= weights.sum(axis=-1, keepdims=True)\n",
-      "        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
-      "        weights /= weights.sum(axis=-1, keepdims=True)\n"
-      "        weights[..., np.triu(np.ones((T, T), dtype=bool), k=1)] = 0\n"),
+    (GPT_MUTANTS["attention_mask_after_softmax"],
      ["CausalSelfAttention: no position sees a later one"]),
     (("embedding_returns_d", "Embedding", "attention.py",
       "            # nothing returned: the caller receives None", "            return D"),
      ["Embedding: backward returns None"]),
-    (("embedding_gradient_by_assignment", "Embedding", "attention.py",
-      "np.add.at(self.weights.gradient, ids.reshape(-1), D.reshape(-1, D.shape[-1]))",
-      "self.weights.gradient[ids.reshape(-1)] += D.reshape(-1, D.shape[-1])"),
+    (GPT_MUTANTS["embedding_gradient_by_assignment"],
      ["Embedding: weight gradient matches", "Embedding: the weight gradient matches finite"]),
-    (("clip_returns_the_clipped_norm", "clip_grad_norm", "optimizers.py",
-      "    return norm\n", "    return min(norm, max_norm)\n"),
+    (GPT_MUTANTS["clip_returns_the_clipped_norm"],
      ["clip_grad_norm: returns the global norm"]),
-    (("clip_per_parameter", "clip_grad_norm", "optimizers.py",
-      "    factor = max_norm / (norm + 1e-6)\n    if factor < 1:\n        for g in gradients:\n"
-      "            g *= factor\n",
-      "    for g in gradients:\n        own = float(np.sqrt(np.sum(g * g)))\n"
-      "        if own > max_norm:\n            g *= max_norm / own\n"),
+    (GPT_MUTANTS["clip_per_parameter"],
      ["clip_grad_norm: gradients above max_norm"]),
-    (("clip_scales_small_gradients_up", "clip_grad_norm", "optimizers.py",
-      "    if factor < 1:\n", "    if True:\n"),
+    (GPT_MUTANTS["clip_scales_small_gradients_up"],
      ["clip_grad_norm: gradients within max_norm"]),
     (("clip_new_float64_arrays", "clip_grad_norm", "optimizers.py",
       "        for g in gradients:\n            g *= factor\n",
@@ -56,9 +44,7 @@ CASES = [
       "        if self.clip_norm is not None:\n"
       "            clip_grad_norm(self.model.parameters, self.clip_norm)"),
      ["Learner: with clip_norm, the gradients are clipped"]),
-    (("adamw_coupled_decay", "AdamWOptimizer", "optimizers.py",
-      "param.tensor *= 1 - self.lr * self.weight_decay",
-      "param.gradient += self.weight_decay * param.tensor"),
+    (GPT_MUTANTS["adamw_coupled_decay"],
      ["AdamWOptimizer: decoupled weight decay", "AdamWOptimizer: one step"]),
 ]
 
