@@ -164,9 +164,9 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
     limits = sandbox.Limits(timeout=timeout, job_seconds=job_seconds)
     names = selected_units(list(table.units), units)
     reference.load()  # once, before the workers plan units in parallel
-    protections = sandbox.protections(limits)
     deadline = time.monotonic() + budget
-    servers = sandbox.ServerPool(limits)
+    servers = sandbox.ServerPool(limits, start=max(1, jobs))
+    protections = []
     probed = threading.Event()
     probe = None
 
@@ -183,7 +183,8 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
         order = sorted(names, key=lambda name: table.units[name].kind != "convergence")
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {name: pool.submit(plan_and_run, name) for name in order}
-            try:
+            try:  # both probes from the first fork server, while the workers plan
+                protections = sandbox.protections(limits, servers)
                 probe = sandbox.run_jobs(package, [], limits, servers, deadline)
             finally:
                 probed.set()

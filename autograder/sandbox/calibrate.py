@@ -37,16 +37,21 @@ MISSING = (
 )
 
 
-def protections(limits: Limits) -> list[str]:
+def protections(limits: Limits, servers=None) -> list[str]:
     """What the sandbox enforces on this machine, measured once by a child confined
-    like a unit's that runs no student code (so the answer can be trusted)."""
+    like a unit's that runs no student code (so the answer can be trusted), forked
+    from one of ``servers`` (a ServerPool) as units are, else started afresh."""
     global _calibration
     if _calibration is None:
         record, on_tmpfs = {}, False
-        unit = _Unit(None, [], limits, calibrate=True)
+        server = servers.get() if servers else None
+        unit = _Unit(None, [], limits, calibrate=True, parent=server.root if server else None)
         try:
             on_tmpfs = unit.on_tmpfs
-            proc = _start(unit, limits)
+            try:
+                proc = server.fork(unit.path) if server else _start(unit, limits)
+            except OSError:  # a broken fork server: start the probe the slow way
+                proc = _start(unit, limits)
             try:
                 unit.wait_for(protocol.PROBE, 30, proc)
             finally:
@@ -54,6 +59,8 @@ def protections(limits: Limits) -> list[str]:
             record = unit.read_json(protocol.RESULT_FILE.format(protocol.PROBE)) or {}
         finally:
             unit.remove()
+            if server:
+                servers.release(server)
         found = [str(p)[:200] for p in record.get("protections", [])][:20]
         joined = " ".join(found)
         if not any(p.startswith("landlock") for p in found):

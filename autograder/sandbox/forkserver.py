@@ -118,9 +118,14 @@ class ServerPool:
     """Fork servers shared by the grading threads: an idle one is reused, a broken one
     replaced, so a grade with two threads starts two servers in all."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, start: int = 0):
+        """``start`` servers are started at once (each takes a while to import numpy):
+        started together, no thread waits for a server of its own later."""
         self.limits, self.idle, self.all = limits, [], []
         self.lock = threading.Lock()
+        for _ in range(start):
+            self.all.append(ForkServer(limits))
+        self.idle = list(self.all)
 
     def get(self) -> ForkServer:
         with self.lock:

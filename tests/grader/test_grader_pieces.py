@@ -1,4 +1,7 @@
 """The grader's pieces: safe loading, the submission copy, paths, points, comparisons."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -46,7 +49,34 @@ def test_copy_leaves_symlinks_behind(tmp_path):
     (package / "leak.py").symlink_to(grade.reference.SOLUTIONS / "layers.py")
     (package / "linked_dir").symlink_to(grade.reference.SOLUTIONS)
     unit._copy_submission(package, tmp_path / "copy")
-    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["__init__.py"]
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["__init__.py", "__pycache__"]
+    assert [p.name for p in (tmp_path / "copy" / "__pycache__").iterdir()] == [
+        Path(importlib.util.cache_from_source("__init__.py")).name]
+
+
+def test_the_copy_runs_its_source_never_bytecode_it_was_handed(tmp_path):
+    """The grader compiles each copied source itself (once for every unit): bytecode the
+    submission ships is left behind, and the grader's is used only while it matches."""
+    package = tmp_path / "sub" / "nn100"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "value.py").write_text("VALUE = 'source'\n")
+    forged = importlib._bootstrap_external._code_to_hash_pyc(
+        compile("VALUE = 'forged'\n", "value.py", "exec"), b"\0" * 8, checked=False)
+    (package / "__pycache__" / Path(importlib.util.cache_from_source("value.py")).name
+     ).write_bytes(forged)
+    copy = tmp_path / "copy"
+    unit._copy_submission(package, copy)
+
+    def load():
+        spec = importlib.util.spec_from_file_location("value", copy / "value.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.VALUE, Path(spec.cached).read_bytes()
+
+    value, cached = load()
+    assert value == "source" and cached != forged
+    (copy / "value.py").write_text("VALUE = 'edited'\n")  # bytecode no longer matches
+    assert load()[0] == "edited"
 
 
 def test_resolved_package_names_what_it_expected_and_found(tmp_path):

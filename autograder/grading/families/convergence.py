@@ -203,6 +203,10 @@ class ProblemUnit:
                                  dict(training, layers=specs, seed=self.seed),
                                  dict(init, X=X, Y=Y), budget=3.0))
             self.given[name] = (init, training, X, Y)
+        # the reference's curves now, while the plan is built beside running children,
+        # not after the last child, when judging is all that is left to wait for
+        for name in self.job_names:
+            self.reference_curve(name, epochs=None if name == CURVES_JOB else 1)
 
     def problem(self, name: str):
         """The training data and settings of training job ``name``."""

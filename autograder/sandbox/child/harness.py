@@ -92,8 +92,6 @@ def open_channel(work: str) -> None:
 
 if not SERVING:
     open_channel(WORK)  # before the private root: the FIFOs are the grader's, by descriptor
-if not SERVING:  # the first child of a grading (the probe) warms what every unit reads
-    confine.warm(POLICY.view, POLICY.hidden)
 seccomp.preload()
 PROTECTIONS = ["rlimits: address space, CPU time, file size, processes, no core dumps"]
 IN_PID_NAMESPACE = []  # [True] once lock_down() entered a PID namespace of the unit's own
@@ -213,6 +211,8 @@ def calibration_probe() -> dict:
 
 
 def main() -> None:
+    if TASK.get("calibrate") or not SERVING:  # the probe warms what every unit reads
+        confine.warm(POLICY.view, POLICY.hidden)
     lock_down()
     if TASK.get("calibrate"):
         save_result(protocol.PROBE, {"protections": PROTECTIONS, "uid": os.getuid(),
