@@ -2,8 +2,6 @@
 collection (tests/grader/mutants.py), applied to a copy of the reference, must make
 the test module of its unit fail.
 """
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +11,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "grader"))
 from mutants import MUTANTS, apply_mutant  # noqa: E402
 
+from forked_pytest import run_module  # noqa: E402
+
 MODULE_OF_UNIT = {"Learner": "test_learner.py", "SGDOptimizer": "test_optimizers.py",
                   "MomentumOptimizer": "test_optimizers.py", "AdamOptimizer": "test_optimizers.py"}
 
@@ -21,14 +21,6 @@ def module_for(unit: str) -> str:
     if unit in MODULE_OF_UNIT:
         return MODULE_OF_UNIT[unit]
     return "test_losses.py" if unit.endswith("_loss") else "test_layers.py"
-
-
-def run_module(module: str, root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NN100_ROOT": str(root)}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-o", "addopts=", str(HERE / module)],
-        cwd=HERE, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_an_unchanged_copy_passes(tmp_path):
