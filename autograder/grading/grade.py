@@ -165,7 +165,7 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
     names = selected_units(list(table.units), units)
     reference.load()  # once, before the workers plan units in parallel
     deadline = time.monotonic() + budget
-    servers = sandbox.ServerPool(limits, start=max(1, jobs))
+    servers = sandbox.ServerPool(limits, start=max(1, min(jobs, len(names))))
     protections = []
     probed = threading.Event()
     probe = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import ctypes
 import errno
+import functools
 import os
 import stat
 import tempfile
@@ -225,6 +226,14 @@ def read_capped(dir_fd: int, name: str, cap: int) -> bytes:
 AST_LOCK = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1024)
+def _header(text: str):
+    """A header's literal value; remembered, since a grading reads the same few hundred
+    headers thousands of times (the caller only reads what it returns)."""
+    with AST_LOCK:
+        return ast.literal_eval(text)
+
+
 def parse_npy(data: bytes) -> np.ndarray:
     """A plain numeric ndarray from the bytes of a .npy file, or ChildFileError.  The
     header is parsed here, strictly: exactly the three keys, a little-endian numeric
@@ -242,8 +251,7 @@ def parse_npy(data: bytes) -> np.ndarray:
     if length > MAX_HEADER or start + length > len(data):
         raise ChildFileError("a .npy header that is too long or truncated")
     try:
-        with AST_LOCK:
-            header = ast.literal_eval(data[start:start + length].decode("latin1"))
+        header = _header(data[start:start + length].decode("latin1"))
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         raise ChildFileError("an unreadable .npy header") from None
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:

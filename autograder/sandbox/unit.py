@@ -149,8 +149,10 @@ class _Unit:
         def write_inputs():
             folder.mkdir()
             for name, value in job.arrays.items():
-                np.save(folder / f"{name}.npy", np.asarray(value), allow_pickle=False)
-                os.chmod(folder / f"{name}.npy", 0o644)
+                fd = os.open(folder / f"{name}.npy", INPUT_FLAGS, 0o644)
+                os.fchmod(fd, 0o644)  # whatever the umask: the child reads, never writes
+                with open(fd, "wb") as f:
+                    np.lib.format.write_array(f, np.asarray(value), allow_pickle=False)
             os.chmod(folder, 0o755)
 
         grader_write(f"the inputs of a check ({job.id})", write_inputs)
@@ -257,6 +259,9 @@ class _Unit:
                 pass
         self.fds = {}
         remove_folder(self.path, self.mounts)
+
+
+INPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def truncate(text: str, limit: int = MESSAGE_CHARS) -> str:
