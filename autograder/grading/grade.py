@@ -165,7 +165,8 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
     names = selected_units(list(table.units), units)
     reference.load()  # once, before the workers plan units in parallel
     deadline = time.monotonic() + budget
-    servers = sandbox.ServerPool(limits, start=max(1, min(jobs, len(names))))
+    servers = sandbox.shared_pool(limits)  # kept for this process's next grading
+    servers.start(max(1, min(jobs, len(names))))
     protections = []
     probed = threading.Event()
     probe = None
@@ -178,19 +179,16 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
                   if probe is not None and probe.import_ok else None)
         return p, report
 
-    try:
-        # the longest units (training) first, so two workers finish together
-        order = sorted(names, key=lambda name: table.units[name].kind != "convergence")
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {name: pool.submit(plan_and_run, name) for name in order}
-            try:  # both probes from the first fork server, while the workers plan
-                protections = sandbox.protections(limits, servers)
-                probe = sandbox.run_jobs(package, [], limits, servers, deadline)
-            finally:
-                probed.set()
-            done = {name: future.result() for name, future in futures.items()}
-    finally:
-        servers.close()
+    # the longest units (training) first, so two workers finish together
+    order = sorted(names, key=lambda name: table.units[name].kind != "convergence")
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {name: pool.submit(plan_and_run, name) for name in order}
+        try:  # both probes from the first fork server, while the workers plan
+            protections = sandbox.protections(limits, servers)
+            probe = sandbox.run_jobs(package, [], limits, servers, deadline)
+        finally:
+            probed.set()
+        done = {name: future.result() for name, future in futures.items()}
     plans = [done[name][0] for name in names]
     reports = {name: done[name][1] for name in names if done[name][1] is not None}
     sandbox.sweep()

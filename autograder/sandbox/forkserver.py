@@ -3,6 +3,7 @@ unit's child from itself."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import select
 import signal
@@ -84,6 +85,10 @@ class ForkServer:
         line, self.pending = self.pending.split(b"\n", 1)
         return line.decode(errors="replace").strip()
 
+    def usable(self) -> bool:
+        """Alive, and never lost track of (a lost line makes it broken for good)."""
+        return not self.broken and self.proc.poll() is None
+
     def fork(self, work: Path) -> Forked:
         self.proc.stdin.write(f"{work}\n".encode())
         self.proc.stdin.flush()
@@ -115,33 +120,96 @@ class ForkServer:
 
 
 class ServerPool:
-    """Fork servers shared by the grading threads: an idle one is reused, a broken one
-    replaced, so a grade with two threads starts two servers in all."""
+    """Fork servers shared by the grading threads and by the gradings of this process
+    (``shared_pool``): an idle one is reused, a broken one closed and replaced, so
+    grading with two threads starts two servers in all, once per process."""
 
-    def __init__(self, limits: Limits, start: int = 0):
-        """``start`` servers are started at once (each takes a while to import numpy):
-        started together, no thread waits for a server of its own later."""
+    def __init__(self, limits: Limits):
         self.limits, self.idle, self.all = limits, [], []
         self.lock = threading.Lock()
-        for _ in range(start):
-            self.all.append(ForkServer(limits))
-        self.idle = list(self.all)
+        self.pid = os.getpid()  # a forked process never drives its parent's servers
+
+    def start(self, count: int) -> None:
+        """Start servers until ``count`` are alive (each takes a while to import numpy:
+        started together, no grading thread waits for a server of its own later)."""
+        for server in [s for s in list(self.idle) if not s.usable()]:
+            self.retire(server)
+        for _ in range(count - len(self.all)):
+            server = ForkServer(self.limits)
+            with self.lock:
+                self.all.append(server)
+                self.idle.append(server)
 
     def get(self) -> ForkServer:
-        with self.lock:
-            while self.idle:
-                server = self.idle.pop()
-                if not server.broken and server.proc.poll() is None:
-                    return server
+        while True:
+            with self.lock:
+                server = self.idle.pop() if self.idle else None
+            if server is None:
+                break
+            if server.usable():
+                return server
+            self.retire(server)
         server = ForkServer(self.limits)
         with self.lock:
             self.all.append(server)
         return server
 
     def release(self, server: ForkServer) -> None:
+        if not server.usable():
+            self.retire(server)
+            return
         with self.lock:
             self.idle.append(server)
 
+    def retire(self, server: ForkServer) -> None:
+        """Close a broken or dead server now: its folder and process go at once."""
+        with self.lock:
+            if server in self.idle:
+                self.idle.remove(server)
+            if server not in self.all:
+                return
+            self.all.remove(server)
+        server.close()
+
     def close(self) -> None:
-        for server in self.all:
+        with self.lock:
+            servers, self.all, self.idle = self.all, [], []
+        for server in servers:
             server.close()
+
+
+# ---------------------------------------------------------------- one pool per process
+
+_shared: dict = {}   # (timeout, memory, file size, processes) -> ServerPool of this process
+_shared_lock = threading.Lock()
+
+
+def shared_pool(limits: Limits) -> ServerPool:
+    """This process's fork servers for gradings with these limits, kept from one grading
+    to the next (a server runs no student code, and each unit is forked afresh): a
+    grading after the first starts no interpreter.  Closed at exit (``close_shared``)."""
+    key = (limits.timeout, limits.memory_bytes, limits.file_bytes, limits.processes)
+    with _shared_lock:
+        if any(pool.pid != os.getpid() for pool in _shared.values()):
+            _shared.clear()  # forked: those are the parent's servers, not ours to use
+        if not _shared:
+            atexit.register(close_shared)
+        if key not in _shared:
+            _shared[key] = ServerPool(replace(limits, job_seconds={}))
+        return _shared[key]
+
+
+def close_shared() -> None:
+    """Close this process's shared servers (at exit; tests that count what is left)."""
+    with _shared_lock:
+        pools = [pool for pool in _shared.values() if pool.pid == os.getpid()]
+        _shared.clear()
+    for pool in pools:
+        pool.close()
+
+
+def server_pids() -> set[int]:
+    """The processes of this process's shared fork servers."""
+    with _shared_lock:
+        pools = [pool for pool in _shared.values() if pool.pid == os.getpid()]
+    return {server.proc.pid for pool in pools for server in list(pool.all)}

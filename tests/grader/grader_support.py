@@ -29,11 +29,15 @@ def make_stubs(dest_root) -> Path:
 
 
 def leftover_processes(*needles: str) -> list[str]:
-    """Command lines of live processes that contain any of the needles."""
-    found = []
+    """Command lines of live processes that contain any of the needles, but this
+    process's own fork servers (kept for its next grading; ``sandbox.close_shared``
+    ends them): a unit's child, forked from one, has another pid and is found."""
+    from autograder.sandbox import server_pids
+    found, servers = [], server_pids()
     for process in processes():
         cmdline = process.cmdline()
-        if process.state != "Z" and any(n in cmdline for n in needles):
+        if process.state != "Z" and process.pid not in servers and \
+                any(n in cmdline for n in needles):
             found.append(f"{process.pid}: {cmdline}")
     return found
 

@@ -146,6 +146,8 @@ def test_results_intact_and_bounded(graded):
 def test_nothing_left_running_mounted_shared_or_on_disk(graded):
     ours = f"{sandbox.SANDBOX_PREFIX}{os.getpid()}-"
     assert leftover_processes(ours, hs.MARKER) == []
+    sandbox.close_shared()  # the fork servers kept for the next grading, and their folders
+    assert leftover_processes(ours) == []
     assert [p for p in os.listdir(tempfile.gettempdir()) if p.startswith(ours)] == []
     with open("/proc/mounts") as f:
         assert ours not in f.read()

@@ -171,8 +171,10 @@ def test_without_a_tmpfs_grading_degrades_and_says_so(monkeypatch):
     monkeypatch.setattr(unit, "mount_tmpfs", lambda *a: False)
     monkeypatch.setattr(io, "mount_tmpfs", lambda *a: False)
     monkeypatch.setattr(calibrate, "_calibration", None)  # measure again, without tmpfs
+    sandbox.close_shared()  # fork servers of earlier gradings have a tmpfs: start anew
     result = grade.grade(SOLUTIONS.parent, seed=3, budget=300)
     assert result.score == result.max_score
     assert any(p.startswith("NO disk of its own") for p in result.protections)
+    sandbox.close_shared()  # its fork servers' folders too (made without a tmpfs here)
     ours = f"{sandbox.SANDBOX_PREFIX}{os.getpid()}-"
     assert [p for p in os.listdir(tempfile.gettempdir()) if p.startswith(ours)] == []
