@@ -167,7 +167,6 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
     deadline = time.monotonic() + budget
     servers = sandbox.shared_pool(limits)  # kept for this process's next grading
     servers.start(max(1, min(jobs, len(names))))
-    protections = []
     probed = threading.Event()
     probe = None
 

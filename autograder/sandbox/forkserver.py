@@ -192,8 +192,6 @@ def shared_pool(limits: Limits) -> ServerPool:
     with _shared_lock:
         if any(pool.pid != os.getpid() for pool in _shared.values()):
             _shared.clear()  # forked: those are the parent's servers, not ours to use
-        if not _shared:
-            atexit.register(close_shared)
         if key not in _shared:
             _shared[key] = ServerPool(replace(limits, job_seconds={}))
         return _shared[key]
@@ -206,6 +204,9 @@ def close_shared() -> None:
         _shared.clear()
     for pool in pools:
         pool.close()
+
+
+atexit.register(close_shared)
 
 
 def server_pids() -> set[int]:
