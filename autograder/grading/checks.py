@@ -268,6 +268,15 @@ def dtype_of(result, name: str, what: str) -> str:
     return str(result.arrays[name].dtype)
 
 
+def require_float32(result, names: dict, given: str) -> None:
+    """Each array ``name`` of ``names`` (name -> what it is) came back float32, for
+    float32 ``given`` ("inputs", "weights"); else Fail naming the first that did not."""
+    for name, what in names.items():
+        found = dtype_of(result, name, what)
+        if found != "float32":
+            raise Fail(f"{what}: dtype {found} for float32 {given} (expected float32)")
+
+
 def passed(errors, bound: float) -> str:
     worst = max(errors) if errors else 0.0
     return f"largest relative error {worst:.1e} (bound {bound:.0e})"

@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import course
 from ...course.specs.layer import LayerSpec
-from ..checks import FLOAT32, Check, Fail, Worst, array, dtype_of, scope
+from ..checks import FLOAT32, Check, Fail, Worst, array, require_float32, scope
 from .layers import DX0, TITLES, Y0, LayerUnit
 from ...sandbox.child import protocol
 from ...sandbox import Job
@@ -65,11 +65,8 @@ class EmbeddingUnit(LayerUnit):
     def check_float32(self, results):
         e = self.expected["float32"]
         r = self.result(results, "float32")
-        for name, what in {Y0: "forward output Y",
-                           protocol.GRADIENT.format("weights"): "weights.gradient"}.items():
-            found = dtype_of(r, name, what)
-            if found != "float32":
-                raise Fail(f"{what}: dtype {found} for float32 weights (expected float32)")
+        require_float32(r, {Y0: "forward output Y",
+                            protocol.GRADIENT.format("weights"): "weights.gradient"}, "weights")
         worst = Worst(FLOAT32)
         worst.compare(array(r, Y0, "output"), e["Y"], "float32 forward output Y",
                       f"ids {scope(e['X'].shape)}")

@@ -22,7 +22,8 @@ import dataclasses
 
 import numpy as np
 
-from ..checks import FLOAT32, MATCH, Fail, Worst, array, dtype_of, raised, same, scope
+from ..checks import (FLOAT32, MATCH, Fail, Worst, array, raised, require_float32, same,
+                      scope)
 from ...sandbox.child import protocol
 from ...sandbox import Job
 
@@ -121,10 +122,7 @@ class PropertyChecks:
         r = self.result(results, "float32")
         names = {Y0: "forward output Y", DX0: "dX (the input gradient)"}
         names.update({protocol.GRADIENT.format(a): f"{a}.gradient" for a in e["params"]})
-        for name, what in names.items():
-            found = dtype_of(r, name, what)
-            if found != "float32":
-                raise Fail(f"{what}: dtype {found} for float32 inputs (expected float32)")
+        require_float32(r, names, "inputs")
         worst = Worst(FLOAT32)
         worst.compare(array(r, Y0, "output"), e["Y"], "float32 forward output Y",
                       f"input {scope(e['X'].shape)}")
