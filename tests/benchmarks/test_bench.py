@@ -5,6 +5,7 @@ reference nn100, which must not leak into the other tests of this worker.  PyTor
 is never needed (--no-torch).
 """
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,11 @@ BENCH = ROOT / "benchmarks" / "bench.py"
 
 
 def run_bench(tmp_path, *args):
+    # without the suite's one-BLAS-thread variables (tests/conftest.py): the bench pins itself
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     return subprocess.run([sys.executable, str(BENCH), "--quick", "--rounds", "1", "--no-torch",
                            "--out", str(tmp_path), *args],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
 
 
 def test_bench_writes_a_report_whose_contenders_did_the_same_work(tmp_path):

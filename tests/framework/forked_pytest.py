@@ -2,7 +2,6 @@
 that has imported pytest and numpy already: each of the 110-odd mutants then costs a
 fork and its own tests, not an interpreter start and pytest's import (about 0.6 s)."""
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -40,8 +39,7 @@ _server = []
 def run_module(module: str, root: Path) -> subprocess.CompletedProcess:
     """pytest over ``module`` (a file of tests/framework) with NN100_ROOT=``root``."""
     if not _server or _server[0].poll() is not None:
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-        _server[:] = [subprocess.Popen([sys.executable, "-c", SERVER], cwd=HERE, env=env,
+        _server[:] = [subprocess.Popen([sys.executable, "-c", SERVER], cwd=HERE,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        text=True)]
     server = _server[0]

@@ -309,3 +309,24 @@ def test_unknown_units_are_refused_naming_the_known_ones():
                        match=r"unknown units \['Nope'\]; the units are \['Linear'\]"):
         grade.selected([grade.UnitPlan("Linear", [], [])], ["Nope"])
     assert grade.selected_units(list(table.units), ["Tanh", "Linear"]) == ["Linear", "Tanh"]
+
+
+def test_the_grader_runs_blas_on_one_thread_while_it_grades(monkeypatch):
+    """Its children run BLAS on one thread; the grader's own process too, while it grades
+    (a second thread only spins against the children for the cores)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    seen = []
+    run_jobs = sandbox.run_jobs
+
+    def recording(*args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info()
+                    if pool["user_api"] == "blas")
+        return run_jobs(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "run_jobs", recording)
+    with threadpool_limits(limits=2, user_api="blas"):  # the suite itself runs on one
+        grade.grade(Path(__file__).resolve().parents[2] / "solutions", seed=1,
+                    units=["ReLU"], timeout=5.0)
+        after = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert seen and set(seen) == {1}, seen
+    assert set(after) == {2}, f"the grader left BLAS at {after} threads"
