@@ -5,6 +5,7 @@ exactly once in the reference file.  The grader must take points off in ``unit``
 leave every other unit (except the end-to-end convergence problems) at full marks.
 """
 import shutil
+from collections import Counter
 from pathlib import Path
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "nn100"
@@ -171,16 +172,13 @@ def apply_mutants(mutants, dest_root) -> Path:
     return dest_root
 
 
-def combined(per_submission: int = 4) -> list[list]:
-    """The mutants packed into submissions of a few mutants each, every one from a
-    different unit: since units are graded in isolation, each mutant must still cost
-    points in its own unit, and every unit without a mutant must keep full marks."""
-    count = -(-len(MUTANTS) // per_submission)
-    groups: list[list] = [[] for _ in range(count)]
-    for mutant in MUTANTS:
+def combined(mutants: list) -> list[list]:
+    """``mutants`` packed into as few submissions as the unit with the most mutants allows,
+    every one in a submission from a different unit: since units are graded in isolation,
+    each mutant must still cost points in its own unit, and every unit without a mutant
+    must keep full marks."""
+    groups: list[list] = [[] for _ in range(max(Counter(m[1] for m in mutants).values()))]
+    for mutant in mutants:
         free = [g for g in groups if mutant[1] not in {m[1] for m in g}]
-        if not free:
-            free = [[]]
-            groups.append(free[0])
         min(free, key=len).append(mutant)
     return groups

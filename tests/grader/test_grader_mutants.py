@@ -1,13 +1,13 @@
 """Every realistic mistake loses points in the unit it breaks, and only there
 (the end-to-end convergence problems aside).
 
-Mutants are graded a few at a time, each from a different unit (mutants.combined()):
+Mutants are graded a dozen at a time, each from a different unit (mutants.combined()):
 units are graded in isolation, so each must still cost points in its own unit while
 every unit without a mutant keeps full marks.  The mistakes of chapters 6 to 9
-(mutants_conv.py, mutants_gpt.py) and the broken properties (mutants_properties.py) ride
-along in the same gradings, at most one per unit in each, so they cost no grading of their
-own; each property mutant must fail the check of its property.  One mutant per unit of
-mutants.py is also graded alone.
+(mutants_conv.py, mutants_gpt.py) and the broken properties (mutants_properties.py) are
+packed with the others, at most one per unit in each grading, so there are as many
+gradings as the unit with the most mutants has; each property mutant must fail the check
+of its property.  One mutant per unit of mutants.py is also graded alone.
 """
 import pytest
 
@@ -26,16 +26,7 @@ CHAPTER_MUTANTS = CONV_MUTANTS + [m for m in GPT_MUTANTS if m[1] in course.load(
 
 
 
-def with_chapter_mutants(groups: list[list]) -> list[list]:
-    """``groups`` with each chapter mutant (and each property mutant) added where its
-    unit has none yet."""
-    for mutant in CHAPTER_MUTANTS + PROPERTY_MUTANTS:
-        free = [g for g in groups if mutant[1] not in {m[1] for m in g}]
-        min(free, key=len).append(mutant)
-    return groups
-
-
-GROUPS = with_chapter_mutants(combined())
+GROUPS = combined(MUTANTS + CHAPTER_MUTANTS + PROPERTY_MUTANTS)
 ALONE = list({m[1]: m for m in reversed(MUTANTS)}.values())  # the first mutant of each unit
 
 
