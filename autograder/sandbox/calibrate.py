@@ -87,7 +87,9 @@ def protections(limits: Limits, servers=None) -> list[str]:
 BUDGET_FACTOR = 15     # a submission may take this many times the reference's own time
 MIN_BUDGET = 30.0      # seconds: never less, however fast the reference was
 CALIBRATION = "NN100_CALIBRATION"  # environment variable: where the measurement is cached
-
+# Versions of the grader and courses remembered side by side (a term's copy and the next
+# one's, a modified course): grading with one no longer measures the other's again.
+CACHED_VERSIONS = 8
 
 
 
@@ -101,13 +103,20 @@ def calibration(measure) -> dict:
                 Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
                 / "nn100" / "calibration.json")
     try:
-        cached = json.loads(path.read_text())[key]
+        entries = json.loads(path.read_text())
+        entries = entries if isinstance(entries, dict) else {}
+    except (OSError, ValueError):
+        entries = {}
+    try:
+        cached = entries[key]
         found = {"total": float(cached["total"]),
                  "jobs": {str(k): float(v) for k, v in dict(cached["jobs"]).items()}}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (KeyError, ValueError, TypeError, AttributeError):
         found = measure()
+        entries.pop(key, None)
+        entries[key] = found  # the newest last; the oldest forgotten beyond CACHED_VERSIONS
         try:
-            atomic_write(path, json.dumps({key: found}))
+            atomic_write(path, json.dumps(dict(list(entries.items())[-CACHED_VERSIONS:])))
         except OSError:
             pass  # no cache: the next grading measures again
     return found

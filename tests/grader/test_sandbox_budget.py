@@ -8,6 +8,7 @@ import hostile_sandbox as hs
 from autograder import course
 from autograder.grading import grade, report
 from autograder import sandbox
+from autograder.sandbox import calibrate
 from hostile import SOLUTIONS, apply_hostile
 
 BUDGET = 8.0
@@ -55,6 +56,18 @@ def test_budget_is_measured_once_then_cached(tmp_path, monkeypatch):
         assert sandbox.job_limits(found) == {"Linear/pass0": sandbox.JOB_FACTOR * 0.01,
                                              "fit_digits/digits": sandbox.JOB_FACTOR * 0.5}
     assert calls == [1]
+    # another version of the grader or the course (a copy) is remembered beside this one
+    real = calibrate._fingerprint()
+    for version in ["a copy", real, "a copy"]:
+        monkeypatch.setattr(calibrate, "_fingerprint", lambda v=version: v)
+        sandbox.calibration(measure)
+    assert calls == [1, 1]
+    for number in range(calibrate.CACHED_VERSIONS):  # the oldest are forgotten
+        monkeypatch.setattr(calibrate, "_fingerprint", lambda n=number: f"version {n}")
+        sandbox.calibration(measure)
+    assert len(json.loads((tmp_path / "calibration.json").read_text())) \
+        == calibrate.CACHED_VERSIONS
+    monkeypatch.setattr(calibrate, "_fingerprint", lambda: real)
     (tmp_path / "calibration.json").write_text("{not json")
     found = sandbox.calibration(lambda: {"total": 0.1, "jobs": {}})  # measured again
     assert sandbox.whole_budget(found) == sandbox.MIN_BUDGET
