@@ -1,7 +1,8 @@
 """Mistakes that break a property rather than a value, as data, in the format of mutants.py:
 (name, unit it breaks, file in nn100/, old text, new text). Every value each mutant
 computes on a single call is the reference's; what is wrong is what a closure keeps, what
-a call changes in place, or which state a mode may move. Applied with mutants.apply_mutant.
+a call changes in place, which state a mode may move, or the dtype a value comes back in.
+Applied with mutants.apply_mutant.
 
 PROPERTY names the property each one breaks (the check that must take the points).
 """
@@ -78,6 +79,11 @@ MUTANTS = [
      "        gamma = self.gamma.tensor.reshape(shape)\n",
      "        self.gamma.tensor = self.gamma.tensor.reshape(shape)\n"
      "        gamma = self.gamma.tensor\n"),
+    # float32: the rows gathered as one-hot vectors times the weights, right values in
+    # float64 whatever the weights' dtype (np.eye is float64)
+    ("embedding_as_a_float64_one_hot_product", "Embedding", "attention.py",
+     "        Y = self.weights.tensor[ids]\n",
+     "        Y = np.eye(count)[ids] @ self.weights.tensor\n"),
 ]
 
 PROPERTY = {
@@ -93,4 +99,5 @@ PROPERTY = {
     "leaky_relu_scales_the_upstream_gradient_in_place": "mutation",
     "batch_norm_running_statistics_moved_in_eval": "state",
     "batch_norm_reshapes_gamma_on_the_layer": "mutation",
+    "embedding_as_a_float64_one_hot_product": "float32",
 }
