@@ -92,7 +92,6 @@ CALIBRATION = "NN100_CALIBRATION"  # environment variable: where the measurement
 CACHED_VERSIONS = 8
 
 
-
 def calibration(measure) -> dict:
     """How long the reference takes on this machine: {"total": seconds of its whole
     grading, "jobs": {job id: seconds}}.  ``measure()`` grades the reference and

@@ -91,6 +91,10 @@ def _add_bytecode(path: Path) -> None:
     os.chmod(cached, 0o644)
 
 
+# A check's input file: created here, never one the child left (no link followed).
+INPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
 class _Unit:
     """A unit's folder and the grader's handles on it.  The top and everything in it
     but out/ and home/ belong to the grader (root); the grader holds descriptors on
@@ -259,9 +263,6 @@ class _Unit:
                 pass
         self.fds = {}
         remove_folder(self.path, self.mounts)
-
-
-INPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def truncate(text: str, limit: int = MESSAGE_CHARS) -> str:

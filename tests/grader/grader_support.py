@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 from autograder import course
+from autograder.sandbox import server_pids
 from autograder.sandbox.processes import processes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +33,6 @@ def leftover_processes(*needles: str) -> list[str]:
     """Command lines of live processes that contain any of the needles, but this
     process's own fork servers (kept for its next grading; ``sandbox.close_shared``
     ends them): a unit's child, forked from one, has another pid and is found."""
-    from autograder.sandbox import server_pids
     found, servers = [], server_pids()
     for process in processes():
         cmdline = process.cmdline()

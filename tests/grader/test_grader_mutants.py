@@ -23,9 +23,6 @@ from mutants_properties import MUTANTS as PROPERTY_MUTANTS, PROPERTY  # closures
 # TransformerBlock's mutants are not graded here: the block is given code, composed of
 # graded units (tests/framework/test_mutants_gpt.py holds its tests to them).
 CHAPTER_MUTANTS = CONV_MUTANTS + [m for m in GPT_MUTANTS if m[1] in course.load().units]
-
-
-
 GROUPS = combined(MUTANTS + CHAPTER_MUTANTS + PROPERTY_MUTANTS)
 ALONE = list({m[1]: m for m in reversed(MUTANTS)}.values())  # the first mutant of each unit
 
