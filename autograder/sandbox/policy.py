@@ -20,7 +20,7 @@ from .processes import child_env
 
 HARNESS = Path(__file__).resolve().parent / "child"
 HARNESS_FILES = ("harness.py", "confine.py", "seccomp.py", "jobs.py", "stand_ins.py",
-                 "protocol.py", "policy.py", "enforce.py")
+                 "protocol.py", "policy.py", "enforce.py", "npy.py")
 
 # ---------------------------------------------------------------- what the grader reads back
 MAX_SUBMISSION_BYTES = 20 << 20

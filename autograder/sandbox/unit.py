@@ -12,9 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
-
-from .child import protocol
+from .child import npy, protocol
 from .files import (ChildFileError, GraderError, grader_write,
                     make_folder, mount_tmpfs, parse_npy, read_capped, remove_folder, remove_tree)
 from .safe_text import visible, visible_tree
@@ -154,9 +152,11 @@ class _Unit:
             folder.mkdir()
             for name, value in job.arrays.items():
                 fd = os.open(folder / f"{name}.npy", INPUT_FLAGS, 0o644)
-                os.fchmod(fd, 0o644)  # whatever the umask: the child reads, never writes
-                with open(fd, "wb") as f:
-                    np.lib.format.write_array(f, np.asarray(value), allow_pickle=False)
+                try:
+                    os.fchmod(fd, 0o644)  # whatever the umask: the child reads, never writes
+                    npy.write(fd, value)
+                finally:
+                    os.close(fd)
             os.chmod(folder, 0o755)
 
         grader_write(f"the inputs of a check ({job.id})", write_inputs)

@@ -107,23 +107,26 @@ def attacks(canary_file: str, udp_port: int, tcp_port: int, unix_path: str):
                 return np.zeros_like(D)
             return D * mask"""),
         # Sigmoid, crafted outputs: from its first forward on, every array it returns is
-        # written by a hostile np.save (lying headers, object dtype, a bool shape, a
-        # hard link to a 30 MB file) and every record lists 200 extra names.
+        # written by a hostile writer in place of the harness's (lying headers, object
+        # dtype, a bool shape, a hard link to a 30 MB file) and every record lists 200
+        # extra names.
         ("layers.py", "class Sigmoid(Layer):", """import json as _json
 _SAVED = {"n": 0}
 
 
-def _evil_save(file, arr, allow_pickle=False):
+def _evil_write(fd, arr):
     import os
     _SAVED["n"] += 1
     kind = _SAVED["n"] % 7
     if kind == 6:
+        file = os.readlink(f"/proc/self/fd/{fd}")
         big = os.path.join(os.path.dirname(file), "big.bin")
         if not os.path.exists(big):
             with open(big, "wb") as f:
                 f.write(b"\\x93NUMPY\\x01\\x00v\\x00" + b"{'descr': '<f8', 'fortran_order': "
                         b"False, 'shape': (3932160,), }".ljust(117) + b"\\n")
                 f.write(bytes(30 << 20))
+        os.unlink(file)
         os.link(big, file)
         return
     header = ["{'descr': '<f8', 'fortran_order': False, 'shape': (True,), }",
@@ -133,9 +136,8 @@ def _evil_save(file, arr, allow_pickle=False):
               "{'descr': '<f8', 'fortran_order': False, 'shape': (-1, -1), }",
               "{'descr': '<f8', 'shape': (2,), 'fortran_order': False, 'x': [[[[[[1]]]]]]}",
               ][kind].ljust(117) + "\\n"
-    with open(file, "wb") as f:
-        f.write(b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode()
-                + bytes(16))
+    os.write(fd, b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode()
+             + bytes(16))
 
 
 _real_dump = _json.dump
@@ -148,7 +150,8 @@ def _evil_dump(record, fp, *args, **kwargs):
 
 
 class Sigmoid(Layer):"""),
-        ("layers.py", SIGMOID_FORWARD, "np.save, _json.dump = _evil_save, _evil_dump\n"
+        ("layers.py", SIGMOID_FORWARD, "__import__('sys').modules['npy'].write, _json.dump = "
+                                       "_evil_write, _evil_dump\n"
                                        "        " + SIGMOID_FORWARD),
         # Tanh, threads: backward by finite differences through forward, run in a worker
         # thread the caller's profile hook does not watch.

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import files as io
+from autograder.sandbox.child import npy as exchange
 
 
 def npy(header: str, payload: bytes = b"") -> bytes:
@@ -45,6 +46,45 @@ def test_honest_arrays_round_trip(tmp_path, value):
     loaded = io.load_array(tmp_path / "a.npy")
     assert type(loaded) is np.ndarray and loaded.dtype == np.asarray(value).dtype
     assert np.array_equal(loaded, value)
+
+
+EXCHANGED = [np.arange(6.0).reshape(2, 3), np.float32(1.5), np.array([True, False]),
+             np.arange(4, dtype=np.int32), np.zeros((0, 3)), np.ones(3, dtype=np.float16),
+             np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.arange(12.0).reshape(3, 4)[:, ::2],
+             np.arange(3, dtype=">f8"), np.arange(3, dtype=np.complex128)]
+
+
+@pytest.mark.parametrize("value", EXCHANGED)
+def test_the_exchange_format_is_numpys_both_ways(tmp_path, value):
+    """Files exchange.write makes are what numpy.save makes (numpy.load reads them, byte for
+    byte the same for C-ordered plain numbers); exchange.read gives what numpy.load gives:
+    values, dtype, order, and an array the child may write to."""
+    value = np.asarray(value)
+    fd = os.open(tmp_path / "ours.npy", os.O_WRONLY | os.O_CREAT)
+    try:
+        exchange.write(fd, value)
+    finally:
+        os.close(fd)
+    np.save(tmp_path / "numpys.npy", value, allow_pickle=False)
+    theirs = np.load(tmp_path / "ours.npy")
+    assert theirs.dtype == value.dtype and np.array_equal(theirs, value)
+    if value.flags.c_contiguous and value.dtype.str in exchange.DTYPES:
+        assert (tmp_path / "ours.npy").read_bytes() == (tmp_path / "numpys.npy").read_bytes()
+    if value.dtype.str not in exchange.DTYPES:
+        return  # written by numpy, and never read back as plain numbers
+    ours = exchange.read(str(tmp_path / "numpys.npy"))
+    expected = np.load(tmp_path / "numpys.npy")
+    assert ours.dtype == expected.dtype and np.array_equal(ours, expected)
+    assert ours.flags.f_contiguous == expected.flags.f_contiguous and ours.flags.writeable
+
+
+def test_the_exchange_format_refuses_object_arrays(tmp_path):
+    fd = os.open(tmp_path / "obj.npy", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(ValueError, match="allow_pickle"):
+            exchange.write(fd, np.array([{"a": 1}], dtype=object))
+    finally:
+        os.close(fd)
 
 
 def test_reads_refuse_links_fifos_devices_and_big_files(tmp_path):
