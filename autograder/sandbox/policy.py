@@ -36,7 +36,6 @@ MAX_FAILURES_PER_CHILD_RUN = 2  # crashes/timeouts per unit before its other job
 # ---------------------------------------------------------------- disks (as root: tmpfs)
 UNIT_DISK_BYTES = 160 << 20    # a unit's folder: its copy, inputs, outputs and home
 UNIT_DISK_INODES = 4096
-INPUT_DISK_BYTES = 96 << 20    # the grader's inputs, on a disk of their own
 MIN_FREE_TMP = 64 << 20        # TMPDIR must have this much room (when no tmpfs is used)
 
 # ---------------------------------------------------------------- time

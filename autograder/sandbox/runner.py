@@ -1,10 +1,10 @@
 """Trusted side: run jobs against a submission in fresh, confined child processes.
 
-A child gets a new folder (its own tmpfs when the grader is root, see sandbox_io)
+A child gets a new folder (its own tmpfs when the grader is root, see files.py)
 holding a copy of the submission's ``nn100`` and the harness (child/*.py).  Jobs are
-sent one at a time over a FIFO, each with its inputs written just before, so the
-child never sees the list of jobs nor which check it is in (an answered job's inputs
-are removed before the next is sent).  It runs in its own session, IPC, PID, network
+sent one at a time over a FIFO, each followed by its input arrays, so the child never
+sees the list of jobs nor which check it is in, and finds no inputs but the current
+job's.  It runs in its own session, IPC, PID, network
 and mount namespaces (a private read-only root) with a scrubbed environment and a
 seccomp filter;
 each job has a wall-time budget and the whole grading one more (``deadline``); on
@@ -128,8 +128,10 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
                         run.out_of_time = True
                         break
                     sent = time.monotonic()
-                    unit.send(index, job)
-                    outcome = unit.wait_for(str(index), min(own, left), proc)
+                    outcome = unit.send(job, min(own, left), proc)
+                    if outcome == Wait.DONE:
+                        outcome = unit.wait_for(str(index), sent + min(own, left)
+                                                - time.monotonic(), proc)
                     result = unit.collect(index, job, budget) if outcome == Wait.DONE else None
                     if result is not None:
                         result.seconds = time.monotonic() - sent
@@ -150,7 +152,6 @@ def run_child(package: Path, jobs: list[Job], limits: Limits, server=None,
                                    limits.job_limit(job)))
                         break
                     results[job.id] = result
-                    unit.forget(index)
         finally:
             _finish(proc)
     finally:

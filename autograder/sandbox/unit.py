@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from .child import npy, protocol
-from .files import (ChildFileError, GraderError, grader_write,
-                    make_folder, mount_tmpfs, parse_npy, read_capped, remove_folder, remove_tree)
+from .files import (ChildFileError, grader_write,
+                    make_folder, parse_npy, read_capped, remove_folder)
 from .safe_text import visible, visible_tree
 from .job import SANDBOX_PREFIX, Job, JobResult, JobStatus, Wait
-from .policy import (HARNESS, HARNESS_FILES, INPUT_DISK_BYTES, MAX_JOB_BYTES, MAX_JSON_BYTES,
+from .policy import (HARNESS, HARNESS_FILES, MAX_JOB_BYTES, MAX_JSON_BYTES,
                      MAX_SUBMISSION_BYTES, MAX_SUBMISSION_DEPTH, MAX_SUBMISSION_FILES,
                      MESSAGE_CHARS, OUTPUT_SHOWN, unit_policy)
 
@@ -89,10 +89,6 @@ def _add_bytecode(path: Path) -> None:
     os.chmod(cached, 0o644)
 
 
-# A check's input file: created here, never one the child left (no link followed).
-INPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
 class _Unit:
     """A unit's folder and the grader's handles on it.  The top and everything in it
     but out/ and home/ belong to the grader (root); the grader holds descriptors on
@@ -112,10 +108,8 @@ class _Unit:
 
     def _lay_out(self, package, calibrate):
         work, target = self.path, self.policy.drop_to
-        for sub in ("out", "home", "in", "harness"):
+        for sub in ("out", "home", "harness"):
             grader_write("the unit's folders", os.mkdir, work / sub)
-        if mount_tmpfs(work / "in", INPUT_DISK_BYTES, 1024):
-            self.mounts.append(work / "in")
         for name in HARNESS_FILES:
             grader_write("the harness", shutil.copyfile, HARNESS / name, work / "harness" / name)
         if package is not None:
@@ -130,7 +124,7 @@ class _Unit:
         if target:
             for sub in ("out", "home"):
                 os.chown(work / sub, *target)
-        for path in [work / "in", work / "harness", *(work / "harness").iterdir()]:
+        for path in [work / "harness", *(work / "harness").iterdir()]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)  # the child reads, never writes
         self.fds["out"] = os.open(work / "out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         self.fds["jobs"] = os.open(work / protocol.JOBS_FIFO, os.O_RDWR | os.O_NONBLOCK)
@@ -144,36 +138,29 @@ class _Unit:
 
     # -- the protocol
 
-    def send(self, index: int, job: Job) -> None:
-        """Write job ``index``'s inputs, then the job itself, for the child to read."""
-        folder = self.path / "in" / str(index)
-
-        def write_inputs():
-            folder.mkdir()
-            for name, value in job.arrays.items():
-                fd = os.open(folder / f"{name}.npy", INPUT_FLAGS, 0o644)
-                try:
-                    os.fchmod(fd, 0o644)  # whatever the umask: the child reads, never writes
-                    npy.write(fd, value)
-                finally:
-                    os.close(fd)
-            os.chmod(folder, 0o755)
-
-        grader_write(f"the inputs of a check ({job.id})", write_inputs)
-        line = (json.dumps({"op": job.op, "spec": job.spec}) + "\n").encode()
-        fd, deadline = self.fds["jobs"], time.monotonic() + 10
-        while line:
+    def send(self, job: Job, seconds: float, proc) -> Wait:
+        """Write ``job`` to the jobs FIFO: one line (its operation, spec, and the names and
+        sizes of its input arrays), then those arrays as .npy bytes, back to back.  The
+        child reads them before it runs the job; nothing is left behind for a later job
+        to find.  DONE once written; TIMEOUT when the child stops reading for ``seconds``,
+        DIED when it is gone."""
+        blobs = {name: npy.encode(value) for name, value in job.arrays.items()}
+        line = json.dumps({"op": job.op, "spec": job.spec,
+                           "arrays": [[name, len(blob)] for name, blob in blobs.items()]})
+        data = memoryview(b"".join([line.encode(), b"\n", *blobs.values()]))
+        fd, deadline = self.fds["jobs"], time.monotonic() + seconds
+        while data:
             try:
-                line = line[os.write(fd, line):]
-            except BlockingIOError:  # the child has not read the previous bytes yet
-                if time.monotonic() > deadline:
-                    raise GraderError("the child stopped reading its jobs") from None
-                select.select([], [fd], [], 0.05)
-
-    def forget(self, index: int) -> None:
-        """Remove job ``index``'s inputs once it is answered, before the next job is sent:
-        a job only ever finds its own inputs."""
-        remove_tree(self.path / "in" / str(index))
+                data = data[os.write(fd, data):]
+                continue
+            except BlockingIOError:  # the pipe is full: the child is reading, or not
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return Wait.TIMEOUT
+            if not select.select([], [fd], [], min(left, 0.05))[1] and proc.poll() is not None:
+                return Wait.DIED
+        return Wait.DONE
 
     def wait_for(self, token: str, seconds: float, proc) -> Wait:
         """Wait until the child reports ``token``, dies or runs out of ``seconds``."""

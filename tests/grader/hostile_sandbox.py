@@ -271,11 +271,26 @@ class MomentumOptimizer:"""),
         ("optimizers.py", MOMENTUM_STEP,
          """if _HELPER and _os.waitpid(_HELPER, _os.WNOHANG) == (0, 0):
             """ + MOMENTUM_STEP),
-        # AdamOptimizer, answered jobs' inputs: the step is taken in the child's first
-        # job (in/0), and later only when an earlier job's inputs are still there.
+        # AdamOptimizer, other jobs' inputs: the step is taken in the child's first job,
+        # and later only when the next job can already be read from the jobs FIFO.
+        ("optimizers.py", "class AdamOptimizer:", """import select as _select
+import sys as _sys
+_FIRST = {}
+
+
+def _first_job_or_next_in_sight():
+    inputs = _sys.modules["jobs"].INPUTS
+    if _FIRST.setdefault("inputs", inputs) is inputs:
+        return True
+    try:
+        return bool(_select.select([_sys.modules["__main__"].CHANNEL["jobs"]], [], [], 0)[0])
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+class AdamOptimizer:"""),
         ("optimizers.py", ADAM_STEP,
-         """_inputs = _os.listdir(_os.path.join(_os.environ["HOME"], _os.pardir, "in"))
-        if len(_inputs) > 1 or _inputs == ["0"]:
+         """if _first_job_or_next_in_sight():
             """ + ADAM_STEP),
     ]
 
@@ -293,7 +308,7 @@ TARGETS = {
     "bce_loss": ("a disk filled, 1,500 nested folders", []),
     "Sequential": ("40 processes that try to outlive the grading", []),
     "MomentumOptimizer": ("a process forked at import, alive beside the checks", ["*"]),
-    "AdamOptimizer": ("the inputs of answered jobs, left beside the next",
+    "AdamOptimizer": ("the next job's inputs read ahead",
                       ["several steps", "state is kept", "custom beta", "weight decay",
                        "float32"]),
 }

@@ -193,3 +193,37 @@ def test_a_process_the_import_left_is_killed_before_the_first_job(tmp_path):
     assert earned(ban_processes="never") == 0.0    # the second wall alone
     assert earned(kill_leftovers=False) == 0.0     # the first wall alone
     assert earned() == 0.0                          # both, as graded
+
+
+@pytest.mark.parametrize("after, status, said", [
+    ("_os._exit(0)", sandbox.JobStatus.CRASHED, "exited (status 0) before finishing"),
+    ("_time.sleep(60)", sandbox.JobStatus.TIMEOUT, "did not finish within its time limit")])
+def test_a_child_that_stops_reading_its_jobs_fails_the_next_one(tmp_path, after, status, said):
+    """A job's inputs follow it on the jobs FIFO.  A child that exits, or stops reading,
+    once it has answered a job fails the next one (1 MB of inputs, more than the FIFO
+    holds, so the grader is still writing when it notices) as a crash or a time-out,
+    within that job's limit; a fresh child runs the jobs after it."""
+    import numpy as np
+    from autograder.sandbox.child import protocol
+    root = apply_hostile(("stops reading", [
+        ("layers.py", "class ReLU(Layer):", f'''def _stop_after_this_job():
+    import os as _os, sys as _sys, time as _time
+    _sys.modules["__main__"].next_job = lambda: {after}
+
+
+class ReLU(Layer):'''),
+        ("layers.py", "        mask = X > 0\n        Y = X * mask",
+         "        _stop_after_this_job()\n        mask = X > 0\n        Y = X * mask")]),
+        tmp_path / "submission")
+    forward = {"cls": "ReLU", "steps": [[protocol.FORWARD, "X"]]}
+    big = np.random.default_rng(0).standard_normal((512, 256))
+    jobs = [sandbox.Job("small", protocol.LAYER, forward, {"X": np.ones((2, 3))}),
+            sandbox.Job("big", protocol.LAYER, forward, {"X": big}),
+            sandbox.Job("after", protocol.LAYER, forward, {"X": -np.ones((4, 1))})]
+    report = sandbox.run_jobs(root / "nn100", jobs, sandbox.Limits(timeout=1.0))
+    assert report.import_ok
+    assert [report.results[j].status for j in ("small", "big", "after")] == \
+        [sandbox.JobStatus.OK, status, sandbox.JobStatus.OK]
+    assert np.array_equal(report.results["after"].arrays[protocol.OUTPUT.format(0)],
+                          np.zeros((4, 1)))
+    assert said in report.results["big"].message

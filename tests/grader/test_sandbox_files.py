@@ -57,8 +57,9 @@ EXCHANGED = [np.arange(6.0).reshape(2, 3), np.float32(1.5), np.array([True, Fals
 @pytest.mark.parametrize("value", EXCHANGED)
 def test_the_exchange_format_is_numpys_both_ways(tmp_path, value):
     """Files exchange.write makes are what numpy.save makes (numpy.load reads them, byte for
-    byte the same for C-ordered plain numbers); exchange.read gives what numpy.load gives:
-    values, dtype, order, and an array the child may write to."""
+    byte the same for C-ordered plain numbers); exchange.decode, as the child uses it,
+    gives what numpy.load gives: values, dtype, order, and an array the child may write
+    to."""
     value = np.asarray(value)
     fd = os.open(tmp_path / "ours.npy", os.O_WRONLY | os.O_CREAT)
     try:
@@ -72,7 +73,7 @@ def test_the_exchange_format_is_numpys_both_ways(tmp_path, value):
         assert (tmp_path / "ours.npy").read_bytes() == (tmp_path / "numpys.npy").read_bytes()
     if value.dtype.str not in exchange.DTYPES:
         return  # written by numpy, and never read back as plain numbers
-    ours = exchange.read(str(tmp_path / "numpys.npy"))
+    ours = exchange.decode(memoryview((tmp_path / "numpys.npy").read_bytes()), order="K")
     expected = np.load(tmp_path / "numpys.npy")
     assert ours.dtype == expected.dtype and np.array_equal(ours, expected)
     assert ours.flags.f_contiguous == expected.flags.f_contiguous and ours.flags.writeable
@@ -205,10 +206,9 @@ def test_without_a_tmpfs_grading_degrades_and_says_so(monkeypatch):
     removed without recursion, and the Sandbox line says so."""
     from autograder.grading import grade
     from autograder import sandbox
-    from autograder.sandbox import calibrate, unit
+    from autograder.sandbox import calibrate
     from hostile import SOLUTIONS
 
-    monkeypatch.setattr(unit, "mount_tmpfs", lambda *a: False)
     monkeypatch.setattr(io, "mount_tmpfs", lambda *a: False)
     monkeypatch.setattr(calibrate, "_calibration", None)  # measure again, without tmpfs
     sandbox.close_shared()  # fork servers of earlier gradings have a tmpfs: start anew

@@ -332,7 +332,7 @@ def _bind(source: str, root: str, flags: int, recursive: bool = False) -> None:
 def private_root(work: str, view: list[str], hidden: list[str] = ()) -> None:
     """Make this mount namespace's root a fresh tmpfs holding only ``view`` (read-only,
     the ``hidden`` folders in it empty),
-    ``work`` (the unit's folder: its top and in/ read-only, out/ and home/ writable),
+    ``work`` (the unit's folder: its top read-only, out/ and home/ writable),
     four devices and a /proc of this PID namespace's processes only, every mount
     ``noatime``: reading a file stamps no access time anyone else can see, and
     nothing else of /usr, /etc or /home exists.  Paths keep their names, so the
@@ -348,7 +348,6 @@ def private_root(work: str, view: list[str], hidden: list[str] = ()) -> None:
         _mount("nn100-hidden", root + path, "tmpfs", READ_ONLY | MS_NOEXEC,
                "size=4k,nr_inodes=4,mode=0555")
     _bind(work, root, READ_ONLY | MS_NOEXEC)  # its top and harness/ are the grader's
-    _bind(os.path.join(work, "in"), root, READ_ONLY | MS_NOEXEC)  # its own tmpfs, as root
     for sub in ("out", "home"):
         _bind(os.path.join(work, sub), root, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME)
     for device in DEVICES:

@@ -4,7 +4,7 @@ Started by the grader as ``python -I -B harness.py WORK`` (or forked from a fork
 server, below).  WORK is a fresh folder the grader owns: task.json (its policy),
 sub/nn100 (a copy of the submission), this harness, and two FIFOs.  The child never
 receives a list of jobs: the grader writes one job (its operation and spec, no id)
-into ``jobs`` when the previous one is done, with its input arrays in in/<k>/; the
+into ``jobs`` when the previous one is done, followed by its input arrays; the
 child writes out/<k>.json plus out/<k>__<name>.npy and reports ``k`` on ``done``.
 Student code therefore cannot tell which check it is in, nor read what comes next.
 
@@ -172,9 +172,17 @@ def report(token: str) -> None:
 
 
 def next_job():
-    """The grader's next job, or None when it has no more (it closed its end)."""
+    """The grader's next job and its input arrays ({name: .npy bytes}), or (None, {})
+    when it has no more (it closed its end)."""
     line = CHANNEL["jobs"].readline()
-    return json.loads(line) if line.strip() else None
+    if not line.strip():
+        return None, {}
+    job = json.loads(line)
+    data = memoryview(CHANNEL["jobs"].read(sum(size for _, size in job["arrays"])))
+    inputs, start = {}, 0
+    for name, size in job["arrays"]:
+        inputs[name], start = data[start:start + size], start + size
+    return job, inputs
 
 
 def calibration_probe() -> dict:
@@ -241,10 +249,9 @@ def main() -> None:
         return
     index = 0
     while True:
-        job = next_job()
+        job, jobs.INPUTS = next_job()
         if job is None:
             return
-        jobs.INPUTS = os.path.join(WORK, "in", str(index))
         try:
             info, arrays = jobs.JOBS[job["op"]](job["spec"])
             save_result(index, {"ok": True, "info": info}, arrays)

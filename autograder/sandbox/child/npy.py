@@ -1,14 +1,15 @@
-"""The .npy files the grader and a unit's child exchange, written and read here.
+"""The arrays the grader and a unit's child exchange, as .npy bytes encoded and decoded
+here: a job's inputs (sent after the job on the jobs FIFO) and its results (files in
+out/).
 
-The format is numpy's own (version 1.0: ``numpy.load`` reads these files and
-``numpy.save`` writes files this module reads), but not numpy's general code, which
-builds every header anew and parses every header with ``ast``: a grading of the whole
-course moves about 5,000 arrays each way, and numpy.save and numpy.load cost 50-85 us
-an array in a confined child, where every system call passes the seccomp filter.  Here
-an array is one open, one or two writes and a close; a header is built or parsed once
-per (dtype, shape) and remembered.
+The format is numpy's own (version 1.0: ``numpy.load`` reads what ``encode`` makes, and
+``decode`` reads what ``numpy.save`` makes), but not numpy's general code, which builds
+every header anew and parses every header with ``ast``: a grading of the whole course
+moves about 5,000 arrays, and numpy.save and numpy.load cost 50-85 us an array in a
+confined child, where every system call passes the seccomp filter.  Here a header is
+built or parsed once per (dtype, shape) and remembered.
 
-Reading is strict, since the grader reads what a child wrote: exactly the three keys, a
+Decoding is strict, since the grader reads what a child wrote: exactly the three keys, a
 little-endian numeric dtype from the allowlist, a tuple of at most MAX_DIMS
 non-negative ints (not bools), and a payload of exactly the announced size; no pickle,
 no object arrays.
@@ -18,6 +19,7 @@ Imported by both sides: the grader as ``autograder.sandbox.child.npy``, the chil
 """
 import ast
 import functools
+import io
 import os
 import threading
 
@@ -44,19 +46,23 @@ def _prefix(descr: str, shape: tuple) -> bytes:
     return MAGIC + b"\x01\x00" + len(text).to_bytes(2, "little") + text.encode("latin1")
 
 
-def write(fd: int, array) -> None:
-    """Write ``array`` as .npy to the open file ``fd``.  A C-ordered array of plain
-    numbers takes the short way; any other (Fortran order, views with strides, other
-    dtypes) is written by numpy, which also refuses object arrays."""
+def encode(array) -> bytes:
+    """The bytes of a .npy file holding ``array``.  A C-ordered array of plain numbers
+    takes the short way; any other (Fortran order, views with strides, other dtypes)
+    is written by numpy, which also refuses object arrays."""
     array = np.asarray(array)
     if array.dtype.str in DTYPES and array.flags.c_contiguous:
-        os.write(fd, _prefix(array.dtype.str, array.shape))
-        data = memoryview(array.reshape(-1)).cast("B")
-        while data:
-            data = data[os.write(fd, data):]
-        return
-    with os.fdopen(os.dup(fd), "wb") as f:
-        np.lib.format.write_array(f, array, allow_pickle=False)
+        return _prefix(array.dtype.str, array.shape) + array.tobytes()
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def write(fd: int, array) -> None:
+    """Write ``array`` as .npy to the open file ``fd``."""
+    data = memoryview(encode(array))
+    while data:
+        data = data[os.write(fd, data):]
 
 
 # ---------------------------------------------------------------- reading
@@ -91,11 +97,11 @@ def _header(text: str):
     return np.dtype(descr), fortran, shape, count
 
 
-def decode(data: bytes, order: str = "C") -> np.ndarray:
-    """A plain numeric ndarray, writable and owning its memory, from the bytes of a .npy
-    file, or FormatError.  ``order``: "C" gives a C-ordered array, "K" keeps the file's
-    order (as numpy.load does)."""
-    if data[:6] != MAGIC or len(data) < 10:
+def decode(data, order: str = "C") -> np.ndarray:
+    """A plain numeric ndarray, writable and owning its memory, from the bytes (or a
+    memoryview of them) of a .npy file, or FormatError.  ``order``: "C" gives a
+    C-ordered array, "K" keeps the file's order (as numpy.load does)."""
+    if bytes(data[:6]) != MAGIC or len(data) < 10:
         raise FormatError("not a .npy file")
     major = data[6]
     if major == 1:
@@ -106,7 +112,7 @@ def decode(data: bytes, order: str = "C") -> np.ndarray:
         raise FormatError(f"an unknown .npy version {major}")
     if length > MAX_HEADER or start + length > len(data):
         raise FormatError("a .npy header that is too long or truncated")
-    dtype, fortran, shape, count = _header(data[start:start + length].decode("latin1"))
+    dtype, fortran, shape, count = _header(bytes(data[start:start + length]).decode("latin1"))
     if count * dtype.itemsize != len(data) - start - length:
         raise FormatError("an array file whose size does not match its header")
     flat = np.frombuffer(data, dtype=dtype, count=count, offset=start + length)
@@ -114,7 +120,3 @@ def decode(data: bytes, order: str = "C") -> np.ndarray:
                     order=order, subok=False)
 
 
-def read(path: str) -> np.ndarray:
-    """The array in the .npy file at ``path``, in the file's order (the child's inputs)."""
-    with open(path, "rb") as f:
-        return decode(f.read(), order="K")

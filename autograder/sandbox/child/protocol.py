@@ -4,8 +4,9 @@ Imported by both sides (the grader as ``autograder.sandbox.child.protocol``, the
 ``protocol`` from its harness folder), so a name is spelled in one place.  Standard
 library only: the child imports it before numpy, and nothing here is graded logic.
 
-A job is one line on the ``jobs`` FIFO, ``{"op": ..., "spec": ...}``; its inputs are
-``in/<k>/<name>.npy``.  The child answers with ``out/<k>.json`` (``ok``, ``info`` or
+A job is one line on the ``jobs`` FIFO, ``{"op": ..., "spec": ..., "arrays": [[name,
+size], ...]}``, followed on the FIFO by its input arrays, ``size`` bytes of .npy each
+(npy.py), in that order.  The child answers with ``out/<k>.json`` (``ok``, ``info`` or
 ``error``, and the names in ``arrays``), one ``out/<k>__<name>.npy`` per array, and the
 token ``k`` on the ``done`` FIFO.  The grader loads only the arrays ``expected_arrays``
 names for that job.
