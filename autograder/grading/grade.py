@@ -171,7 +171,7 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
     reference.load()  # once, before the workers plan units in parallel
     deadline = time.monotonic() + budget
     servers = sandbox.shared_pool(limits)  # kept for this process's next grading
-    servers.start(max(1, min(jobs, len(names))))
+    servers.start()  # one fork server for every worker, importing numpy while they plan
     probed = threading.Event()
     probe = None
 

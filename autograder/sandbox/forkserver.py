@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -32,12 +31,12 @@ class Forked:
 
     def poll(self):
         if self.returncode is None:
-            self.returncode = self.server.exit_status(0)
+            self.returncode = self.server.exit_status(self.pid, 0)
         return self.returncode
 
     def wait(self, timeout=None):
         if self.returncode is None:
-            self.returncode = self.server.exit_status(timeout)
+            self.returncode = self.server.exit_status(self.pid, timeout)
             if self.returncode is None:
                 self.server.broken = True
                 raise subprocess.TimeoutExpired("fork server", timeout)
@@ -45,14 +44,16 @@ class Forked:
 
 
 class ForkServer:
-    """One confined process with numpy loaded that forks a fresh child per unit:
-    a child costs a fork instead of an interpreter start and a numpy import.  The
-    server runs no student code; every forked child sets up its own session, files,
-    CPU limit, namespaces, user, a nested Landlock domain and seccomp before
-    importing the submission."""
+    """One confined process with numpy loaded that forks a fresh child per unit, for
+    every grading thread at once: a child costs a fork instead of an interpreter start
+    and a numpy import.  The server runs no student code; every forked child sets up
+    its own session, files, CPU limit, namespaces, user, a nested Landlock domain and
+    seccomp before importing the submission.  A thread reads the server's lines as
+    they come and hands each to the grading thread waiting for it: the pid a fork
+    request was answered with, or a child's exit status."""
 
     def __init__(self, limits: Limits):
-        self.limits, self.broken, self.pending = limits, False, b""
+        self.limits, self.broken = limits, False
         self.home = _Unit(None, [], limits)
         self.root = self.home.path
         # the server's own CPU limit; each child sets its own from its unit's policy
@@ -66,46 +67,74 @@ class ForkServer:
                 stdout=subprocess.PIPE,
                 stderr=self.home.fds["stderr.txt"], start_new_session=True, close_fds=True)
             _active.add(self.proc.pid)
+        self.requests = threading.Lock()    # one fork request at a time
+        self.heard = threading.Condition()  # guards what the reader thread fills in:
+        self.forked, self.exits = [], {}    # pids answered, in order; pid -> exit status
+        threading.Thread(target=self._read, daemon=True, name="fork-server-reader").start()
 
-    def _line(self, timeout):
-        """The server's next line, or None after ``timeout`` seconds.  Reads the pipe
-        unbuffered, so a line that arrived with the previous one is never missed."""
-        deadline = time.monotonic() + (timeout or 0)
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.pending:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([fd], [], [], max(left, 0))
-            if not ready:
-                return None
-            chunk = os.read(fd, 4096)
+    def _read(self) -> None:
+        """Every line of the server until it closes its end (then it is broken)."""
+        fd, pending = self.proc.stdout.fileno(), b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
             if not chunk:
-                self.broken = True
-                return None
-            self.pending += chunk
-        line, self.pending = self.pending.split(b"\n", 1)
-        return line.decode(errors="replace").strip()
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            with self.heard:
+                for words in (line.decode(errors="replace").split() for line in lines):
+                    if len(words) == 1 and words[0].isdigit():
+                        self.forked.append(int(words[0]))
+                    elif len(words) == 3 and words[0] == "exit" and words[1].isdigit():
+                        self.exits[int(words[1])] = int(words[2])
+                    else:  # a line it never writes: nothing it says can be trusted now
+                        self.broken = True
+                self.heard.notify_all()
+        with self.heard:
+            self.broken = True
+            self.heard.notify_all()
+
+    def _heard(self, ready, timeout) -> bool:
+        """Wait until ``ready()`` holds (True), or ``timeout`` seconds pass or the server
+        breaks (False)."""
+        deadline = time.monotonic() + (timeout or 0)
+        with self.heard:
+            while not ready():
+                left = deadline - time.monotonic()
+                if left <= 0 or self.broken:
+                    return False
+                self.heard.wait(left)
+            return True
 
     def usable(self) -> bool:
         """Alive, and never lost track of (a lost line makes it broken for good)."""
         return not self.broken and self.proc.poll() is None
 
     def fork(self, work: Path) -> Forked:
-        self.proc.stdin.write(f"{work}\n".encode())
-        self.proc.stdin.flush()
-        line = self._line(self.limits.timeout * 2 + 10)
-        if line is None or not line.isdigit():
-            self.broken = True
-            raise OSError("the fork server did not answer")
-        pid = int(line)
+        with self.requests:
+            try:
+                self.proc.stdin.write(f"{work}\n".encode())
+                self.proc.stdin.flush()
+            except OSError:
+                self.broken = True
+                raise
+            if not self._heard(lambda: self.forked, self.limits.timeout * 2 + 10):
+                self.broken = True
+                raise OSError("the fork server did not answer")
+            with self.heard:
+                pid = self.forked.pop(0)
         with _lock:
             _active.add(pid)
         return Forked(self, pid)
 
-    def exit_status(self, timeout):
-        line = self._line(timeout)
-        if line is None or not line.startswith("exit "):
+    def exit_status(self, pid: int, timeout):
+        """Child ``pid``'s exit status, or None when it is not known within ``timeout``."""
+        if not self._heard(lambda: pid in self.exits, timeout):
             return None
-        return int(line.split()[1])
+        with self.heard:
+            return self.exits.pop(pid)
 
     def close(self) -> None:
         try:
@@ -120,52 +149,37 @@ class ForkServer:
 
 
 class ServerPool:
-    """Fork servers shared by the grading threads and by the gradings of this process
-    (``shared_pool``): an idle one is reused, a broken one closed and replaced, so
-    grading with two threads starts two servers in all, once per process."""
+    """The fork server shared by the grading threads and by the gradings of this process
+    (``shared_pool``): one serves every thread, and a broken one is closed and replaced,
+    so grading starts one server in all, once per process."""
 
     def __init__(self, limits: Limits):
-        self.limits, self.idle, self.all = limits, [], []
+        self.limits, self.all = limits, []
         self.lock = threading.Lock()
         self.pid = os.getpid()  # a forked process never drives its parent's servers
 
-    def start(self, count: int) -> None:
-        """Start servers until ``count`` are alive (each takes a while to import numpy:
-        started together, no grading thread waits for a server of its own later)."""
-        for server in [s for s in list(self.idle) if not s.usable()]:
-            self.retire(server)
-        for _ in range(count - len(self.all)):
-            server = ForkServer(self.limits)
-            with self.lock:
-                self.all.append(server)
-                self.idle.append(server)
+    def start(self) -> None:
+        """Start the server now, so that it imports numpy while the units are planned."""
+        self.get()
 
     def get(self) -> ForkServer:
-        while True:
-            with self.lock:
-                server = self.idle.pop() if self.idle else None
-            if server is None:
-                break
-            if server.usable():
-                return server
-            self.retire(server)
-        server = ForkServer(self.limits)
         with self.lock:
-            self.all.append(server)
+            broken = [s for s in self.all if not s.usable()]
+            self.all = [s for s in self.all if s.usable()]
+            if not self.all:
+                self.all.append(ForkServer(self.limits))
+            server = self.all[0]
+        for old in broken:
+            old.close()
         return server
 
     def release(self, server: ForkServer) -> None:
         if not server.usable():
             self.retire(server)
-            return
-        with self.lock:
-            self.idle.append(server)
 
     def retire(self, server: ForkServer) -> None:
         """Close a broken or dead server now: its folder and process go at once."""
         with self.lock:
-            if server in self.idle:
-                self.idle.remove(server)
             if server not in self.all:
                 return
             self.all.remove(server)
@@ -173,7 +187,7 @@ class ServerPool:
 
     def close(self) -> None:
         with self.lock:
-            servers, self.all, self.idle = self.all, [], []
+            servers, self.all = self.all, []
         for server in servers:
             server.close()
 

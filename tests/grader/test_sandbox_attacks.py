@@ -11,6 +11,7 @@ import secrets
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,79 @@ class ReLU(Layer):'''),
     assert np.array_equal(report.results["after"].arrays[protocol.OUTPUT.format(0)],
                           np.zeros((4, 1)))
     assert said in report.results["big"].message
+
+
+def test_one_fork_server_serves_two_units_at_once_and_neither_sees_the_other(tmp_path):
+    """The grading threads share one fork server, which keeps a descriptor on each child
+    it runs.  A child forked while another unit's runs holds none of them (a pidfd would
+    let it signal that unit from outside its PID namespace): here ReLU's job stalls
+    while Sigmoid's job lists every descriptor it has."""
+    import numpy as np
+    from autograder.sandbox.child import protocol
+    root = apply_hostile(("two at once", [
+        ("layers.py", "        mask = X > 0\n        Y = X * mask",
+         "        __import__('time').sleep(1.5)\n        mask = X > 0\n        Y = X * mask"),
+        ("layers.py", "class Sigmoid(Layer):", """def _descriptors():
+    import os
+    found = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            pass  # the listing's own
+    return found
+
+
+class Sigmoid(Layer):"""),
+        ("layers.py", hs.SIGMOID_FORWARD,
+         "raise RuntimeError(repr(_descriptors()))\n        " + hs.SIGMOID_FORWARD)]),
+        tmp_path / "submission")
+    limits, pool = sandbox.Limits(timeout=5.0), sandbox.ServerPool(sandbox.Limits(timeout=5.0))
+
+    def run(cls):
+        job = sandbox.Job(cls, protocol.LAYER, {"cls": cls, "steps": [[protocol.FORWARD, "X"]]},
+                          {"X": np.ones((2, 3))})
+        return sandbox.run_jobs(root / "nn100", [job], limits, pool).results[cls]
+
+    try:
+        stalled = {}
+        thread = threading.Thread(target=lambda: stalled.update(result=run("ReLU")))
+        thread.start()
+        time.sleep(0.5)  # ReLU's child is in its job
+        listed = run("Sigmoid")
+        thread.join()
+        assert len(pool.all) == 1
+    finally:
+        pool.close()
+    assert stalled["result"].status == sandbox.JobStatus.OK
+    assert listed.status == sandbox.JobStatus.ERROR and "RuntimeError" in listed.message
+    assert "pidfd" not in listed.message and "pipe" not in listed.message, listed.message
+
+
+def test_a_fork_server_that_dies_mid_unit_is_replaced_and_nothing_is_left(tmp_path):
+    """The shared server is killed while a unit's job runs: that job's answer still
+    arrives (it travels on the unit's own FIFO), the unit's processes are swept, and the
+    next unit is forked from a new server."""
+    import numpy as np
+    from autograder.sandbox.child import protocol
+    root = apply_hostile(("slow", [
+        ("layers.py", "        mask = X > 0\n        Y = X * mask",
+         "        __import__('time').sleep(1.0)\n        mask = X > 0\n        Y = X * mask")]),
+        tmp_path / "submission")
+    limits = sandbox.Limits(timeout=5.0)
+    pool = sandbox.ServerPool(limits)
+    job = sandbox.Job("relu", protocol.LAYER, {"cls": "ReLU", "steps": [[protocol.FORWARD, "X"]]},
+                      {"X": np.ones((2, 3))})
+    try:
+        first = pool.get()
+        killer = threading.Timer(0.5, lambda: os.kill(first.proc.pid, 9))
+        killer.start()
+        during = sandbox.run_jobs(root / "nn100", [job], limits, pool)
+        killer.join()
+        after = sandbox.run_jobs(root / "nn100", [job], limits, pool)
+        assert pool.all and pool.all[0] is not first
+    finally:
+        pool.close()
+    for run in (during, after):
+        assert run.results["relu"].status == sandbox.JobStatus.OK
+    assert leftover_processes(f"{sandbox.SANDBOX_PREFIX}{os.getpid()}-") == []  # ours only

@@ -21,6 +21,7 @@ import errno
 import json
 import os
 import resource
+import select
 import sys
 import traceback
 
@@ -267,28 +268,42 @@ def main() -> None:
 # ---------------------------------------------------------------- fork server
 
 def serve() -> None:
-    """Fork server: numpy is imported once; then, for each unit folder named on
-    stdin, a fresh forked child runs that unit.  The
-    server itself never imports student code and keeps its privileges (it needs them
-    to give each child its namespaces): it only forks, reports the child's pid,
-    waits for it, and reports its exit status."""
+    """Fork server: numpy is imported once; then, for each unit folder named on stdin, a
+    fresh forked child runs that unit, and the server answers with the child's pid.  It
+    serves every grading thread at once: when a child ends it writes ``exit <pid>
+    <status>``.  The server itself never imports student code and keeps its privileges
+    (it needs them to give each child its namespaces): it only forks, reports pids,
+    reaps its children and reports their exit statuses."""
+    pending, children = b"", {}  # children: a pidfd (readable once it ended) -> its pid
     while True:
-        line = sys.stdin.readline()
-        if not line:
+        ready, _, _ = select.select([0, *children], [], [])
+        for fd in [fd for fd in ready if fd in children]:
+            pid = children.pop(fd)
+            os.close(fd)
+            _, status = os.waitpid(pid, 0)
+            os.write(1, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
+        if 0 not in ready:
+            continue
+        chunk = os.read(0, 4096)
+        if not chunk:
             os._exit(0)
-        unit = os.path.realpath(line.strip())
-        pid = os.fork()
-        if pid == 0:
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            unit = os.path.realpath(line.decode().strip())
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    become_unit(unit)
+                    main()
+                finally:
+                    os._exit(0)
+            os.write(1, f"{pid}\n".encode())
             try:
-                become_unit(unit)
-                main()
-            finally:
-                os._exit(0)
-        sys.stdout.write(f"{pid}\n")
-        sys.stdout.flush()
-        _, status = os.waitpid(pid, 0)
-        sys.stdout.write(f"exit {os.waitstatus_to_exitcode(status)}\n")
-        sys.stdout.flush()
+                children[os.pidfd_open(pid)] = pid
+            except (AttributeError, OSError):  # no pidfds (Linux < 5.3): one unit at a time
+                _, status = os.waitpid(pid, 0)
+                os.write(1, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
 
 
 def become_unit(unit: str) -> None:
@@ -305,6 +320,7 @@ def become_unit(unit: str) -> None:
         opened = os.open(os.path.join(unit, path), mode | os.O_NOFOLLOW)
         os.dup2(opened, fd)
         os.close(opened)
+    os.closerange(3, 1 << 20)  # the server's pidfds of other units' children among them
     open_channel(unit)
     os.chdir(unit)
     os.environ.clear()
