@@ -46,9 +46,10 @@ class Forked:
 class ForkServer:
     """One confined process with numpy loaded that forks a fresh child per unit, for
     every grading thread at once: a child costs a fork instead of an interpreter start
-    and a numpy import.  The server runs no student code; every forked child sets up
-    its own session, files, CPU limit, namespaces, user, a nested Landlock domain and
-    seccomp before importing the submission.  A thread reads the server's lines as
+    and a numpy import.  The server runs no student code; as root it forks each child
+    into a PID namespace of its own, whose init the child becomes; every child sets up
+    its own session, files, CPU limit, other namespaces, user, a nested Landlock domain
+    and seccomp before importing the submission.  A thread reads the server's lines as
     they come and hands each to the grading thread waiting for it: the pid a fork
     request was answered with, or a child's exit status."""
 

@@ -41,10 +41,11 @@ def sweep() -> int:
             except OSError:
                 pass
         gone = [_reap(p.pid, ours=p.ppid == me) for p in doomed]
-        # Usually one process is left: a unit's inner process, re-parented here, dead
-        # or dying.  A zombie could not have forked, so then nothing is left to find;
-        # a live one may have forked before it died: look again (at once when every
-        # doomed process is gone, else after a moment for the kill to take effect).
+        # Usually nothing is left; after a child started from scratch, its unit's PID
+        # namespace's init, re-parented here, dead or dying.  A zombie could not have
+        # forked, so then nothing is left to find; a live one may have forked before it
+        # died: look again (at once when every doomed process is gone, else after a
+        # moment for the kill to take effect).
         if all(gone) and all(p.state == "Z" for p in doomed):
             return killed
         if not all(gone):

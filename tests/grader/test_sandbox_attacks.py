@@ -304,3 +304,29 @@ def test_a_fork_server_that_dies_mid_unit_is_replaced_and_nothing_is_left(tmp_pa
     for run in (during, after):
         assert run.results["relu"].status == sandbox.JobStatus.OK
     assert leftover_processes(f"{sandbox.SANDBOX_PREFIX}{os.getpid()}-") == []  # ours only
+
+
+@pytest.mark.parametrize("forked", [True, False])
+@pytest.mark.parametrize("end, said", [
+    ("__import__('os').kill(__import__('os').getpid(), 11)", "it crashed (segmentation fault)"),
+    ("__import__('os')._exit(3)", "exited (status 3) before finishing")])
+def test_how_a_unit_ended_is_told_alike_with_or_without_a_fork_server(tmp_path, forked, end,
+                                                                      said):
+    """A unit's process that dies of a signal or exits: its status passes up through
+    its PID namespace's init (a child of the fork server, or of an outer process when the
+    child is started from scratch), so the check says how it ended either way."""
+    import numpy as np
+    from autograder.sandbox.child import protocol
+    root = apply_hostile(("ends", [("layers.py", "        mask = X > 0\n        Y = X * mask",
+                                    f"        {end}\n        mask = X > 0\n        Y = X * mask")]),
+                         tmp_path / "submission")
+    job = sandbox.Job("relu", protocol.LAYER, {"cls": "ReLU", "steps": [[protocol.FORWARD, "X"]]},
+                      {"X": np.ones((2, 3))})
+    limits = sandbox.Limits(timeout=3.0)
+    pool = sandbox.ServerPool(limits) if forked else None
+    try:
+        result = sandbox.run_jobs(root / "nn100", [job], limits, pool).results["relu"]
+    finally:
+        if pool:
+            pool.close()
+    assert result.status == sandbox.JobStatus.CRASHED and said in result.message, result.message

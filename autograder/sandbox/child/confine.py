@@ -240,6 +240,11 @@ def die_with_parent() -> None:
 SIGNALLED = 160  # an init's exit status SIGNALLED + n: "the unit's process died of signal n"
 
 
+def unit_status(code: int) -> int:
+    """An init's exit code as the unit's process's own: -n when it died of signal n."""
+    return SIGNALLED - code if code >= SIGNALLED else code
+
+
 def isolate(work: str, view: list[str], hidden: list[str] = (),
             wanted=("IPC", "PID", "network", "mount")) -> list[str]:
     """Give what follows fresh IPC, PID, network and mount namespaces (those of
@@ -254,21 +259,24 @@ def isolate(work: str, view: list[str], hidden: list[str] = (),
     namespace's init (process 1, root, running no student code), which waits for the
     second; only the second returns, an ordinary process (process 1 would ignore the
     signals its own rlimits raise), after building its private root (``private_root``).
-    Statuses are passed back up, so the grader sees the unit's process's own exit.
-    Returns the protections in force ([] if none)."""
+    A caller that is already process 1 (the fork server made its PID namespace) is the
+    init itself and forks once.  Statuses are passed back up (``unit_status``), so the
+    grader sees the unit's process's own exit.  Returns the protections in force."""
     if os.getuid() != 0:
         return []
-    names = next((names for names in _asked(wanted)
-                  if libc.unshare(sum(FLAGS[name] for name in names)) == 0), None)
+    first = os.getpid() == 1
+    names = next((names for names in _asked([n for n in wanted if not (first and n == "PID")])
+                  if libc.unshare(sum(FLAGS[name] for name in names)) == 0), [] if first else None)
     if names is None:
         return []
+    names = [*names, "PID"] if first else names
     found = ["a fresh IPC namespace"] if "IPC" in names else []
     if "network" in names:
         found.append("a network namespace per unit (loopback only, down: no network, no "
                      "netlink or abstract socket shared with another child)")
     if "PID" not in names:
         return found
-    init = os.fork()
+    init = 0 if first else os.fork()
     if init:
         # The outer process: killed with its session by the grader, which makes the
         # kernel kill the init (PR_SET_PDEATHSIG) and with it the whole namespace.
@@ -283,8 +291,9 @@ def isolate(work: str, view: list[str], hidden: list[str] = (),
             except (OSError, ValueError):
                 pass
         os._exit(code)
-    die_with_parent()
-    os.setsid()  # the init's session and group are visible, and foreign, to the unit
+    if not first:  # (the fork server's child has its session, and outlives a dead server)
+        die_with_parent()
+        os.setsid()  # the init's session and group are visible, and foreign, to the unit
     unit = os.fork()
     if unit:
         code = _wait(unit, reap_others=True)  # as init, orphans of the namespace come here

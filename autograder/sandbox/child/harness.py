@@ -275,13 +275,12 @@ def serve() -> None:
     (it needs them to give each child its namespaces): it only forks, reports pids,
     reaps its children and reports their exit statuses."""
     pending, children = b"", {}  # children: a pidfd (readable once it ended) -> its pid
+    namespaces = NextPidNamespace()
     while True:
         ready, _, _ = select.select([0, *children], [], [])
         for fd in [fd for fd in ready if fd in children]:
-            pid = children.pop(fd)
+            report_exit(*children.pop(fd))
             os.close(fd)
-            _, status = os.waitpid(pid, 0)
-            os.write(1, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
         if 0 not in ready:
             continue
         chunk = os.read(0, 4096)
@@ -291,6 +290,7 @@ def serve() -> None:
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             unit = os.path.realpath(line.decode().strip())
+            first = namespaces.ask("PID" in read_task(unit)[1].namespaces)
             pid = os.fork()
             if pid == 0:
                 try:
@@ -298,12 +298,42 @@ def serve() -> None:
                     main()
                 finally:
                     os._exit(0)
+            namespaces.restore()
             os.write(1, f"{pid}\n".encode())
             try:
-                children[os.pidfd_open(pid)] = pid
+                children[os.pidfd_open(pid)] = (pid, first)
             except (AttributeError, OSError):  # no pidfds (Linux < 5.3): one unit at a time
-                _, status = os.waitpid(pid, 0)
-                os.write(1, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
+                report_exit(pid, first)
+
+
+def report_exit(pid: int, first: bool) -> None:
+    """Reap child ``pid`` and write its exit status (its unit's process's, when the child
+    was the init of that unit's PID namespace)."""
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    os.write(1, f"exit {pid} {confine.unit_status(code) if first else code}\n".encode())
+
+
+class NextPidNamespace:
+    """As root, the server's next child can be the first process of a PID namespace of
+    its own (unshare(CLONE_NEWPID) applies to the children forked after it): then that
+    child is its unit's init (confine.isolate), one process fewer than a child that makes
+    the namespace itself.  After the fork the server returns to its own namespace for
+    its children, so the next unit gets a new one, or the server stops."""
+
+    def __init__(self):
+        self.own = os.open("/proc/self/ns/pid", os.O_RDONLY) if os.getuid() == 0 else None
+        self.asked = False
+
+    def ask(self, wanted: bool) -> bool:
+        """A new PID namespace for the next child: whether the kernel granted it."""
+        self.asked = bool(wanted and self.own is not None and
+                          confine.libc.unshare(confine.FLAGS["PID"]) == 0)
+        return self.asked
+
+    def restore(self) -> None:
+        if self.asked and confine.libc.setns(self.own, confine.FLAGS["PID"]) != 0:
+            os._exit(1)  # its next child would land in the last unit's namespace: the
+            # grader sees the server gone and starts another
 
 
 def become_unit(unit: str) -> None:
