@@ -144,10 +144,9 @@ class _Unit:
         child reads them before it runs the job; nothing is left behind for a later job
         to find.  DONE once written; TIMEOUT when the child stops reading for ``seconds``,
         DIED when it is gone."""
-        blobs = {name: npy.encode(value) for name, value in job.arrays.items()}
-        line = json.dumps({"op": job.op, "spec": job.spec,
-                           "arrays": [[name, len(blob)] for name, blob in blobs.items()]})
-        data = memoryview(b"".join([line.encode(), b"\n", *blobs.values()]))
+        listing, arrays = npy.pack(job.arrays)
+        line = json.dumps({"op": job.op, "spec": job.spec, "arrays": listing})
+        data = memoryview(line.encode() + b"\n" + arrays)
         fd, deadline = self.fds["jobs"], time.monotonic() + seconds
         while data:
             try:
@@ -197,29 +196,32 @@ class _Unit:
             return None
 
     def collect(self, index: int, job: Job, budget: list) -> JobResult | None:
-        """Job ``index``'s result, or None when the child wrote none.  Only the arrays
-        this job returns are read, within the job's and the unit's byte budgets."""
+        """Job ``index``'s result, or None when the child wrote none.  Its arrays are read
+        within the job's and the unit's byte budgets, and only those this job returns are
+        decoded."""
         record = self.read_json(protocol.RESULT_FILE.format(index))
         if not isinstance(record, dict):
             return None
         if not record.get("ok"):
             return JobResult(JobStatus.ERROR, self.clean(str(record.get("error", "an exception"))))
-        arrays, listed = {}, record.get("arrays")
-        listed = listed if isinstance(listed, list) else []
-        allowance = min(MAX_JOB_BYTES, budget[0])
-        returned = {n for n in listed if isinstance(n, str)}
-        for name in protocol.expected_arrays(job.op, job.spec) & returned:
+        listing = record.get("arrays") or []
+        try:
+            data = read_capped(self.fds["out"], protocol.DATA_FILE.format(index),
+                               min(MAX_JOB_BYTES, budget[0])) if listing else b""
+            budget[0] -= len(data)
+            blobs = npy.unpack(listing, data, protocol.expected_arrays(job.op, job.spec))
+        except FileNotFoundError:
+            blobs = {}
+        except (OSError, ChildFileError, npy.FormatError) as exc:
+            return JobResult(JobStatus.ERROR, f"the values returned could not be read back "
+                                              f"as numeric arrays ({exc})")
+        arrays = {}
+        for name, blob in blobs.items():
             try:
-                name_on_disk = protocol.ARRAY_FILE.format(index, name)
-                data = read_capped(self.fds["out"], name_on_disk, allowance)
-                arrays[name] = parse_npy(data)
-            except FileNotFoundError:
-                continue
-            except (OSError, ChildFileError) as exc:
+                arrays[name] = parse_npy(blob)
+            except ChildFileError as exc:
                 return JobResult(JobStatus.ERROR, f"the value returned for {name} could not "
                                                   f"be read back as a numeric array ({exc})")
-            allowance -= len(data)
-            budget[0] -= len(data)
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
         return JobResult(JobStatus.OK, "", visible_tree(info), arrays)
 

@@ -42,9 +42,9 @@ def _stderr_and_links(target: str, indent: str) -> str:
         import os as _os
         _top = _os.path.join(_os.environ["HOME"], _os.pardir)
         _out = _os.path.join(_top, "out")
-        for _k in ["import", "sandbox"] + [str(_i) for _i in range(80)]:
-            for _name, _to in ((_k + ".json", {target!r}), (_k + "__loss.npy", "/dev/zero"),
-                               (_k + "__dYp.npy", "/proc/self/environ")):
+        for _i, _k in enumerate(["import", "sandbox"] + [str(_i) for _i in range(80)]):
+            for _name, _to in ((_k + ".json", {target!r}),
+                               (_k + ".npys", ("/dev/zero", "/proc/self/environ")[_i % 2])):
                 try:
                     _os.unlink(_os.path.join(_out, _name))
                 except OSError:
@@ -54,7 +54,8 @@ def _stderr_and_links(target: str, indent: str) -> str:
                 except OSError:
                     pass
         try:
-            _os.mkfifo(_os.path.join(_out, "0__after_Yp.npy"))
+            _os.unlink(_os.path.join(_out, "1.npys"))
+            _os.mkfifo(_os.path.join(_out, "1.npys"))
         except OSError:
             pass
         for _name in ("stderr.txt", "stdout.txt"):
@@ -107,28 +108,22 @@ def attacks(canary_file: str, udp_port: int, tcp_port: int, unix_path: str):
                 return np.zeros_like(D)
             return D * mask"""),
         # Sigmoid, crafted outputs: from its first forward on, every array it returns is
-        # written by a hostile writer in place of the harness's (lying headers, object
-        # dtype, a bool shape, a hard link to a 30 MB file) and every record lists 200
-        # extra names.
+        # encoded by a hostile encoder in place of the harness's (lying headers, object
+        # dtype, a bool shape), every seventh job's arrays file is replaced by a hard link
+        # to a 30 MB file, and every record lists 200 extra names.
         ("layers.py", "class Sigmoid(Layer):", """import json as _json
-_SAVED = {"n": 0}
+import sys as _sys
+_SAVED = {"n": 0, "link": False}
+_real_encode = _sys.modules["npy"].encode if "npy" in _sys.modules else None
+_real_dump = _json.dump
 
 
-def _evil_write(fd, arr):
-    import os
+def _evil_encode(arr):
     _SAVED["n"] += 1
     kind = _SAVED["n"] % 7
     if kind == 6:
-        file = os.readlink(f"/proc/self/fd/{fd}")
-        big = os.path.join(os.path.dirname(file), "big.bin")
-        if not os.path.exists(big):
-            with open(big, "wb") as f:
-                f.write(b"\\x93NUMPY\\x01\\x00v\\x00" + b"{'descr': '<f8', 'fortran_order': "
-                        b"False, 'shape': (3932160,), }".ljust(117) + b"\\n")
-                f.write(bytes(30 << 20))
-        os.unlink(file)
-        os.link(big, file)
-        return
+        _SAVED["link"] = True
+        return _real_encode(arr)
     header = ["{'descr': '<f8', 'fortran_order': False, 'shape': (True,), }",
               "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }",
               "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }",
@@ -136,22 +131,32 @@ def _evil_write(fd, arr):
               "{'descr': '<f8', 'fortran_order': False, 'shape': (-1, -1), }",
               "{'descr': '<f8', 'shape': (2,), 'fortran_order': False, 'x': [[[[[[1]]]]]]}",
               ][kind].ljust(117) + "\\n"
-    os.write(fd, b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode()
-             + bytes(16))
-
-
-_real_dump = _json.dump
+    return (b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode()
+            + bytes(16))
 
 
 def _evil_dump(record, fp, *args, **kwargs):
+    import os
     if isinstance(record, dict) and isinstance(record.get("arrays"), list):
-        record["arrays"] = record["arrays"] + [f"x{i}" for i in range(200)]
+        record["arrays"] = record["arrays"] + [[f"x{i}", 0] for i in range(200)]
+    if _SAVED["link"] and getattr(fp, "name", "").endswith(".tmp"):
+        _SAVED["link"] = False
+        data = fp.name[:-len(".tmp")] + ".npys"
+        big = os.path.join(os.path.dirname(data), "big.bin")
+        if not os.path.exists(big):
+            with open(big, "wb") as f:
+                f.write(bytes(30 << 20))
+        try:
+            os.unlink(data)
+        except OSError:
+            pass
+        os.link(big, data)
     return _real_dump(record, fp, *args, **kwargs)
 
 
 class Sigmoid(Layer):"""),
-        ("layers.py", SIGMOID_FORWARD, "__import__('sys').modules['npy'].write, _json.dump = "
-                                       "_evil_write, _evil_dump\n"
+        ("layers.py", SIGMOID_FORWARD, "_sys.modules['npy'].encode, _json.dump = "
+                                       "_evil_encode, _evil_dump\n"
                                        "        " + SIGMOID_FORWARD),
         # Tanh, threads: backward by finite differences through forward, run in a worker
         # thread the caller's profile hook does not watch.

@@ -56,16 +56,12 @@ EXCHANGED = [np.arange(6.0).reshape(2, 3), np.float32(1.5), np.array([True, Fals
 
 @pytest.mark.parametrize("value", EXCHANGED)
 def test_the_exchange_format_is_numpys_both_ways(tmp_path, value):
-    """Files exchange.write makes are what numpy.save makes (numpy.load reads them, byte for
+    """Files exchange.encode makes are what numpy.save makes (numpy.load reads them, byte for
     byte the same for C-ordered plain numbers); exchange.decode, as the child uses it,
     gives what numpy.load gives: values, dtype, order, and an array the child may write
     to."""
     value = np.asarray(value)
-    fd = os.open(tmp_path / "ours.npy", os.O_WRONLY | os.O_CREAT)
-    try:
-        exchange.write(fd, value)
-    finally:
-        os.close(fd)
+    (tmp_path / "ours.npy").write_bytes(exchange.encode(value))
     np.save(tmp_path / "numpys.npy", value, allow_pickle=False)
     theirs = np.load(tmp_path / "ours.npy")
     assert theirs.dtype == value.dtype and np.array_equal(theirs, value)
@@ -79,13 +75,22 @@ def test_the_exchange_format_is_numpys_both_ways(tmp_path, value):
     assert ours.flags.f_contiguous == expected.flags.f_contiguous and ours.flags.writeable
 
 
-def test_the_exchange_format_refuses_object_arrays(tmp_path):
-    fd = os.open(tmp_path / "obj.npy", os.O_WRONLY | os.O_CREAT)
-    try:
-        with pytest.raises(ValueError, match="allow_pickle"):
-            exchange.write(fd, np.array([{"a": 1}], dtype=object))
-    finally:
-        os.close(fd)
+def test_the_exchange_format_refuses_object_arrays():
+    with pytest.raises(ValueError, match="allow_pickle"):
+        exchange.encode(np.array([{"a": 1}], dtype=object))
+
+
+def test_a_run_of_arrays_splits_by_its_listing_and_only_as_listed():
+    arrays = {"X": np.arange(6.0).reshape(2, 3), "ids": np.arange(4), "empty": np.zeros(0)}
+    listing, data = exchange.pack(arrays)
+    assert [name for name, _ in listing] == list(arrays)
+    back = exchange.unpack(listing, data)
+    assert all(np.array_equal(exchange.decode(back[n]), arrays[n]) for n in arrays)
+    assert set(exchange.unpack(listing, data, wanted={"ids", "other"})) == {"ids"}
+    for bad in (listing[:-2], [*listing, ["more", 1]], "X", [["X"]], [["X", -1]],
+                [["X", True]], [[1, 2]]):
+        with pytest.raises(exchange.FormatError):
+            exchange.unpack(bad, data)
 
 
 def test_reads_refuse_links_fifos_devices_and_big_files(tmp_path):

@@ -130,16 +130,16 @@ def kill_leftovers() -> None:
 
 
 def save_result(token, record: dict, arrays: dict) -> None:
-    names = []
-    for name, value in arrays.items():
-        fd = os.open(os.path.join(OUT, protocol.ARRAY_FILE.format(token, name)),
+    record["arrays"], data = npy.pack(arrays)
+    if data:
+        fd = os.open(os.path.join(OUT, protocol.DATA_FILE.format(token)),
                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            npy.write(fd, value)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
         finally:
             os.close(fd)
-        names.append(name)
-    record["arrays"] = names
     tmp = os.path.join(OUT, f"{token}.tmp")
     with open(tmp, "w") as f:
         json.dump(record, f)
@@ -179,11 +179,7 @@ def next_job():
     if not line.strip():
         return None, {}
     job = json.loads(line)
-    data = memoryview(CHANNEL["jobs"].read(sum(size for _, size in job["arrays"])))
-    inputs, start = {}, 0
-    for name, size in job["arrays"]:
-        inputs[name], start = data[start:start + size], start + size
-    return job, inputs
+    return job, npy.unpack(job["arrays"], CHANNEL["jobs"].read(sum(n for _, n in job["arrays"])))
 
 
 def calibration_probe() -> dict:

@@ -1,6 +1,7 @@
 """The arrays the grader and a unit's child exchange, as .npy bytes encoded and decoded
-here: a job's inputs (sent after the job on the jobs FIFO) and its results (files in
-out/).
+here: a job's inputs (sent after the job on the jobs FIFO) and its results (out/<k>.npys),
+each a run of .npy files back to back that a listing of names and sizes splits (``pack``,
+``unpack``).
 
 The format is numpy's own (version 1.0: ``numpy.load`` reads what ``encode`` makes, and
 ``decode`` reads what ``numpy.save`` makes), but not numpy's general code, which builds
@@ -20,7 +21,6 @@ Imported by both sides: the grader as ``autograder.sandbox.child.npy``, the chil
 import ast
 import functools
 import io
-import os
 import threading
 
 import numpy as np
@@ -58,11 +58,31 @@ def encode(array) -> bytes:
     return buffer.getvalue()
 
 
-def write(fd: int, array) -> None:
-    """Write ``array`` as .npy to the open file ``fd``."""
-    data = memoryview(encode(array))
-    while data:
-        data = data[os.write(fd, data):]
+def pack(arrays: dict) -> tuple[list, bytes]:
+    """``arrays`` ({name: array}) as one run of .npy files back to back, and the listing
+    that names them: [[name, size in bytes], ...] in that order."""
+    blobs = [(name, encode(value)) for name, value in arrays.items()]
+    return [[name, len(blob)] for name, blob in blobs], b"".join(blob for _, blob in blobs)
+
+
+def unpack(listing, data, wanted=None) -> dict:
+    """The .npy files in ``data`` that ``listing`` names, as {name: memoryview}, those of
+    ``wanted`` only (None: all); FormatError unless the listing is [name, size] pairs
+    whose sizes add up to the data's."""
+    if not isinstance(listing, list):
+        raise FormatError("arrays listed other than as [name, size] pairs")
+    view, start, found = memoryview(data), 0, {}
+    for entry in listing:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and type(entry[1]) is int and entry[1] >= 0):
+            raise FormatError("arrays listed other than as [name, size] pairs")
+        name, size = entry
+        if wanted is None or name in wanted:
+            found.setdefault(name, view[start:start + size])
+        start += size
+    if start != len(view):
+        raise FormatError(f"arrays listed as {start} bytes in all, found {len(view)}")
+    return found
 
 
 # ---------------------------------------------------------------- reading

@@ -7,9 +7,9 @@ library only: the child imports it before numpy, and nothing here is graded logi
 A job is one line on the ``jobs`` FIFO, ``{"op": ..., "spec": ..., "arrays": [[name,
 size], ...]}``, followed on the FIFO by its input arrays, ``size`` bytes of .npy each
 (npy.py), in that order.  The child answers with ``out/<k>.json`` (``ok``, ``info`` or
-``error``, and the names in ``arrays``), one ``out/<k>__<name>.npy`` per array, and the
-token ``k`` on the ``done`` FIFO.  The grader loads only the arrays ``expected_arrays``
-names for that job.
+``error``, and its arrays listed the same way), the arrays in ``out/<k>.npys``, and the
+token ``k`` on the ``done`` FIFO.  The grader decodes only the arrays
+``expected_arrays`` names for that job.
 """
 
 # ---------------------------------------------------------------- operations (jobs.JOBS)
@@ -32,7 +32,7 @@ PROBE = "sandbox"          # the token (and result name) of the calibration prob
 
 # Names with a number or a parameter in them are templates: NAME.format(...).
 RESULT_FILE = "{}.json"        # out/: the JSON record of job k (or IMPORT, PROBE)
-ARRAY_FILE = "{}__{}.npy"      # out/: array ``name`` returned by job k
+DATA_FILE = "{}.npys"           # out/: the arrays job k returns, back to back
 
 # What a job records in its JSON "info" besides the arrays
 FORWARD_CALLS = "forward_calls_in_backward"  # layer: forward calls during each backward
