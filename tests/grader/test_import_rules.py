@@ -76,6 +76,16 @@ def test_every_module_lives_in_one_of_the_four_packages():
                   and p.name != "__pycache__") == sorted(PACKAGES)
 
 
+MAX_MODULE_LINES = 400  # each module one job, read top to bottom
+
+
+def test_no_module_is_above_the_line_limit():
+    sizes = {str(p.relative_to(AUTOGRADER)): len(p.read_text().splitlines())
+             for p in AUTOGRADER.rglob("*.py")}
+    assert len(sizes) > 30
+    assert {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES} == {}
+
+
 def test_the_import_rules_hold():
     assert violations() == []
 
