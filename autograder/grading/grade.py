@@ -176,12 +176,14 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
     probe = None
 
     def plan_and_run(name):
-        """Plan a unit (while the import probe and other units run), then run its jobs."""
+        """Plan a unit (while the import probe and other units run), run its jobs, and
+        judge them (while other units run: a judge is a pure function of the results)."""
         p = unit_plan(table, seed, name)
         probed.wait()
-        report = (sandbox.run_jobs(package, p.jobs, limits, servers, deadline)
-                  if probe is not None and probe.import_ok else None)
-        return p, report
+        if probe is None or not probe.import_ok:
+            return p, None, None
+        report = sandbox.run_jobs(package, p.jobs, limits, servers, deadline)
+        return p, report, judge_unit(p, report, probe)
 
     # the longest units (training) first, so two workers finish together
     order = sorted(names, key=lambda name: table.units[name].kind != "convergence")
@@ -198,9 +200,10 @@ def _grade(package, seed, timeout, jobs, points, units, budget, job_seconds,
     sandbox.sweep()
     outcomes, unit_scores, extra_data = [], {}, {}
     for p in plans:
-        report = reports.get(p.unit)
+        report, judged = reports.get(p.unit), done[p.unit][2]
         # the unit's diagnosis first: the first failure a check established
-        unit_outcomes = headline_first(judge_unit(p, report, probe, first=not outcomes))
+        unit_outcomes = headline_first(judged if judged is not None else
+                                       judge_unit(p, report, probe, first=not outcomes))
         weights = sum(o.check.weight for o in unit_outcomes) or 1
         possible = float(points[p.unit])
         for o in unit_outcomes:
