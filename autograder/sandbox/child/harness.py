@@ -270,7 +270,9 @@ def serve() -> None:
     <status>``.  The server itself never imports student code and keeps its privileges
     (it needs them to give each child its namespaces): it only forks, reports pids,
     reaps its children and reports their exit statuses."""
-    pending, children = b"", {}  # children: a pidfd (readable once it ended) -> its pid
+    # children: a pidfd (readable once its child ended) -> (the child's pid, whether the
+    # child is the init of its unit's PID namespace)
+    pending, children = b"", {}
     namespaces = NextPidNamespace()
     while True:
         ready, _, _ = select.select([0, *children], [], [])
