@@ -20,6 +20,7 @@ import hostile_sandbox as hs
 from autograder import course
 from autograder.grading import grade, report
 from autograder import sandbox
+from autograder.sandbox.processes import processes
 from grader_support import CONVERGENCE, leftover_processes, unit_table
 from hostile import SOLUTIONS, apply_hostile
 
@@ -263,11 +264,15 @@ class Sigmoid(Layer):"""),
         return sandbox.run_jobs(root / "nn100", [job], limits, pool).results[cls]
 
     try:
+        server = pool.get().proc.pid
         stalled = {}
         thread = threading.Thread(target=lambda: stalled.update(result=run("ReLU")))
         thread.start()
-        time.sleep(0.5)  # ReLU's child is in its job
-        listed = run("Sigmoid")
+        deadline = time.monotonic() + 20
+        while not any(p.ppid == server for p in processes()):  # until ReLU's child exists
+            assert time.monotonic() < deadline, "ReLU's child never started"
+            time.sleep(0.01)
+        listed = run("Sigmoid")  # forked while the server watches ReLU's child (1.5 s job)
         thread.join()
         assert len(pool.all) == 1
     finally:
@@ -293,10 +298,23 @@ def test_a_fork_server_that_dies_mid_unit_is_replaced_and_nothing_is_left(tmp_pa
                       {"X": np.ones((2, 3))})
     try:
         first = pool.get()
-        killer = threading.Timer(0.5, lambda: os.kill(first.proc.pid, 9))
+
+        def kill_the_server_once_its_child_runs():
+            deadline = time.monotonic() + 20
+            while not any(p.ppid == first.proc.pid for p in processes()):
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.01)
+            time.sleep(0.2)  # into the job's 1 s
+            killed.append(first.proc.pid)
+            os.kill(first.proc.pid, 9)
+
+        killed = []
+        killer = threading.Thread(target=kill_the_server_once_its_child_runs)
         killer.start()
         during = sandbox.run_jobs(root / "nn100", [job], limits, pool)
         killer.join()
+        assert killed, "the unit's child never started"
         after = sandbox.run_jobs(root / "nn100", [job], limits, pool)
         assert pool.all and pool.all[0] is not first
     finally:
