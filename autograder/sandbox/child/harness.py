@@ -5,7 +5,7 @@ server, below).  WORK is a fresh folder the grader owns: task.json (its policy),
 sub/nn100 (a copy of the submission), this harness, and two FIFOs.  The child never
 receives a list of jobs: the grader writes one job (its operation and spec, no id)
 into ``jobs`` when the previous one is done, followed by its input arrays; the
-child writes out/<k>.json plus out/<k>__<name>.npy and reports ``k`` on ``done``.
+child writes out/<k>.json plus its arrays in out/<k>.npys and reports ``k`` on ``done``.
 Student code therefore cannot tell which check it is in, nor read what comes next.
 
 Before any student code is imported the child confines itself as its policy says
@@ -288,11 +288,12 @@ def serve() -> None:
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             unit = os.path.realpath(line.decode().strip())
-            first = namespaces.ask("PID" in read_task(unit)[1].namespaces)
+            task = read_task(unit)  # read once: the child inherits it
+            first = namespaces.ask("PID" in task[1].namespaces)
             pid = os.fork()
             if pid == 0:
                 try:
-                    become_unit(unit)
+                    become_unit(unit, task)
                     main()
                 finally:
                     os._exit(0)
@@ -334,15 +335,15 @@ class NextPidNamespace:
             # grader sees the server gone and starts another
 
 
-def become_unit(unit: str) -> None:
+def become_unit(unit: str, task: tuple) -> None:
     """In the forked child: a session, the grader's files and FIFOs and limits of its
-    own; lock_down() then confines it as a unit started from scratch would be (the
-    server itself runs unconfined by Landlock: a Landlock domain forbids the mounts
-    of each unit's private root)."""
+    own (``task``: its task file, as the server read it); lock_down() then confines it
+    as a unit started from scratch would be (the server itself runs unconfined by
+    Landlock: a Landlock domain forbids the mounts of each unit's private root)."""
     global WORK, OUT, TASK, POLICY
     os.setsid()
     WORK, OUT = unit, os.path.join(unit, "out")
-    TASK, POLICY = read_task(unit)
+    TASK, POLICY = task
     for fd, path, mode in ((0, "/dev/null", os.O_RDONLY), (1, "stdout.txt", os.O_WRONLY),
                            (2, "stderr.txt", os.O_WRONLY)):
         opened = os.open(os.path.join(unit, path), mode | os.O_NOFOLLOW)
